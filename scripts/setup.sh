@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what the test command needs that a fresh machine may lack.
+# Idempotent: every step checks before it installs.
+set -euo pipefail
+
+need_pip() { python3 -c "import $1" 2>/dev/null; }
+
+# The reference implementation, used as an independent peer in tests.
+if ! need_pip xbox.nano || ! need_pip xbox.sg; then
+  python3 -m pip install --quiet --no-deps xbox-smartglass-core==1.3.0 xbox-smartglass-nano==0.10.1
+fi
+if ! need_pip construct || ! need_pip cryptography || ! need_pip pydantic; then
+  python3 -m pip install --quiet construct==2.10.56 "cryptography<42" "pydantic<2"
+fi

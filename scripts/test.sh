@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The one test command (README): installs what it needs, then runs every check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export XNANO_VECTORS="${XNANO_VECTORS:-$(cd .. && pwd)/shared/vectors}"
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --all-targets 2>&1 | tee target/cargo-test.log
+cargo test --doc
+
+step "all checks passed"

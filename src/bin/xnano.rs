@@ -1,0 +1,4 @@
+//! The xnano command-line tool.
+fn main() {
+    println!("xnano {}", xnano::VERSION);
+}
