@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod crypto;
 pub mod wire;
 
 /// The crate version, as in Cargo.toml.

@@ -1,0 +1,1 @@
+//! SmartGlass crypto (to be written).
