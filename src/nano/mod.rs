@@ -1,0 +1,4 @@
+//! The Nano gamestream client: sans-IO session state machines and the
+//! socket engine that drives them.
+
+pub mod reassembly;
