@@ -1,4 +1,5 @@
 //! The Nano gamestream client: sans-IO session state machines and the
 //! socket engine that drives them.
 
+pub mod input;
 pub mod reassembly;
