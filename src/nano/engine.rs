@@ -1,0 +1,451 @@
+//! The Nano client engine: owns the TCP control socket and the UDP data
+//! socket and drives a [`ClientSession`] with them.
+//!
+//! Threads: one reader per socket (TCP control, UDP data), one TCP writer fed
+//! through a crossbeam channel, and one timer thread for the session's
+//! deadlines (UDP handshake loop, defrag timeouts, input pacing, silence).
+//! User callbacks run on the reader and timer threads, never while the
+//! session lock is held, so a callback may call back into the [`Client`].
+//! [`Client::stop`] joins every thread; after it returns no callback fires.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle, ThreadId};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
+use parking_lot::Mutex;
+
+use super::session::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
+use super::input::ControllerState;
+
+/// Errors of the client engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A socket operation failed.
+    #[error("socket error: {0}")]
+    Io(#[from] io::Error),
+    /// The call is not allowed in the current state.
+    #[error("wrong state: {0}")]
+    State(&'static str),
+    /// The call was made from inside one of the client's own callbacks where
+    /// it would deadlock (stop / drop).
+    #[error("cannot {0} from inside a callback of the same client")]
+    FromCallback(&'static str),
+}
+
+/// The user's event handler. Called on the engine's threads (the UDP reader
+/// for video and audio, the TCP reader for control events, the timer thread
+/// for losses and timeouts). The event and any data it borrows are valid only
+/// during the call.
+pub type EventHandler = Box<dyn FnMut(&ClientEvent) + Send>;
+
+struct Shared {
+    session: Mutex<ClientSession>,
+    handler: Mutex<EventHandler>,
+    pending: Mutex<std::collections::VecDeque<ClientEvent>>,
+    tcp_tx: Sender<Vec<u8>>,
+    udp: UdpSocket,
+    peer_udp: SocketAddr,
+    stop: AtomicBool,
+    wake: Sender<()>,
+    thread_ids: Mutex<Vec<ThreadId>>,
+    udp_foreign: AtomicU64,
+    closed: AtomicBool,
+}
+
+/// A running Nano client.
+pub struct Client {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    tcp: TcpStream,
+}
+
+const POLL: Duration = Duration::from_millis(50);
+
+impl Client {
+    /// Connects to a Nano host: `tcp` is the host's control port address,
+    /// `udp` its data port address. `handler` receives every event.
+    pub fn connect(
+        tcp: SocketAddr,
+        udp: SocketAddr,
+        cfg: ClientConfig,
+        handler: EventHandler,
+    ) -> Result<Client, EngineError> {
+        let stream = TcpStream::connect_timeout(&tcp, cfg.connect_timeout)?;
+        stream.set_nodelay(true)?;
+        let bind: SocketAddr = if udp.is_ipv4() {
+            "0.0.0.0:0".parse().expect("literal")
+        } else {
+            "[::]:0".parse().expect("literal")
+        };
+        let sock = socket2::Socket::new(
+            socket2::Domain::for_address(bind),
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )?;
+        // A large receive buffer absorbs bursts of a whole frame's chunks.
+        let _ = sock.set_recv_buffer_size(cfg.udp_recv_buffer);
+        sock.bind(&bind.into())?;
+        let udp_sock: UdpSocket = sock.into();
+        udp_sock.set_read_timeout(Some(POLL))?;
+        stream.set_read_timeout(Some(POLL))?;
+
+        let now = Instant::now();
+        let session = ClientSession::new(cfg, now);
+        let (tcp_tx, tcp_rx) = unbounded::<Vec<u8>>();
+        let (wake_tx, wake_rx) = bounded::<()>(1);
+        let shared = Arc::new(Shared {
+            session: Mutex::new(session),
+            handler: Mutex::new(handler),
+            pending: Mutex::new(std::collections::VecDeque::new()),
+            tcp_tx,
+            udp: udp_sock,
+            peer_udp: udp,
+            stop: AtomicBool::new(false),
+            wake: wake_tx,
+            thread_ids: Mutex::new(Vec::new()),
+            udp_foreign: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        });
+
+        let mut threads = Vec::new();
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            thread::Builder::new().name(name.to_string()).spawn(f)
+        };
+        {
+            let sh = shared.clone();
+            let mut w = stream.try_clone()?;
+            threads.push(spawn(
+                "xnano-tcp-write",
+                Box::new(move || tcp_writer(&sh, &mut w, tcp_rx)),
+            )?);
+        }
+        {
+            let sh = shared.clone();
+            let mut r = stream.try_clone()?;
+            threads.push(spawn("xnano-tcp-read", Box::new(move || tcp_reader(&sh, &mut r)))?);
+        }
+        {
+            let sh = shared.clone();
+            threads.push(spawn("xnano-udp-read", Box::new(move || udp_reader(&sh)))?);
+        }
+        {
+            let sh = shared.clone();
+            threads.push(spawn("xnano-timer", Box::new(move || timer(&sh, wake_rx)))?);
+        }
+        *shared.thread_ids.lock() = threads.iter().map(|t| t.thread().id()).collect();
+        // The session queued its control handshake; flush it.
+        flush_and_dispatch(&shared, Vec::new());
+        Ok(Client {
+            shared,
+            threads,
+            tcp: stream,
+        })
+    }
+
+    fn in_callback(&self) -> bool {
+        let me = thread::current().id();
+        self.shared.thread_ids.lock().contains(&me)
+    }
+
+    /// Runs `f` on the session, then sends what it queued and dispatches
+    /// the events it produced.
+    fn with_session<T>(&self, f: impl FnOnce(&mut ClientSession, Instant) -> T) -> T {
+        let now = Instant::now();
+        let mut events = Vec::new();
+        let out = {
+            let mut s = self.shared.session.lock();
+            let out = f(&mut s, now);
+            drain(&self.shared, &mut s, &mut events);
+            out
+        };
+        dispatch(&self.shared, events);
+        let _ = self.shared.wake.try_send(());
+        out
+    }
+
+    /// Sets the state of controller `n` (0..=3). The first call for a
+    /// controller announces it to the console (which then opens Input).
+    pub fn set_controller_state(&self, n: u8, state: ControllerState) -> Result<(), EngineError> {
+        self.with_session(|s, now| s.set_controller_state(n, state, now))
+            .map_err(EngineError::State)
+    }
+
+    /// Announces (`true`) or removes (`false`) controller `n`.
+    pub fn set_controller_connected(&self, n: u8, connected: bool) -> Result<(), EngineError> {
+        self.with_session(|s, now| s.set_controller_connected(n, connected, now))
+            .map_err(EngineError::State)
+    }
+
+    /// Asks the console for a keyframe.
+    pub fn request_keyframe(&self) -> Result<(), EngineError> {
+        self.with_session(|s, now| s.request_keyframe(now))
+            .map_err(EngineError::State)
+    }
+
+    /// Sends a Change Video Quality control message (six values, meaning
+    /// undocumented; see the seed).
+    pub fn change_video_quality(&self, q: [u32; 6]) -> Result<(), EngineError> {
+        self.with_session(|s, _| s.change_video_quality(q))
+            .map_err(EngineError::State)
+    }
+
+    /// Sends one encoded microphone packet on ChatAudio.
+    pub fn send_chat_audio(&self, data: &[u8]) -> Result<(), EngineError> {
+        self.with_session(|s, now| s.send_chat_audio(data, now))
+            .map_err(EngineError::State)
+    }
+
+    /// The statistics so far.
+    pub fn stats(&self) -> SessionStats {
+        let mut st = self.shared.session.lock().stats();
+        st.udp_foreign_packets = self.shared.udp_foreign.load(Ordering::Relaxed);
+        st
+    }
+
+    /// True once the session has ended (see the `Closed` event).
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Stops the stream (video/audio stop, channel close), closes the sockets
+    /// and joins every thread. After it returns no callback fires. Calling it
+    /// from inside this client's callback is an error (it would deadlock).
+    pub fn stop(mut self) -> Result<SessionStats, EngineError> {
+        if self.in_callback() {
+            return Err(EngineError::FromCallback("stop"));
+        }
+        Ok(self.shutdown())
+    }
+
+    fn shutdown(&mut self) -> SessionStats {
+        if self.threads.is_empty() {
+            return self.stats();
+        }
+        {
+            let now = Instant::now();
+            let mut s = self.shared.session.lock();
+            s.stop(now);
+            let mut ignored = Vec::new();
+            drain(&self.shared, &mut s, &mut ignored);
+        }
+        // Let the writer flush what stop queued, then end everything.
+        self.shared.stop.store(true, Ordering::Release);
+        let _ = self.shared.wake.try_send(());
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        let _ = self.tcp.shutdown(Shutdown::Both);
+        self.stats()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if !self.in_callback() {
+            self.shutdown();
+        } else {
+            // Dropped inside its own callback: signal the threads; they end by
+            // themselves (they hold their own references).
+            self.shared.stop.store(true, Ordering::Release);
+            self.threads.clear();
+        }
+    }
+}
+
+fn drain(sh: &Shared, s: &mut ClientSession, events: &mut Vec<ClientEvent>) {
+    while let Some(b) = s.poll_tcp_transmit() {
+        let _ = sh.tcp_tx.send(b);
+    }
+    while let Some(b) = s.poll_udp_transmit() {
+        let _ = sh.udp.send_to(&b, sh.peer_udp);
+        s.recycle_udp(b);
+    }
+    while let Some(e) = s.poll_event() {
+        events.push(e);
+    }
+}
+
+thread_local! {
+    static IN_DISPATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Hands events to the user's handler, in order. Events produced by a call
+/// the handler itself makes (re-entrancy) are queued and delivered by the
+/// outer dispatch once the handler returns.
+fn dispatch(sh: &Shared, events: Vec<ClientEvent>) {
+    if events.is_empty() {
+        return;
+    }
+    sh.pending.lock().extend(events);
+    if IN_DISPATCH.with(|f| f.get()) {
+        return;
+    }
+    IN_DISPATCH.with(|f| f.set(true));
+    let mut recycle = Vec::new();
+    {
+        let mut h = sh.handler.lock();
+        loop {
+            let Some(e) = sh.pending.lock().pop_front() else {
+                break;
+            };
+            if let ClientEvent::Closed(_) = &e {
+                sh.closed.store(true, Ordering::Release);
+            }
+            // A panic in the user's handler must not take the engine down.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (h)(&e)));
+            if r.is_err() {
+                log::error!("event handler panicked; event dropped");
+            }
+            if let ClientEvent::VideoFrame(f) = e {
+                recycle.push(f.data);
+            }
+        }
+    }
+    IN_DISPATCH.with(|f| f.set(false));
+    if !recycle.is_empty() {
+        let mut s = sh.session.lock();
+        for b in recycle {
+            s.recycle_frame(b);
+        }
+    }
+}
+
+fn flush_and_dispatch(sh: &Shared, mut events: Vec<ClientEvent>) {
+    {
+        let mut s = sh.session.lock();
+        drain(sh, &mut s, &mut events);
+    }
+    dispatch(sh, events);
+}
+
+fn fail(sh: &Shared, reason: CloseReason) {
+    let now = Instant::now();
+    let mut events = Vec::new();
+    {
+        let mut s = sh.session.lock();
+        s.fail(reason, now);
+        drain(sh, &mut s, &mut events);
+    }
+    dispatch(sh, events);
+}
+
+fn tcp_writer(sh: &Shared, w: &mut TcpStream, rx: Receiver<Vec<u8>>) {
+    loop {
+        match rx.recv_timeout(POLL) {
+            Ok(b) => {
+                if let Err(e) = w.write_all(&b) {
+                    if !sh.stop.load(Ordering::Acquire) {
+                        fail(sh, CloseReason::Io(e.to_string()));
+                    }
+                    return;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if sh.stop.load(Ordering::Acquire) && rx.is_empty() {
+                    let _ = w.flush();
+                    return;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+fn tcp_reader(sh: &Shared, r: &mut TcpStream) {
+    let mut buf = vec![0u8; 64 * 1024];
+    while !sh.stop.load(Ordering::Acquire) {
+        match r.read(&mut buf) {
+            Ok(0) => {
+                if !sh.stop.load(Ordering::Acquire) {
+                    fail(sh, CloseReason::TcpClosed);
+                }
+                return;
+            }
+            Ok(n) => {
+                let now = Instant::now();
+                let mut events = Vec::new();
+                {
+                    let mut s = sh.session.lock();
+                    s.handle_tcp(&buf[..n], now);
+                    drain(sh, &mut s, &mut events);
+                }
+                dispatch(sh, events);
+                let _ = sh.wake.try_send(());
+            }
+            Err(e) if is_timeout(&e) => {}
+            Err(e) => {
+                if !sh.stop.load(Ordering::Acquire) {
+                    fail(sh, CloseReason::Io(e.to_string()));
+                }
+                return;
+            }
+        }
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
+fn udp_reader(sh: &Shared) {
+    let mut buf = vec![0u8; 65536];
+    let mut events = Vec::new();
+    while !sh.stop.load(Ordering::Acquire) {
+        match sh.udp.recv_from(&mut buf) {
+            Ok((n, from)) => {
+                if from != sh.peer_udp {
+                    sh.udp_foreign.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                let now = Instant::now();
+                {
+                    let mut s = sh.session.lock();
+                    s.handle_udp(&buf[..n], now);
+                    drain(sh, &mut s, &mut events);
+                }
+                dispatch(sh, std::mem::take(&mut events));
+            }
+            Err(e) if is_timeout(&e) => {}
+            Err(e) => {
+                // ICMP port unreachable shows up as ConnectionRefused on Linux
+                // before the host's socket exists; keep listening.
+                if e.kind() == io::ErrorKind::ConnectionRefused {
+                    continue;
+                }
+                if !sh.stop.load(Ordering::Acquire) {
+                    fail(sh, CloseReason::Io(e.to_string()));
+                }
+                return;
+            }
+        }
+    }
+}
+
+fn timer(sh: &Shared, wake: Receiver<()>) {
+    while !sh.stop.load(Ordering::Acquire) {
+        let now = Instant::now();
+        let mut events = Vec::new();
+        let next = {
+            let mut s = sh.session.lock();
+            s.handle_timeout(now);
+            drain(sh, &mut s, &mut events);
+            s.poll_timeout()
+        };
+        dispatch(sh, events);
+        let wait = next
+            .map(|t| t.saturating_duration_since(Instant::now()))
+            .unwrap_or(POLL)
+            .min(POLL);
+        match wake.recv_timeout(wait) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
