@@ -65,8 +65,9 @@ impl VideoSource {
             .scene_change_detect(false)
             .intra_frame_period(IntraFramePeriod::from_num_frames(keyframe_interval_frames))
             .num_threads(1);
-        let encoder = Encoder::with_api_config(OpenH264API::from_source(), config)
+        let mut encoder = Encoder::with_api_config(OpenH264API::from_source(), config)
             .map_err(|e| MediaError::Encode(format!("creating the H.264 encoder: {e}")))?;
+        silence_encoder_log(&mut encoder);
         Ok(Self {
             encoder,
             pattern: Pattern::new(width as usize, height as usize),
@@ -136,6 +137,21 @@ impl VideoSource {
     /// How many frames have been produced so far (the index of the next one).
     pub fn frames_produced(&self) -> u64 {
         self.index
+    }
+}
+
+/// Sets OpenH264's trace level to quiet before its (lazy) initialisation, so it does not print
+/// its warning about frame skipping being off (we want every frame encoded) to stderr.
+fn silence_encoder_log(encoder: &mut Encoder) {
+    let mut level: std::os::raw::c_int = openh264_sys2::WELS_LOG_QUIET as std::os::raw::c_int;
+    // SAFETY: the encoder was created successfully, so its vtable is valid; OpenH264's
+    // SetOption accepts ENCODER_OPTION_TRACE_LEVEL before initialisation and only reads the
+    // int behind the pointer during the call. No encoder parameter is changed.
+    unsafe {
+        encoder.raw_api().set_option(
+            openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
+            std::ptr::addr_of_mut!(level).cast(),
+        );
     }
 }
 
