@@ -3,8 +3,8 @@
 
 use xnano::sim::media::{
     decode_h264_stream, decode_h264_to_rgb, decode_opus_packets, decode_opus_to_pcm,
-    h264_nal_types, verify_synthetic, verify_synthetic_info, AudioCodec, AudioSource,
-    FrameSource, H264Decoder, MediaError, SyntheticVideo, VideoSource, SYNTHETIC_HEADER_LEN,
+    h264_nal_types, verify_synthetic, verify_synthetic_info, AudioCodec, AudioSource, FrameSource,
+    H264Decoder, MediaError, SyntheticVideo, VideoSource, SYNTHETIC_HEADER_LEN,
 };
 
 const NAL_IDR: u8 = 5;
@@ -24,7 +24,10 @@ fn h264_720p_120_frames_decode_to_120_pictures() {
         let types = h264_nal_types(&f.data);
         assert_eq!(f.keyframe, types.contains(&NAL_IDR), "frame {i}: {types:?}");
         if f.keyframe {
-            assert!(types.contains(&NAL_SPS) && types.contains(&NAL_PPS), "{types:?}");
+            assert!(
+                types.contains(&NAL_SPS) && types.contains(&NAL_PPS),
+                "{types:?}"
+            );
             keyframes.push(i);
         }
         stream.extend_from_slice(&f.data);
@@ -42,7 +45,10 @@ fn h264_frames_decode_one_by_one_and_the_pattern_moves() {
     let mut pictures = Vec::new();
     for _ in 0..10 {
         let f = src.next_frame().unwrap();
-        let pic = dec.decode_rgb(&f.data).unwrap().expect("one picture per frame");
+        let pic = dec
+            .decode_rgb(&f.data)
+            .unwrap()
+            .expect("one picture per frame");
         assert_eq!((pic.width, pic.height), (320, 240));
         assert_eq!(pic.data.len(), 320 * 240 * 3);
         pictures.push(pic);
@@ -97,7 +103,10 @@ fn video_source_rejects_bad_config() {
         (1280, 720, 60, 0),
     ] {
         assert!(
-            matches!(VideoSource::new(w, h, fps, br, 0), Err(MediaError::Config(_))),
+            matches!(
+                VideoSource::new(w, h, fps, br, 0),
+                Err(MediaError::Config(_))
+            ),
             "{w}x{h}@{fps} {br}"
         );
     }
@@ -118,17 +127,33 @@ fn synthetic_frames_verify_and_any_flipped_byte_fails() {
         sizes.insert(f.data.len());
         assert_eq!(verify_synthetic(&f.data).unwrap(), i);
         let info = verify_synthetic_info(&f.data).unwrap();
-        assert_eq!((info.keyframe, info.seed, info.len), (f.keyframe, 42, f.data.len()));
+        assert_eq!(
+            (info.keyframe, info.seed, info.len),
+            (f.keyframe, 42, f.data.len())
+        );
     }
     assert!(sizes.len() > 10, "sizes vary: {sizes:?}");
 
     let f = src.next_frame();
-    for at in [0, 5, 9, 20, 27, 30, SYNTHETIC_HEADER_LEN, f.data.len() / 2, f.data.len() - 1] {
+    for at in [
+        0,
+        5,
+        9,
+        20,
+        27,
+        30,
+        SYNTHETIC_HEADER_LEN,
+        f.data.len() / 2,
+        f.data.len() - 1,
+    ] {
         let mut bad = f.data.clone();
         bad[at] ^= 0x01;
         assert!(verify_synthetic(&bad).is_err(), "flip at {at} accepted");
     }
-    assert!(verify_synthetic(&f.data[..f.data.len() - 1]).is_err(), "truncated");
+    assert!(
+        verify_synthetic(&f.data[..f.data.len() - 1]).is_err(),
+        "truncated"
+    );
     assert!(verify_synthetic(&f.data[..10]).is_err(), "header cut");
     let mut longer = f.data.clone();
     longer.push(0);
@@ -150,8 +175,14 @@ fn synthetic_is_deterministic_and_forced_keyframes_are_flagged() {
     let k = FrameSource::next_frame(&mut a).unwrap();
     assert!(k.keyframe && verify_synthetic_info(&k.data).unwrap().keyframe);
     assert!(!a.next_frame().keyframe);
-    assert!(SyntheticVideo::new(1, 10, 20, 0, 60).is_err(), "min below header");
-    assert!(SyntheticVideo::new(1, 200, 100, 0, 60).is_err(), "min > max");
+    assert!(
+        SyntheticVideo::new(1, 10, 20, 0, 60).is_err(),
+        "min below header"
+    );
+    assert!(
+        SyntheticVideo::new(1, 200, 100, 0, 60).is_err(),
+        "min > max"
+    );
     // Header-only frames still verify.
     let mut tiny = SyntheticVideo::new(3, 36, 36, 1, 60).unwrap();
     assert_eq!(verify_synthetic(&tiny.next_frame().data).unwrap(), 0);
@@ -176,7 +207,11 @@ fn opus_packets_decode_to_the_expected_samples_with_a_tone() {
         assert_eq!(p.index, i);
         assert_eq!(p.pts_us, i * 20_000);
         assert_eq!(p.samples_per_channel, 960);
-        assert!(!p.data.is_empty() && p.data.len() < 1500, "{}", p.data.len());
+        assert!(
+            !p.data.is_empty() && p.data.len() < 1500,
+            "{}",
+            p.data.len()
+        );
         packets.push(p.data);
     }
     assert_eq!(decode_opus_packets(&packets, 48000, 2).unwrap(), 50 * 960);
@@ -196,7 +231,10 @@ fn opus_packets_decode_to_the_expected_samples_with_a_tone() {
         .filter(|w| (w[0] < 0) != (w[1] < 0))
         .count() as f64;
     let per_second = crossings / (left_samples.len() as f64 / 48000.0);
-    assert!((800.0..960.0).contains(&per_second), "{per_second} crossings/s");
+    assert!(
+        (800.0..960.0).contains(&per_second),
+        "{per_second} crossings/s"
+    );
     assert!(decode_opus_packets(&[vec![0xFFu8; 3]], 48000, 2).is_err());
 }
 
@@ -222,4 +260,53 @@ fn pcm_packets_are_s16le_sine() {
     assert!(AudioSource::new(AudioCodec::Opus, 44100, 2, 20).is_err());
     assert!(AudioSource::new(AudioCodec::Opus, 48000, 3, 20).is_err());
     assert!(AudioSource::new(AudioCodec::Opus, 48000, 2, 7).is_err());
+}
+
+#[test]
+fn small_and_odd_sizes_encode_and_decode() {
+    for (w, h) in [(16, 16), (18, 34), (100, 30), (1920, 1080)] {
+        let mut src = VideoSource::new(w, h, 30, 100_000, 0).unwrap();
+        let mut stream = Vec::new();
+        for _ in 0..3 {
+            stream.extend_from_slice(&src.next_frame().unwrap().data);
+        }
+        let s = decode_h264_stream(&stream).unwrap();
+        assert_eq!((s.frames, s.width, s.height), (3, w, h), "{w}x{h}");
+    }
+    for (w, h) in [(2, 2), (64, 2), (2, 64), (14, 16)] {
+        assert!(matches!(
+            VideoSource::new(w, h, 30, 100_000, 0),
+            Err(MediaError::Config(_))
+        ));
+    }
+}
+
+#[test]
+fn damaged_h264_gives_an_error_or_fewer_pictures_never_a_panic() {
+    let mut src = VideoSource::new(320, 240, 30, 300_000, 0).unwrap();
+    let frames: Vec<_> = (0..4).map(|_| src.next_frame().unwrap().data).collect();
+    let whole = frames.concat();
+    let mut cases: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        vec![0, 0, 0, 1],
+        vec![0xFF; 1000],
+        whole[..whole.len() / 3].to_vec(),
+        frames[1..].concat(),
+    ];
+    let mut seed = 0x1234_5678u32;
+    for _ in 0..20 {
+        let mut bad = whole.clone();
+        for _ in 0..5 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let at = 40 + (seed as usize >> 4) % (bad.len() - 40);
+            bad[at] ^= 0x5A;
+        }
+        cases.push(bad);
+    }
+    for data in &cases {
+        if let Ok(s) = decode_h264_stream(data) {
+            assert!(s.frames <= 4);
+        }
+    }
+    assert_eq!(decode_h264_stream(&[]).unwrap().frames, 0);
 }

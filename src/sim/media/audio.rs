@@ -51,7 +51,9 @@ impl AudioSource {
         frame_ms: u32,
     ) -> Result<Self, MediaError> {
         if channels != 1 && channels != 2 {
-            return Err(MediaError::Config(format!("{channels} channels: must be 1 or 2")));
+            return Err(MediaError::Config(format!(
+                "{channels} channels: must be 1 or 2"
+            )));
         }
         let encoder = match codec {
             AudioCodec::Opus => {

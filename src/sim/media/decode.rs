@@ -120,10 +120,9 @@ impl H264Decoder {
         let mut count = 0u64;
         let mut last = None;
         for nal in nal_units(annexb) {
-            let picture = self
-                .decoder
-                .decode(nal)
-                .map_err(|e| MediaError::Decode(format!("H.264 after {} pictures: {e}", self.frames)))?;
+            let picture = self.decoder.decode(nal).map_err(|e| {
+                MediaError::Decode(format!("H.264 after {} pictures: {e}", self.frames))
+            })?;
             if let Some(pic) = picture {
                 let (w, h) = pic.dimensions();
                 self.width = w as u32;

@@ -27,7 +27,7 @@ pub struct VideoSource {
 }
 
 impl VideoSource {
-    /// A source of `width`x`height` (even, at most 3840x2160) at `fps` frames per second,
+    /// A source of `width`x`height` (even, from 16x16 to 3840x2160) at `fps` frames per second,
     /// targeting `bitrate_bps`, with an IDR every `keyframe_interval_frames` frames
     /// (0: only the first frame and forced ones).
     pub fn new(
@@ -37,9 +37,9 @@ impl VideoSource {
         bitrate_bps: u32,
         keyframe_interval_frames: u32,
     ) -> Result<Self, MediaError> {
-        if width == 0 || height == 0 || width % 2 != 0 || height % 2 != 0 {
+        if width < 16 || height < 16 || width % 2 != 0 || height % 2 != 0 {
             return Err(MediaError::Config(format!(
-                "video size {width}x{height}: both must be even and nonzero"
+                "video size {width}x{height}: both must be even and at least 16"
             )));
         }
         if width.max(height) > 3840 || width.min(height) > 2160 {
