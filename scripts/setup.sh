@@ -12,3 +12,8 @@ fi
 if ! need_pip construct || ! need_pip cryptography || ! need_pip pydantic; then
   python3 -m pip install --quiet construct==2.10.56 "cryptography<42" "pydantic<2"
 fi
+
+# libopus (+ pkg-config) for the simulated console's Opus audio (crate `opus` links the system lib).
+if ! dpkg -s libopus-dev >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq libopus-dev pkg-config
+fi

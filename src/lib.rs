@@ -11,6 +11,7 @@
 
 pub mod crypto;
 pub mod nano;
+pub mod sim;
 pub mod wire;
 
 /// The crate version, as in Cargo.toml.

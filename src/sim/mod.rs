@@ -1,0 +1,3 @@
+//! The simulated console: the host side of SmartGlass and Nano, built on the same wire code.
+
+pub mod media;

@@ -1,0 +1,312 @@
+//! The simulated console's media sources: real H.264 and Opus round trips through real decoders,
+//! and the synthetic frames' self-check.
+
+use xnano::sim::media::{
+    decode_h264_stream, decode_h264_to_rgb, decode_opus_packets, decode_opus_to_pcm,
+    h264_nal_types, verify_synthetic, verify_synthetic_info, AudioCodec, AudioSource, FrameSource,
+    H264Decoder, MediaError, SyntheticVideo, VideoSource, SYNTHETIC_HEADER_LEN,
+};
+
+const NAL_IDR: u8 = 5;
+const NAL_SPS: u8 = 7;
+const NAL_PPS: u8 = 8;
+
+#[test]
+fn h264_720p_120_frames_decode_to_120_pictures() {
+    let mut src = VideoSource::new(1280, 720, 60, 6_000_000, 60).unwrap();
+    let mut stream = Vec::new();
+    let mut keyframes = Vec::new();
+    for i in 0..120u64 {
+        let f = src.next_frame().unwrap();
+        assert_eq!(f.index, i);
+        assert_eq!(f.pts_us, i * 1_000_000 / 60);
+        assert!(f.data.starts_with(&[0, 0, 0, 1]) || f.data.starts_with(&[0, 0, 1]));
+        let types = h264_nal_types(&f.data);
+        assert_eq!(f.keyframe, types.contains(&NAL_IDR), "frame {i}: {types:?}");
+        if f.keyframe {
+            assert!(
+                types.contains(&NAL_SPS) && types.contains(&NAL_PPS),
+                "{types:?}"
+            );
+            keyframes.push(i);
+        }
+        stream.extend_from_slice(&f.data);
+    }
+    assert_eq!(keyframes, vec![0, 60], "IDR every 60 frames");
+    let summary = decode_h264_stream(&stream).unwrap();
+    assert_eq!(summary.frames, 120);
+    assert_eq!((summary.width, summary.height), (1280, 720));
+}
+
+#[test]
+fn h264_frames_decode_one_by_one_and_the_pattern_moves() {
+    let mut src = VideoSource::new(320, 240, 30, 500_000, 0).unwrap();
+    let mut dec = H264Decoder::new().unwrap();
+    let mut pictures = Vec::new();
+    for _ in 0..10 {
+        let f = src.next_frame().unwrap();
+        let pic = dec
+            .decode_rgb(&f.data)
+            .unwrap()
+            .expect("one picture per frame");
+        assert_eq!((pic.width, pic.height), (320, 240));
+        assert_eq!(pic.data.len(), 320 * 240 * 3);
+        pictures.push(pic);
+    }
+    assert_eq!(dec.flush(false).unwrap().0, 0, "nothing held back");
+    assert_eq!(dec.summary().frames, 10);
+    for pair in pictures.windows(2) {
+        assert_ne!(pair[0].data, pair[1].data, "consecutive frames differ");
+    }
+    // The counter block at the top left is black with white digits.
+    let corner = pictures[0].pixel(0, 0).unwrap();
+    assert!(corner.iter().all(|&c| c < 40), "{corner:?}");
+}
+
+#[test]
+fn force_keyframe_makes_the_next_frame_an_idr() {
+    let mut src = VideoSource::new(640, 360, 60, 1_000_000, 0).unwrap();
+    let first = src.next_frame().unwrap();
+    assert!(first.keyframe);
+    for _ in 0..5 {
+        let f = src.next_frame().unwrap();
+        assert!(!f.keyframe, "no periodic IDR with interval 0");
+        assert!(!h264_nal_types(&f.data).contains(&NAL_IDR));
+    }
+    src.force_keyframe();
+    let forced = src.next_frame().unwrap();
+    assert!(forced.keyframe);
+    let types = h264_nal_types(&forced.data);
+    assert!(types.contains(&NAL_IDR) && types.contains(&NAL_SPS) && types.contains(&NAL_PPS));
+    // The forced IDR decodes on its own, with no earlier frames.
+    let img = decode_h264_to_rgb(&forced.data).unwrap();
+    assert_eq!((img.width, img.height), (640, 360));
+    assert!(!src.next_frame().unwrap().keyframe, "only one forced IDR");
+}
+
+#[test]
+fn a_p_frame_alone_yields_no_picture() {
+    let mut src = VideoSource::new(160, 120, 30, 200_000, 0).unwrap();
+    src.next_frame().unwrap();
+    let p = src.next_frame().unwrap();
+    assert!(!p.keyframe);
+    assert!(decode_h264_to_rgb(&p.data).is_err());
+}
+
+#[test]
+fn video_source_rejects_bad_config() {
+    for (w, h, fps, br) in [
+        (0, 720, 60, 1_000_000),
+        (1281, 720, 60, 1_000_000),
+        (4096, 2304, 60, 1_000_000),
+        (1280, 720, 0, 1_000_000),
+        (1280, 720, 60, 0),
+    ] {
+        assert!(
+            matches!(
+                VideoSource::new(w, h, fps, br, 0),
+                Err(MediaError::Config(_))
+            ),
+            "{w}x{h}@{fps} {br}"
+        );
+    }
+}
+
+#[test]
+fn synthetic_frames_verify_and_any_flipped_byte_fails() {
+    let mut src = SyntheticVideo::new(42, 100, 5000, 10, 60).unwrap();
+    let mut sizes = std::collections::BTreeSet::new();
+    for i in 0..50u64 {
+        let f = src.next_frame();
+        assert_eq!(f.index, i);
+        assert_eq!(f.keyframe, i % 10 == 0);
+        assert!((100..=5000).contains(&f.data.len()));
+        if f.keyframe {
+            assert_eq!(f.data.len(), 5000);
+        }
+        sizes.insert(f.data.len());
+        assert_eq!(verify_synthetic(&f.data).unwrap(), i);
+        let info = verify_synthetic_info(&f.data).unwrap();
+        assert_eq!(
+            (info.keyframe, info.seed, info.len),
+            (f.keyframe, 42, f.data.len())
+        );
+    }
+    assert!(sizes.len() > 10, "sizes vary: {sizes:?}");
+
+    let f = src.next_frame();
+    for at in [
+        0,
+        5,
+        9,
+        20,
+        27,
+        30,
+        SYNTHETIC_HEADER_LEN,
+        f.data.len() / 2,
+        f.data.len() - 1,
+    ] {
+        let mut bad = f.data.clone();
+        bad[at] ^= 0x01;
+        assert!(verify_synthetic(&bad).is_err(), "flip at {at} accepted");
+    }
+    assert!(
+        verify_synthetic(&f.data[..f.data.len() - 1]).is_err(),
+        "truncated"
+    );
+    assert!(verify_synthetic(&f.data[..10]).is_err(), "header cut");
+    let mut longer = f.data.clone();
+    longer.push(0);
+    assert!(verify_synthetic(&longer).is_err(), "trailing byte");
+    assert!(verify_synthetic(&[]).is_err());
+}
+
+#[test]
+fn synthetic_is_deterministic_and_forced_keyframes_are_flagged() {
+    let mut a = SyntheticVideo::new(7, 36, 2000, 0, 30).unwrap();
+    let mut b = SyntheticVideo::new(7, 36, 2000, 0, 30).unwrap();
+    let mut c = SyntheticVideo::new(8, 36, 2000, 0, 30).unwrap();
+    for _ in 0..5 {
+        let (fa, fb, fc) = (a.next_frame(), b.next_frame(), c.next_frame());
+        assert_eq!(fa, fb);
+        assert_ne!(fa.data, fc.data);
+    }
+    a.force_keyframe();
+    let k = FrameSource::next_frame(&mut a).unwrap();
+    assert!(k.keyframe && verify_synthetic_info(&k.data).unwrap().keyframe);
+    assert!(!a.next_frame().keyframe);
+    assert!(
+        SyntheticVideo::new(1, 10, 20, 0, 60).is_err(),
+        "min below header"
+    );
+    assert!(
+        SyntheticVideo::new(1, 200, 100, 0, 60).is_err(),
+        "min > max"
+    );
+    // Header-only frames still verify.
+    let mut tiny = SyntheticVideo::new(3, 36, 36, 1, 60).unwrap();
+    assert_eq!(verify_synthetic(&tiny.next_frame().data).unwrap(), 0);
+}
+
+fn rms(samples: impl Iterator<Item = i16>) -> f64 {
+    let (mut sum, mut n) = (0f64, 0usize);
+    for s in samples {
+        sum += f64::from(s) * f64::from(s);
+        n += 1;
+    }
+    (sum / n.max(1) as f64).sqrt()
+}
+
+#[test]
+fn opus_packets_decode_to_the_expected_samples_with_a_tone() {
+    let mut src = AudioSource::new(AudioCodec::Opus, 48000, 2, 20).unwrap();
+    assert_eq!(src.frame_samples(), 960);
+    let mut packets = Vec::new();
+    for i in 0..50u64 {
+        let p = src.next_packet().unwrap();
+        assert_eq!(p.index, i);
+        assert_eq!(p.pts_us, i * 20_000);
+        assert_eq!(p.samples_per_channel, 960);
+        assert!(
+            !p.data.is_empty() && p.data.len() < 1500,
+            "{}",
+            p.data.len()
+        );
+        packets.push(p.data);
+    }
+    assert_eq!(decode_opus_packets(&packets, 48000, 2).unwrap(), 50 * 960);
+    let pcm = decode_opus_to_pcm(&packets, 48000, 2).unwrap();
+    assert_eq!(pcm.len(), 50 * 960 * 2);
+    // Skip the first 100 ms (encoder lookahead and ramp-up); the tone is a quarter of full
+    // scale, so its RMS is about 0.25 * 32767 / sqrt(2) = 5792.
+    let steady = &pcm[4800 * 2..];
+    let left = rms(steady.iter().step_by(2).copied());
+    let right = rms(steady.iter().skip(1).step_by(2).copied());
+    assert!((3000.0..9000.0).contains(&left), "left rms {left}");
+    assert!((3000.0..9000.0).contains(&right), "right rms {right}");
+    // 440 Hz: about 2 * 440 zero crossings per second on the left channel.
+    let left_samples: Vec<i16> = steady.iter().step_by(2).copied().collect();
+    let crossings = left_samples
+        .windows(2)
+        .filter(|w| (w[0] < 0) != (w[1] < 0))
+        .count() as f64;
+    let per_second = crossings / (left_samples.len() as f64 / 48000.0);
+    assert!(
+        (800.0..960.0).contains(&per_second),
+        "{per_second} crossings/s"
+    );
+    assert!(decode_opus_packets(&[vec![0xFFu8; 3]], 48000, 2).is_err());
+}
+
+#[test]
+fn pcm_packets_are_s16le_sine() {
+    let mut src = AudioSource::new(AudioCodec::Pcm, 48000, 2, 20).unwrap();
+    let p0 = src.next_packet().unwrap();
+    assert_eq!(p0.data.len(), 960 * 2 * 2);
+    let samples: Vec<i16> = p0
+        .data
+        .chunks_exact(2)
+        .map(|c| i16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    assert_eq!(samples[0], 0);
+    assert_eq!(samples[1], 0);
+    // Left sample 1 is sin(2*pi*440/48000) of the amplitude.
+    let expected = ((440.0f64 / 48000.0 * std::f64::consts::TAU).sin() * 0.25 * 32767.0).round();
+    assert_eq!(f64::from(samples[2]), expected);
+    assert!(rms(samples.iter().copied()) > 3000.0);
+    let p1 = src.next_packet().unwrap();
+    assert_eq!(p1.pts_us, 20_000);
+    assert_ne!(p0.data, p1.data);
+    assert!(AudioSource::new(AudioCodec::Opus, 44100, 2, 20).is_err());
+    assert!(AudioSource::new(AudioCodec::Opus, 48000, 3, 20).is_err());
+    assert!(AudioSource::new(AudioCodec::Opus, 48000, 2, 7).is_err());
+}
+
+#[test]
+fn small_and_odd_sizes_encode_and_decode() {
+    for (w, h) in [(16, 16), (18, 34), (100, 30), (1920, 1080)] {
+        let mut src = VideoSource::new(w, h, 30, 100_000, 0).unwrap();
+        let mut stream = Vec::new();
+        for _ in 0..3 {
+            stream.extend_from_slice(&src.next_frame().unwrap().data);
+        }
+        let s = decode_h264_stream(&stream).unwrap();
+        assert_eq!((s.frames, s.width, s.height), (3, w, h), "{w}x{h}");
+    }
+    for (w, h) in [(2, 2), (64, 2), (2, 64), (14, 16)] {
+        assert!(matches!(
+            VideoSource::new(w, h, 30, 100_000, 0),
+            Err(MediaError::Config(_))
+        ));
+    }
+}
+
+#[test]
+fn damaged_h264_gives_an_error_or_fewer_pictures_never_a_panic() {
+    let mut src = VideoSource::new(320, 240, 30, 300_000, 0).unwrap();
+    let frames: Vec<_> = (0..4).map(|_| src.next_frame().unwrap().data).collect();
+    let whole = frames.concat();
+    let mut cases: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        vec![0, 0, 0, 1],
+        vec![0xFF; 1000],
+        whole[..whole.len() / 3].to_vec(),
+        frames[1..].concat(),
+    ];
+    let mut seed = 0x1234_5678u32;
+    for _ in 0..20 {
+        let mut bad = whole.clone();
+        for _ in 0..5 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let at = 40 + (seed as usize >> 4) % (bad.len() - 40);
+            bad[at] ^= 0x5A;
+        }
+        cases.push(bad);
+    }
+    for data in &cases {
+        if let Ok(s) = decode_h264_stream(data) {
+            assert!(s.frames <= 4);
+        }
+    }
+    assert_eq!(decode_h264_stream(&[]).unwrap().frames, 0);
+}
