@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 
-use super::session::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
 use super::input::ControllerState;
+use super::session::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
 
 /// Errors of the client engine.
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +126,10 @@ impl Client {
         {
             let sh = shared.clone();
             let mut r = stream.try_clone()?;
-            threads.push(spawn("xnano-tcp-read", Box::new(move || tcp_reader(&sh, &mut r)))?);
+            threads.push(spawn(
+                "xnano-tcp-read",
+                Box::new(move || tcp_reader(&sh, &mut r)),
+            )?);
         }
         {
             let sh = shared.clone();

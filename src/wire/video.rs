@@ -232,7 +232,7 @@ pub struct LostFrames {
 }
 
 /// Client -> console: start/stop, keyframe request and feedback.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VideoControl {
     /// Flags (`VIDEO_CONTROL_*`). On encode, the three "field follows" bits
     /// are set from the presence of the optional fields.
