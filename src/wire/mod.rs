@@ -15,20 +15,20 @@ pub mod framing;
 
 // Nano (seed 002): RTP header and padding, core packets, streamer framing and
 // the payloads of each channel class.
-pub mod rtp;
+pub mod audio;
+pub mod control;
+pub mod input;
 pub mod nano;
+pub mod rtp;
 pub mod streamer;
 pub mod video;
-pub mod audio;
-pub mod input;
-pub mod control;
 
 // SmartGlass (seed 003 + reference implementation).
 pub mod sg_common;
-pub mod sg_simple;
+pub mod sg_json;
 pub mod sg_message;
 pub mod sg_payloads;
-pub mod sg_json;
+pub mod sg_simple;
 
 /// A decoding error: names the packet and the field where decoding stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
