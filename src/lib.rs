@@ -10,6 +10,7 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod crypto;
+pub mod pcap;
 pub mod wire;
 
 /// The crate version, as in Cargo.toml.

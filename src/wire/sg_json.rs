@@ -52,7 +52,11 @@ fn num_field(v: &serde_json::Value, field: &'static str) -> Result<u64, WireErro
         serde_json::Value::Number(n) => n
             .as_u64()
             .ok_or_else(|| WireError::invalid(P, field, "not a non-negative integer")),
-        _ => Err(WireError::invalid(P, field, "not a number or numeric string")),
+        _ => Err(WireError::invalid(
+            P,
+            field,
+            "not a number or numeric string",
+        )),
     }
 }
 
