@@ -2,6 +2,9 @@
 //! re-encode; the session capture; crypto round trips and rejections.
 
 mod common;
+mod sg_support;
+
+use sg_support::diff;
 
 use common::{list_vectors, read_expected, read_vector};
 use serde_json::Value;
@@ -21,39 +24,6 @@ fn crypto() -> Crypto {
     let mut s = [0u8; 64];
     hex::decode_to_slice(SECRET, &mut s).unwrap();
     Crypto::from_shared_secret(&s)
-}
-
-/// Compares two JSON values, reporting every differing path.
-fn diff(path: &str, ours: &Value, theirs: &Value, out: &mut Vec<String>) {
-    match (ours, theirs) {
-        (Value::Object(a), Value::Object(b)) => {
-            for k in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
-                let p = format!("{path}.{k}");
-                match (a.get(k), b.get(k)) {
-                    (Some(x), Some(y)) => diff(&p, x, y, out),
-                    (Some(_), None) => out.push(format!("{p}: only in ours")),
-                    (None, Some(_)) => out.push(format!("{p}: only in expected")),
-                    (None, None) => unreachable!(),
-                }
-            }
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                diff(&format!("{path}[{i}]"), x, y, out);
-            }
-        }
-        (Value::Number(a), Value::Number(b)) if a.as_f64() == b.as_f64() => {
-            // 0 vs 0.0 (float fields) are the same value.
-            if a.is_f64() != b.is_f64() && a.as_f64() != Some(0.0) {
-                out.push(format!("{path}: {a} vs {b}"));
-            }
-        }
-        _ => {
-            if ours != theirs {
-                out.push(format!("{path}: ours {ours} expected {theirs}"));
-            }
-        }
-    }
 }
 
 /// Where our JSON shape honestly differs from the reference's.
