@@ -173,10 +173,7 @@ pub fn decode_pcap(data: &[u8], crypto: Option<&Crypto>) -> Result<Vec<Value>, W
         };
         let base = |v: Value| -> Value {
             let mut m = serde_json::Map::new();
-            m.insert(
-                "time".into(),
-                json!(r.timestamp.as_secs_f64()),
-            );
+            m.insert("time".into(), json!(r.timestamp.as_secs_f64()));
             m.insert("src".into(), json!(r.src.to_string()));
             m.insert("dst".into(), json!(r.dst.to_string()));
             m.insert("direction".into(), json!(direction));
@@ -193,7 +190,9 @@ pub fn decode_pcap(data: &[u8], crypto: Option<&Crypto>) -> Result<Vec<Value>, W
             Value::Object(m)
         };
         match r.transport {
-            Transport::Udp if r.src.port() == SMARTGLASS_PORT || r.dst.port() == SMARTGLASS_PORT => {
+            Transport::Udp
+                if r.src.port() == SMARTGLASS_PORT || r.dst.port() == SMARTGLASS_PORT =>
+            {
                 out.push(base(smartglass_json(&r.payload, crypto)));
             }
             Transport::Udp => out.push(base(map.nano_json(&r.payload))),

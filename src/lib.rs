@@ -10,7 +10,9 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod crypto;
+pub mod dissect;
 pub mod nano;
+pub mod pcap;
 pub mod sim;
 pub mod wire;
 
