@@ -277,6 +277,36 @@ pub struct HostStats {
     pub bad_packets: u64,
 }
 
+impl HostStats {
+    /// Adds every counter of `other` to `self`.
+    pub fn add(&mut self, other: &HostStats) {
+        macro_rules! add {
+            ($($f:ident),*) => { $( self.$f = self.$f.saturating_add(other.$f); )* };
+        }
+        add!(
+            video_frames_sent,
+            video_packets_sent,
+            video_bytes_sent,
+            keyframes_sent,
+            video_frames_dropped,
+            keyframe_requests,
+            lost_frame_reports,
+            audio_packets_sent,
+            audio_bytes_sent,
+            input_frames_received,
+            input_acks_sent,
+            rumble_sent,
+            chat_audio_received,
+            telemetry_sent,
+            udp_wrong_connection_id,
+            udp_wrong_address,
+            udp_before_handshake,
+            udp_handshakes,
+            bad_packets
+        );
+    }
+}
+
 /// A video frame as sent, kept for comparison in tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentFrame {
