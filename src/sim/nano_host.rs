@@ -389,7 +389,9 @@ impl HostSession {
             Some(s) => StdRng::seed_from_u64(s),
             None => StdRng::from_entropy(),
         };
-        let connection_id = cfg.connection_id.unwrap_or_else(|| rng.gen_range(1..=u16::MAX));
+        let connection_id = cfg
+            .connection_id
+            .unwrap_or_else(|| rng.gen_range(1..=u16::MAX));
         let input_initial_frame_id = cfg.input_initial_frame_id.unwrap_or_else(|| rng.gen());
         let reference_ms = cfg.reference_timestamp_ms.unwrap_or_else(unix_ms_now);
         HostSession {
@@ -690,7 +692,12 @@ impl HostSession {
         let frame_id = self.next_video_frame_id;
         self.next_video_frame_id = frame_id.wrapping_add(1);
         let timestamp = self.micros_since_reference(now);
-        let flags = VIDEO_DATA_FLAG_04 | if frame.keyframe { VIDEO_DATA_KEYFRAME } else { 0 };
+        let flags = VIDEO_DATA_FLAG_04
+            | if frame.keyframe {
+                VIDEO_DATA_KEYFRAME
+            } else {
+                0
+            };
         let mut offset = 0usize;
         for _ in 0..packet_count {
             let end = (offset + chunk).min(frame.data.len());
@@ -766,8 +773,11 @@ impl HostSession {
     // ---------------------------------------------------------------- internals
 
     fn micros_since_reference(&self, now: Instant) -> u64 {
-        u64::try_from(now.saturating_duration_since(self.reference_instant).as_micros())
-            .unwrap_or(u64::MAX)
+        u64::try_from(
+            now.saturating_duration_since(self.reference_instant)
+                .as_micros(),
+        )
+        .unwrap_or(u64::MAX)
     }
 
     fn bad(&mut self, why: String) {
@@ -930,7 +940,10 @@ impl HostSession {
 
     fn on_control_handshake(&mut self, h: ControlHandshake) {
         if h.handshake_type != ControlHandshakeType::Syn {
-            return self.bad(format!("unexpected control handshake {:?}", h.handshake_type));
+            return self.bad(format!(
+                "unexpected control handshake {:?}",
+                h.handshake_type
+            ));
         }
         let first = self.phase == Phase::AwaitSyn;
         if self.phase == Phase::Closed {
@@ -1074,11 +1087,9 @@ impl HostSession {
                     StreamerBody::Audio(AudioPayload::ServerHandshake(hs)),
                 );
             }
-            ChannelClass::Control => {
-                if self.cfg.telemetry_interval.is_some() {
-                    // The first telemetry goes out at the next timeout.
-                    self.next_telemetry = Some(self.reference_instant);
-                }
+            ChannelClass::Control if self.cfg.telemetry_interval.is_some() => {
+                // The first telemetry goes out at the next timeout.
+                self.next_telemetry = Some(self.reference_instant);
             }
             ChannelClass::Input => {
                 if !self.input_handshake_sent {

@@ -280,7 +280,10 @@ impl SimServer {
             )));
         }
         if cfg.fps == 0 || cfg.fps > 240 {
-            return Err(SimError::Config(format!("fps {}: must be 1..=240", cfg.fps)));
+            return Err(SimError::Config(format!(
+                "fps {}: must be 1..=240",
+                cfg.fps
+            )));
         }
         let video: Box<dyn FrameSource> = match &cfg.video {
             VideoMode::TestPattern => Box::new(VideoSource::new(
@@ -355,7 +358,10 @@ impl SimServer {
         let s = shared.clone();
         threads.push(spawn("tcp", Box::new(move || tcp_thread(s, listener)))?);
         let s = shared.clone();
-        threads.push(spawn("udp-recv", Box::new(move || udp_recv_thread(s, udp)))?);
+        threads.push(spawn(
+            "udp-recv",
+            Box::new(move || udp_recv_thread(s, udp)),
+        )?);
         let s = shared.clone();
         threads.push(spawn(
             "udp-send",
@@ -610,13 +616,16 @@ fn udp_recv_thread(shared: Arc<Shared>, sock: UdpSocket) {
     }
 }
 
+/// A datagram waiting for its send time: (deadline, arrival order, bytes, destination).
+type Scheduled = (Instant, u64, Vec<u8>, SocketAddr);
+
 /// The seeded impairment stage: decides what happens to each datagram.
 struct Impairer {
     cfg: Impairment,
     rng: StdRng,
     held: Option<(Vec<u8>, SocketAddr, Instant)>,
     order: u64,
-    queue: BinaryHeap<Reverse<(Instant, u64, Vec<u8>, SocketAddr)>>,
+    queue: BinaryHeap<Reverse<Scheduled>>,
 }
 
 /// How long a datagram held back for reordering waits for a successor.
@@ -738,7 +747,11 @@ fn udp_send_thread(shared: Arc<Shared>, sock: UdpSocket, rx: Receiver<(Vec<u8>, 
             }
         }
         imp.flush_held(now, stopping, &mut st);
-        while let Some((d, to)) = imp.due(if stopping { now + Duration::from_secs(3600) } else { now }) {
+        while let Some((d, to)) = imp.due(if stopping {
+            now + Duration::from_secs(3600)
+        } else {
+            now
+        }) {
             send_one(&sock, &d, to, &mut st);
         }
         if now.duration_since(last_publish) >= Duration::from_millis(10) || stopping {
@@ -766,7 +779,11 @@ fn send_one(sock: &UdpSocket, d: &[u8], to: SocketAddr, st: &mut ImpairStats) {
     }
 }
 
-fn media_thread(shared: Arc<Shared>, mut video: Box<dyn FrameSource>, mut audio: Option<AudioSource>) {
+fn media_thread(
+    shared: Arc<Shared>,
+    mut video: Box<dyn FrameSource>,
+    mut audio: Option<AudioSource>,
+) {
     let fps = shared.cfg.fps.max(1);
     let frame_period = Duration::from_nanos(1_000_000_000 / u64::from(fps));
     let audio_period = Duration::from_millis(20);
@@ -776,8 +793,9 @@ fn media_thread(shared: Arc<Shared>, mut video: Box<dyn FrameSource>, mut audio:
         let now = Instant::now();
         let (video_on, audio_on) = {
             let g = shared.session.lock();
-            g.as_ref()
-                .map_or((false, false), |s| (s.video_streaming(), s.audio_streaming()))
+            g.as_ref().map_or((false, false), |s| {
+                (s.video_streaming(), s.audio_streaming())
+            })
         };
         if now >= next_video {
             next_video += frame_period;
