@@ -1369,3 +1369,11 @@ fn reference_python_client_streams_from_sim_server() {
     assert!(st.session.rumble_sent >= 1, "{st:?}");
     server.stop();
 }
+
+#[test]
+fn server_and_session_are_send() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<SimServer>();
+    send::<HostSession>();
+}
