@@ -1377,3 +1377,43 @@ fn server_and_session_are_send() {
     send_sync::<SimServer>();
     send::<HostSession>();
 }
+
+#[test]
+fn loopback_default_config_streams_h264_and_opus() {
+    let mut server = SimServer::start(SimConfig::default()).unwrap();
+    let mut c = MiniClient::connect(&server);
+    c.udp_handshake_until_learned(&server);
+    c.answer_opens();
+    let b = c.peer.streamer(
+        ChannelClass::Audio,
+        StreamerBody::Audio(AudioPayload::ClientHandshake(AudioClientHandshake {
+            initial_frame_id: 0,
+            requested_format: AudioFormat {
+                channels: 2,
+                sample_rate: 48000,
+                codec: AudioCodec::Opus,
+                pcm: None,
+            },
+        })),
+    );
+    c.send(&b);
+    let b = c.peer.streamer(
+        ChannelClass::Audio,
+        StreamerBody::Audio(AudioPayload::Control(AudioControl {
+            flags: AUDIO_CONTROL_START_STREAM,
+        })),
+    );
+    c.send(&b);
+    c.start_video(7, 1280, 720, 60);
+    let frames = c.receive_frames(3);
+    assert!(frames.len() >= 3);
+    assert!(xnano::sim::media::h264_nal_types(&frames[&7]).contains(&5));
+    let end = Instant::now() + Duration::from_secs(5);
+    while server.stats().session.audio_packets_sent < 5 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let st = server.stats();
+    assert!(st.session.audio_packets_sent >= 5, "{st:?}");
+    assert_eq!(st.media_errors, 0);
+    server.stop();
+}
