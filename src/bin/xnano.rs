@@ -72,6 +72,48 @@ enum Cmd {
         #[arg(long)]
         input_demo: bool,
     },
+    /// Run the simulated console (Nano host) until Ctrl-C.
+    Sim(SimArgs),
+}
+
+#[derive(clap::Args)]
+struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Nano TCP control port (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    tcp_port: u16,
+    /// Nano UDP data port (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    udp_port: u16,
+    /// Video width.
+    #[arg(long, default_value_t = 1280)]
+    width: u32,
+    /// Video height.
+    #[arg(long, default_value_t = 720)]
+    height: u32,
+    /// Frames per second.
+    #[arg(long, default_value_t = 60)]
+    fps: u32,
+    /// H.264 target bitrate (bits per second).
+    #[arg(long, default_value_t = 8_000_000)]
+    bitrate: u32,
+    /// Percentage of video/audio datagrams dropped.
+    #[arg(long, default_value_t = 0.0)]
+    loss: f64,
+    /// Percentage of datagrams reordered.
+    #[arg(long, default_value_t = 0.0)]
+    reorder: f64,
+    /// Percentage of datagrams duplicated.
+    #[arg(long, default_value_t = 0.0)]
+    duplicate: f64,
+    /// Seed of the impairment.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long)]
+    seconds: Option<f64>,
 }
 
 fn main() -> ExitCode {
@@ -93,6 +135,7 @@ fn main() -> ExitCode {
             stats_json,
             input_demo,
         } => cmd_stream(nano, seconds, video_out, audio_out, stats_json, input_demo),
+        Cmd::Sim(a) => cmd_sim(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -275,5 +318,68 @@ fn cmd_stream(
             return Err(format!("session ended: {reason}"));
         }
     }
+    Ok(())
+}
+
+fn cmd_sim(a: SimArgs) -> Result<(), String> {
+    use xnano::sim::server::{Impairment, SimConfig, SimServer};
+    for (name, v) in [
+        ("--loss", a.loss),
+        ("--reorder", a.reorder),
+        ("--duplicate", a.duplicate),
+    ] {
+        if !(0.0..=100.0).contains(&v) {
+            return Err(format!("{name} must be a percentage (0..100), got {v}"));
+        }
+    }
+    if a.width == 0 || a.height == 0 || a.fps == 0 || a.bitrate == 0 {
+        return Err("--width, --height, --fps and --bitrate must be positive".into());
+    }
+    let cfg = SimConfig {
+        bind_ip: a.bind,
+        tcp_port: a.tcp_port,
+        udp_port: a.udp_port,
+        width: a.width,
+        height: a.height,
+        fps: a.fps,
+        bitrate_bps: a.bitrate,
+        impairment: Impairment {
+            loss_pct: a.loss,
+            reorder_pct: a.reorder,
+            duplicate_pct: a.duplicate,
+            seed: a.seed,
+            ..Impairment::default()
+        },
+        ..SimConfig::default()
+    };
+    let mut sim = SimServer::start(cfg).map_err(|e| e.to_string())?;
+    let (t, u) = (sim.tcp_addr(), sim.udp_addr());
+    println!("nano tcp {t}");
+    println!("nano udp {u}");
+    println!(
+        "connect with: xnano stream --nano {}:{}:{}",
+        t.ip(),
+        t.port(),
+        u.port()
+    );
+    let _ = std::io::stdout().flush();
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    let start = Instant::now();
+    let deadline = a
+        .seconds
+        .map(|s| start + Duration::from_secs_f64(s.max(0.0)));
+    while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let st = sim.stats();
+    sim.stop();
+    eprintln!(
+        "sim: {} clients, {} video frames sent, {} datagrams dropped by impairment",
+        st.clients_accepted, st.session.video_frames_sent, st.udp.dropped
+    );
     Ok(())
 }

@@ -289,6 +289,7 @@ fn dispatch(sh: &Shared, events: Vec<ClientEvent>) {
     }
     IN_DISPATCH.with(|f| f.set(true));
     let mut recycle = Vec::new();
+    let mut latencies = Vec::new();
     {
         let mut h = sh.handler.lock();
         loop {
@@ -298,10 +299,22 @@ fn dispatch(sh: &Shared, events: Vec<ClientEvent>) {
             if let ClientEvent::Closed(_) = &e {
                 sh.closed.store(true, Ordering::Release);
             }
-            // A panic in the user's handler must not take the engine down.
+            if let ClientEvent::VideoFrame(f) = &e {
+                latencies.push(f.completed_at.elapsed());
+            }
+            // A panic in the user's handler must not unwind through the
+            // engine (or into C): it ends the session with an error.
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (h)(&e)));
-            if r.is_err() {
-                log::error!("event handler panicked; event dropped");
+            if let Err(p) = r {
+                let msg = panic_message(&p);
+                log::error!("event handler panicked: {msg}");
+                if !matches!(e, ClientEvent::Closed(_)) {
+                    let mut s = sh.session.lock();
+                    s.fail(CloseReason::HandlerPanic(msg), Instant::now());
+                    let mut evs = Vec::new();
+                    drain(sh, &mut s, &mut evs);
+                    sh.pending.lock().extend(evs);
+                }
             }
             if let ClientEvent::VideoFrame(f) = e {
                 recycle.push(f.data);
@@ -314,6 +327,19 @@ fn dispatch(sh: &Shared, events: Vec<ClientEvent>) {
         for b in recycle {
             s.recycle_frame(b);
         }
+        for d in latencies {
+            s.record_latency(d);
+        }
+    }
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
     }
 }
 
