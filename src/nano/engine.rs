@@ -56,6 +56,44 @@ struct Shared {
     closed: AtomicBool,
 }
 
+/// Binds a UDP socket the way the engine does: a receive buffer of
+/// `recv_buffer` bytes (a whole burst of a frame's chunks must fit). The
+/// kernel caps `SO_RCVBUF` at `net.core.rmem_max`; when the process may
+/// (CAP_NET_ADMIN), `SO_RCVBUFFORCE` lifts that cap.
+pub fn bind_udp(bind: SocketAddr, recv_buffer: usize) -> io::Result<UdpSocket> {
+    let sock = socket2::Socket::new(
+        socket2::Domain::for_address(bind),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    let _ = sock.set_recv_buffer_size(recv_buffer);
+    // The kernel reports twice the size it was asked for.
+    if sock.recv_buffer_size().unwrap_or(0) < recv_buffer {
+        force_recv_buffer(&sock, recv_buffer);
+    }
+    sock.bind(&bind.into())?;
+    Ok(sock.into())
+}
+
+#[cfg(target_os = "linux")]
+fn force_recv_buffer(sock: &socket2::Socket, size: usize) {
+    use std::os::fd::AsRawFd;
+    let v = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+    // SAFETY: a valid socket descriptor, a pointer to a c_int and its size.
+    let _ = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn force_recv_buffer(_sock: &socket2::Socket, _size: usize) {}
+
 /// A running Nano client.
 pub struct Client {
     shared: Arc<Shared>,
@@ -81,15 +119,7 @@ impl Client {
         } else {
             "[::]:0".parse().expect("literal")
         };
-        let sock = socket2::Socket::new(
-            socket2::Domain::for_address(bind),
-            socket2::Type::DGRAM,
-            Some(socket2::Protocol::UDP),
-        )?;
-        // A large receive buffer absorbs bursts of a whole frame's chunks.
-        let _ = sock.set_recv_buffer_size(cfg.udp_recv_buffer);
-        sock.bind(&bind.into())?;
-        let udp_sock: UdpSocket = sock.into();
+        let udp_sock = bind_udp(bind, cfg.udp_recv_buffer)?;
         udp_sock.set_read_timeout(Some(POLL))?;
         stream.set_read_timeout(Some(POLL))?;
 

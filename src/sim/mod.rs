@@ -2,4 +2,5 @@
 
 pub mod media;
 pub mod nano_host;
+pub mod pair;
 pub mod server;
