@@ -19,6 +19,7 @@ import socket
 import sys
 import traceback
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from xbox.sg.console import Console  # before xbox.sg.protocol (circular import)
 import xbox.sg.protocol as sgp
@@ -115,7 +116,16 @@ async def run(a):
         sys.exit(2)
     c = found[0]
     pub = c.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    out("discovered", name=c.name, uuid=str(c.uuid), liveid=c.liveid,
+    # The certificate is self-signed: check the signature with its own key.
+    cert = PortConsole.__protocol__.discovered[c.address].unprotected_payload.cert.cert
+    try:
+        cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                                 ec.ECDSA(cert.signature_hash_algorithm))
+        sig_ok = True
+    except Exception as e:
+        sig_ok = repr(e)
+    out("discovered", name=c.name, cert_signature_ok=sig_ok,
+        cert_issuer=cert.issuer.rfc4514_string(), cert_subject=cert.subject.rfc4514_string(), uuid=str(c.uuid), liveid=c.liveid,
         flags=getattr(c.flags, "value", c.flags), address=c.address, public_key=pub.hex(),
         curve=c.public_key.curve.name, count=len(found))
 

@@ -254,18 +254,21 @@ struct Shared {
 }
 
 impl Shared {
-    /// Sends what the host produced, forwards its events and carries out
-    /// its actions until there is nothing left.
+    /// Carries out the host's actions (starting or stopping the Nano host)
+    /// until there are none, then sends what the host produced and
+    /// forwards its events. Actions go first so that a client told
+    /// "Stopped" finds the Nano host already stopped.
     fn pump(&self) {
         loop {
             let actions: Vec<HostAction> = {
                 let mut h = self.host.lock();
-                self.flush_locked(&mut h);
-                std::iter::from_fn(|| h.poll_action()).collect()
+                let a: Vec<HostAction> = std::iter::from_fn(|| h.poll_action()).collect();
+                if a.is_empty() {
+                    self.flush_locked(&mut h);
+                    return;
+                }
+                a
             };
-            if actions.is_empty() {
-                return;
-            }
             for a in actions {
                 match a {
                     HostAction::StartNano { peer } => {
