@@ -809,6 +809,17 @@ impl Raw {
     }
 }
 
+fn wait_until(mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + T;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
 fn wait_stats(
     sim: &ConsoleSim,
     cond: impl FnMut(&xnano::sim::console::ConsoleStats) -> bool,
@@ -1443,4 +1454,66 @@ fn cli_sim_answers_smartglass() {
     assert_eq!(d.name, "CliBox");
     assert_eq!(d.cert.curve, Curve::P384);
     assert_eq!(live, format!("live id {}", d.cert.liveid));
+}
+
+#[test]
+fn console_sim_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<ConsoleSim>();
+}
+
+/// Clients get distinct participant ids; the client limit is enforced; a
+/// gamestream belongs to one client and ends when it disconnects.
+#[test]
+fn several_clients() {
+    let mut c = cfg(Curve::P256);
+    c.max_clients = 2;
+    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut a = Raw::new(sim.addr());
+    let mut b = Raw::new(sim.addr());
+    let mut third = Raw::new(sim.addr());
+    assert_eq!(a.connect(&sim, "", "").participant_id, 31);
+    assert_eq!(b.connect(&sim, "", "").participant_id, 32);
+    assert_eq!(
+        third.connect(&sim, "", "").connect_result,
+        ConnectionResult::FailureDeviceLimitExceeded
+    );
+    let ch = b
+        .start_channel(ServiceChannel::SystemBroadcast, 1)
+        .target_channel_id;
+    assert_eq!(ch, 148, "channel ids are per client");
+    b.send_msg(
+        MessagePayload::Json(Json {
+            text: r#"{"type":1,"configuration":{}}"#.into(),
+        }),
+        ch,
+        true,
+    );
+    let js = b.json_messages(Duration::from_secs(10), 5);
+    assert_eq!(js[3]["state"], 2);
+    assert_eq!(sim.gamestream().unwrap().peer, b.sock.local_addr().unwrap());
+    // The other client's disconnect leaves the stream alone.
+    a.send_msg(
+        MessagePayload::Disconnect(Disconnect {
+            reason: DisconnectReason::AppClose,
+            error_code: 0,
+        }),
+        0,
+        false,
+    );
+    let (st, _) = sim.wait_for_stats(T, |_| sim.clients().len() == 1);
+    assert_eq!(st.gamestreams_stopped, 0);
+    assert!(sim.nano_addrs().is_some());
+    b.send_msg(
+        MessagePayload::Disconnect(Disconnect {
+            reason: DisconnectReason::Unspecified,
+            error_code: 0,
+        }),
+        0,
+        false,
+    );
+    wait_stats(&sim, |s| s.gamestreams_stopped == 1);
+    assert!(sim.clients().is_empty());
+    assert!(wait_until(|| sim.nano_addrs().is_none()), "Nano host stopped");
+    sim.stop();
 }
