@@ -1514,6 +1514,116 @@ fn several_clients() {
     );
     wait_stats(&sim, |s| s.gamestreams_stopped == 1);
     assert!(sim.clients().is_empty());
-    assert!(wait_until(|| sim.nano_addrs().is_none()), "Nano host stopped");
+    assert!(
+        wait_until(|| sim.nano_addrs().is_none()),
+        "Nano host stopped"
+    );
     sim.stop();
+}
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+    use xnano::sim::console::ConsoleHost;
+
+    fn peer() -> SocketAddr {
+        "127.0.0.1:41000".parse().unwrap()
+    }
+
+    /// A host with one connected client; returns the client's crypto and
+    /// a valid message of each kind to mutate.
+    fn setup() -> (ConsoleHost, Crypto, Vec<Vec<u8>>) {
+        let mut h = ConsoleHost::new(&ConsoleSimConfig::default()).unwrap();
+        let now = Instant::now();
+        let (crypto, ours) = Crypto::new_ecdh(h.curve(), &h.public_key()).unwrap();
+        let mut reqs: Vec<Vec<u8>> = ConnectRequest::build_group(
+            [3; 16],
+            PublicKeyType::EC_DH_P256,
+            ours,
+            "hash",
+            &"k".repeat(1500),
+            0,
+        )
+        .into_iter()
+        .map(|r| {
+            SimplePacket::new(SimpleBody::ConnectRequest(r))
+                .to_bytes(Some(&crypto))
+                .unwrap()
+        })
+        .collect();
+        for r in &reqs {
+            h.handle_datagram(now, peer(), r);
+        }
+        assert_eq!(h.clients().len(), 1);
+        let m = |p: MessagePayload, seq: u32, frag: bool| {
+            let mut msg = Message::new(p, seq, 0, 31, 0, true);
+            if frag {
+                msg = Message::with_type(
+                    MessageType::MediaCommand,
+                    MessagePayload::Fragment(Fragment {
+                        sequence_begin: seq,
+                        sequence_end: seq + 2,
+                        data: vec![1; 20],
+                    }),
+                    seq,
+                    0,
+                    31,
+                    0,
+                    true,
+                );
+            }
+            msg.to_bytes(&crypto).unwrap()
+        };
+        let mut samples = vec![
+            m(MessagePayload::Unsnap(Unsnap { unk: 1 }), 10, false),
+            m(
+                MessagePayload::Json(Json {
+                    text: r#"{"type":1,"configuration":{}}"#.into(),
+                }),
+                11,
+                false,
+            ),
+            m(MessagePayload::Unsnap(Unsnap { unk: 1 }), 12, true),
+            SimplePacket::new(SimpleBody::PowerOnRequest(PowerOnRequest {
+                liveid: "x".into(),
+            }))
+            .to_bytes(None)
+            .unwrap(),
+        ];
+        samples.append(&mut reqs);
+        (h, crypto, samples)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn arbitrary_and_mutated_datagrams_never_panic(
+            junk in proptest::collection::vec(any::<u8>(), 0..300),
+            which in 0usize..8,
+            pos in any::<usize>(),
+            bit in 0u8..8,
+            cut in any::<usize>(),
+        ) {
+            let (mut h, crypto, samples) = setup();
+            let now = Instant::now();
+            h.handle_datagram(now, peer(), &junk);
+            let mut s = samples[which % samples.len()].clone();
+            let i = pos % s.len();
+            s[i] ^= 1 << bit;
+            h.handle_datagram(now, peer(), &s);
+            let t = cut % (s.len() + 1);
+            h.handle_datagram(now, peer(), &s[..t]);
+            h.handle_timeout(now + Duration::from_secs(1));
+            while h.poll_transmit().is_some() {}
+            while h.poll_action().is_some() {}
+            // The session still takes a good message.
+            let before = h.stats().messages_received;
+            let good = Message::new(MessagePayload::Unsnap(Unsnap { unk: 9 }), 1000, 0, 31, 0, false)
+                .to_bytes(&crypto)
+                .unwrap();
+            h.handle_datagram(now, peer(), &good);
+            prop_assert_eq!(h.stats().messages_received, before + 1);
+        }
+    }
 }
