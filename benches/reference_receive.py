@@ -35,15 +35,20 @@ def main():
         (n,) = struct.unpack_from("<I", data, off)
         packets.append(data[off + 4:off + 4 + n])
         off += 4 + n
-    sink = Sink()
-    chan = VideoChannel(sink, None, 1024, ChannelClass.Video, 0)
-    channels = {1024: chan}
-    t0 = time.perf_counter()
-    for p in packets:
-        msg = packer.unpack(p, channels)
-        chan.on_data(msg)
-    secs = time.perf_counter() - t0
-    print(json.dumps({"packets": len(packets), "frames": sink.frames, "seconds": secs}))
+    # Other processes share the machine: keep the fastest of three runs.
+    best = None
+    for _ in range(3):
+        sink = Sink()
+        chan = VideoChannel(sink, None, 1024, ChannelClass.Video, 0)
+        channels = {1024: chan}
+        t0 = time.perf_counter()
+        for p in packets:
+            msg = packer.unpack(p, channels)
+            chan.on_data(msg)
+        secs = time.perf_counter() - t0
+        if best is None or secs < best:
+            best = secs
+    print(json.dumps({"packets": len(packets), "frames": sink.frames, "seconds": best}))
 
 
 if __name__ == "__main__":

@@ -32,11 +32,17 @@ pub fn host_1080p() -> HostConfig {
     }
 }
 
-/// The client configuration used by the benchmarks: defaults, but a wide
-/// defrag window (the in-process bench replays packets faster than real
-/// time with a clock read per batch).
+/// The client configuration used by the benchmarks: the defaults.
 pub fn client_cfg() -> ClientConfig {
-    ClientConfig::default()
+    let mut c = ClientConfig::default();
+    // `XNANO_BENCH_RCVBUF=BYTES` measures another UDP receive buffer.
+    if let Some(n) = std::env::var("XNANO_BENCH_RCVBUF")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        c.udp_recv_buffer = n;
+    }
+    c
 }
 
 /// Frame `i` of the stream: about 40 KB (36..44 KB), a 120 KB keyframe
@@ -76,11 +82,16 @@ pub fn pair_1080p() -> SessionPair {
 
 /// Builds the datagrams of frames `first..first + n` from the pair's host.
 pub fn datagrams(p: &mut SessionPair, first: u64, n: u64) -> Vec<Vec<u8>> {
+    frames_of(p, first, n).into_iter().flatten().collect()
+}
+
+/// The datagrams of frames `first..first + n`, grouped by frame.
+pub fn frames_of(p: &mut SessionPair, first: u64, n: u64) -> Vec<Vec<Vec<u8>>> {
     let now = Instant::now();
     let mut out = Vec::new();
     for i in first..first + n {
         assert!(p.host.push_video_frame(&frame(i), now));
-        out.extend(p.host_datagrams());
+        out.push(p.host_datagrams());
     }
     out
 }
@@ -193,15 +204,17 @@ impl Blaster {
 }
 
 impl Streaming {
-    /// Builds `n` frames of datagrams.
-    pub fn build(&mut self, first: u64, n: u64) -> Vec<Vec<u8>> {
+    /// Builds `n` frames of datagrams, grouped by frame.
+    pub fn build(&mut self, first: u64, n: u64) -> Vec<Vec<Vec<u8>>> {
         let now = Instant::now();
         let mut out = Vec::new();
         for i in first..first + n {
             assert!(self.host.push_video_frame(&frame(i), now));
+            let mut f = Vec::new();
             while let Some((b, _)) = self.host.poll_udp_transmit() {
-                out.push(b);
+                f.push(b);
             }
+            out.push(f);
         }
         out
     }
@@ -211,8 +224,8 @@ impl Streaming {
         self.to
     }
 
-    /// Sends the datagrams to the client at `pps` packets per second.
-    pub fn send(&self, dgrams: &[Vec<u8>], pps: f64) {
+    /// Sends the frames to the client at `pps` packets per second.
+    pub fn send(&self, dgrams: &[Vec<Vec<u8>>], pps: f64) {
         send_paced(&self.udp, self.to, dgrams, pps);
     }
 }
@@ -226,12 +239,13 @@ impl Drop for Streaming {
     }
 }
 
-/// Sends `dgrams` to `to`, paced to `pps` packets per second (bursts of up
-/// to 32, as a console sends a frame's chunks back to back).
-pub fn send_paced(sock: &UdpSocket, to: SocketAddr, dgrams: &[Vec<u8>], pps: f64) {
+/// Sends `frames` to `to`, paced to `pps` packets per second on average;
+/// each frame's chunks go back to back, as a console sends them.
+pub fn send_paced(sock: &UdpSocket, to: SocketAddr, frames: &[Vec<Vec<u8>>], pps: f64) {
     let t0 = Instant::now();
-    for (i, batch) in dgrams.chunks(32).enumerate() {
-        let due = t0 + Duration::from_secs_f64((i * 32) as f64 / pps);
+    let mut sent = 0usize;
+    for f in frames {
+        let due = t0 + Duration::from_secs_f64(sent as f64 / pps);
         loop {
             let now = Instant::now();
             if now >= due {
@@ -243,12 +257,18 @@ pub fn send_paced(sock: &UdpSocket, to: SocketAddr, dgrams: &[Vec<u8>], pps: f64
                 std::hint::spin_loop();
             }
         }
-        for d in batch {
+        for d in f {
             while let Err(e) = sock.send_to(d, to) {
                 if e.kind() != std::io::ErrorKind::WouldBlock {
                     panic!("send: {e}");
                 }
             }
         }
+        sent += f.len();
     }
+}
+
+/// Total datagrams in `frames`.
+pub fn count(frames: &[Vec<Vec<u8>>]) -> usize {
+    frames.iter().map(Vec::len).sum()
 }

@@ -322,8 +322,6 @@ fn dispatch(sh: &Shared) {
         return;
     }
     IN_DISPATCH.with(|f| f.set(true));
-    let mut recycle = Vec::new();
-    let mut latencies = Vec::new();
     {
         let mut h = sh.handler.lock();
         loop {
@@ -333,9 +331,11 @@ fn dispatch(sh: &Shared) {
             if let ClientEvent::Closed(_) = &e {
                 sh.closed.store(true, Ordering::Release);
             }
-            if let ClientEvent::VideoFrame(f) = &e {
-                latencies.push(f.completed_at.elapsed());
-            }
+            // Latency: from the frame's last chunk to the callback.
+            let latency = match &e {
+                ClientEvent::VideoFrame(f) => Some(f.completed_at.elapsed()),
+                _ => None,
+            };
             // A panic in the user's handler must not unwind through the
             // engine (or into C): it ends the session with an error.
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (h)(&e)));
@@ -349,20 +349,17 @@ fn dispatch(sh: &Shared) {
                 }
             }
             if let ClientEvent::VideoFrame(f) = e {
-                recycle.push(f.data);
+                // The frame's buffer goes back to the reassembler: no
+                // allocation per frame in steady state.
+                let mut s = sh.session.lock();
+                s.recycle_frame(f.data);
+                if let Some(d) = latency {
+                    s.record_latency(d);
+                }
             }
         }
     }
     IN_DISPATCH.with(|f| f.set(false));
-    if !recycle.is_empty() {
-        let mut s = sh.session.lock();
-        for b in recycle {
-            s.recycle_frame(b);
-        }
-        for d in latencies {
-            s.record_latency(d);
-        }
-    }
 }
 
 fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
