@@ -21,7 +21,9 @@ fn receive(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     let one = sample[1].clone();
     g.bench_function("parse_video_datagram", |b| {
-        b.iter(|| parse_udp_video_data(std::hint::black_box(&one)).map(|(h, v)| (h.channel_id, v.offset)))
+        b.iter(|| {
+            parse_udp_video_data(std::hint::black_box(&one)).map(|(h, v)| (h.channel_id, v.offset))
+        })
     });
     // One ~40 KB frame (29 datagrams of 1400 bytes) per iteration.
     g.throughput(Throughput::Elements(29));
@@ -42,7 +44,9 @@ fn receive(c: &mut Criterion) {
             },
             |d| {
                 let mut delivered = 0u32;
-                feed(&mut pair.borrow_mut(), &d, |_, f| delivered += f.len() as u32);
+                feed(&mut pair.borrow_mut(), &d, |_, f| {
+                    delivered += f.len() as u32
+                });
                 delivered
             },
             BatchSize::SmallInput,

@@ -58,7 +58,13 @@ fn allocs() -> u64 {
 }
 
 fn quick() -> bool {
-    std::env::var_os("XNANO_BENCH_QUICK").is_some()
+    std::env::var_os("XNANO_BENCH_QUICK").is_some() || !invoked_as_bench()
+}
+
+/// `cargo bench` passes `--bench`; `cargo test --all-targets` does not, and
+/// then only a short smoke run of row 1 happens.
+fn invoked_as_bench() -> bool {
+    std::env::args().any(|a| a == "--bench")
 }
 
 // ------------------------------------------------------------ row 1
@@ -104,7 +110,11 @@ fn row1() -> Row1 {
         best = best.min(batch_time.as_nanos() as f64 / batch_packets as f64);
         packets += batch_packets;
     }
-    assert_eq!(delivered, frames_per_batch * batches, "frames lost in process");
+    assert_eq!(
+        delivered,
+        frames_per_batch * batches,
+        "frames lost in process"
+    );
     std::hint::black_box(sink);
     let py = reference_row1();
     Row1 {
@@ -212,12 +222,11 @@ fn engine_trial(pps: f64) -> Trial {
 /// One bare-drain trial at `pps`: the same sender, a receiver that only
 /// counts datagrams on a socket set up as the engine's.
 fn drain_trial(pps: f64, dgrams: &[Vec<Vec<u8>>]) -> Trial {
-    let rx = xnano::nano::engine::bind_udp(
-        "127.0.0.1:0".parse().unwrap(),
-        client_cfg().udp_recv_buffer,
-    )
-    .unwrap();
-    rx.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let rx =
+        xnano::nano::engine::bind_udp("127.0.0.1:0".parse().unwrap(), client_cfg().udp_recv_buffer)
+            .unwrap();
+    rx.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
     let to = rx.local_addr().unwrap();
     let n = count(dgrams) as u64;
     let counter = std::thread::spawn(move || {
@@ -361,10 +370,9 @@ fn main() {
         child_session();
         return;
     }
-    // `cargo bench` passes `--bench`; ignore arguments.
     eprintln!("row 1: receive path in process ...");
     let r1 = row1();
-    if std::env::var_os("XNANO_BENCH_ROW1_ONLY").is_some() {
+    if std::env::var_os("XNANO_BENCH_ROW1_ONLY").is_some() || !invoked_as_bench() {
         println!("row 1: {:.1} ns/packet", r1.ns_per_packet);
         return;
     }
