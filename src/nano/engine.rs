@@ -142,8 +142,20 @@ impl Client {
         });
 
         let mut threads = Vec::new();
+        // A panic inside an engine thread ends the session with an error
+        // instead of leaving a half-dead client (or unwinding into C).
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
-            thread::Builder::new().name(name.to_string()).spawn(f)
+            let sh = shared.clone();
+            let tname = name.to_string();
+            thread::Builder::new().name(name.to_string()).spawn(move || {
+                if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                    let msg = format!("{tname}: {}", panic_message(&p));
+                    log::error!("engine thread panicked: {msg}");
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        fail(&sh, CloseReason::Internal(msg))
+                    }));
+                }
+            })
         };
         {
             let sh = shared.clone();

@@ -170,6 +170,8 @@ pub enum CloseReason {
     Protocol(String),
     /// The user's event handler panicked (the panic was caught).
     HandlerPanic(String),
+    /// An engine thread failed unexpectedly (a bug; the panic was caught).
+    Internal(String),
 }
 
 impl std::fmt::Display for CloseReason {
@@ -181,6 +183,7 @@ impl std::fmt::Display for CloseReason {
             CloseReason::Io(e) => write!(f, "socket error: {e}"),
             CloseReason::Protocol(e) => write!(f, "protocol error: {e}"),
             CloseReason::HandlerPanic(e) => write!(f, "event handler panicked: {e}"),
+            CloseReason::Internal(e) => write!(f, "internal error: {e}"),
         }
     }
 }
