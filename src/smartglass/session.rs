@@ -726,6 +726,9 @@ impl ConsoleSession {
         match peek_packet_type(buf) {
             Ok(PacketType::ConnectResponse) => self.on_connect_response(buf, now),
             Ok(PacketType::Message) => self.on_message(buf, now),
+            Ok(PacketType::Unknown(v)) => self.reject(format!(
+                "smartglass packet: invalid pkt_type: unknown packet type 0x{v:04x}"
+            )),
             Ok(_) => {} // discovery answers and the like: not for the session
             Err(e) => self.reject(e.to_string()),
         }
