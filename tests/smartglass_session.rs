@@ -1105,9 +1105,11 @@ fn gamestream_start_states_and_stop() {
     let (mut s, mut con, t0) = connected(Curve::P384, quick_cfg());
     events(&mut s);
     let bc = s.channel_id(ServiceChannel::SystemBroadcast).unwrap();
-    let mut cfg = GameStreamConfig::default();
-    cfg.video_maximum_width = 1920;
-    cfg.video_maximum_height = 1080;
+    let cfg = GameStreamConfig {
+        video_maximum_width: 1920,
+        video_maximum_height: 1080,
+        ..GameStreamConfig::default()
+    };
     let seqs = s.start_gamestream(&cfg, t0).unwrap();
     assert_eq!(seqs.len(), 1);
     let out = transmits(&mut s);
