@@ -72,7 +72,9 @@ enum Cmd {
         #[arg(long)]
         input_demo: bool,
     },
-    /// Run the simulated console (Nano host) until Ctrl-C.
+    /// Run the simulated console until Ctrl-C: a SmartGlass console on
+    /// --sg-port (whose gamestreams start their own Nano host) plus a Nano
+    /// host on --tcp-port/--udp-port for direct `xnano stream --nano`.
     Sim(SimArgs),
 }
 
@@ -114,6 +116,37 @@ struct SimArgs {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long)]
     seconds: Option<f64>,
+    /// SmartGlass UDP port (0: any free port).
+    #[arg(long, default_value_t = 5050)]
+    sg_port: u16,
+    /// Do not answer SmartGlass (direct Nano host only).
+    #[arg(long)]
+    no_sg: bool,
+    /// Console name announced in discovery responses.
+    #[arg(long, default_value = "XboxOne")]
+    name: String,
+    /// Curve of the console key: p256, p384 or p521.
+    #[arg(long, default_value = "p256", value_parser = parse_curve)]
+    curve: xnano::crypto::Curve,
+    /// Live ID (certificate common name; default: random FD00...).
+    #[arg(long)]
+    live_id: Option<String>,
+    /// Nano TCP port of gamestreams started over SmartGlass (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    stream_tcp_port: u16,
+    /// Nano UDP port of gamestreams started over SmartGlass (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    stream_udp_port: u16,
+}
+
+fn parse_curve(s: &str) -> Result<xnano::crypto::Curve, String> {
+    use xnano::crypto::Curve;
+    match s.to_ascii_lowercase().replace('-', "").as_str() {
+        "p256" => Ok(Curve::P256),
+        "p384" => Ok(Curve::P384),
+        "p521" => Ok(Curve::P521),
+        _ => Err(format!("unknown curve {s:?} (p256, p384 or p521)")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -352,8 +385,35 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
         },
         ..SimConfig::default()
     };
+    let mut console = if a.no_sg {
+        None
+    } else {
+        use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
+        let mut c = ConsoleSimConfig {
+            bind_ip: a.bind,
+            port: a.sg_port,
+            name: a.name.clone(),
+            curve: a.curve,
+            nano: SimConfig {
+                tcp_port: a.stream_tcp_port,
+                udp_port: a.stream_udp_port,
+                ..cfg.clone()
+            },
+            ..ConsoleSimConfig::default()
+        };
+        if let Some(id) = &a.live_id {
+            c.live_id = id.clone();
+        }
+        let port = c.port;
+        Some(ConsoleSim::start(c).map_err(|e| format!("SmartGlass console on port {port}: {e}"))?)
+    };
     let mut sim = SimServer::start(cfg).map_err(|e| e.to_string())?;
     let (t, u) = (sim.tcp_addr(), sim.udp_addr());
+    if let Some(c) = &console {
+        println!("smartglass udp {}", c.addr());
+        println!("live id {}", c.live_id());
+        println!("curve {:?}", c.curve());
+    }
     println!("nano tcp {t}");
     println!("nano udp {u}");
     println!(
@@ -377,6 +437,14 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
     }
     let st = sim.stats();
     sim.stop();
+    if let Some(c) = console.as_mut() {
+        let s = c.stats();
+        c.stop();
+        eprintln!(
+            "sim: smartglass: {} discovery requests, {} connects, {} gamestreams, {} bad HMAC",
+            s.discovery_requests, s.connects_accepted, s.gamestreams_started, s.bad_hmac
+        );
+    }
     eprintln!(
         "sim: {} clients, {} video frames sent, {} datagrams dropped by impairment",
         st.clients_accepted, st.session.video_frames_sent, st.udp.dropped
