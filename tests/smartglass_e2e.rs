@@ -618,7 +618,7 @@ fn anonymous_refused_and_authenticated_connect() {
         Err(SgError::Session(xnano::smartglass::SessionError::AnonymousNotAllowed)) => {}
         r => panic!("{r:?}"),
     }
-    let token: String = std::iter::repeat("eyJhbGciOi").take(250).collect();
+    let token: String = "eyJhbGciOi".repeat(250);
     let mut o = opts();
     o.session.userhash = "2535428504476914".into();
     o.session.auth_token = token.clone();
