@@ -706,3 +706,93 @@ fn nano_connects_to_the_consoles_ip_and_announced_ports() {
     });
     let _ = addr;
 }
+
+#[test]
+fn cli_discover_power_on_and_stream() {
+    let sim = ConsoleSim::start(sim_cfg(Curve::P384)).unwrap();
+    let exe = env!("CARGO_BIN_EXE_xnano");
+    let addr = sim.addr().to_string();
+    let out = std::process::Command::new(exe)
+        .args(["discover", "--addr", &addr, "--timeout", "3000", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8(out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(v["live_id"], sim.live_id());
+    assert_eq!(v["curve"], "EC_DH_P384");
+    assert_eq!(v["address"], addr);
+
+    let out = std::process::Command::new(exe)
+        .args([
+            "power-on",
+            "--live-id",
+            sim.live_id(),
+            "--addr",
+            &addr,
+            "--unicast",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (st, ok) = sim.wait_for_stats(WAIT, |s| s.power_on_requests >= 2);
+    assert!(ok, "{st:?}");
+
+    let dir = std::env::temp_dir().join(format!("xnano-sg-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let video = dir.join("v.h264");
+    let stats = dir.join("stats.json");
+    let out = std::process::Command::new(exe)
+        .args([
+            "stream",
+            "--console",
+            &addr,
+            "--seconds",
+            "2",
+            "--gs",
+            "videoMaximumWidth=640",
+        ])
+        .arg("--video-out")
+        .arg(&video)
+        .arg("--stats-json")
+        .arg(&stats)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("gamestream Started"), "{err}");
+    let st: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert!(st["frames_delivered"].as_u64().unwrap() >= 10, "{st}");
+    let h264 = std::fs::read(&video).unwrap();
+    assert!(h264.starts_with(&[0, 0, 0, 1]) || h264.starts_with(&[0, 0, 1]));
+    let req = sim_event(&sim, "the gamestream request", |e| {
+        matches!(e, ConsoleEvent::GameStreamRequested { .. })
+    });
+    if let ConsoleEvent::GameStreamRequested { configuration, .. } = req {
+        assert_eq!(configuration["videoMaximumWidth"], "640");
+    }
+    sim_event(&sim, "the disconnect", |e| {
+        matches!(e, ConsoleEvent::ClientDisconnected { .. })
+    });
+    let bad = std::process::Command::new(exe)
+        .args([
+            "stream",
+            "--console",
+            &addr,
+            "--gs",
+            "videoMaximumWidth=wide",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("videoMaximumWidth"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,7 +10,8 @@
 //! thread, the event handler included: they lock the session, which is never
 //! held while a handler runs, and send from the calling thread.
 //! [`ConsoleClient::disconnect`] (or dropping the client) stops the stream,
-//! says goodbye to the console and joins every thread; no callback runs after
+//! says goodbye to the console and joins every thread; it delivers the last
+//! events (`Closed`) itself, on the calling thread, and no callback runs after
 //! it returns.
 
 use std::collections::VecDeque;
@@ -789,9 +790,9 @@ impl ConsoleClient {
         }
         self.shared.stop.store(true, Ordering::Release);
         let _ = t.join();
-        // Events queued after the thread's last dispatch are dropped: no
-        // callback runs once this returns.
-        self.shared.pending.lock().clear();
+        // The last events (the session's Closed among them) are delivered
+        // here, on the calling thread; no callback runs once this returns.
+        dispatch(&self.shared);
     }
 }
 
