@@ -809,6 +809,17 @@ impl Raw {
     }
 }
 
+fn wait_until(mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + T;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
 fn wait_stats(
     sim: &ConsoleSim,
     cond: impl FnMut(&xnano::sim::console::ConsoleStats) -> bool,
@@ -1443,4 +1454,176 @@ fn cli_sim_answers_smartglass() {
     assert_eq!(d.name, "CliBox");
     assert_eq!(d.cert.curve, Curve::P384);
     assert_eq!(live, format!("live id {}", d.cert.liveid));
+}
+
+#[test]
+fn console_sim_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<ConsoleSim>();
+}
+
+/// Clients get distinct participant ids; the client limit is enforced; a
+/// gamestream belongs to one client and ends when it disconnects.
+#[test]
+fn several_clients() {
+    let mut c = cfg(Curve::P256);
+    c.max_clients = 2;
+    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut a = Raw::new(sim.addr());
+    let mut b = Raw::new(sim.addr());
+    let mut third = Raw::new(sim.addr());
+    assert_eq!(a.connect(&sim, "", "").participant_id, 31);
+    assert_eq!(b.connect(&sim, "", "").participant_id, 32);
+    assert_eq!(
+        third.connect(&sim, "", "").connect_result,
+        ConnectionResult::FailureDeviceLimitExceeded
+    );
+    let ch = b
+        .start_channel(ServiceChannel::SystemBroadcast, 1)
+        .target_channel_id;
+    assert_eq!(ch, 148, "channel ids are per client");
+    b.send_msg(
+        MessagePayload::Json(Json {
+            text: r#"{"type":1,"configuration":{}}"#.into(),
+        }),
+        ch,
+        true,
+    );
+    let js = b.json_messages(Duration::from_secs(10), 5);
+    assert_eq!(js[3]["state"], 2);
+    assert_eq!(sim.gamestream().unwrap().peer, b.sock.local_addr().unwrap());
+    // The other client's disconnect leaves the stream alone.
+    a.send_msg(
+        MessagePayload::Disconnect(Disconnect {
+            reason: DisconnectReason::AppClose,
+            error_code: 0,
+        }),
+        0,
+        false,
+    );
+    let (st, _) = sim.wait_for_stats(T, |_| sim.clients().len() == 1);
+    assert_eq!(st.gamestreams_stopped, 0);
+    assert!(sim.nano_addrs().is_some());
+    b.send_msg(
+        MessagePayload::Disconnect(Disconnect {
+            reason: DisconnectReason::Unspecified,
+            error_code: 0,
+        }),
+        0,
+        false,
+    );
+    wait_stats(&sim, |s| s.gamestreams_stopped == 1);
+    assert!(sim.clients().is_empty());
+    assert!(
+        wait_until(|| sim.nano_addrs().is_none()),
+        "Nano host stopped"
+    );
+    sim.stop();
+}
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+    use xnano::sim::console::ConsoleHost;
+
+    fn peer() -> SocketAddr {
+        "127.0.0.1:41000".parse().unwrap()
+    }
+
+    /// A host with one connected client; returns the client's crypto and
+    /// a valid message of each kind to mutate.
+    fn setup() -> (ConsoleHost, Crypto, Vec<Vec<u8>>) {
+        let mut h = ConsoleHost::new(&ConsoleSimConfig::default()).unwrap();
+        let now = Instant::now();
+        let (crypto, ours) = Crypto::new_ecdh(h.curve(), &h.public_key()).unwrap();
+        let mut reqs: Vec<Vec<u8>> = ConnectRequest::build_group(
+            [3; 16],
+            PublicKeyType::EC_DH_P256,
+            ours,
+            "hash",
+            &"k".repeat(1500),
+            0,
+        )
+        .into_iter()
+        .map(|r| {
+            SimplePacket::new(SimpleBody::ConnectRequest(r))
+                .to_bytes(Some(&crypto))
+                .unwrap()
+        })
+        .collect();
+        for r in &reqs {
+            h.handle_datagram(now, peer(), r);
+        }
+        assert_eq!(h.clients().len(), 1);
+        let m = |p: MessagePayload, seq: u32, frag: bool| {
+            let mut msg = Message::new(p, seq, 0, 31, 0, true);
+            if frag {
+                msg = Message::with_type(
+                    MessageType::MediaCommand,
+                    MessagePayload::Fragment(Fragment {
+                        sequence_begin: seq,
+                        sequence_end: seq + 2,
+                        data: vec![1; 20],
+                    }),
+                    seq,
+                    0,
+                    31,
+                    0,
+                    true,
+                );
+            }
+            msg.to_bytes(&crypto).unwrap()
+        };
+        let mut samples = vec![
+            m(MessagePayload::Unsnap(Unsnap { unk: 1 }), 10, false),
+            m(
+                MessagePayload::Json(Json {
+                    text: r#"{"type":1,"configuration":{}}"#.into(),
+                }),
+                11,
+                false,
+            ),
+            m(MessagePayload::Unsnap(Unsnap { unk: 1 }), 12, true),
+            SimplePacket::new(SimpleBody::PowerOnRequest(PowerOnRequest {
+                liveid: "x".into(),
+            }))
+            .to_bytes(None)
+            .unwrap(),
+        ];
+        samples.append(&mut reqs);
+        (h, crypto, samples)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn arbitrary_and_mutated_datagrams_never_panic(
+            junk in proptest::collection::vec(any::<u8>(), 0..300),
+            which in 0usize..8,
+            pos in any::<usize>(),
+            bit in 0u8..8,
+            cut in any::<usize>(),
+        ) {
+            let (mut h, crypto, samples) = setup();
+            let now = Instant::now();
+            h.handle_datagram(now, peer(), &junk);
+            let mut s = samples[which % samples.len()].clone();
+            let i = pos % s.len();
+            s[i] ^= 1 << bit;
+            h.handle_datagram(now, peer(), &s);
+            let t = cut % (s.len() + 1);
+            h.handle_datagram(now, peer(), &s[..t]);
+            h.handle_timeout(now + Duration::from_secs(1));
+            while h.poll_transmit().is_some() {}
+            while h.poll_action().is_some() {}
+            // The session still takes a good message.
+            let before = h.stats().messages_received;
+            let good = Message::new(MessagePayload::Unsnap(Unsnap { unk: 9 }), 1000, 0, 31, 0, false)
+                .to_bytes(&crypto)
+                .unwrap();
+            h.handle_datagram(now, peer(), &good);
+            prop_assert_eq!(h.stats().messages_received, before + 1);
+        }
+    }
 }

@@ -752,6 +752,22 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
         println!("smartglass udp {}", c.addr());
         println!("live id {}", c.live_id());
         println!("curve {:?}", c.curve());
+        // What happens on the SmartGlass side, one line per event on stderr.
+        let events = c.events();
+        std::thread::spawn(move || {
+            use xnano::sim::console::ConsoleEvent;
+            for e in events.iter() {
+                match &e {
+                    ConsoleEvent::Message(m) => eprintln!(
+                        "sg: {} {} on {}",
+                        m.peer,
+                        m.msg_type.name(),
+                        m.channel.map_or("?", |c| c.name())
+                    ),
+                    _ => eprintln!("sg: {}", serde_json::to_string(&e).unwrap_or_default()),
+                }
+            }
+        });
     }
     println!("nano tcp {t}");
     println!("nano udp {u}");

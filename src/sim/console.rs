@@ -16,7 +16,8 @@
 //! [`ConsoleSim`] lock the host briefly and send what they produce from the
 //! caller's thread. The Nano host ([`SimServer`]) is started when a client
 //! asks for a gamestream and stopped on StopGameStream, disconnect, timeout,
-//! power off or [`ConsoleSim::stop`]. Lock order: host, then Nano server.
+//! power off or [`ConsoleSim::stop`]. The host lock and the Nano server
+//! lock are never held together.
 
 pub mod cert;
 pub mod host;
@@ -510,7 +511,8 @@ impl ConsoleSim {
     }
 
     /// Runs `f` on the running Nano host (e.g. to read its events or sent
-    /// frames); `None` when no gamestream runs.
+    /// frames); `None` when no gamestream runs. `f` runs under the Nano
+    /// lock: it must not call back into this `ConsoleSim`.
     pub fn with_nano_server<R>(&self, f: impl FnOnce(&SimServer) -> R) -> Option<R> {
         self.shared.nano.lock().as_ref().map(f)
     }

@@ -3,4 +3,5 @@
 pub mod console;
 pub mod media;
 pub mod nano_host;
+pub mod pair;
 pub mod server;

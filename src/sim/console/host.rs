@@ -1467,7 +1467,8 @@ impl ConsoleHost {
                         MessagePayload::PairedIdentityStateChanged(PairedIdentityStateChanged {
                             state: PairedIdentityState::Paired,
                         }),
-                        false,
+                        // Need-ack as captured.
+                        true,
                     );
                 }
             }
@@ -1919,5 +1920,166 @@ impl ConsoleHost {
     /// Nano stop bookkeeping): true while a stream is announced or starting.
     pub fn streaming(&self) -> bool {
         self.stream.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::sg_common::PublicKeyType;
+    use crate::wire::sg_payloads::Unsnap;
+    use crate::wire::sg_simple::ConnectRequest;
+
+    fn peer() -> SocketAddr {
+        "127.0.0.1:40000".parse().unwrap()
+    }
+
+    /// Connects a client to `h` at `now`; returns its crypto.
+    fn connect(h: &mut ConsoleHost, now: Instant) -> Crypto {
+        let (crypto, ours) = Crypto::new_ecdh(h.curve(), &h.public_key()).unwrap();
+        let req = ConnectRequest::build_group(
+            [1; 16],
+            PublicKeyType::from_raw(h.curve().public_key_type()),
+            ours,
+            "",
+            "",
+            0,
+        )
+        .remove(0);
+        let b = SimplePacket::new(SimpleBody::ConnectRequest(req))
+            .to_bytes(Some(&crypto))
+            .unwrap();
+        h.handle_datagram(now, peer(), &b);
+        let (to, resp) = h.poll_transmit().expect("connect response");
+        assert_eq!(to, peer());
+        let SimpleBody::ConnectResponse(r) =
+            SimplePacket::decode(&resp, Some(&crypto)).unwrap().body
+        else {
+            panic!("not a connect response")
+        };
+        assert_eq!(r.protected.connect_result, ConnectionResult::Success);
+        crypto
+    }
+
+    fn msg(crypto: &Crypto, seq: u32, payload: MessagePayload, need_ack: bool) -> Vec<u8> {
+        Message::new(payload, seq, 0, 31, CHANNEL_CORE, need_ack)
+            .to_bytes(crypto)
+            .unwrap()
+    }
+
+    #[test]
+    fn timers_follow_the_given_clock() {
+        let cfg = ConsoleSimConfig {
+            resend_interval: Duration::from_millis(100),
+            max_resends: 1,
+            client_timeout: Duration::from_secs(5),
+            ..ConsoleSimConfig::default()
+        };
+        let mut h = ConsoleHost::new(&cfg).unwrap();
+        let t0 = Instant::now();
+        let crypto = connect(&mut h, t0);
+        h.handle_datagram(
+            t0,
+            peer(),
+            &msg(
+                &crypto,
+                1,
+                MessagePayload::LocalJoin(LocalJoin {
+                    device_type: ClientType::Android,
+                    native_width: 1,
+                    native_height: 1,
+                    dpi_x: 1,
+                    dpi_y: 1,
+                    device_capabilities: crate::wire::sg_common::DeviceCapabilities::All,
+                    client_version: 1,
+                    os_major_version: 1,
+                    os_minor_version: 1,
+                    display_name: "t".into(),
+                }),
+                true,
+            ),
+        );
+        let out: Vec<_> = std::iter::from_fn(|| h.poll_transmit()).collect();
+        assert_eq!(out.len(), 2, "ack and console status");
+        let status = Message::decode(&out[1].1, &crypto).unwrap();
+        assert!(matches!(status.payload, MessagePayload::ConsoleStatus(_)));
+
+        // Nothing before the resend interval, one resend at it, then given up.
+        assert_eq!(h.poll_timeout(), Some(t0 + Duration::from_millis(100)));
+        h.handle_timeout(t0 + Duration::from_millis(99));
+        assert!(h.poll_transmit().is_none());
+        h.handle_timeout(t0 + Duration::from_millis(100));
+        let (_, again) = h.poll_transmit().expect("resend");
+        assert_eq!(again, out[1].1);
+        h.handle_timeout(t0 + Duration::from_millis(200));
+        assert!(h.poll_transmit().is_none());
+        assert_eq!(h.stats().resends_exhausted, 1);
+
+        // Traffic keeps the client; five silent seconds drop it.
+        let t1 = t0 + Duration::from_secs(3);
+        h.handle_datagram(
+            t1,
+            peer(),
+            &msg(&crypto, 2, MessagePayload::Unsnap(Unsnap { unk: 0 }), false),
+        );
+        h.handle_timeout(t1 + Duration::from_millis(4999));
+        assert_eq!(h.clients().len(), 1);
+        h.handle_timeout(t1 + Duration::from_secs(5));
+        assert!(h.clients().is_empty());
+        let events: Vec<_> = std::iter::from_fn(|| h.poll_event()).collect();
+        assert!(events.iter().any(|e| matches!(
+            e,
+            ConsoleEvent::ClientTimedOut {
+                participant_id: 31,
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn gamestream_asks_the_engine_for_the_nano_host() {
+        let mut h = ConsoleHost::new(&ConsoleSimConfig::default()).unwrap();
+        let now = Instant::now();
+        let crypto = connect(&mut h, now);
+        let start =
+            MessagePayload::ChannelStartRequest(crate::wire::sg_payloads::ChannelStartRequest {
+                channel_request_id: 1,
+                title_id: 0,
+                service: ServiceChannel::SystemBroadcast.uuid().unwrap(),
+                activity_id: 0,
+            });
+        h.handle_datagram(now, peer(), &msg(&crypto, 1, start, true));
+        while h.poll_transmit().is_some() {}
+        let json = Message::new(
+            MessagePayload::Json(crate::wire::sg_payloads::Json {
+                text: r#"{"type":1,"configuration":{}}"#.into(),
+            }),
+            2,
+            0,
+            31,
+            FIRST_CHANNEL_ID,
+            true,
+        )
+        .to_bytes(&crypto)
+        .unwrap();
+        h.handle_datagram(now, peer(), &json);
+        assert_eq!(
+            h.poll_action(),
+            Some(HostAction::StartNano { peer: peer() })
+        );
+        assert_eq!(h.gamestream().unwrap().tcp_port, None);
+        h.nano_started(now, peer(), 1111, 2222);
+        let gs = h.gamestream().unwrap();
+        assert_eq!((gs.tcp_port, gs.udp_port), (Some(1111), Some(2222)));
+        let texts: Vec<String> = std::iter::from_fn(|| h.poll_transmit())
+            .filter_map(
+                |(_, b)| match Message::decode(&b, &crypto).unwrap().payload {
+                    MessagePayload::Json(j) => Some(j.text),
+                    _ => None,
+                },
+            )
+            .collect();
+        assert_eq!(texts.len(), 5, "{texts:?}");
+        assert!(texts[2].contains("\"tcpPort\":1111") && texts[2].contains("\"udpPort\":2222"));
     }
 }
