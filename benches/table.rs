@@ -94,7 +94,11 @@ fn row1() -> Row1 {
         alloc_count += allocs() - a0;
         packets += d.len() as u64;
     }
-    assert_eq!(delivered, frames_per_batch * batches, "frames lost in process");
+    assert_eq!(
+        delivered,
+        frames_per_batch * batches,
+        "frames lost in process"
+    );
     std::hint::black_box(sink);
     let py = reference_row1();
     Row1 {
@@ -202,12 +206,11 @@ fn engine_trial(pps: f64) -> Trial {
 /// One bare-drain trial at `pps`: the same sender, a receiver that only
 /// counts datagrams on a socket set up as the engine's.
 fn drain_trial(pps: f64, dgrams: &[Vec<u8>]) -> Trial {
-    let rx = xnano::nano::engine::bind_udp(
-        "127.0.0.1:0".parse().unwrap(),
-        client_cfg().udp_recv_buffer,
-    )
-    .unwrap();
-    rx.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let rx =
+        xnano::nano::engine::bind_udp("127.0.0.1:0".parse().unwrap(), client_cfg().udp_recv_buffer)
+            .unwrap();
+    rx.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
     let to = rx.local_addr().unwrap();
     let n = dgrams.len() as u64;
     let counter = std::thread::spawn(move || {

@@ -144,7 +144,8 @@ impl Blaster {
     /// Accepts the client and runs the set-up until video streams.
     pub fn accept(self) -> Streaming {
         let (mut tcp, _) = self.listener.accept().unwrap();
-        tcp.set_read_timeout(Some(Duration::from_millis(2))).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_millis(2)))
+            .unwrap();
         self.udp
             .set_read_timeout(Some(Duration::from_millis(2)))
             .unwrap();
