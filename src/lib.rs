@@ -14,6 +14,7 @@ pub mod dissect;
 pub mod nano;
 pub mod pcap;
 pub mod sim;
+pub mod smartglass;
 pub mod wire;
 
 /// The crate version, as in Cargo.toml.

@@ -14,7 +14,8 @@ use clap::{Parser, Subcommand};
 use parking_lot::Mutex;
 
 use xnano::dissect;
-use xnano::nano::{Client, ClientConfig, ClientEvent, ControllerState};
+use xnano::nano::{Client, ClientConfig, ClientEvent, ControllerState, SessionStats};
+use xnano::smartglass::ConsoleClient;
 
 #[derive(Parser)]
 #[command(
@@ -51,31 +52,87 @@ enum Cmd {
         /// The capture file.
         file: PathBuf,
     },
-    /// Stream from a Nano host (no SmartGlass) and record what arrives.
-    Stream {
-        /// The Nano host as HOST:TCP_PORT:UDP_PORT.
+    /// Stream and record what arrives: from a console over SmartGlass
+    /// (--console: connect, start the gamestream, stream) or straight from a
+    /// Nano host (--nano).
+    Stream(StreamArgs),
+    /// Find consoles: a unicast request to --addr, else broadcast and
+    /// multicast on port 5050.
+    Discover {
+        /// A console's address (HOST[:PORT], port 5050 by default).
         #[arg(long)]
-        nano: String,
-        /// How long to stream (seconds); until Ctrl-C when absent.
+        addr: Option<String>,
+        /// How long to wait for answers (milliseconds).
+        #[arg(long, default_value_t = 3000)]
+        timeout: u64,
+        /// One JSON object per console instead of a table.
         #[arg(long)]
-        seconds: Option<f64>,
-        /// Write the complete frames, in delivery order, as a raw H.264 stream.
+        json: bool,
+    },
+    /// Wake a console by Live ID (broadcast, multicast and --addr).
+    PowerOn {
+        /// The console's Live ID (see `xnano discover`).
         #[arg(long)]
-        video_out: Option<PathBuf>,
-        /// Write the audio packets (raw, as received).
+        live_id: String,
+        /// The console's address (HOST[:PORT]), tried as well.
         #[arg(long)]
-        audio_out: Option<PathBuf>,
-        /// Write the final statistics as JSON.
+        addr: Option<String>,
+        /// Only send to --addr (no broadcast / multicast).
         #[arg(long)]
-        stats_json: Option<PathBuf>,
-        /// Press and release A every second (exercises input and rumble).
-        #[arg(long)]
-        input_demo: bool,
+        unicast: bool,
+        /// Rounds of requests.
+        #[arg(long, default_value_t = 2)]
+        tries: u32,
     },
     /// Run the simulated console until Ctrl-C: a SmartGlass console on
     /// --sg-port (whose gamestreams start their own Nano host) plus a Nano
     /// host on --tcp-port/--udp-port for direct `xnano stream --nano`.
     Sim(SimArgs),
+}
+
+#[derive(clap::Args)]
+struct StreamArgs {
+    /// The console as HOST[:PORT] (SmartGlass port, 5050 by default).
+    #[arg(long, conflicts_with = "nano", required_unless_present = "nano")]
+    console: Option<String>,
+    /// A Nano host as HOST:TCP_PORT:UDP_PORT (no SmartGlass).
+    #[arg(long)]
+    nano: Option<String>,
+    /// Xbox Live user hash (with --auth-token; anonymous when absent).
+    #[arg(long, requires = "auth_token")]
+    userhash: Option<String>,
+    /// Xbox Live XSTS token (with --userhash).
+    #[arg(long, requires = "userhash")]
+    auth_token: Option<String>,
+    /// A StartGameStream configuration value, KEY=VALUE (repeatable), e.g.
+    /// videoMaximumWidth=1920. Unknown keys are sent as given.
+    #[arg(long = "gs", value_name = "KEY=VALUE")]
+    gamestream: Vec<String>,
+    /// How long to wait for the console (connect, channels, stream start), seconds.
+    #[arg(long, default_value_t = 15.0)]
+    connect_timeout: f64,
+    #[command(flatten)]
+    out: StreamOutput,
+}
+
+/// What `xnano stream` records; shared by both stream paths.
+#[derive(clap::Args)]
+struct StreamOutput {
+    /// How long to stream (seconds); until Ctrl-C when absent.
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// Write the complete frames, in delivery order, as a raw H.264 stream.
+    #[arg(long)]
+    video_out: Option<PathBuf>,
+    /// Write the audio packets (raw, as received).
+    #[arg(long)]
+    audio_out: Option<PathBuf>,
+    /// Write the final statistics as JSON.
+    #[arg(long)]
+    stats_json: Option<PathBuf>,
+    /// Press and release A every second (exercises input and rumble).
+    #[arg(long)]
+    input_demo: bool,
 }
 
 #[derive(clap::Args)]
@@ -160,14 +217,18 @@ fn main() -> ExitCode {
             file,
         } => cmd_decode(channel, tcp, secret, file),
         Cmd::Pcap { secret, file } => cmd_pcap(secret, file),
-        Cmd::Stream {
-            nano,
-            seconds,
-            video_out,
-            audio_out,
-            stats_json,
-            input_demo,
-        } => cmd_stream(nano, seconds, video_out, audio_out, stats_json, input_demo),
+        Cmd::Stream(a) => cmd_stream(a),
+        Cmd::Discover {
+            addr,
+            timeout,
+            json,
+        } => cmd_discover(addr, timeout, json),
+        Cmd::PowerOn {
+            live_id,
+            addr,
+            unicast,
+            tries,
+        } => cmd_power_on(live_id, addr, unicast, tries),
         Cmd::Sim(a) => cmd_sim(a),
     };
     match r {
@@ -227,131 +288,409 @@ fn parse_nano_target(s: &str) -> Result<(SocketAddr, SocketAddr), String> {
     Ok((tcp, SocketAddr::new(tcp.ip(), udp)))
 }
 
-fn cmd_stream(
-    nano: String,
-    seconds: Option<f64>,
-    video_out: Option<PathBuf>,
-    audio_out: Option<PathBuf>,
-    stats_json: Option<PathBuf>,
-    input_demo: bool,
-) -> Result<(), String> {
-    let (tcp, udp) = parse_nano_target(&nano)?;
-    let open = |p: &Option<PathBuf>| -> Result<Option<fs::File>, String> {
-        p.as_ref()
-            .map(|p| fs::File::create(p).map_err(|e| format!("{}: {e}", p.display())))
-            .transpose()
+/// Resolves HOST[:PORT] with a default port.
+fn resolve(s: &str, default_port: u16) -> Result<SocketAddr, String> {
+    let with_port = if s.parse::<SocketAddr>().is_ok() {
+        s.to_string()
+    } else if s.parse::<std::net::IpAddr>().is_ok() {
+        SocketAddr::new(s.parse().expect("checked"), default_port).to_string()
+    } else if s
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        s.to_string()
+    } else {
+        format!("{s}:{default_port}")
     };
-    let video = Arc::new(Mutex::new(open(&video_out)?.map(std::io::BufWriter::new)));
-    let audio = Arc::new(Mutex::new(open(&audio_out)?.map(std::io::BufWriter::new)));
-    let closed = Arc::new(Mutex::new(None::<String>));
-    let (v2, a2, c2) = (video.clone(), audio.clone(), closed.clone());
-    let handler = Box::new(move |e: &ClientEvent| match e {
-        ClientEvent::VideoFrame(f) => {
-            if let Some(w) = v2.lock().as_mut() {
-                let _ = w.write_all(&f.data);
-            }
+    with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("{s}: {e}"))?
+        .find(|a| a.is_ipv4())
+        .or_else(|| with_port.to_socket_addrs().ok()?.next())
+        .ok_or_else(|| format!("{s}: did not resolve"))
+}
+
+fn cmd_discover(addr: Option<String>, timeout_ms: u64, json: bool) -> Result<(), String> {
+    use xnano::smartglass::{discovery::DiscoveryConfig, engine};
+    let timeout = Duration::from_millis(timeout_ms);
+    let cfg = match &addr {
+        Some(a) => DiscoveryConfig::unicast(resolve(a, xnano::smartglass::PORT)?, timeout),
+        None => DiscoveryConfig::network(timeout),
+    };
+    if !json {
+        println!(
+            "{:<22} {:<16} {:<18} {:<10} {:<36} FLAGS",
+            "ADDRESS", "NAME", "LIVE ID", "CURVE", "UUID"
+        );
+    }
+    let mut err = None;
+    let found = engine::discover_with(cfg, |c| {
+        let r = if json {
+            serde_json::to_value(c)
+                .map_err(|e| e.to_string())
+                .and_then(|v| print_json(&v))
+        } else {
+            println!(
+                "{:<22} {:<16} {:<18} {:<10} {:<36} {}",
+                c.address.to_string(),
+                c.name,
+                c.live_id,
+                xnano::smartglass::curve_name(c.curve),
+                xnano::wire::sg_common::guid_text(&c.uuid),
+                c.flags.name()
+            );
+            Ok(())
+        };
+        if let Err(e) = r {
+            err.get_or_insert(e);
         }
-        ClientEvent::Audio(p) => {
-            if let Some(w) = a2.lock().as_mut() {
-                let _ = w.write_all(&p.data);
-            }
+        let _ = std::io::stdout().flush();
+    })
+    .map_err(|e| format!("discovery: {e}"))?;
+    if let Some(e) = err {
+        return Err(e);
+    }
+    eprintln!("{} console(s) found", found.len());
+    Ok(())
+}
+
+fn cmd_power_on(
+    live_id: String,
+    addr: Option<String>,
+    unicast: bool,
+    tries: u32,
+) -> Result<(), String> {
+    use xnano::smartglass::{discovery::PowerOnConfig, engine};
+    let addr = addr
+        .map(|a| resolve(&a, xnano::smartglass::PORT))
+        .transpose()?;
+    let mut cfg = PowerOnConfig::new(&live_id, addr);
+    if unicast {
+        cfg.targets = addr.into_iter().collect();
+        if cfg.targets.is_empty() {
+            return Err("--unicast needs --addr".into());
         }
-        ClientEvent::VideoFormat(f) => {
-            eprintln!(
-                "video: {}x{} @ {} fps, {}",
-                f.width,
-                f.height,
-                f.fps,
+    }
+    cfg.tries = tries.max(1);
+    let targets = cfg.targets.clone();
+    engine::power_on_with(cfg).map_err(|e| format!("power-on: {e}"))?;
+    eprintln!(
+        "power-on for {live_id} sent {} time(s) to {}",
+        tries.max(1),
+        targets
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// A running stream, whichever way it was started.
+trait RunningStream {
+    /// The stream ended.
+    fn is_closed(&self) -> bool;
+    /// Why the stream ended, if the stream itself knows better than the
+    /// Nano session (e.g. the console session ended).
+    fn close_reason(&self) -> Option<String>;
+    /// Sets controller 0.
+    fn set_controller_state(&self, st: ControllerState);
+    /// Statistics so far.
+    fn stats(&self) -> Option<SessionStats>;
+    /// Stops everything; the final statistics.
+    fn finish(self: Box<Self>) -> Result<SessionStats, String>;
+}
+
+impl RunningStream for Client {
+    fn is_closed(&self) -> bool {
+        Client::is_closed(self)
+    }
+    fn close_reason(&self) -> Option<String> {
+        None
+    }
+    fn set_controller_state(&self, st: ControllerState) {
+        let _ = Client::set_controller_state(self, 0, st);
+    }
+    fn stats(&self) -> Option<SessionStats> {
+        Some(Client::stats(self))
+    }
+    fn finish(self: Box<Self>) -> Result<SessionStats, String> {
+        self.stop().map_err(|e| e.to_string())
+    }
+}
+
+struct ConsoleStream(ConsoleClient);
+
+impl RunningStream for ConsoleStream {
+    fn is_closed(&self) -> bool {
+        self.0.is_closed() || !self.0.stream_connected()
+    }
+    fn close_reason(&self) -> Option<String> {
+        self.0.close_reason().map(|r| format!("smartglass: {r}"))
+    }
+    fn set_controller_state(&self, st: ControllerState) {
+        let _ = self.0.with_nano(|c| c.set_controller_state(0, st));
+    }
+    fn stats(&self) -> Option<SessionStats> {
+        self.0.with_nano(|c| c.stats())
+    }
+    fn finish(self: Box<Self>) -> Result<SessionStats, String> {
+        let last = self.stats();
+        let st = self.0.stop_gamestream().map_err(|e| e.to_string())?;
+        self.0.disconnect().map_err(|e| e.to_string())?;
+        st.or(last).ok_or_else(|| "no stream ran".to_string())
+    }
+}
+
+type Sink = Arc<Mutex<Option<std::io::BufWriter<fs::File>>>>;
+
+/// Writes what a stream delivers and reports progress.
+struct Recorder {
+    video: Sink,
+    audio: Sink,
+    closed: Arc<Mutex<Option<String>>>,
+}
+
+impl Recorder {
+    fn new(out: &StreamOutput) -> Result<Recorder, String> {
+        let open = |p: &Option<PathBuf>| -> Result<Sink, String> {
+            let f = p
+                .as_ref()
+                .map(|p| fs::File::create(p).map_err(|e| format!("{}: {e}", p.display())))
+                .transpose()?;
+            Ok(Arc::new(Mutex::new(f.map(std::io::BufWriter::new))))
+        };
+        Ok(Recorder {
+            video: open(&out.video_out)?,
+            audio: open(&out.audio_out)?,
+            closed: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// The Nano event handler writing into the recorder.
+    fn handler(&self) -> xnano::nano::EventHandler {
+        let (v2, a2, c2) = (self.video.clone(), self.audio.clone(), self.closed.clone());
+        Box::new(move |e: &ClientEvent| match e {
+            ClientEvent::VideoFrame(f) => {
+                if let Some(w) = v2.lock().as_mut() {
+                    let _ = w.write_all(&f.data);
+                }
+            }
+            ClientEvent::Audio(p) => {
+                if let Some(w) = a2.lock().as_mut() {
+                    let _ = w.write_all(&p.data);
+                }
+            }
+            ClientEvent::VideoFormat(f) => {
+                eprintln!(
+                    "video: {}x{} @ {} fps, {}",
+                    f.width,
+                    f.height,
+                    f.fps,
+                    f.codec.name()
+                )
+            }
+            ClientEvent::AudioFormat(f) => eprintln!(
+                "audio: {} ch, {} Hz, {}",
+                f.channels,
+                f.sample_rate,
                 f.codec.name()
+            ),
+            ClientEvent::Closed(r) => *c2.lock() = Some(r.to_string()),
+            _ => {}
+        })
+    }
+
+    /// Streams until the time is up, Ctrl-C or the stream ends; then stops
+    /// it and writes the statistics.
+    fn run(&self, out: &StreamOutput, stream: Box<dyn RunningStream>) -> Result<(), String> {
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let stop = stop.clone();
+            let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+        }
+        let start = Instant::now();
+        let deadline = out
+            .seconds
+            .map(|s| start + Duration::from_secs_f64(s.max(0.0)));
+        let mut last_print = start;
+        let mut pressed = false;
+        let mut last_toggle = start;
+        while !stop.load(Ordering::SeqCst) && !stream.is_closed() {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            if out.input_demo && last_toggle.elapsed() >= Duration::from_millis(500) {
+                last_toggle = Instant::now();
+                pressed = !pressed;
+                stream.set_controller_state(ControllerState {
+                    buttons: if pressed { xnano::nano::buttons::A } else { 0 },
+                    right_trigger: if pressed { 255 } else { 0 },
+                    ..Default::default()
+                });
+            }
+            if last_print.elapsed() >= Duration::from_secs(1) {
+                last_print = Instant::now();
+                if let Some(s) = stream.stats() {
+                    let secs = start.elapsed().as_secs_f64();
+                    eprintln!(
+                        "{:6.1}s frames {} lost {} dropped {} | {:.2} Mbit/s | audio {} | input {}/{} acked | rumble {}",
+                        secs,
+                        s.frames_delivered,
+                        s.frames_lost,
+                        s.frames_dropped,
+                        s.video_bytes as f64 * 8.0 / secs / 1e6,
+                        s.audio_packets,
+                        s.input_frames_acked,
+                        s.input_frames_sent,
+                        s.rumble_events
+                    );
+                }
+            }
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        let outer_reason = stream.close_reason();
+        let stats = stream.finish()?;
+        for w in [&self.video, &self.audio] {
+            if let Some(w) = w.lock().as_mut() {
+                w.flush().map_err(|e| e.to_string())?;
+            }
+        }
+        let closed = outer_reason.or_else(|| self.closed.lock().clone());
+        let mut v = serde_json::to_value(&stats).map_err(|e| e.to_string())?;
+        if let serde_json::Value::Object(m) = &mut v {
+            m.insert("seconds".into(), serde_json::json!(elapsed));
+            m.insert(
+                "bitrate_bps".into(),
+                serde_json::json!(stats.video_bytes as f64 * 8.0 / elapsed.max(1e-9)),
+            );
+            m.insert("closed".into(), serde_json::json!(closed.clone()));
+        }
+        if let Some(p) = &out.stats_json {
+            fs::write(p, serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?)
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+        }
+        eprintln!(
+            "done: {} frames, {} lost, {} audio packets, {} input frames acked",
+            stats.frames_delivered,
+            stats.frames_lost,
+            stats.audio_packets,
+            stats.input_frames_acked
+        );
+        if let Some(reason) = closed {
+            if reason != "stopped" {
+                return Err(format!("session ended: {reason}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn cmd_stream(a: StreamArgs) -> Result<(), String> {
+    let rec = Recorder::new(&a.out)?;
+    let stream: Box<dyn RunningStream> = match (&a.nano, &a.console) {
+        (Some(nano), _) => {
+            let (tcp, udp) = parse_nano_target(nano)?;
+            Box::new(
+                Client::connect(tcp, udp, ClientConfig::default(), rec.handler())
+                    .map_err(|e| e.to_string())?,
             )
         }
-        ClientEvent::AudioFormat(f) => eprintln!(
-            "audio: {} ch, {} Hz, {}",
-            f.channels,
-            f.sample_rate,
-            f.codec.name()
+        (None, Some(console)) => Box::new(start_console_stream(&a, console, &rec)?),
+        (None, None) => return Err("give --console HOST[:PORT] or --nano HOST:TCP:UDP".into()),
+    };
+    rec.run(&a.out, stream)
+}
+
+/// Connects to the console, starts the gamestream and waits for the Nano
+/// client to run.
+fn start_console_stream(
+    a: &StreamArgs,
+    console: &str,
+    rec: &Recorder,
+) -> Result<ConsoleStream, String> {
+    use xnano::smartglass::engine::{ConnectOptions, Event};
+    use xnano::smartglass::session::SessionEvent;
+    use xnano::smartglass::{GameStreamConfig, GameStreamEvent};
+    let addr = resolve(console, xnano::smartglass::PORT)?;
+    let mut gs = GameStreamConfig::default();
+    for kv in &a.gamestream {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--gs {kv:?}: want KEY=VALUE"))?;
+        match gs.set(k, v) {
+            Ok(()) => {}
+            Err(xnano::smartglass::gamestream::GameStreamError::UnknownKey(_)) => {
+                gs.extra.insert(k.to_string(), v.to_string());
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let wait = Duration::from_secs_f64(a.connect_timeout.max(0.1));
+    let mut opts = ConnectOptions {
+        wait_timeout: wait,
+        discovery_timeout: wait.min(Duration::from_secs(5)),
+        ..ConnectOptions::default()
+    };
+    if let (Some(u), Some(t)) = (&a.userhash, &a.auth_token) {
+        opts.session.userhash = u.clone();
+        opts.session.auth_token = t.clone();
+    }
+    let handler = Box::new(|e: &Event| match e {
+        Event::Session(SessionEvent::Connected {
+            participant_id,
+            pairing_state,
+        }) => eprintln!(
+            "smartglass: connected, participant {participant_id}, {}",
+            pairing_state.name()
         ),
-        ClientEvent::Closed(r) => *c2.lock() = Some(r.to_string()),
+        Event::Session(SessionEvent::ConsoleStatus(s)) => eprintln!(
+            "smartglass: console {}.{}.{} ({}), titles: {}",
+            s.major_version,
+            s.minor_version,
+            s.build_number,
+            s.locale,
+            s.active_titles
+                .iter()
+                .map(|t| format!("{} {}", t.title_id, t.aum))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Event::Session(SessionEvent::GameStream(GameStreamEvent::State(s))) => {
+            eprintln!("smartglass: gamestream {}", s.state.name())
+        }
+        Event::Session(SessionEvent::GameStream(GameStreamEvent::Error(e))) => eprintln!(
+            "smartglass: gamestream error {} ({})",
+            xnano::smartglass::gamestream::error_type_name(e.error_type),
+            e.error_value
+        ),
+        Event::Session(SessionEvent::Rejected { error }) => {
+            eprintln!("smartglass: rejected: {error}")
+        }
+        Event::Session(SessionEvent::Closed(r)) => eprintln!("smartglass: session ended: {r}"),
+        Event::NanoConnected { tcp, udp } => eprintln!("nano: connected to {tcp} / {udp}"),
+        Event::NanoFailed { error } => eprintln!("nano: {error}"),
         _ => {}
     });
-    let client =
-        Client::connect(tcp, udp, ClientConfig::default(), handler).map_err(|e| e.to_string())?;
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
-    }
-    let start = Instant::now();
-    let deadline = seconds.map(|s| start + Duration::from_secs_f64(s.max(0.0)));
-    let mut last_print = start;
-    let mut pressed = false;
-    let mut last_toggle = start;
-    while !stop.load(Ordering::SeqCst) && !client.is_closed() {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-        if input_demo && last_toggle.elapsed() >= Duration::from_millis(500) {
-            last_toggle = Instant::now();
-            pressed = !pressed;
-            let st = ControllerState {
-                buttons: if pressed { xnano::nano::buttons::A } else { 0 },
-                right_trigger: if pressed { 255 } else { 0 },
-                ..Default::default()
-            };
-            let _ = client.set_controller_state(0, st);
-        }
-        if last_print.elapsed() >= Duration::from_secs(1) {
-            last_print = Instant::now();
-            let s = client.stats();
-            let secs = start.elapsed().as_secs_f64();
-            eprintln!(
-                "{:6.1}s frames {} lost {} dropped {} | {:.2} Mbit/s | audio {} | input {}/{} acked | rumble {}",
-                secs,
-                s.frames_delivered,
-                s.frames_lost,
-                s.frames_dropped,
-                s.video_bytes as f64 * 8.0 / secs / 1e6,
-                s.audio_packets,
-                s.input_frames_acked,
-                s.input_frames_sent,
-                s.rumble_events
-            );
-        }
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let stats = client.stop().map_err(|e| e.to_string())?;
-    for w in [&video, &audio] {
-        if let Some(w) = w.lock().as_mut() {
-            w.flush().map_err(|e| e.to_string())?;
-        }
-    }
-    let mut v = serde_json::to_value(&stats).map_err(|e| e.to_string())?;
-    if let serde_json::Value::Object(m) = &mut v {
-        m.insert("seconds".into(), serde_json::json!(elapsed));
-        m.insert(
-            "bitrate_bps".into(),
-            serde_json::json!(stats.video_bytes as f64 * 8.0 / elapsed.max(1e-9)),
-        );
-        m.insert("closed".into(), serde_json::json!(closed.lock().clone()));
-    }
-    if let Some(p) = stats_json {
-        fs::write(
-            &p,
-            serde_json::to_vec_pretty(&v).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| format!("{}: {e}", p.display()))?;
-    }
+    eprintln!("smartglass: connecting to {addr}");
+    let client = ConsoleClient::connect(addr, opts, handler).map_err(|e| e.to_string())?;
+    let c = client.console();
     eprintln!(
-        "done: {} frames, {} lost, {} audio packets, {} input frames acked",
-        stats.frames_delivered, stats.frames_lost, stats.audio_packets, stats.input_frames_acked
+        "smartglass: console {} ({}, {}), live id {}",
+        c.name,
+        c.address,
+        xnano::smartglass::curve_name(c.curve),
+        c.live_id
     );
-    if let Some(reason) = closed.lock().clone() {
-        if reason != "stopped" {
-            return Err(format!("session ended: {reason}"));
-        }
+    client
+        .start_gamestream(&gs, ClientConfig::default(), rec.handler())
+        .map_err(|e| e.to_string())?;
+    if let Err(e) = client.wait_gamestream(wait) {
+        let _ = client.disconnect();
+        return Err(e.to_string());
     }
-    Ok(())
+    Ok(ConsoleStream(client))
 }
 
 fn cmd_sim(a: SimArgs) -> Result<(), String> {

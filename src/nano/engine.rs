@@ -147,15 +147,17 @@ impl Client {
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
             let sh = shared.clone();
             let tname = name.to_string();
-            thread::Builder::new().name(name.to_string()).spawn(move || {
-                if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-                    let msg = format!("{tname}: {}", panic_message(&p));
-                    log::error!("engine thread panicked: {msg}");
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        fail(&sh, CloseReason::Internal(msg))
-                    }));
-                }
-            })
+            thread::Builder::new()
+                .name(name.to_string())
+                .spawn(move || {
+                    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                        let msg = format!("{tname}: {}", panic_message(&p));
+                        log::error!("engine thread panicked: {msg}");
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            fail(&sh, CloseReason::Internal(msg))
+                        }));
+                    }
+                })
         };
         {
             let sh = shared.clone();
