@@ -21,4 +21,7 @@ step "cargo test"
 cargo test --all-targets 2>&1 | tee target/cargo-test.log
 cargo test --doc
 
+step "demo (README main command) + ffmpeg decode"
+bash scripts/test-demo.sh
+
 step "all checks passed"

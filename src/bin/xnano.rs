@@ -88,6 +88,23 @@ enum Cmd {
     /// --sg-port (whose gamestreams start their own Nano host) plus a Nano
     /// host on --tcp-port/--udp-port for direct `xnano stream --nano`.
     Sim(SimArgs),
+    /// The whole path against the built-in simulated console: discovery,
+    /// encrypted connect, gamestream start, Nano streaming with controller
+    /// input and rumble; writes demo.h264, demo.wav and demo.png.
+    Demo(DemoArgs),
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// How long to stream, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Where to write demo.h264, demo.wav, demo.png and demo-stats.json.
+    #[arg(long, default_value = ".")]
+    out_dir: PathBuf,
+    /// The simulated console's key curve (p256, p384, p521).
+    #[arg(long, default_value = "p256", value_parser = parse_curve)]
+    curve: xnano::crypto::Curve,
 }
 
 #[derive(clap::Args)]
@@ -230,6 +247,7 @@ fn main() -> ExitCode {
             tries,
         } => cmd_power_on(live_id, addr, unicast, tries),
         Cmd::Sim(a) => cmd_sim(a),
+        Cmd::Demo(a) => cmd_demo(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -449,6 +467,17 @@ struct Recorder {
     video: Sink,
     audio: Sink,
     closed: Arc<Mutex<Option<String>>>,
+    /// When set, every frame is also kept (for the demo's decode check).
+    keep: Option<Arc<Mutex<Kept>>>,
+}
+
+/// What the demo keeps in memory besides the files.
+#[derive(Default)]
+struct Kept {
+    frames: Vec<Vec<u8>>,
+    audio: Vec<Vec<u8>>,
+    audio_format: Option<xnano::wire::audio::AudioFormat>,
+    rumble: u64,
 }
 
 impl Recorder {
@@ -464,25 +493,38 @@ impl Recorder {
             video: open(&out.video_out)?,
             audio: open(&out.audio_out)?,
             closed: Arc::new(Mutex::new(None)),
+            keep: None,
         })
     }
 
     /// The Nano event handler writing into the recorder.
     fn handler(&self) -> xnano::nano::EventHandler {
         let (v2, a2, c2) = (self.video.clone(), self.audio.clone(), self.closed.clone());
+        let keep = self.keep.clone();
         Box::new(move |e: &ClientEvent| match e {
             ClientEvent::VideoFrame(f) => {
                 if let Some(w) = v2.lock().as_mut() {
                     let _ = w.write_all(&f.data);
+                }
+                if let Some(k) = &keep {
+                    k.lock().frames.push(f.data.clone());
                 }
             }
             ClientEvent::Audio(p) => {
                 if let Some(w) = a2.lock().as_mut() {
                     let _ = w.write_all(&p.data);
                 }
+                if let Some(k) = &keep {
+                    k.lock().audio.push(p.data.clone());
+                }
+            }
+            ClientEvent::Rumble(_) => {
+                if let Some(k) = &keep {
+                    k.lock().rumble += 1;
+                }
             }
             ClientEvent::VideoFormat(f) => {
-                eprintln!(
+                log::info!(
                     "video: {}x{} @ {} fps, {}",
                     f.width,
                     f.height,
@@ -490,12 +532,17 @@ impl Recorder {
                     f.codec.name()
                 )
             }
-            ClientEvent::AudioFormat(f) => eprintln!(
-                "audio: {} ch, {} Hz, {}",
-                f.channels,
-                f.sample_rate,
-                f.codec.name()
-            ),
+            ClientEvent::AudioFormat(f) => {
+                log::info!(
+                    "audio: {} ch, {} Hz, {}",
+                    f.channels,
+                    f.sample_rate,
+                    f.codec.name()
+                );
+                if let Some(k) = &keep {
+                    k.lock().audio_format = Some(f.clone());
+                }
+            }
             ClientEvent::Closed(r) => *c2.lock() = Some(r.to_string()),
             _ => {}
         })
@@ -513,9 +560,20 @@ impl Recorder {
         let deadline = out
             .seconds
             .map(|s| start + Duration::from_secs_f64(s.max(0.0)));
-        let mut last_print = start;
         let mut pressed = false;
         let mut last_toggle = start;
+        // Live progress on a terminal (hidden when stderr is not one).
+        let bar = match out.seconds {
+            Some(s) => indicatif::ProgressBar::new((s.max(0.0) * 10.0) as u64),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let mut last_print = start;
         while !stop.load(Ordering::SeqCst) && !stream.is_closed() {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
@@ -527,28 +585,30 @@ impl Recorder {
                 stream.set_controller_state(ControllerState {
                     buttons: if pressed { xnano::nano::buttons::A } else { 0 },
                     right_trigger: if pressed { 255 } else { 0 },
+                    left_trigger: if pressed { 0 } else { 128 },
                     ..Default::default()
                 });
             }
-            if last_print.elapsed() >= Duration::from_secs(1) {
+            if last_print.elapsed() >= Duration::from_millis(200) {
                 last_print = Instant::now();
+                let secs = start.elapsed().as_secs_f64();
+                bar.set_position((secs * 10.0) as u64);
                 if let Some(s) = stream.stats() {
-                    let secs = start.elapsed().as_secs_f64();
-                    eprintln!(
-                        "{:6.1}s frames {} lost {} dropped {} | {:.2} Mbit/s | audio {} | input {}/{} acked | rumble {}",
-                        secs,
+                    bar.set_message(format!(
+                        "{} frames | {:.2} Mbit/s | lost {} | latency p50 {:.1} µs p99 {:.1} µs | input {}/{} acked | rumble {}",
                         s.frames_delivered,
+                        s.video_bytes as f64 * 8.0 / secs.max(1e-3) / 1e6,
                         s.frames_lost,
-                        s.frames_dropped,
-                        s.video_bytes as f64 * 8.0 / secs / 1e6,
-                        s.audio_packets,
+                        s.latency_p50_ns as f64 / 1000.0,
+                        s.latency_p99_ns as f64 / 1000.0,
                         s.input_frames_acked,
                         s.input_frames_sent,
                         s.rumble_events
-                    );
+                    ));
                 }
             }
         }
+        bar.finish_and_clear();
         let elapsed = start.elapsed().as_secs_f64();
         let outer_reason = stream.close_reason();
         let stats = stream.finish()?;
@@ -572,11 +632,15 @@ impl Recorder {
                 .map_err(|e| format!("{}: {e}", p.display()))?;
         }
         eprintln!(
-            "done: {} frames, {} lost, {} audio packets, {} input frames acked",
+            "done: {} frames, {} lost, {} audio packets, {} input frames acked, {} rumble, {:.2} Mbit/s, latency p50 {:.1} µs p99 {:.1} µs",
             stats.frames_delivered,
             stats.frames_lost,
             stats.audio_packets,
-            stats.input_frames_acked
+            stats.input_frames_acked,
+            stats.rumble_events,
+            stats.video_bytes as f64 * 8.0 / elapsed.max(1e-9) / 1e6,
+            stats.latency_p50_ns as f64 / 1000.0,
+            stats.latency_p99_ns as f64 / 1000.0
         );
         if let Some(reason) = closed {
             if reason != "stopped" {
@@ -805,4 +869,132 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
         st.clients_accepted, st.session.video_frames_sent, st.udp.dropped
     );
     Ok(())
+}
+
+fn cmd_demo(a: DemoArgs) -> Result<(), String> {
+    use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
+    use xnano::sim::media::H264Decoder;
+    fs::create_dir_all(&a.out_dir).map_err(|e| format!("{}: {e}", a.out_dir.display()))?;
+    let mut sim = ConsoleSim::start(ConsoleSimConfig {
+        curve: a.curve,
+        ..ConsoleSimConfig::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let addr = sim.addr();
+    eprintln!("demo: simulated console listening for SmartGlass on {addr}");
+    let found = xnano::smartglass::engine::discover(Some(addr), Duration::from_secs(3))
+        .map_err(|e| e.to_string())?;
+    let c = found.first().ok_or("demo: discovery found no console")?;
+    eprintln!(
+        "demo: discovered {} (live id {}, {} key)",
+        c.name,
+        c.live_id,
+        xnano::smartglass::curve_name(c.curve)
+    );
+    let out = StreamOutput {
+        seconds: Some(a.seconds),
+        video_out: Some(a.out_dir.join("demo.h264")),
+        audio_out: None,
+        stats_json: Some(a.out_dir.join("demo-stats.json")),
+        input_demo: true,
+    };
+    let mut rec = Recorder::new(&out)?;
+    let kept = Arc::new(Mutex::new(Kept::default()));
+    rec.keep = Some(kept.clone());
+    let args = StreamArgs {
+        console: Some(addr.to_string()),
+        nano: None,
+        userhash: None,
+        auth_token: None,
+        gamestream: Vec::new(),
+        connect_timeout: 15.0,
+        out,
+    };
+    let stream = start_console_stream(&args, &addr.to_string(), &rec)?;
+    rec.run(&args.out, Box::new(stream))?;
+    sim.stop();
+
+    let k = kept.lock();
+    // Decode what was recorded with a real decoder; snapshot the last frame.
+    let mut dec = H264Decoder::new().map_err(|e| e.to_string())?;
+    let mut pictures = 0u64;
+    let mut snapshot = None;
+    for (i, f) in k.frames.iter().enumerate() {
+        if i + 1 == k.frames.len() {
+            if let Some(img) = dec.decode_rgb(f).map_err(|e| e.to_string())? {
+                pictures += 1;
+                snapshot = Some(img);
+            }
+        } else {
+            pictures += dec.decode(f).map_err(|e| e.to_string())?;
+        }
+    }
+    let (rest, last) = dec.flush(snapshot.is_none()).map_err(|e| e.to_string())?;
+    pictures += rest;
+    if snapshot.is_none() {
+        snapshot = last;
+    }
+    let h264 = a.out_dir.join("demo.h264");
+    eprintln!(
+        "demo: {} decodes into {pictures} pictures ({} frames delivered)",
+        h264.display(),
+        k.frames.len()
+    );
+    if let Some(img) = snapshot {
+        let p = a.out_dir.join("demo.png");
+        write_png(&p, &img)?;
+        eprintln!("demo: {} ({}x{})", p.display(), img.width, img.height);
+    }
+    if let Some(fmt) = &k.audio_format {
+        let p = a.out_dir.join("demo.wav");
+        let pcm = match fmt.codec {
+            xnano::wire::audio::AudioCodec::Opus => {
+                xnano::sim::media::decode_opus_to_pcm(&k.audio, fmt.sample_rate, fmt.channels as u8)
+                    .map_err(|e| e.to_string())?
+            }
+            xnano::wire::audio::AudioCodec::PCM => k
+                .audio
+                .iter()
+                .flat_map(|b| b.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !pcm.is_empty() {
+            let spec = hound::WavSpec {
+                channels: fmt.channels as u16,
+                sample_rate: fmt.sample_rate,
+                bits_per_sample: 16,
+                sample_format: hound::SampleFormat::Int,
+            };
+            let mut w = hound::WavWriter::create(&p, spec).map_err(|e| e.to_string())?;
+            for s in &pcm {
+                w.write_sample(*s).map_err(|e| e.to_string())?;
+            }
+            w.finalize().map_err(|e| e.to_string())?;
+            eprintln!(
+                "demo: {} ({:.1} s of {} audio)",
+                p.display(),
+                pcm.len() as f64 / f64::from(fmt.sample_rate) / f64::from(fmt.channels.max(1)),
+                fmt.codec.name()
+            );
+        }
+    }
+    eprintln!("demo: rumble events received: {}", k.rumble);
+    if pictures != k.frames.len() as u64 {
+        return Err(format!(
+            "demo: decoded {pictures} pictures from {} frames",
+            k.frames.len()
+        ));
+    }
+    Ok(())
+}
+
+fn write_png(path: &std::path::Path, img: &xnano::sim::media::RgbImage) -> Result<(), String> {
+    let f = fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(f), img.width, img.height);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().map_err(|e| e.to_string())?;
+    w.write_image_data(&img.data).map_err(|e| e.to_string())?;
+    w.finish().map_err(|e| e.to_string())
 }
