@@ -1,0 +1,1 @@
+//! Tests of the C ABI, called the way C calls it.
