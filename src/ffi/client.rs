@@ -551,8 +551,17 @@ impl Drop for CallbackGuard {
     }
 }
 
+/// Test hook: the id of a client whose trampoline panics at its next frame.
 #[cfg(test)]
-pub(crate) static PANIC_IN_TRAMPOLINE: AtomicBool = AtomicBool::new(false);
+pub(crate) static PANIC_IN_TRAMPOLINE: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+/// The id the test hook compares with.
+#[cfg(test)]
+pub(crate) fn test_id(c: *const xnano_client) -> usize {
+    // SAFETY: tests pass live handles.
+    unsafe { &*c }.id()
+}
 
 struct Queue {
     events: Mutex<VecDeque<Box<OwnedEvent>>>,
@@ -612,7 +621,9 @@ impl Ctx {
     fn translate(&self, ev: &ClientEvent) {
         #[cfg(test)]
         if matches!(ev, ClientEvent::VideoFrame(_))
-            && PANIC_IN_TRAMPOLINE.swap(false, Ordering::SeqCst)
+            && PANIC_IN_TRAMPOLINE
+                .compare_exchange(self.id, 0, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
         {
             panic!("test hook: panic in trampoline");
         }
@@ -863,11 +874,7 @@ impl xnano_client {
             }
         };
         // Joins the engine's threads: no callback runs after this.
-        let r = client.stop();
-        let stats = match r {
-            Ok(s) => s,
-            Err(e) => return Err(e.into()),
-        };
+        let stats = client.stop()?;
         if let Slot::Stopped { stats: s, .. } = &mut *self.inner.slot.write() {
             *s = Some(stats);
         }
