@@ -221,7 +221,7 @@ fn null_arguments_are_errors_and_outputs_untouched() {
         frames_delivered: 77,
         ..Default::default()
     };
-    let mut ev: *mut xnano_event = 0x1 as *mut _;
+    let mut ev: *mut xnano_event = ptr::dangling_mut();
     let checks: Vec<(&str, xnano_result)> = vec![
         (
             "config_default",
@@ -288,7 +288,7 @@ fn null_arguments_are_errors_and_outputs_untouched() {
     assert!(last_error().contains("NULL"), "{}", last_error());
     assert_eq!(state, xnano_state::XNANO_STATE_STREAMING);
     assert_eq!(cs.frames_delivered, 77);
-    assert_eq!(ev as usize, 0x1);
+    assert_eq!(ev, ptr::dangling_mut());
     // NULL handles to _free are fine.
     ok(xnano_client_free(ptr::null_mut()));
     xnano_sim_free(ptr::null_mut());
@@ -324,15 +324,19 @@ fn null_arguments_are_errors_and_outputs_untouched() {
 
 #[test]
 fn invalid_arguments() {
-    let mut cfg = xnano_client_config::default();
-    cfg.connect_timeout_ms = 0;
+    let cfg = xnano_client_config {
+        connect_timeout_ms: 0,
+        ..Default::default()
+    };
     let mut c = ptr::null_mut();
     assert_eq!(xnano_client_new(&cfg, &mut c), XNANO_ERR_INVALID_ARGUMENT);
     assert!(c.is_null(), "output written on failure");
     assert!(last_error().contains("connect_timeout_ms"));
 
-    let mut scfg = xnano_sim_config::default();
-    scfg.video_source = 7;
+    let mut scfg = xnano_sim_config {
+        video_source: 7,
+        ..Default::default()
+    };
     let mut s = ptr::null_mut();
     assert_eq!(xnano_sim_new(&scfg, &mut s), XNANO_ERR_INVALID_ARGUMENT);
     scfg = xnano_sim_config::default();
