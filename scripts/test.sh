@@ -24,4 +24,7 @@ cargo test --doc
 step "C example under valgrind (examples/c)"
 bash scripts/c-example.sh
 
+step "Python binding (pip install ./bindings/python, pytest)"
+bash scripts/python-binding.sh
+
 step "all checks passed"
