@@ -26,5 +26,10 @@ cargo test --doc
 
 step "demo (README main command) + ffmpeg decode"
 bash scripts/test-demo.sh
+step "C example under valgrind (examples/c)"
+bash scripts/c-example.sh
+
+step "Python binding (pip install ./bindings/python, pytest)"
+bash scripts/python-binding.sh
 
 step "all checks passed"

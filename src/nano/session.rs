@@ -172,6 +172,8 @@ pub enum CloseReason {
     HandlerPanic(String),
     /// An engine thread failed unexpectedly (a bug; the panic was caught).
     Internal(String),
+    /// The application ended the session (see `Client::abort`).
+    Aborted(String),
 }
 
 impl std::fmt::Display for CloseReason {
@@ -184,6 +186,7 @@ impl std::fmt::Display for CloseReason {
             CloseReason::Protocol(e) => write!(f, "protocol error: {e}"),
             CloseReason::HandlerPanic(e) => write!(f, "event handler panicked: {e}"),
             CloseReason::Internal(e) => write!(f, "internal error: {e}"),
+            CloseReason::Aborted(e) => write!(f, "aborted: {e}"),
         }
     }
 }
