@@ -17,3 +17,13 @@ fi
 if ! dpkg -s libopus-dev >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq libopus-dev pkg-config
 fi
+
+# SDL2 for examples/player (cargo feature `player`; crate `sdl2` links the system lib), and an
+# X server plus xwd for its headless test (scripts/test-player.sh).
+player_pkgs=()
+dpkg -s libsdl2-dev >/dev/null 2>&1 || player_pkgs+=(libsdl2-dev)
+command -v Xvfb >/dev/null 2>&1 || player_pkgs+=(xvfb)
+command -v xwd >/dev/null 2>&1 || player_pkgs+=(x11-apps)
+if ((${#player_pkgs[@]})); then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${player_pkgs[@]}"
+fi

@@ -21,4 +21,7 @@ step "cargo test"
 cargo test --all-targets 2>&1 | tee target/cargo-test.log
 cargo test --doc
 
+step "player: headless under Xvfb against the simulated console"
+bash scripts/test-player.sh
+
 step "all checks passed"

@@ -44,6 +44,8 @@ const AUDIO_START_MS: u32 = 60;
 const AUDIO_MAX_MS: u32 = 250;
 /// How long the on-screen rumble indicator shows a rumble command.
 const RUMBLE_SHOW: Duration = Duration::from_millis(500);
+/// Redraw at most this often for the rumble indicator alone.
+const RUMBLE_REDRAW: Duration = Duration::from_millis(33);
 /// Redraw at least this often even without a new picture (resize, expose, indicator).
 const REDRAW: Duration = Duration::from_millis(100);
 
@@ -774,10 +776,13 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             }
             mailbox.recycle(pic);
         }
+        // The indicator animates at up to 30 Hz while rumble commands come (and once more
+        // after they stop, to clear it).
         let rumble_on = player
             .rumble
             .iter()
-            .any(|(_, t)| t.is_some_and(|t| now.duration_since(t) < RUMBLE_SHOW + REDRAW));
+            .any(|(_, t)| t.is_some_and(|t| now.duration_since(t) < RUMBLE_SHOW + REDRAW))
+            && now.duration_since(last_draw) >= RUMBLE_REDRAW;
         let finishing = quit || deadline.is_some_and(|d| now >= d);
         if fresh.is_some()
             || rumble_on
