@@ -2,12 +2,13 @@
 """Checks that a screenshot is not blank. Standard library only.
 
 usage: check-screenshot.py IMAGE [--png-out FILE] [--min-colours N] [--min-stddev X]
-                                  [--min-lit FRACTION]
+                                  [--min-lit FRACTION] [--expect-colour R,G,B [--expect-count N]]
 
 IMAGE is a PNG (8-bit grey/RGB/RGBA, as the player writes) or an X window dump (`xwd -root`,
 ZPixmap, 24/32 bits per pixel). --png-out writes the picture as PNG (to look at an XWD).
 Prints the figures; exits 1 when the picture is blank: too few distinct colours, too little
-variance in brightness, or too few pixels that are not black.
+variance in brightness, or too few pixels that are not black; or, with --expect-colour, when
+fewer than --expect-count pixels have exactly that colour.
 """
 
 import argparse
@@ -122,6 +123,8 @@ def main():
     ap.add_argument("--min-colours", type=int, default=32)
     ap.add_argument("--min-stddev", type=float, default=10.0)
     ap.add_argument("--min-lit", type=float, default=0.25)
+    ap.add_argument("--expect-colour", help="R,G,B that at least --expect-count pixels must have")
+    ap.add_argument("--expect-count", type=int, default=100)
     a = ap.parse_args()
     data = open(a.image, "rb").read()
     try:
@@ -146,6 +149,15 @@ def main():
         f"{lit * 100:.1f}% not black (min {a.min_lit * 100:.0f}%): "
         f"{'not blank' if verdict else 'BLANK'}"
     )
+    if a.expect_colour:
+        want = tuple(int(v) for v in a.expect_colour.split(","))
+        count = sum(1 for p in pixels if p == want)
+        found = count >= a.expect_count
+        print(
+            f"{a.image}: {count} pixels of colour {a.expect_colour} (min {a.expect_count}): "
+            f"{'found' if found else 'MISSING'}"
+        )
+        verdict = verdict and found
     return 0 if verdict else 1
 
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Headless test of examples/player: runs it under Xvfb against the in-process simulated console
-# for a few seconds (dummy audio, scripted controller input), takes a screenshot of the X
-# display while it plays, and checks that screenshot and the player's own last rendered frame
-# are not blank, and that video, audio, input and rumble all flowed. Exits non-zero on failure.
+# for a few seconds (dummy audio), holds the E key (right trigger) through the X server as a
+# user would, takes a screenshot of the X display while it plays, and checks that screenshot
+# and the player's own last rendered frame are not blank, that the rumble the console answers
+# the trigger with is on screen, and that video, audio, input and rumble all flowed.
+# Exits non-zero on failure.
 #
 # Env: PLAYER_SECONDS (default 8), PLAYER_PROFILE (dev or release, default dev),
 #      PLAYER_TEST_OUT (default target/player-test), SDL_RENDER_DRIVER (default software).
@@ -17,11 +19,12 @@ rm -f "$out"/*.png "$out"/*.xwd "$out"/*.log
 
 fail() { echo "test-player: FAIL: $*" >&2; exit 1; }
 
-# --- what it needs: SDL2 (headers to build), Xvfb, xwd ---------------------------------------
+# --- what it needs: SDL2 (headers to build), Xvfb, xwd, xdotool -----------------------------
 missing=()
 dpkg -s libsdl2-dev >/dev/null 2>&1 || missing+=(libsdl2-dev)
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 command -v xwd >/dev/null 2>&1 || missing+=(x11-apps)
+command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ((${#missing[@]})); then
   echo "test-player: installing ${missing[*]}"
@@ -72,19 +75,25 @@ echo "test-player: Xvfb on $DISPLAY (pid $xvfb_pid)"
 export SDL_VIDEODRIVER=x11
 export SDL_AUDIODRIVER=dummy
 export SDL_RENDER_DRIVER="${SDL_RENDER_DRIVER:-software}"
-"$bin" --sim --auto-input --window 1280x720 --exit-after "$secs" \
+"$bin" --sim --window 1280x720 --exit-after "$secs" \
   --screenshot "$out/player.png" >"$out/player.log" 2>&1 &
 player_pid=$!
 
-# Screenshot the display once the video has been playing for a while.
+# Once video plays and the console opened Input: hold E (right trigger) with the pointer over
+# the window (no window manager: the keyboard goes where the pointer is), screenshot the
+# display while the console's rumble answer is on screen, release.
 for _ in $(seq 300); do
-  grep -q "player: video " "$out/player.log" && break
+  grep -q "player: video " "$out/player.log" && grep -q "player: input ready" "$out/player.log" && break
   kill -0 "$player_pid" 2>/dev/null || break
   sleep 0.1
 done
-grep -q "player: video " "$out/player.log" || { cat "$out/player.log" >&2; fail "no video format within 30 s"; }
-sleep "$(awk -v s="$secs" 'BEGIN { t = s / 2; if (t < 1) t = 1; print t }')"
+grep -q "player: input ready" "$out/player.log" || { cat "$out/player.log" >&2; fail "no video/input within 30 s"; }
+sleep "$(awk -v s="$secs" 'BEGIN { t = s / 2 - 1; if (t < 1) t = 1; print t }')"
+xdotool mousemove 640 360 || fail "xdotool mousemove failed"
+xdotool keydown e || fail "xdotool keydown failed"
+sleep 1
 xwd -root -silent -display "$DISPLAY" >"$out/screen.xwd" || fail "xwd failed"
+xdotool keyup e || fail "xdotool keyup failed"
 
 rc=0
 wait "$player_pid" || rc=$?
@@ -104,11 +113,14 @@ echo "test-player: shown=$shown decoded=$decoded decode_errors=$errors audio_pac
 [ "${errors:-1}" = 0 ] || fail "$errors decode errors"
 [ "${audio:-0}" -ge 10 ] || fail "only ${audio:-0} audio packets decoded"
 [ "${samples:-0}" -gt 0 ] || fail "no audio queued to SDL"
-[ "${sent:-0}" -ge 1 ] || fail "no input frames sent"
-[ "${rumble:-0}" -ge 1 ] || fail "no rumble received for the scripted trigger"
+# Controller announced, E down, E up; the console answers each with rumble.
+[ "${sent:-0}" -ge 3 ] || fail "only ${sent:-0} input frames sent (the E key did not arrive?)"
+[ "${rumble:-0}" -ge 2 ] || fail "only ${rumble:-0} rumble commands received for the trigger"
 
+# The rumble indicator's trigger bar is drawn in 255,170,0 (10x60 pixels at full trigger).
 python3 scripts/check-screenshot.py "$out/screen.xwd" --png-out "$out/screen.png" \
-  || fail "the X display screenshot is blank ($out/screen.png)"
+  --expect-colour 255,170,0 --expect-count 300 \
+  || fail "the X display screenshot is blank or lacks the rumble indicator ($out/screen.png)"
 python3 scripts/check-screenshot.py "$out/player.png" \
   || fail "the player's own screenshot is blank ($out/player.png)"
 echo "test-player: passed (screenshots in $out/)"

@@ -42,10 +42,11 @@ const MAX_CONTROLLERS: usize = 4;
 const AUDIO_START_MS: u32 = 60;
 /// Audio buffered beyond which the queue is flushed (the stream got ahead of the device).
 const AUDIO_MAX_MS: u32 = 250;
-/// How long the on-screen rumble indicator shows a rumble command.
-const RUMBLE_SHOW: Duration = Duration::from_millis(500);
-/// Redraw at most this often for the rumble indicator alone.
-const RUMBLE_REDRAW: Duration = Duration::from_millis(33);
+/// A rumble command holds until the next one; SDL wants a duration, so pads get this one and
+/// the player repeats the command before it runs out.
+const PAD_RUMBLE_MS: u32 = 10_000;
+/// How often a rumble that is still on is repeated to a pad.
+const PAD_RUMBLE_REPEAT: Duration = Duration::from_secs(5);
 /// Redraw at least this often even without a new picture (resize, expose, indicator).
 const REDRAW: Duration = Duration::from_millis(100);
 
@@ -292,7 +293,10 @@ struct Player {
     client: Client,
     pads: Vec<Pad>,
     sent: [Option<ControllerState>; MAX_CONTROLLERS],
-    rumble: [(Rumble, Option<Instant>); MAX_CONTROLLERS],
+    /// The motor levels each controller was last told, and when its pad was last set.
+    rumble: [(Rumble, Instant); MAX_CONTROLLERS],
+    /// The rumble indicator changed since the last drawing.
+    rumble_dirty: bool,
     rumble_events: u64,
     input_errors: u64,
     warned: std::collections::HashSet<String>,
@@ -390,35 +394,49 @@ impl Player {
         if slot >= MAX_CONTROLLERS {
             return;
         }
+        self.rumble_dirty |= motors(&self.rumble[slot].0) != motors(&r);
+        self.rumble[slot] = (r, Instant::now());
+        self.rumble_pad(slot);
+    }
+
+    /// Sets the pad in `slot` (if any) to the slot's current rumble.
+    fn rumble_pad(&mut self, slot: usize) {
+        let (r, at) = &mut self.rumble[slot];
         let wide = |v: u8| u16::from(v) * 257;
         if let Some(p) = self.pads.iter_mut().find(|p| p.slot == slot) {
+            // Errors mean "this pad cannot rumble": nothing to do about it.
             let _ = p
                 .ctl
-                .set_rumble(wide(r.left_handle), wide(r.right_handle), 250);
-            let _ = p
-                .ctl
-                .set_rumble_triggers(wide(r.left_trigger), wide(r.right_trigger), 250);
+                .set_rumble(wide(r.left_handle), wide(r.right_handle), PAD_RUMBLE_MS);
+            let _ = p.ctl.set_rumble_triggers(
+                wide(r.left_trigger),
+                wide(r.right_trigger),
+                PAD_RUMBLE_MS,
+            );
+            *at = Instant::now();
         }
-        self.rumble[slot] = (r, Some(Instant::now()));
+    }
+
+    /// Repeats rumble that is still on before the pad's duration runs out.
+    fn refresh_rumble(&mut self, now: Instant) {
+        for slot in 0..MAX_CONTROLLERS {
+            let (r, at) = &self.rumble[slot];
+            if motors(r) != [0; 4] && now.duration_since(*at) >= PAD_RUMBLE_REPEAT {
+                self.rumble_pad(slot);
+            }
+        }
     }
 
     /// Draws the rumble indicator for slots without a pad: four bars per controller (left
     /// trigger, left handle, right handle, right trigger) at the bottom right.
-    fn draw_rumble(&self, canvas: &mut WindowCanvas, now: Instant) -> bool {
+    fn draw_rumble(&self, canvas: &mut WindowCanvas) -> bool {
         let Ok((ow, oh)) = canvas.output_size() else {
             return false;
         };
         let mut drawn = false;
-        for (slot, (r, at)) in self.rumble.iter().enumerate() {
-            let active = at.is_some_and(|t| now.duration_since(t) < RUMBLE_SHOW);
-            let levels = [
-                r.left_trigger,
-                r.left_handle,
-                r.right_handle,
-                r.right_trigger,
-            ];
-            if !active || levels.iter().all(|&l| l == 0) || self.pads.iter().any(|p| p.slot == slot)
-            {
+        for (slot, (r, _)) in self.rumble.iter().enumerate() {
+            let levels = motors(r);
+            if levels == [0; 4] || self.pads.iter().any(|p| p.slot == slot) {
                 continue;
             }
             drawn = true;
@@ -442,6 +460,17 @@ impl Player {
         }
         drawn
     }
+}
+
+/// The four motor levels of a rumble command: left trigger, left handle, right handle, right
+/// trigger (the order the indicator draws them).
+fn motors(r: &Rumble) -> [u8; 4] {
+    [
+        r.left_trigger,
+        r.left_handle,
+        r.right_handle,
+        r.right_trigger,
+    ]
 }
 
 /// Uploads a picture to the streaming YUV texture, recreating it when the size changes.
@@ -469,12 +498,7 @@ fn upload<'t>(
     .map_err(|e| e.to_string())
 }
 
-fn render(
-    canvas: &mut WindowCanvas,
-    texture: &Option<(Texture<'_>, u32, u32)>,
-    player: &Player,
-    now: Instant,
-) {
+fn render(canvas: &mut WindowCanvas, texture: &Option<(Texture<'_>, u32, u32)>, player: &Player) {
     canvas.set_draw_color(Color::RGB(0, 0, 0));
     canvas.clear();
     if let Some((tex, w, h)) = texture {
@@ -482,7 +506,7 @@ fn render(
             let _ = canvas.copy(tex, None, Some(fit(out, (*w, *h))));
         }
     }
-    player.draw_rumble(canvas, now);
+    player.draw_rumble(canvas);
 }
 
 /// Reads back what `render` drew (call before `present`) and writes it as PNG.
@@ -651,7 +675,8 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         client,
         pads: Vec::new(),
         sent: [None; MAX_CONTROLLERS],
-        rumble: [(Rumble::default(), None); MAX_CONTROLLERS],
+        rumble: [(Rumble::default(), Instant::now()); MAX_CONTROLLERS],
+        rumble_dirty: false,
         rumble_events: 0,
         input_errors: 0,
         warned: Default::default(),
@@ -776,21 +801,16 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             }
             mailbox.recycle(pic);
         }
-        // The indicator animates at up to 30 Hz while rumble commands come (and once more
-        // after they stop, to clear it).
-        let rumble_on = player
-            .rumble
-            .iter()
-            .any(|(_, t)| t.is_some_and(|t| now.duration_since(t) < RUMBLE_SHOW + REDRAW))
-            && now.duration_since(last_draw) >= RUMBLE_REDRAW;
+        player.refresh_rumble(now);
         let finishing = quit || deadline.is_some_and(|d| now >= d);
         if fresh.is_some()
-            || rumble_on
+            || player.rumble_dirty
             || want_shot
             || finishing
             || now.duration_since(last_draw) >= REDRAW
         {
-            render(&mut canvas, &texture, &player, now);
+            render(&mut canvas, &texture, &player);
+            player.rumble_dirty = false;
             if want_shot || (finishing && args.screenshot.is_some()) {
                 want_shot = false;
                 let path = args.screenshot.clone().unwrap_or_else(|| {
