@@ -580,6 +580,8 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<ExitCode, String> {
     let (win_w, win_h) = parse_size(&args.window)?;
+    // Where to connect first: a bad address or an unwired --console fails before any window.
+    let ep = endpoint(args)?;
     let sdl = sdl2::init()?;
     let video = sdl.video()?;
     let audio_sub = if args.no_audio {
@@ -607,14 +609,17 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     }
     let creator = canvas.texture_creator();
     let mut event_pump = sdl.event_pump()?;
-    eprintln!("player: SDL renderer {}", canvas.info().name);
+    eprintln!(
+        "player: SDL video driver {}, renderer {}",
+        video.current_video_driver(),
+        canvas.info().name
+    );
 
     // Show something while connecting.
     canvas.set_draw_color(Color::RGB(0, 0, 0));
     canvas.clear();
     canvas.present();
 
-    let ep = endpoint(args)?;
     eprintln!("player: connecting to {}", ep.label);
 
     let (video_tx, video_rx) = unbounded::<VideoIn>();
