@@ -32,4 +32,7 @@ bash scripts/c-example.sh
 step "Python binding (pip install ./bindings/python, pytest)"
 bash scripts/python-binding.sh
 
+step "player: headless under Xvfb against the simulated console"
+bash scripts/test-player.sh
+
 step "all checks passed"
