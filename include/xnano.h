@@ -35,9 +35,10 @@
  *   - The console event callback (xnano_console_set_event_callback) runs
  *     on the console's socket thread; the events that arrive while
  *     xnano_console_connect runs (CONNECTED among them) are delivered on
- *     the thread calling it, just before it returns, and the final CLOSED
- *     of xnano_console_disconnect / xnano_console_free on the thread
- *     calling that. Calls of one console's callback never overlap.
+ *     the thread calling it, just before it returns; the final CLOSED of
+ *     xnano_console_disconnect / xnano_console_free on the socket thread
+ *     or on the thread calling that, before it returns. Calls of one
+ *     console's callback never overlap.
  *   - Blocking calls: xnano_discover, xnano_power_on,
  *     xnano_console_connect and xnano_client_connect_console wait for the
  *     network (bounded by their timeouts).
@@ -1907,8 +1908,8 @@ enum xnano_result xnano_console_new(struct xnano_console **out_console);
  * XNANO_CONSOLE_STATE_IDLE. It is called on the console's socket thread;
  * the events that arrive while `xnano_console_connect` runs (CONNECTED
  * among them) are delivered on the thread calling it, before it returns;
- * the final CLOSED after `xnano_console_disconnect` on the thread calling
- * that. Calls never overlap.
+ * the final CLOSED of `xnano_console_disconnect` on the socket thread or
+ * on the thread calling that, before it returns. Calls never overlap.
  */
 enum xnano_result xnano_console_set_event_callback(struct xnano_console *console, xnano_console_event_callback callback, void *user_data);
 
@@ -1963,8 +1964,9 @@ enum xnano_result xnano_console_events_dropped(const struct xnano_console *conso
  * Disconnects: tells the console goodbye and joins the session's thread.
  * A gamestream started with `xnano_client_connect_console` is not stopped
  * by this (the console usually ends it; the client then reports CLOSED).
- * The CLOSED event (XNANO_OK) is delivered on this thread before it
- * returns; no callback of this console runs afterwards. Disconnecting an
+ * The CLOSED event (XNANO_OK) is delivered (on the socket thread or on
+ * this one) before it returns; no callback of this console runs
+ * afterwards. Disconnecting an
  * idle or disconnected console is XNANO_OK. XNANO_ERR_FROM_CALLBACK (and
  * nothing done) from inside this console's callback.
  */
@@ -2156,7 +2158,7 @@ enum xnano_result xnano_sim_smartglass_powered_on(const struct xnano_sim *sim, b
  * Writes how many SmartGlass messages of type `msg_type` the simulated
  * console received to `out_count`: `msg_type` is the message type's name
  * ("PowerOff", "TitleLaunch", "MediaCommand", "Gamepad",
- * "SystemTextInput", "SystemTextDone", "SystemTextAcknowledge",
+ * "SystemTextInput", "SystemTextDone", "SystemTextAck",
  * "GameDvrRecord", "Unsnap", "Json", ...), or NULL for every message
  * (acknowledgements excluded). Counts the most recent 4096 messages.
  */

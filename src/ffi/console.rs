@@ -938,6 +938,8 @@ struct Ctx {
     id: usize,
     cb: Option<Cb>,
     gate: Mutex<Gate>,
+    /// Signalled when an event is held back.
+    held_cv: Condvar,
     queue: Option<Queue>,
     events_dropped: AtomicU64,
     closed_reported: AtomicBool,
@@ -957,10 +959,30 @@ impl Ctx {
             let mut g = self.gate.lock();
             if !g.live {
                 g.held.push_back(spec);
+                self.held_cv.notify_all();
                 return;
             }
         }
         self.deliver(spec);
+    }
+
+    /// Waits (up to `timeout`) until the CONNECTED event is held: the
+    /// session is connected when the engine's connect returns, but its
+    /// socket thread may not have dispatched the event yet.
+    fn wait_connected_event(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let mut g = self.gate.lock();
+        while !g.held.iter().any(|s| {
+            matches!(
+                s.kind,
+                xnano_console_event_type::XNANO_CONSOLE_EVENT_CONNECTED
+                    | xnano_console_event_type::XNANO_CONSOLE_EVENT_CLOSED
+            )
+        }) {
+            if self.held_cv.wait_until(&mut g, deadline).timed_out() {
+                return;
+            }
+        }
     }
 
     /// Delivers the held events on the calling thread, then lets the
@@ -1072,7 +1094,7 @@ impl xnano_console {
                 _ => unreachable!("checked above"),
             }
         };
-        // Joins the engine's thread and delivers CLOSED on this thread.
+        // Joins the engine's thread; CLOSED is delivered before it returns.
         client.disconnect()?;
         Ok(())
     }
@@ -1120,8 +1142,8 @@ pub extern "C" fn xnano_console_new(out_console: *mut *mut xnano_console) -> xna
 /// XNANO_CONSOLE_STATE_IDLE. It is called on the console's socket thread;
 /// the events that arrive while `xnano_console_connect` runs (CONNECTED
 /// among them) are delivered on the thread calling it, before it returns;
-/// the final CLOSED after `xnano_console_disconnect` on the thread calling
-/// that. Calls never overlap.
+/// the final CLOSED of `xnano_console_disconnect` on the socket thread or
+/// on the thread calling that, before it returns. Calls never overlap.
 #[no_mangle]
 pub extern "C" fn xnano_console_set_event_callback(
     console: *mut xnano_console,
@@ -1190,6 +1212,7 @@ pub extern "C" fn xnano_console_connect(
                     live: false,
                     held: VecDeque::new(),
                 }),
+                held_cv: Condvar::new(),
                 queue: (cfg.event_queue_capacity > 0).then(|| Queue {
                     events: Mutex::new(VecDeque::new()),
                     ready: Condvar::new(),
@@ -1208,6 +1231,7 @@ pub extern "C" fn xnano_console_connect(
             *c.inner.wait_timeout.lock() = wait_timeout;
             ctx
         };
+        ctx.wait_connected_event(wait_timeout);
         let r = catch_unwind(AssertUnwindSafe(|| ctx.go_live()));
         if let Err(p) = r {
             let message = panic_message(p.as_ref());
@@ -1347,8 +1371,9 @@ pub extern "C" fn xnano_console_events_dropped(
 /// Disconnects: tells the console goodbye and joins the session's thread.
 /// A gamestream started with `xnano_client_connect_console` is not stopped
 /// by this (the console usually ends it; the client then reports CLOSED).
-/// The CLOSED event (XNANO_OK) is delivered on this thread before it
-/// returns; no callback of this console runs afterwards. Disconnecting an
+/// The CLOSED event (XNANO_OK) is delivered (on the socket thread or on
+/// this one) before it returns; no callback of this console runs
+/// afterwards. Disconnecting an
 /// idle or disconnected console is XNANO_OK. XNANO_ERR_FROM_CALLBACK (and
 /// nothing done) from inside this console's callback.
 #[no_mangle]

@@ -23,6 +23,8 @@ pub mod sim;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_console;
 
 /// Result of every fallible `xnano_*` function. `XNANO_OK` is 0; on any
 /// other value `xnano_last_error()` describes the failure, and no output

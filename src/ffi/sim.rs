@@ -25,7 +25,7 @@ pub struct xnano_sim {
     last_stats: Mutex<SimStats>,
     tcp_port: u16,
     udp_port: u16,
-    console: Mutex<Option<ConsoleSim>>,
+    pub(crate) console: Mutex<Option<ConsoleSim>>,
     /// What the SmartGlass console announces (None: SmartGlass disabled).
     console_info: Option<ConsoleInfo>,
 }
@@ -595,7 +595,7 @@ pub extern "C" fn xnano_sim_smartglass_powered_on(
 /// Writes how many SmartGlass messages of type `msg_type` the simulated
 /// console received to `out_count`: `msg_type` is the message type's name
 /// ("PowerOff", "TitleLaunch", "MediaCommand", "Gamepad",
-/// "SystemTextInput", "SystemTextDone", "SystemTextAcknowledge",
+/// "SystemTextInput", "SystemTextDone", "SystemTextAck",
 /// "GameDvrRecord", "Unsnap", "Json", ...), or NULL for every message
 /// (acknowledgements excluded). Counts the most recent 4096 messages.
 #[no_mangle]
