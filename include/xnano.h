@@ -1243,7 +1243,7 @@ typedef struct xnano_console_info {
    */
   char live_id[XNANO_LIVE_ID_SIZE];
   /**
-   * The console's SmartGlass address, "IP:PORT" ("[IPv6]:PORT"), as
+   * The console's SmartGlass address, `IP:PORT` (`[IPv6]:PORT`), as
    * `xnano_console_connect` takes it.
    */
   char address[XNANO_ADDRESS_SIZE];
@@ -2135,7 +2135,7 @@ void xnano_sim_free(struct xnano_sim *sim);
 
 /**
  * Writes the SmartGlass UDP port of the simulated console (on 127.0.0.1)
- * to `out_port`: discover and connect to "127.0.0.1:<port>".
+ * to `out_port`: discover and connect to `127.0.0.1:PORT`.
  * XNANO_ERR_WRONG_STATE when `smartglass` was false in the config.
  */
 enum xnano_result xnano_sim_smartglass_port(const struct xnano_sim *sim, uint16_t *out_port);

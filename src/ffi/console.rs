@@ -179,7 +179,7 @@ pub struct xnano_console_info {
     pub name: [c_char; XNANO_CONSOLE_NAME_SIZE],
     /// The console's Live ID (for `xnano_power_on`).
     pub live_id: [c_char; XNANO_LIVE_ID_SIZE],
-    /// The console's SmartGlass address, "IP:PORT" ("[IPv6]:PORT"), as
+    /// The console's SmartGlass address, `IP:PORT` (`[IPv6]:PORT`), as
     /// `xnano_console_connect` takes it.
     pub address: [c_char; XNANO_ADDRESS_SIZE],
     /// The console's UUID, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".

@@ -533,7 +533,7 @@ fn with_console<T>(s: &xnano_sim, f: impl FnOnce(&ConsoleSim) -> FfiResult<T>) -
 }
 
 /// Writes the SmartGlass UDP port of the simulated console (on 127.0.0.1)
-/// to `out_port`: discover and connect to "127.0.0.1:<port>".
+/// to `out_port`: discover and connect to `127.0.0.1:PORT`.
 /// XNANO_ERR_WRONG_STATE when `smartglass` was false in the config.
 #[no_mangle]
 pub extern "C" fn xnano_sim_smartglass_port(
