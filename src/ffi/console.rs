@@ -954,6 +954,14 @@ impl Ctx {
         if self.closed_reported.load(Ordering::Acquire) {
             return;
         }
+        #[cfg(test)]
+        if matches!(ev, Event::Session(SessionEvent::TextConfiguration(_)))
+            && PANIC_IN_CONSOLE_TRAMPOLINE
+                .compare_exchange(self.id, 0, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        {
+            panic!("test hook: panic in console trampoline");
+        }
         let spec = convert(ev);
         {
             let mut g = self.gate.lock();
@@ -1032,6 +1040,19 @@ impl Ctx {
             unsafe { (cb.f)(cb.user_data, &e.ev) };
         }
     }
+}
+
+/// Test hook: the id of a console whose trampoline panics at its next
+/// text configuration event.
+#[cfg(test)]
+pub(crate) static PANIC_IN_CONSOLE_TRAMPOLINE: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+/// The id the test hook compares with.
+#[cfg(test)]
+pub(crate) fn test_console_id(c: *const xnano_console) -> usize {
+    // SAFETY: tests pass live handles.
+    unsafe { &*c }.id()
 }
 
 enum Slot {

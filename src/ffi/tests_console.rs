@@ -637,7 +637,8 @@ fn full_smartglass_path_to_frames_and_back() {
     ok(xnano_console_get_info(c, &mut info));
     assert_eq!(text(&info.live_id), text(&found[0].live_id));
 
-    // Console status and channels arrive on the socket thread.
+    // Console status and channels follow (held ones on this thread before
+    // connect returned, later ones on the socket thread).
     assert!(wait_until(10, || {
         rec.has(XNANO_CONSOLE_EVENT_CONSOLE_STATUS)
             && rec
@@ -654,7 +655,6 @@ fn full_smartglass_path_to_frames_and_back() {
     assert_eq!(status.os_major, 10);
     assert_eq!(status.title_id, 714681658);
     assert!(status.text.starts_with("Xbox.Home"), "{}", status.text);
-    assert_eq!(status.thread.as_deref(), Some("xnano-sg-socket"));
     let media = rec
         .find(|e| e.kind == XNANO_CONSOLE_EVENT_MEDIA_STATE)
         .unwrap();
@@ -674,6 +674,11 @@ fn full_smartglass_path_to_frames_and_back() {
     assert!(wait_until(10, || rec
         .find(|e| e.kind == XNANO_CONSOLE_EVENT_MEDIA_STATE && e.playback_status == 4)
         .is_some()));
+    let paused = rec
+        .find(|e| e.kind == XNANO_CONSOLE_EVENT_MEDIA_STATE && e.playback_status == 4)
+        .unwrap();
+    // Events after connect returned come on the console's socket thread.
+    assert_eq!(paused.thread.as_deref(), Some("xnano-sg-socket"));
     let gp = xnano_gamepad {
         buttons: XNANO_GAMEPAD_A | XNANO_GAMEPAD_DPAD_UP,
         left_trigger: 0.5,
@@ -1034,6 +1039,38 @@ fn refused_gamestream_leaves_the_client_idle() {
     ok(xnano_client_connect_console(client, c, ptr::null()));
     assert!(wait_until(20, || crec.frames.load(Ordering::SeqCst) >= 5));
     ok(xnano_client_free(client));
+    ok(xnano_console_free(c));
+    xnano_sim_free(sim);
+}
+
+/// A panic inside the console's callback trampoline ends the session with
+/// CLOSED / XNANO_ERR_PANIC; nothing unwinds into C and the handle stays
+/// usable (disconnect, free).
+#[test]
+fn panic_in_console_trampoline_ends_session_with_error() {
+    let sim = start_sim();
+    let addr = sim_address(sim);
+    let rec = Box::new(ConRec::default());
+    let c = new_console(Some(&rec));
+    ok(xnano_console_connect(c, addr.as_ptr(), &fast_config()));
+    PANIC_IN_CONSOLE_TRAMPOLINE.store(test_console_id(c), Ordering::SeqCst);
+    let mut reached = 0u32;
+    assert!(wait_until(10, || {
+        ok(xnano_sim_start_text_session(sim, ptr::null(), &mut reached));
+        reached == 1
+    }));
+    assert!(wait_until(10, || rec.has(XNANO_CONSOLE_EVENT_CLOSED)));
+    let closed = rec.find(|e| e.kind == XNANO_CONSOLE_EVENT_CLOSED).unwrap();
+    assert_eq!(closed.error, XNANO_ERR_PANIC, "{closed:?}");
+    assert!(closed.message.contains("test hook"), "{}", closed.message);
+    assert!(!rec.has(XNANO_CONSOLE_EVENT_TEXT_CONFIGURATION));
+    assert_eq!(
+        console_state(c),
+        xnano_console_state::XNANO_CONSOLE_STATE_CLOSED
+    );
+    assert_eq!(xnano_console_unsnap(c), XNANO_ERR_CLOSED);
+    ok(xnano_console_disconnect(c));
+    assert_eq!(rec.after_closed.load(Ordering::SeqCst), 0);
     ok(xnano_console_free(c));
     xnano_sim_free(sim);
 }
