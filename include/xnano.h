@@ -76,9 +76,9 @@
  *     only borrows it during that call: either may be freed first.
  *     Disconnecting the console does not stop the client (the console
  *     usually ends the stream, and the client reports CLOSED).
- *   - Config structs are copied by the calls that take them (the strings
- *     of xnano_console_config are read during xnano_console_connect only);
- *     an xnano_gamestream_config may be freed once
+ *   - Config structs are copied by the calls that take them; the strings
+ *     of xnano_console_config are read during xnano_console_connect only,
+ *     and an xnano_gamestream_config may be freed once
  *     xnano_client_connect_console returned.
  *   - xnano_version(), xnano_result_name() return static strings.
  */
