@@ -281,7 +281,8 @@ pub fn spawn_audio(
 /// How the audio thread turns packets into samples.
 enum AudioDecoder {
     Opus {
-        dec: opus_pure::OpusDecoder,
+        /// Boxed: the decoder state is some 10 KB.
+        dec: Box<opus_pure::OpusDecoder>,
         channels: usize,
         /// Samples per channel `buf` holds (the longest Opus packet, 120 ms).
         max_frame: usize,
@@ -302,7 +303,9 @@ impl AudioDecoder {
             let dec = i32::try_from(rate)
                 .map_err(|_| "out of range".to_string())
                 .and_then(|r| {
-                    opus_pure::OpusDecoder::new(r, usize::from(channels)).map_err(|e| e.to_string())
+                    opus_pure::OpusDecoder::new(r, usize::from(channels))
+                        .map(Box::new)
+                        .map_err(|e| e.to_string())
                 })
                 .map_err(|e| format!("Opus decoder for {rate} Hz: {e}"))?;
             // 120 ms is the longest Opus packet.
