@@ -974,9 +974,18 @@ mod tests {
     }
 
     #[test]
-    fn console_is_not_wired_yet() {
-        let e = connect_console("192.0.2.1").err().unwrap();
-        assert!(e.contains("--nano"));
+    fn console_with_a_bad_address_is_a_clear_error() {
+        let e = connect_console("no-such-host.invalid").err().unwrap();
+        assert!(e.contains("--console no-such-host.invalid"), "{e}");
+    }
+
+    #[test]
+    fn console_streams_from_the_simulated_console() {
+        use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
+        let sim = ConsoleSim::start(ConsoleSimConfig::default()).unwrap();
+        let ep = connect_console(&sim.addr().to_string()).unwrap();
+        let (tcp, udp) = sim.nano_addrs().expect("the console started its Nano host");
+        assert_eq!((ep.tcp.port(), ep.udp.port()), (tcp.port(), udp.port()));
     }
 
     #[test]
