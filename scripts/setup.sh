@@ -17,3 +17,13 @@ fi
 if ! dpkg -s libopus-dev >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq libopus-dev pkg-config
 fi
+
+# C toolchain and valgrind for the C example (examples/c, scripts/c-example.sh).
+if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1 || ! command -v valgrind >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq gcc make valgrind
+fi
+
+# venv support for the Python binding's tests (scripts/python-binding.sh).
+if ! python3 -c "import venv, ensurepip" 2>/dev/null; then
+  apt-get update -qq && apt-get install -y -qq python3-venv
+fi

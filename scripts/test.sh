@@ -21,4 +21,10 @@ step "cargo test"
 cargo test --all-targets 2>&1 | tee target/cargo-test.log
 cargo test --doc
 
+step "C example under valgrind (examples/c)"
+bash scripts/c-example.sh
+
+step "Python binding (pip install ./bindings/python, pytest)"
+bash scripts/python-binding.sh
+
 step "all checks passed"

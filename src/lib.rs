@@ -11,6 +11,7 @@
 
 pub mod crypto;
 pub mod dissect;
+pub mod ffi;
 pub mod nano;
 pub mod pcap;
 pub mod sim;

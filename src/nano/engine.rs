@@ -209,6 +209,13 @@ impl Client {
         st
     }
 
+    /// Ends the session with `reason` without joining the threads (allowed
+    /// from inside a callback): the `Closed` event follows, then only
+    /// [`Client::stop`] or drop remain useful.
+    pub fn abort(&self, reason: CloseReason) {
+        self.with_session(|s, now| s.fail(reason, now));
+    }
+
     /// True once the session has ended (see the `Closed` event).
     pub fn is_closed(&self) -> bool {
         self.shared.closed.load(Ordering::Acquire)

@@ -168,6 +168,8 @@ pub enum CloseReason {
     Io(String),
     /// The console sent something that cannot be recovered from.
     Protocol(String),
+    /// The application ended the session (see `Client::abort`).
+    Aborted(String),
 }
 
 impl std::fmt::Display for CloseReason {
@@ -178,6 +180,7 @@ impl std::fmt::Display for CloseReason {
             CloseReason::Timeout(what) => write!(f, "timeout: {what}"),
             CloseReason::Io(e) => write!(f, "socket error: {e}"),
             CloseReason::Protocol(e) => write!(f, "protocol error: {e}"),
+            CloseReason::Aborted(e) => write!(f, "aborted: {e}"),
         }
     }
 }

@@ -1,0 +1,697 @@
+"""The Pythonic layer over `_ffi`: exceptions, dataclasses, handles."""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import logging
+import threading
+import traceback
+from dataclasses import dataclass, field, fields
+from typing import Callable, Iterator, Optional, Sequence, Union
+
+from . import _ffi
+from ._ffi import lib
+
+# -------------------------------------------------------------------- enums
+
+
+class Result(enum.IntEnum):
+    """Result codes of the C API (`xnano_result`)."""
+
+    OK = _ffi.XNANO_OK
+    ERR_NULL = _ffi.XNANO_ERR_NULL
+    ERR_INVALID_ARGUMENT = _ffi.XNANO_ERR_INVALID_ARGUMENT
+    ERR_WRONG_STATE = _ffi.XNANO_ERR_WRONG_STATE
+    ERR_FROM_CALLBACK = _ffi.XNANO_ERR_FROM_CALLBACK
+    ERR_IO = _ffi.XNANO_ERR_IO
+    ERR_TIMEOUT = _ffi.XNANO_ERR_TIMEOUT
+    ERR_PROTOCOL = _ffi.XNANO_ERR_PROTOCOL
+    ERR_CLOSED = _ffi.XNANO_ERR_CLOSED
+    ERR_BUFFER_TOO_SMALL = _ffi.XNANO_ERR_BUFFER_TOO_SMALL
+    ERR_UNSUPPORTED = _ffi.XNANO_ERR_UNSUPPORTED
+    ERR_PANIC = _ffi.XNANO_ERR_PANIC
+
+    @classmethod
+    def of(cls, v: int) -> Union["Result", int]:
+        try:
+            return cls(v)
+        except ValueError:
+            return v
+
+
+class State(enum.IntEnum):
+    """Client session states (`xnano_state`)."""
+
+    IDLE = _ffi.XNANO_STATE_IDLE
+    CONNECTING = _ffi.XNANO_STATE_CONNECTING
+    CONNECTED = _ffi.XNANO_STATE_CONNECTED
+    STREAMING = _ffi.XNANO_STATE_STREAMING
+    CLOSED = _ffi.XNANO_STATE_CLOSED
+
+
+class LogLevel(enum.IntEnum):
+    """Log levels (`xnano_log_level`)."""
+
+    OFF = _ffi.XNANO_LOG_OFF
+    ERROR = _ffi.XNANO_LOG_ERROR
+    WARN = _ffi.XNANO_LOG_WARN
+    INFO = _ffi.XNANO_LOG_INFO
+    DEBUG = _ffi.XNANO_LOG_DEBUG
+    TRACE = _ffi.XNANO_LOG_TRACE
+
+
+class VideoCodec(enum.IntEnum):
+    H264 = _ffi.XNANO_VIDEO_CODEC_H264
+    YUV = _ffi.XNANO_VIDEO_CODEC_YUV
+    RGB = _ffi.XNANO_VIDEO_CODEC_RGB
+
+
+class AudioCodec(enum.IntEnum):
+    OPUS = _ffi.XNANO_AUDIO_CODEC_OPUS
+    AAC = _ffi.XNANO_AUDIO_CODEC_AAC
+    PCM = _ffi.XNANO_AUDIO_CODEC_PCM
+
+
+class Button(enum.IntFlag):
+    """Controller buttons (`XNANO_BUTTON_*`)."""
+
+    NONE = 0
+    DPAD_UP = _ffi.XNANO_BUTTON_DPAD_UP
+    DPAD_DOWN = _ffi.XNANO_BUTTON_DPAD_DOWN
+    DPAD_LEFT = _ffi.XNANO_BUTTON_DPAD_LEFT
+    DPAD_RIGHT = _ffi.XNANO_BUTTON_DPAD_RIGHT
+    START = _ffi.XNANO_BUTTON_START
+    BACK = _ffi.XNANO_BUTTON_BACK
+    LEFT_THUMB = _ffi.XNANO_BUTTON_LEFT_THUMB
+    RIGHT_THUMB = _ffi.XNANO_BUTTON_RIGHT_THUMB
+    LEFT_SHOULDER = _ffi.XNANO_BUTTON_LEFT_SHOULDER
+    RIGHT_SHOULDER = _ffi.XNANO_BUTTON_RIGHT_SHOULDER
+    GUIDE = _ffi.XNANO_BUTTON_GUIDE
+    A = _ffi.XNANO_BUTTON_A
+    B = _ffi.XNANO_BUTTON_B
+    X = _ffi.XNANO_BUTTON_X
+    Y = _ffi.XNANO_BUTTON_Y
+
+
+class SimVideo(enum.IntEnum):
+    """Video source of the simulated console."""
+
+    TEST_PATTERN = _ffi.XNANO_SIM_VIDEO_TEST_PATTERN
+    SYNTHETIC = _ffi.XNANO_SIM_VIDEO_SYNTHETIC
+
+
+class SimAudio(enum.IntEnum):
+    """Audio source of the simulated console."""
+
+    OPUS = _ffi.XNANO_SIM_AUDIO_OPUS
+    PCM = _ffi.XNANO_SIM_AUDIO_PCM
+    NONE = _ffi.XNANO_SIM_AUDIO_NONE
+
+
+# --------------------------------------------------------------- exceptions
+
+
+class XnanoError(Exception):
+    """A C API call failed: `code` is the `Result`, `message` the library's text."""
+
+    def __init__(self, code: Union[Result, int], message: str):
+        super().__init__(f"{_name(code)}: {message}")
+        self.code = code
+        self.message = message
+
+
+class NullArgumentError(XnanoError, ValueError):
+    pass
+
+
+class InvalidArgumentError(XnanoError, ValueError):
+    pass
+
+
+class WrongStateError(XnanoError):
+    pass
+
+
+class FromCallbackError(XnanoError):
+    """Stopping or freeing a client from inside its own callback."""
+
+
+class XnanoIOError(XnanoError, OSError):
+    pass
+
+
+class XnanoTimeoutError(XnanoError, TimeoutError):
+    pass
+
+
+class ProtocolError(XnanoError):
+    pass
+
+
+class ClosedError(XnanoError):
+    """The session is closed (and, in pull mode, every event was taken)."""
+
+
+class PanicError(XnanoError):
+    """An internal error of the library (a caught Rust panic)."""
+
+
+_EXCEPTIONS = {
+    Result.ERR_NULL: NullArgumentError,
+    Result.ERR_INVALID_ARGUMENT: InvalidArgumentError,
+    Result.ERR_WRONG_STATE: WrongStateError,
+    Result.ERR_FROM_CALLBACK: FromCallbackError,
+    Result.ERR_IO: XnanoIOError,
+    Result.ERR_TIMEOUT: XnanoTimeoutError,
+    Result.ERR_PROTOCOL: ProtocolError,
+    Result.ERR_CLOSED: ClosedError,
+    Result.ERR_PANIC: PanicError,
+}
+
+
+def _name(code: int) -> str:
+    return lib.xnano_result_name(int(code)).decode()
+
+
+def _check(r: int) -> None:
+    if r != _ffi.XNANO_OK:
+        # Same OS thread as the call: the thread-local message is ours.
+        msg = lib.xnano_last_error().decode("utf-8", "replace")
+        code = Result.of(r)
+        raise _EXCEPTIONS.get(code, XnanoError)(code, msg)
+
+
+def version() -> str:
+    """The library's version (`xnano_version()`)."""
+    return lib.xnano_version().decode()
+
+
+# -------------------------------------------------------------- dataclasses
+
+
+def _struct_to(cls, s):
+    return cls(**{f.name: getattr(s, f.name) for f in fields(cls)})
+
+
+@dataclass
+class ClientConfig:
+    """Client settings (`xnano_client_config`); None means "any" for the
+    preferences."""
+
+    video_width: Optional[int] = None
+    video_height: Optional[int] = None
+    video_codec: Optional[int] = None
+    audio_codec: Optional[int] = None
+    audio_channels: Optional[int] = None
+    audio_sample_rate: Optional[int] = None
+    connect_timeout_ms: int = 5000
+    silence_timeout_ms: int = 5000
+    defrag_timeout_ms: int = 16
+    keyframe_retry_ms: int = 300
+    input_reads_per_second: int = 120
+    max_frame_size: int = 4 << 20
+    udp_recv_buffer: int = 8 << 20
+    event_queue_capacity: int = 0
+    chat_audio: bool = True
+    wait_for_first_keyframe: bool = True
+
+    _PREFS = (
+        "video_width",
+        "video_height",
+        "video_codec",
+        "audio_codec",
+        "audio_channels",
+        "audio_sample_rate",
+    )
+
+    def to_c(self) -> _ffi.xnano_client_config:
+        c = _ffi.xnano_client_config()
+        _check(lib.xnano_client_config_default(ctypes.byref(c)))
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in self._PREFS and v is None:
+                v = _ffi.XNANO_ANY
+            setattr(c, f.name, v)
+        return c
+
+    @classmethod
+    def from_c(cls, c: _ffi.xnano_client_config) -> "ClientConfig":
+        out = _struct_to(cls, c)
+        for name in cls._PREFS:
+            if getattr(out, name) == _ffi.XNANO_ANY:
+                setattr(out, name, None)
+        return out
+
+    @classmethod
+    def library_default(cls) -> "ClientConfig":
+        c = _ffi.xnano_client_config()
+        _check(lib.xnano_client_config_default(ctypes.byref(c)))
+        return cls.from_c(c)
+
+
+@dataclass
+class SimConfig:
+    """Simulated console settings (`xnano_sim_config`)."""
+
+    tcp_port: int = 0
+    udp_port: int = 0
+    width: int = 1280
+    height: int = 720
+    fps: int = 60
+    bitrate_bps: int = 8_000_000
+    keyframe_interval: int = 120
+    chunk_size: int = 1400
+    video_source: SimVideo = SimVideo.TEST_PATTERN
+    synthetic_min_len: int = 2000
+    synthetic_max_len: int = 20000
+    synthetic_seed: int = 1
+    audio_source: SimAudio = SimAudio.OPUS
+    telemetry_interval_ms: int = 1000
+    session_seed: int = 0
+    loss_pct: float = 0.0
+    reorder_pct: float = 0.0
+    duplicate_pct: float = 0.0
+    delay_ms: int = 0
+    jitter_ms: int = 0
+    impairment_seed: int = 1
+
+    def to_c(self) -> _ffi.xnano_sim_config:
+        c = _ffi.xnano_sim_config()
+        _check(lib.xnano_sim_config_default(ctypes.byref(c)))
+        for f in fields(self):
+            setattr(c, f.name, getattr(self, f.name))
+        return c
+
+    @classmethod
+    def library_default(cls) -> "SimConfig":
+        c = _ffi.xnano_sim_config()
+        _check(lib.xnano_sim_config_default(ctypes.byref(c)))
+        out = _struct_to(cls, c)
+        out.video_source = SimVideo(out.video_source)
+        out.audio_source = SimAudio(out.audio_source)
+        return out
+
+
+@dataclass(frozen=True)
+class VideoFrame:
+    """One complete video frame (an H.264 access unit for H.264)."""
+
+    frame_id: int
+    codec: int
+    width: int
+    height: int
+    fps: int
+    timestamp: int
+    keyframe: bool
+    data: bytes
+
+    @classmethod
+    def from_c(cls, f: _ffi.xnano_video_frame) -> "VideoFrame":
+        data = ctypes.string_at(f.data, f.len) if f.len else b""
+        return cls(f.frame_id, f.codec, f.width, f.height, f.fps, f.timestamp, bool(f.keyframe), data)
+
+
+@dataclass(frozen=True)
+class AudioPacket:
+    """One audio packet."""
+
+    frame_id: int
+    codec: int
+    channels: int
+    sample_rate: int
+    timestamp: int
+    data: bytes
+
+    @classmethod
+    def from_c(cls, p: _ffi.xnano_audio_packet) -> "AudioPacket":
+        data = ctypes.string_at(p.data, p.len) if p.len else b""
+        return cls(p.frame_id, p.codec, p.channels, p.sample_rate, p.timestamp, data)
+
+
+@dataclass(frozen=True)
+class Rumble:
+    """A rumble command."""
+
+    controller: int
+    left_trigger: int
+    right_trigger: int
+    left_handle: int
+    right_handle: int
+
+    @classmethod
+    def from_c(cls, r: _ffi.xnano_rumble) -> "Rumble":
+        return _struct_to(cls, r)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A session state change; `error` tells why a CLOSED session closed."""
+
+    state: State
+    error: Union[Result, int]
+    message: str
+
+
+Event = Union[VideoFrame, AudioPacket, Rumble, StateChange]
+
+
+@dataclass
+class ControllerState:
+    """A controller's state (`xnano_controller_state`)."""
+
+    buttons: int = 0
+    left_trigger: int = 0
+    right_trigger: int = 0
+    left_thumb_x: int = 0
+    left_thumb_y: int = 0
+    right_thumb_x: int = 0
+    right_thumb_y: int = 0
+
+    def to_c(self) -> _ffi.xnano_controller_state:
+        return _ffi.xnano_controller_state(
+            int(self.buttons),
+            self.left_trigger,
+            self.right_trigger,
+            self.left_thumb_x,
+            self.left_thumb_y,
+            self.right_thumb_x,
+            self.right_thumb_y,
+        )
+
+
+def _stats_dataclass(name: str, struct) -> type:
+    """A frozen dataclass with the struct's fields (all ints / bools)."""
+    ns = {"__annotations__": {n: int for n, _ in struct._fields_}}
+    cls = dataclass(frozen=True)(type(name, (), ns))
+    cls.from_c = classmethod(lambda c, s: _struct_to(c, s))
+    return cls
+
+
+ClientStats = _stats_dataclass("ClientStats", _ffi.xnano_client_stats)
+ClientStats.__doc__ = "Session statistics (`xnano_client_stats`)."
+SimStats = _stats_dataclass("SimStats", _ffi.xnano_sim_stats)
+SimStats.__doc__ = "Simulated console counters (`xnano_sim_stats`)."
+
+# ------------------------------------------------------------------ logging
+
+_log_lock = threading.Lock()
+_log_keepalive = None
+
+
+def set_log_callback(
+    callback: Optional[Callable[[LogLevel, str, str], None]], max_level: LogLevel = LogLevel.INFO
+) -> None:
+    """Sets the process-wide log callback `callback(level, target, message)`
+    (None removes it). It runs on the library's threads and must not call
+    into xnano."""
+    global _log_keepalive
+    with _log_lock:
+        if callback is None:
+            _check(lib.xnano_set_log_callback(_ffi.xnano_log_callback(), None, LogLevel.OFF))
+            _log_keepalive = None
+            return
+
+        def tramp(_ud, level, target, message):
+            try:
+                callback(LogLevel(level), target.decode("utf-8", "replace"), message.decode("utf-8", "replace"))
+            except Exception:  # never propagate into C
+                traceback.print_exc()
+
+        cb = _ffi.xnano_log_callback(tramp)
+        _check(lib.xnano_set_log_callback(cb, None, int(max_level)))
+        # The previous trampoline is no longer called once the setter returned.
+        _log_keepalive = cb
+
+
+_PY_LEVELS = {
+    LogLevel.ERROR: logging.ERROR,
+    LogLevel.WARN: logging.WARNING,
+    LogLevel.INFO: logging.INFO,
+    LogLevel.DEBUG: logging.DEBUG,
+    LogLevel.TRACE: logging.DEBUG - 5,
+}
+
+
+def log_to_python(max_level: LogLevel = LogLevel.INFO) -> None:
+    """Forwards the library's log to the `logging` module (logger names are
+    the Rust module paths, e.g. "xnano.nano.engine")."""
+
+    def forward(level: LogLevel, target: str, message: str) -> None:
+        logging.getLogger(target.replace("::", ".")).log(_PY_LEVELS.get(level, logging.INFO), message)
+
+    set_log_callback(forward, max_level)
+
+
+# -------------------------------------------------------------------- sim
+
+
+class SimConsole:
+    """The simulated console (loopback only). Use as a context manager::
+
+        with xnano.SimConsole() as sim:
+            ... sim.host, sim.tcp_port, sim.udp_port ...
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self, config: Optional[SimConfig] = None, **overrides):
+        cfg = config or SimConfig()
+        for k, v in overrides.items():
+            if not hasattr(cfg, k):
+                raise TypeError(f"unknown SimConfig field {k!r}")
+            setattr(cfg, k, v)
+        self.config = cfg
+        c = cfg.to_c()
+        handle = ctypes.POINTER(_ffi.xnano_sim)()
+        _check(lib.xnano_sim_new(ctypes.byref(c), ctypes.byref(handle)))
+        self._h = handle
+        t, u = ctypes.c_uint16(), ctypes.c_uint16()
+        _check(lib.xnano_sim_nano_ports(self._h, ctypes.byref(t), ctypes.byref(u)))
+        self.tcp_port = t.value
+        self.udp_port = u.value
+
+    def _handle(self):
+        if not self._h:
+            raise WrongStateError(Result.ERR_WRONG_STATE, "the simulated console was closed")
+        return self._h
+
+    @property
+    def nano_address(self) -> tuple:
+        """(host, tcp_port, udp_port) for `Client.connect_nano`."""
+        return (self.host, self.tcp_port, self.udp_port)
+
+    def stats(self) -> SimStats:
+        s = _ffi.xnano_sim_stats()
+        _check(lib.xnano_sim_get_stats(self._handle(), ctypes.byref(s)))
+        return SimStats.from_c(s)
+
+    def close_client(self) -> None:
+        """Ends the current client's session from the console's side."""
+        _check(lib.xnano_sim_close_client(self._handle()))
+
+    def stop(self) -> None:
+        _check(lib.xnano_sim_stop(self._handle()))
+
+    def close(self) -> None:
+        """Stops and frees the console (idempotent)."""
+        h, self._h = self._h, None
+        if h:
+            lib.xnano_sim_free(h)
+
+    def __enter__(self) -> "SimConsole":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+# ------------------------------------------------------------------ client
+
+
+class Client:
+    """A gamestream client session.
+
+    Push style (callbacks run on the library's threads)::
+
+        with xnano.Client.connect_nano(host, tcp, udp, on_video=f) as c:
+            ...
+
+    Pull style (no foreign-thread calls): pass
+    ``ClientConfig(event_queue_capacity=N)`` and call `next_event` /
+    iterate `events()`.
+
+    Exceptions raised by a callback are caught (they never reach the
+    library), printed, and kept in `callback_errors`.
+    """
+
+    def __init__(
+        self,
+        config: Optional[ClientConfig] = None,
+        *,
+        on_video: Optional[Callable[[VideoFrame], None]] = None,
+        on_audio: Optional[Callable[[AudioPacket], None]] = None,
+        on_rumble: Optional[Callable[[Rumble], None]] = None,
+        on_state: Optional[Callable[[StateChange], None]] = None,
+    ):
+        self.config = config or ClientConfig()
+        self.callback_errors: list = []
+        c = self.config.to_c()
+        handle = ctypes.POINTER(_ffi.xnano_client)()
+        _check(lib.xnano_client_new(ctypes.byref(c), ctypes.byref(handle)))
+        self._h = handle
+        # The C function objects must outlive every native call to them:
+        # they are kept here until the client is freed.
+        self._keep = []
+        try:
+            if on_video:
+                self._set(lib.xnano_client_set_video_callback, _ffi.xnano_video_callback,
+                          lambda _ud, f: on_video(VideoFrame.from_c(f.contents)))
+            if on_audio:
+                self._set(lib.xnano_client_set_audio_callback, _ffi.xnano_audio_callback,
+                          lambda _ud, p: on_audio(AudioPacket.from_c(p.contents)))
+            if on_rumble:
+                self._set(lib.xnano_client_set_rumble_callback, _ffi.xnano_rumble_callback,
+                          lambda _ud, r: on_rumble(Rumble.from_c(r.contents)))
+            if on_state:
+                self._set(
+                    lib.xnano_client_set_state_callback,
+                    _ffi.xnano_state_callback,
+                    lambda _ud, s, e, m: on_state(
+                        StateChange(State(s), Result.of(e), m.decode("utf-8", "replace"))
+                    ),
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    def _set(self, setter, cftype, fn) -> None:
+        def guarded(*args):
+            try:
+                fn(*args)
+            except BaseException as e:  # never unwind into C
+                self.callback_errors.append(e)
+                traceback.print_exc()
+
+        cb = cftype(guarded)
+        _check(setter(self._h, cb, None))
+        self._keep.append(cb)
+
+    @classmethod
+    def connect_nano(cls, host: str, tcp_port: int, udp_port: int,
+                     config: Optional[ClientConfig] = None, **callbacks) -> "Client":
+        """Creates a client and connects it straight to a Nano host."""
+        c = cls(config, **callbacks)
+        try:
+            c.connect(host, tcp_port, udp_port)
+        except BaseException:
+            c.close()
+            raise
+        return c
+
+    def _handle(self):
+        if not self._h:
+            raise WrongStateError(Result.ERR_WRONG_STATE, "the client was closed")
+        return self._h
+
+    def connect(self, host: str, tcp_port: int, udp_port: int) -> None:
+        """Connects to a Nano host (`xnano_client_connect_nano`)."""
+        _check(lib.xnano_client_connect_nano(self._handle(), host.encode(), tcp_port, udp_port))
+
+    @property
+    def state(self) -> State:
+        s = ctypes.c_int()
+        _check(lib.xnano_client_get_state(self._handle(), ctypes.byref(s)))
+        return State(s.value)
+
+    def stats(self) -> ClientStats:
+        s = _ffi.xnano_client_stats()
+        _check(lib.xnano_client_get_stats(self._handle(), ctypes.byref(s)))
+        return ClientStats.from_c(s)
+
+    def set_controller_state(self, controller: int = 0,
+                             state: Optional[ControllerState] = None, **kwargs) -> None:
+        """Sets a controller's state: a `ControllerState` or its fields as
+        keyword arguments (``buttons=Button.A, right_trigger=255``)."""
+        st = state or ControllerState(**kwargs)
+        c = st.to_c()
+        _check(lib.xnano_client_set_controller_state(self._handle(), controller, ctypes.byref(c)))
+
+    def set_controller_connected(self, controller: int, connected: bool) -> None:
+        _check(lib.xnano_client_set_controller_connected(self._handle(), controller, connected))
+
+    def request_keyframe(self) -> None:
+        _check(lib.xnano_client_request_keyframe(self._handle()))
+
+    def change_video_quality(self, values: Sequence[int]) -> None:
+        arr = (ctypes.c_uint32 * len(values))(*values)
+        _check(lib.xnano_client_change_video_quality(self._handle(), arr, len(values)))
+
+    def send_chat_audio(self, data: bytes) -> None:
+        buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data) if data else (ctypes.c_uint8 * 1)()
+        _check(lib.xnano_client_send_chat_audio(self._handle(), buf, len(data)))
+
+    def next_event(self, timeout: Optional[float] = 1.0) -> Optional[Event]:
+        """The next queued event (pull mode), or None when none arrived
+        within `timeout` seconds. Raises ClosedError after the final CLOSED
+        state event was taken."""
+        ms = 0 if timeout is None else max(0, int(timeout * 1000))
+        ev = ctypes.POINTER(_ffi.xnano_event)()
+        r = lib.xnano_client_next_event(self._handle(), ms, ctypes.byref(ev))
+        if r == _ffi.XNANO_ERR_TIMEOUT:
+            return None
+        _check(r)
+        try:
+            e = ev.contents
+            if e.kind == _ffi.XNANO_EVENT_VIDEO_FRAME:
+                return VideoFrame.from_c(e.video)
+            if e.kind == _ffi.XNANO_EVENT_AUDIO:
+                return AudioPacket.from_c(e.audio)
+            if e.kind == _ffi.XNANO_EVENT_RUMBLE:
+                return Rumble.from_c(e.rumble)
+            return StateChange(State(e.state), Result.of(e.error), (e.message or b"").decode("utf-8", "replace"))
+        finally:
+            lib.xnano_event_free(ev)
+
+    def events(self, timeout: float = 1.0) -> Iterator[Event]:
+        """Yields queued events until the session is closed (the CLOSED
+        state change is the last one)."""
+        while True:
+            try:
+                e = self.next_event(timeout)
+            except ClosedError:
+                return
+            if e is not None:
+                yield e
+
+    def stop(self) -> ClientStats:
+        """Stops the session (joins the library's threads; no callback runs
+        afterwards) and returns the final statistics."""
+        _check(lib.xnano_client_stop(self._handle()))
+        return self.stats()
+
+    def close(self) -> None:
+        """Stops and frees the client (idempotent)."""
+        h = self._h
+        if h:
+            _check(lib.xnano_client_free(h))
+            self._h = None
+            self._keep = []
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

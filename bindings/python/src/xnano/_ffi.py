@@ -1,0 +1,393 @@
+"""ctypes declarations of the xnano C API (include/xnano.h), one to one.
+
+Every function, constant, enum value and struct of the header is declared
+here under its C name; `tests/test_header.py` (and the repository's binding
+drift check) compare this module with the header.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_bool,
+    c_char_p,
+    c_double,
+    c_int,
+    c_int16,
+    c_int32,
+    c_size_t,
+    c_uint8,
+    c_uint16,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from pathlib import Path
+
+# ---------------------------------------------------------------- constants
+
+XNANO_ANY = 0xFFFFFFFF
+
+XNANO_VIDEO_CODEC_H264 = 0
+XNANO_VIDEO_CODEC_YUV = 1
+XNANO_VIDEO_CODEC_RGB = 2
+
+XNANO_AUDIO_CODEC_OPUS = 0
+XNANO_AUDIO_CODEC_AAC = 1
+XNANO_AUDIO_CODEC_PCM = 2
+
+XNANO_BUTTON_DPAD_UP = 0x0001
+XNANO_BUTTON_DPAD_DOWN = 0x0002
+XNANO_BUTTON_DPAD_LEFT = 0x0004
+XNANO_BUTTON_DPAD_RIGHT = 0x0008
+XNANO_BUTTON_START = 0x0010
+XNANO_BUTTON_BACK = 0x0020
+XNANO_BUTTON_LEFT_THUMB = 0x0040
+XNANO_BUTTON_RIGHT_THUMB = 0x0080
+XNANO_BUTTON_LEFT_SHOULDER = 0x0100
+XNANO_BUTTON_RIGHT_SHOULDER = 0x0200
+XNANO_BUTTON_GUIDE = 0x0400
+XNANO_BUTTON_A = 0x1000
+XNANO_BUTTON_B = 0x2000
+XNANO_BUTTON_X = 0x4000
+XNANO_BUTTON_Y = 0x8000
+
+XNANO_SIM_VIDEO_TEST_PATTERN = 0
+XNANO_SIM_VIDEO_SYNTHETIC = 1
+XNANO_SIM_AUDIO_OPUS = 0
+XNANO_SIM_AUDIO_PCM = 1
+XNANO_SIM_AUDIO_NONE = 2
+
+# enum xnano_result
+XNANO_OK = 0
+XNANO_ERR_NULL = 1
+XNANO_ERR_INVALID_ARGUMENT = 2
+XNANO_ERR_WRONG_STATE = 3
+XNANO_ERR_FROM_CALLBACK = 4
+XNANO_ERR_IO = 5
+XNANO_ERR_TIMEOUT = 6
+XNANO_ERR_PROTOCOL = 7
+XNANO_ERR_CLOSED = 8
+XNANO_ERR_BUFFER_TOO_SMALL = 9
+XNANO_ERR_UNSUPPORTED = 10
+XNANO_ERR_PANIC = 11
+
+# enum xnano_state
+XNANO_STATE_IDLE = 0
+XNANO_STATE_CONNECTING = 1
+XNANO_STATE_CONNECTED = 2
+XNANO_STATE_STREAMING = 3
+XNANO_STATE_CLOSED = 4
+
+# enum xnano_event_type
+XNANO_EVENT_STATE = 0
+XNANO_EVENT_VIDEO_FRAME = 1
+XNANO_EVENT_AUDIO = 2
+XNANO_EVENT_RUMBLE = 3
+
+# enum xnano_log_level
+XNANO_LOG_OFF = 0
+XNANO_LOG_ERROR = 1
+XNANO_LOG_WARN = 2
+XNANO_LOG_INFO = 3
+XNANO_LOG_DEBUG = 4
+XNANO_LOG_TRACE = 5
+
+# C enums are `int`.
+xnano_result = c_int
+xnano_state = c_int
+xnano_event_type = c_int
+xnano_log_level = c_int
+
+# ------------------------------------------------------------------ structs
+
+
+class xnano_client_config(Structure):
+    _fields_ = [
+        ("video_width", c_uint32),
+        ("video_height", c_uint32),
+        ("video_codec", c_uint32),
+        ("audio_codec", c_uint32),
+        ("audio_channels", c_uint32),
+        ("audio_sample_rate", c_uint32),
+        ("connect_timeout_ms", c_uint32),
+        ("silence_timeout_ms", c_uint32),
+        ("defrag_timeout_ms", c_uint32),
+        ("keyframe_retry_ms", c_uint32),
+        ("input_reads_per_second", c_uint32),
+        ("max_frame_size", c_uint32),
+        ("udp_recv_buffer", c_uint32),
+        ("event_queue_capacity", c_uint32),
+        ("chat_audio", c_bool),
+        ("wait_for_first_keyframe", c_bool),
+    ]
+
+
+class xnano_video_frame(Structure):
+    _fields_ = [
+        ("frame_id", c_uint32),
+        ("codec", c_uint32),
+        ("width", c_uint32),
+        ("height", c_uint32),
+        ("fps", c_uint32),
+        ("timestamp", c_uint64),
+        ("data", POINTER(c_uint8)),
+        ("len", c_size_t),
+        ("keyframe", c_bool),
+    ]
+
+
+class xnano_audio_packet(Structure):
+    _fields_ = [
+        ("frame_id", c_uint32),
+        ("codec", c_uint32),
+        ("channels", c_uint32),
+        ("sample_rate", c_uint32),
+        ("timestamp", c_uint64),
+        ("data", POINTER(c_uint8)),
+        ("len", c_size_t),
+    ]
+
+
+class xnano_rumble(Structure):
+    _fields_ = [
+        ("controller", c_uint8),
+        ("left_trigger", c_uint8),
+        ("right_trigger", c_uint8),
+        ("left_handle", c_uint8),
+        ("right_handle", c_uint8),
+    ]
+
+
+class xnano_controller_state(Structure):
+    _fields_ = [
+        ("buttons", c_uint16),
+        ("left_trigger", c_uint8),
+        ("right_trigger", c_uint8),
+        ("left_thumb_x", c_int16),
+        ("left_thumb_y", c_int16),
+        ("right_thumb_x", c_int16),
+        ("right_thumb_y", c_int16),
+    ]
+
+
+class xnano_client_stats(Structure):
+    _fields_ = [
+        (name, c_uint64)
+        for name in (
+            "frames_delivered",
+            "frames_dropped",
+            "frames_lost",
+            "keyframes_delivered",
+            "keyframe_requests",
+            "lost_reports",
+            "chunks_accepted",
+            "chunks_duplicate",
+            "chunks_late",
+            "chunks_invalid",
+            "video_bytes",
+            "audio_packets",
+            "audio_bytes",
+            "input_frames_sent",
+            "input_frames_acked",
+            "rumble_events",
+            "chat_audio_sent",
+            "udp_packets",
+            "udp_bytes",
+            "udp_malformed",
+            "udp_rejected",
+            "udp_foreign_packets",
+            "tcp_packets",
+            "tcp_malformed",
+            "latency_p50_us",
+            "latency_p99_us",
+            "latency_max_us",
+            "events_dropped",
+        )
+    ]
+
+
+class xnano_event(Structure):
+    _fields_ = [
+        ("kind", xnano_event_type),
+        ("state", xnano_state),
+        ("error", xnano_result),
+        ("message", c_char_p),
+        ("video", xnano_video_frame),
+        ("audio", xnano_audio_packet),
+        ("rumble", xnano_rumble),
+    ]
+
+
+class xnano_sim_config(Structure):
+    _fields_ = [
+        ("tcp_port", c_uint16),
+        ("udp_port", c_uint16),
+        ("width", c_uint32),
+        ("height", c_uint32),
+        ("fps", c_uint32),
+        ("bitrate_bps", c_uint32),
+        ("keyframe_interval", c_uint32),
+        ("chunk_size", c_uint32),
+        ("video_source", c_uint32),
+        ("synthetic_min_len", c_uint32),
+        ("synthetic_max_len", c_uint32),
+        ("synthetic_seed", c_uint64),
+        ("audio_source", c_uint32),
+        ("telemetry_interval_ms", c_uint32),
+        ("session_seed", c_uint64),
+        ("loss_pct", c_double),
+        ("reorder_pct", c_double),
+        ("duplicate_pct", c_double),
+        ("delay_ms", c_uint32),
+        ("jitter_ms", c_uint32),
+        ("impairment_seed", c_uint64),
+    ]
+
+
+class xnano_sim_stats(Structure):
+    _fields_ = [
+        ("clients_accepted", c_uint64),
+        ("video_frames_sent", c_uint64),
+        ("video_bytes_sent", c_uint64),
+        ("keyframes_sent", c_uint64),
+        ("keyframe_requests", c_uint64),
+        ("audio_packets_sent", c_uint64),
+        ("input_frames_received", c_uint64),
+        ("input_acks_sent", c_uint64),
+        ("rumble_sent", c_uint64),
+        ("chat_audio_received", c_uint64),
+        ("udp_sent", c_uint64),
+        ("udp_dropped", c_uint64),
+        ("bad_packets", c_uint64),
+        ("client_connected", c_bool),
+    ]
+
+
+# Opaque handles.
+class xnano_client(Structure):
+    pass
+
+
+class xnano_sim(Structure):
+    pass
+
+
+# ---------------------------------------------------------------- callbacks
+
+xnano_video_callback = CFUNCTYPE(None, c_void_p, POINTER(xnano_video_frame))
+xnano_audio_callback = CFUNCTYPE(None, c_void_p, POINTER(xnano_audio_packet))
+xnano_rumble_callback = CFUNCTYPE(None, c_void_p, POINTER(xnano_rumble))
+xnano_state_callback = CFUNCTYPE(None, c_void_p, xnano_state, xnano_result, c_char_p)
+xnano_log_callback = CFUNCTYPE(None, c_void_p, xnano_log_level, c_char_p, c_char_p)
+
+# ---------------------------------------------------------------- functions
+
+_P = POINTER
+# name: (restype, argtypes)
+FUNCTIONS = {
+    "xnano_version": (c_char_p, []),
+    "xnano_last_error": (c_char_p, []),
+    "xnano_result_name": (c_char_p, [c_int32]),
+    "xnano_client_config_default": (xnano_result, [_P(xnano_client_config)]),
+    "xnano_client_new": (xnano_result, [_P(xnano_client_config), _P(_P(xnano_client))]),
+    "xnano_client_set_video_callback": (
+        xnano_result,
+        [_P(xnano_client), xnano_video_callback, c_void_p],
+    ),
+    "xnano_client_set_audio_callback": (
+        xnano_result,
+        [_P(xnano_client), xnano_audio_callback, c_void_p],
+    ),
+    "xnano_client_set_rumble_callback": (
+        xnano_result,
+        [_P(xnano_client), xnano_rumble_callback, c_void_p],
+    ),
+    "xnano_client_set_state_callback": (
+        xnano_result,
+        [_P(xnano_client), xnano_state_callback, c_void_p],
+    ),
+    "xnano_client_connect_nano": (
+        xnano_result,
+        [_P(xnano_client), c_char_p, c_uint16, c_uint16],
+    ),
+    "xnano_client_get_state": (xnano_result, [_P(xnano_client), _P(xnano_state)]),
+    "xnano_client_set_controller_state": (
+        xnano_result,
+        [_P(xnano_client), c_uint8, _P(xnano_controller_state)],
+    ),
+    "xnano_client_set_controller_connected": (
+        xnano_result,
+        [_P(xnano_client), c_uint8, c_bool],
+    ),
+    "xnano_client_request_keyframe": (xnano_result, [_P(xnano_client)]),
+    "xnano_client_change_video_quality": (
+        xnano_result,
+        [_P(xnano_client), _P(c_uint32), c_size_t],
+    ),
+    "xnano_client_send_chat_audio": (
+        xnano_result,
+        [_P(xnano_client), _P(c_uint8), c_size_t],
+    ),
+    "xnano_client_get_stats": (xnano_result, [_P(xnano_client), _P(xnano_client_stats)]),
+    "xnano_client_next_event": (
+        xnano_result,
+        [_P(xnano_client), c_uint32, _P(_P(xnano_event))],
+    ),
+    "xnano_event_free": (None, [_P(xnano_event)]),
+    "xnano_client_stop": (xnano_result, [_P(xnano_client)]),
+    "xnano_client_free": (xnano_result, [_P(xnano_client)]),
+    "xnano_set_log_callback": (xnano_result, [xnano_log_callback, c_void_p, c_uint32]),
+    "xnano_sim_config_default": (xnano_result, [_P(xnano_sim_config)]),
+    "xnano_sim_new": (xnano_result, [_P(xnano_sim_config), _P(_P(xnano_sim))]),
+    "xnano_sim_nano_ports": (xnano_result, [_P(xnano_sim), _P(c_uint16), _P(c_uint16)]),
+    "xnano_sim_get_stats": (xnano_result, [_P(xnano_sim), _P(xnano_sim_stats)]),
+    "xnano_sim_close_client": (xnano_result, [_P(xnano_sim)]),
+    "xnano_sim_stop": (xnano_result, [_P(xnano_sim)]),
+    "xnano_sim_free": (None, [_P(xnano_sim)]),
+}
+
+# ------------------------------------------------------------------ loading
+
+LIB_NAMES = {"linux": "libxnano.so", "darwin": "libxnano.dylib", "win32": "xnano.dll"}
+
+
+def library_path() -> Path:
+    """Where libxnano is loaded from: $XNANO_LIB if set, else the copy
+    bundled in this package at install time."""
+    env = os.environ.get("XNANO_LIB")
+    if env:
+        return Path(env)
+    name = LIB_NAMES.get(sys.platform, "libxnano.so")
+    return Path(__file__).resolve().parent / name
+
+
+def load() -> ctypes.CDLL:
+    path = library_path()
+    if not path.exists():
+        raise OSError(
+            f"libxnano not found at {path}: set XNANO_LIB to the library built by "
+            "`cargo build --lib`, or reinstall the package (pip install ./bindings/python "
+            "builds and bundles it)"
+        )
+    lib = ctypes.CDLL(str(path))
+    for name, (restype, argtypes) in FUNCTIONS.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+lib = load()
+
+# The header's version macros. Python has no compile-time header, so they
+# are the loaded library's version (tests check it equals Cargo.toml's).
+XNANO_VERSION_STRING = lib.xnano_version().decode()
+XNANO_VERSION_MAJOR = int(XNANO_VERSION_STRING.split(".")[0])
+XNANO_VERSION_MINOR = int(XNANO_VERSION_STRING.split(".")[1])
+XNANO_VERSION_PATCH = int(XNANO_VERSION_STRING.split(".")[2].split("-")[0])

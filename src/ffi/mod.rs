@@ -1,0 +1,271 @@
+//! The C ABI (`include/xnano.h`, generated from this module by cbindgen).
+//!
+//! Glue only: every function checks its pointers, runs its body inside a
+//! panic boundary, converts between C structs and the core types and
+//! records a thread-local error message. The contract (threads, lifetimes,
+//! ownership) is written in the header's preamble (`cbindgen.toml`) and on
+//! each item.
+//!
+//! Names follow C conventions (`xnano_<type>_<verb>`, `XNANO_*` constants)
+//! because cbindgen copies them into the header as they are.
+#![allow(non_camel_case_types)]
+// Every exported function takes raw pointers from C and checks them itself.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub mod client;
+pub mod logging;
+pub mod sim;
+
+#[cfg(test)]
+mod tests;
+
+/// Result of every fallible `xnano_*` function. `XNANO_OK` is 0; on any
+/// other value `xnano_last_error()` describes the failure, and no output
+/// argument was written.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum xnano_result {
+    /// Success.
+    XNANO_OK = 0,
+    /// A required pointer argument was NULL.
+    XNANO_ERR_NULL = 1,
+    /// An argument is out of range or malformed (bad string, bad config value).
+    XNANO_ERR_INVALID_ARGUMENT = 2,
+    /// The call is not allowed in the handle's current state (e.g. sending
+    /// input before connecting, setting a callback after connecting).
+    XNANO_ERR_WRONG_STATE = 3,
+    /// Stopping or freeing a client from inside one of its own callbacks
+    /// (it would deadlock). Do it from another thread after the callback.
+    XNANO_ERR_FROM_CALLBACK = 4,
+    /// A socket or operating-system error (connection refused, bind failed...).
+    XNANO_ERR_IO = 5,
+    /// A timeout passed (connect, handshake, `xnano_client_next_event`).
+    XNANO_ERR_TIMEOUT = 6,
+    /// The console sent something that cannot be used.
+    XNANO_ERR_PROTOCOL = 7,
+    /// The session is closed (by the console, by an error or by a stop) and
+    /// no more events are queued.
+    XNANO_ERR_CLOSED = 8,
+    /// A caller-provided buffer is too small.
+    XNANO_ERR_BUFFER_TOO_SMALL = 9,
+    /// Not available in this build or not implemented yet.
+    XNANO_ERR_UNSUPPORTED = 10,
+    /// A Rust panic was caught at the API boundary (a bug in xnano; the
+    /// handle may be unusable, but the process goes on).
+    XNANO_ERR_PANIC = 11,
+}
+
+use xnano_result::*;
+
+/// The value meaning "any" in preference fields of `xnano_client_config`.
+pub const XNANO_ANY: u32 = 0xFFFF_FFFF;
+
+/// Video codec value: H.264 access units (Annex B).
+pub const XNANO_VIDEO_CODEC_H264: u32 = 0;
+/// Video codec value: raw YUV.
+pub const XNANO_VIDEO_CODEC_YUV: u32 = 1;
+/// Video codec value: raw RGB.
+pub const XNANO_VIDEO_CODEC_RGB: u32 = 2;
+
+/// Audio codec value: Opus packets.
+pub const XNANO_AUDIO_CODEC_OPUS: u32 = 0;
+/// Audio codec value: AAC.
+pub const XNANO_AUDIO_CODEC_AAC: u32 = 1;
+/// Audio codec value: PCM (signed 16-bit little-endian interleaved here).
+pub const XNANO_AUDIO_CODEC_PCM: u32 = 2;
+
+/// An error on its way to C: the code and the message for `xnano_last_error`.
+#[derive(Debug)]
+pub(crate) struct FfiError {
+    pub code: xnano_result,
+    pub message: String,
+}
+
+impl FfiError {
+    pub fn new(code: xnano_result, message: impl Into<String>) -> Self {
+        FfiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn null(what: &str) -> Self {
+        Self::new(XNANO_ERR_NULL, format!("{what} is NULL"))
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(XNANO_ERR_INVALID_ARGUMENT, message)
+    }
+
+    pub fn state(message: impl Into<String>) -> Self {
+        Self::new(XNANO_ERR_WRONG_STATE, message)
+    }
+}
+
+impl From<crate::nano::EngineError> for FfiError {
+    fn from(e: crate::nano::EngineError) -> Self {
+        use crate::nano::EngineError;
+        let code = match &e {
+            EngineError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => XNANO_ERR_TIMEOUT,
+            EngineError::Io(_) => XNANO_ERR_IO,
+            EngineError::State(_) => XNANO_ERR_WRONG_STATE,
+            EngineError::FromCallback(_) => XNANO_ERR_FROM_CALLBACK,
+        };
+        FfiError::new(code, e.to_string())
+    }
+}
+
+pub(crate) type FfiResult<T> = Result<T, FfiError>;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(msg: &str) {
+    let c = CString::new(msg.replace('\0', " ")).unwrap_or_default();
+    // During thread teardown the slot may be gone: nothing to record then.
+    let _ = LAST_ERROR.try_with(|e| *e.borrow_mut() = c);
+}
+
+fn record(e: FfiError) -> xnano_result {
+    set_last_error(&e.message);
+    e.code
+}
+
+pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Test hook: the next boundary on this thread panics inside its body.
+    pub(crate) static PANIC_IN_BOUNDARY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs an exported function's body: converts its error into a result code
+/// plus last-error message and catches every panic.
+pub(crate) fn boundary(f: impl FnOnce() -> FfiResult<()>) -> xnano_result {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        #[cfg(test)]
+        if PANIC_IN_BOUNDARY.with(|p| p.replace(false)) {
+            panic!("test hook: panic in boundary");
+        }
+        f()
+    }));
+    match r {
+        Ok(Ok(())) => XNANO_OK,
+        Ok(Err(e)) => record(e),
+        Err(p) => {
+            let msg = panic_message(p.as_ref());
+            // Dropping the payload runs foreign Drop code: keep it inside too.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(p)));
+            record(FfiError::new(
+                XNANO_ERR_PANIC,
+                format!("internal error (panic): {msg}"),
+            ))
+        }
+    }
+}
+
+/// Checks an input pointer and borrows it.
+///
+/// # Safety
+/// `p` is NULL or points to a valid `T` for `'a`.
+pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, what: &str) -> FfiResult<&'a T> {
+    // SAFETY: the caller promises validity when non-NULL.
+    unsafe { p.as_ref() }.ok_or_else(|| FfiError::null(what))
+}
+
+/// Checks an output pointer (before any work is done).
+pub(crate) fn out_ptr<T>(p: *mut T, what: &str) -> FfiResult<*mut T> {
+    if p.is_null() {
+        Err(FfiError::null(what))
+    } else {
+        Ok(p)
+    }
+}
+
+/// Writes a successful output.
+///
+/// # Safety
+/// `p` was checked by [`out_ptr`] and points to writable memory for a `T`.
+pub(crate) unsafe fn write_out<T>(p: *mut T, v: T) {
+    // SAFETY: the caller promises `p` is valid for writes; `write` does
+    // not drop the (possibly uninitialised) old value.
+    unsafe { p.write(v) }
+}
+
+/// Reads a NUL-terminated UTF-8 string argument.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string.
+pub(crate) unsafe fn arg_str<'a>(p: *const c_char, what: &str) -> FfiResult<&'a str> {
+    if p.is_null() {
+        return Err(FfiError::null(what));
+    }
+    // SAFETY: non-NULL and NUL-terminated by the caller's promise.
+    unsafe { CStr::from_ptr(p) }
+        .to_str()
+        .map_err(|_| FfiError::invalid(format!("{what} is not valid UTF-8")))
+}
+
+static VERSION: &CStr =
+    match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => panic!("version contains NUL"),
+    };
+
+/// The library's version, "MAJOR.MINOR.PATCH" as in Cargo.toml (the same
+/// text as `XNANO_VERSION_STRING` of the header it was built with). Static
+/// storage: never free it.
+#[no_mangle]
+pub extern "C" fn xnano_version() -> *const c_char {
+    VERSION.as_ptr()
+}
+
+/// The message of the last failed `xnano_*` call on the calling thread
+/// ("" when none failed yet). Thread-local; valid until the next failing
+/// call on this thread. Never NULL; never free it.
+#[no_mangle]
+pub extern "C" fn xnano_last_error() -> *const c_char {
+    // The pointer stays valid after `with` returns: the CString is only
+    // replaced by a later failing call on this thread.
+    catch_unwind(|| {
+        LAST_ERROR
+            .try_with(|e| e.borrow().as_ptr())
+            .unwrap_or(c"".as_ptr())
+    })
+    .unwrap_or(c"".as_ptr())
+}
+
+/// The name of a result code ("XNANO_OK", "XNANO_ERR_NULL"...); static
+/// storage. Unknown values give "XNANO_ERR_UNKNOWN".
+#[no_mangle]
+pub extern "C" fn xnano_result_name(result: i32) -> *const c_char {
+    let s: &CStr = match result {
+        0 => c"XNANO_OK",
+        1 => c"XNANO_ERR_NULL",
+        2 => c"XNANO_ERR_INVALID_ARGUMENT",
+        3 => c"XNANO_ERR_WRONG_STATE",
+        4 => c"XNANO_ERR_FROM_CALLBACK",
+        5 => c"XNANO_ERR_IO",
+        6 => c"XNANO_ERR_TIMEOUT",
+        7 => c"XNANO_ERR_PROTOCOL",
+        8 => c"XNANO_ERR_CLOSED",
+        9 => c"XNANO_ERR_BUFFER_TOO_SMALL",
+        10 => c"XNANO_ERR_UNSUPPORTED",
+        11 => c"XNANO_ERR_PANIC",
+        _ => c"XNANO_ERR_UNKNOWN",
+    };
+    s.as_ptr()
+}

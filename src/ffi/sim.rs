@@ -1,0 +1,368 @@
+//! `xnano_sim`: the simulated console (its Nano host), for tests and demos.
+
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use super::{arg_ref, boundary, out_ptr, write_out, xnano_result, FfiError, FfiResult};
+use crate::sim::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats, VideoMode};
+
+/// A running simulated console. Created by `xnano_sim_new`, freed by
+/// `xnano_sim_free`. Opaque. It listens on loopback only.
+pub struct xnano_sim {
+    server: Mutex<Option<SimServer>>,
+    last_stats: Mutex<SimStats>,
+    tcp_port: u16,
+    udp_port: u16,
+}
+
+/// `video_source` value: real H.264 of a moving test pattern (OpenH264).
+pub const XNANO_SIM_VIDEO_TEST_PATTERN: u32 = 0;
+/// `video_source` value: synthetic self-checking frames (not decodable
+/// video; cheap to produce).
+pub const XNANO_SIM_VIDEO_SYNTHETIC: u32 = 1;
+
+/// `audio_source` value: Opus, 2 channels, 48 kHz, 20 ms packets.
+pub const XNANO_SIM_AUDIO_OPUS: u32 = 0;
+/// `audio_source` value: PCM s16le, 2 channels, 48 kHz, 20 ms packets.
+pub const XNANO_SIM_AUDIO_PCM: u32 = 1;
+/// `audio_source` value: no audio packets.
+pub const XNANO_SIM_AUDIO_NONE: u32 = 2;
+
+/// Settings of the simulated console. Get the defaults with
+/// `xnano_sim_config_default`, then change what you need.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct xnano_sim_config {
+    /// TCP (control) port on 127.0.0.1; 0 (default): any free port.
+    pub tcp_port: u16,
+    /// UDP (data) port on 127.0.0.1; 0 (default): any free port.
+    pub udp_port: u16,
+    /// Video width (default 1280).
+    pub width: u32,
+    /// Video height (default 720).
+    pub height: u32,
+    /// Frames per second, 1..=240 (default 60).
+    pub fps: u32,
+    /// H.264 target bitrate, bits per second (default 8000000).
+    pub bitrate_bps: u32,
+    /// A keyframe every this many frames; 0: only the first and requested
+    /// ones (default 120).
+    pub keyframe_interval: u32,
+    /// Video payload bytes per UDP packet, 1..=60000.
+    pub chunk_size: u32,
+    /// XNANO_SIM_VIDEO_TEST_PATTERN (default) or XNANO_SIM_VIDEO_SYNTHETIC.
+    pub video_source: u32,
+    /// Synthetic video: smallest frame, bytes.
+    pub synthetic_min_len: u32,
+    /// Synthetic video: largest frame (keyframes), bytes.
+    pub synthetic_max_len: u32,
+    /// Synthetic video: seed of the contents.
+    pub synthetic_seed: u64,
+    /// XNANO_SIM_AUDIO_OPUS (default), XNANO_SIM_AUDIO_PCM or XNANO_SIM_AUDIO_NONE.
+    pub audio_source: u32,
+    /// Realtime telemetry interval, ms; 0: none (default 1000).
+    pub telemetry_interval_ms: u32,
+    /// Seed of each session's random numbers; 0 (default): random.
+    pub session_seed: u64,
+    /// UDP impairment: percentage of datagrams dropped (default 0).
+    pub loss_pct: f64,
+    /// UDP impairment: percentage reordered (default 0).
+    pub reorder_pct: f64,
+    /// UDP impairment: percentage duplicated (default 0).
+    pub duplicate_pct: f64,
+    /// UDP impairment: fixed delay, ms (default 0).
+    pub delay_ms: u32,
+    /// UDP impairment: jitter, +- ms (default 0).
+    pub jitter_ms: u32,
+    /// Seed of the impairment decisions (default 1).
+    pub impairment_seed: u64,
+}
+
+impl Default for xnano_sim_config {
+    fn default() -> Self {
+        let d = SimConfig::default();
+        let imp = Impairment::default();
+        xnano_sim_config {
+            tcp_port: 0,
+            udp_port: 0,
+            width: d.width,
+            height: d.height,
+            fps: d.fps,
+            bitrate_bps: d.bitrate_bps,
+            keyframe_interval: d.keyframe_interval,
+            chunk_size: u32::try_from(d.chunk_size).unwrap_or(u32::MAX),
+            video_source: XNANO_SIM_VIDEO_TEST_PATTERN,
+            synthetic_min_len: 2_000,
+            synthetic_max_len: 20_000,
+            synthetic_seed: 1,
+            audio_source: XNANO_SIM_AUDIO_OPUS,
+            telemetry_interval_ms: d
+                .telemetry_interval
+                .map(|t| u32::try_from(t.as_millis()).unwrap_or(u32::MAX))
+                .unwrap_or(0),
+            session_seed: 0,
+            loss_pct: imp.loss_pct,
+            reorder_pct: imp.reorder_pct,
+            duplicate_pct: imp.duplicate_pct,
+            delay_ms: 0,
+            jitter_ms: 0,
+            impairment_seed: imp.seed,
+        }
+    }
+}
+
+fn to_core(c: &xnano_sim_config) -> FfiResult<SimConfig> {
+    let video = match c.video_source {
+        XNANO_SIM_VIDEO_TEST_PATTERN => VideoMode::TestPattern,
+        XNANO_SIM_VIDEO_SYNTHETIC => VideoMode::Synthetic {
+            seed: c.synthetic_seed,
+            min_len: c.synthetic_min_len as usize,
+            max_len: c.synthetic_max_len as usize,
+        },
+        v => return Err(FfiError::invalid(format!("video_source {v}"))),
+    };
+    let audio = match c.audio_source {
+        XNANO_SIM_AUDIO_OPUS => AudioMode::Opus,
+        XNANO_SIM_AUDIO_PCM => AudioMode::Pcm,
+        XNANO_SIM_AUDIO_NONE => AudioMode::None,
+        v => return Err(FfiError::invalid(format!("audio_source {v}"))),
+    };
+    for (v, what) in [
+        (c.loss_pct, "loss_pct"),
+        (c.reorder_pct, "reorder_pct"),
+        (c.duplicate_pct, "duplicate_pct"),
+    ] {
+        if !(0.0..=100.0).contains(&v) {
+            return Err(FfiError::invalid(format!("{what} {v}: must be 0..=100")));
+        }
+    }
+    Ok(SimConfig {
+        tcp_port: c.tcp_port,
+        udp_port: c.udp_port,
+        width: c.width,
+        height: c.height,
+        fps: c.fps,
+        bitrate_bps: c.bitrate_bps,
+        chunk_size: c.chunk_size as usize,
+        video,
+        audio,
+        keyframe_interval: c.keyframe_interval,
+        impairment: Impairment {
+            loss_pct: c.loss_pct,
+            reorder_pct: c.reorder_pct,
+            duplicate_pct: c.duplicate_pct,
+            delay_ms: c.delay_ms.into(),
+            jitter_ms: c.jitter_ms.into(),
+            seed: c.impairment_seed,
+        },
+        session_seed: (c.session_seed != 0).then_some(c.session_seed),
+        telemetry_interval: (c.telemetry_interval_ms != 0)
+            .then(|| Duration::from_millis(c.telemetry_interval_ms.into())),
+        ..SimConfig::default()
+    })
+}
+
+/// Counters of the simulated console (`xnano_sim_get_stats`), summed over
+/// every client it served.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct xnano_sim_stats {
+    /// Clients accepted.
+    pub clients_accepted: u64,
+    /// Video frames sent.
+    pub video_frames_sent: u64,
+    /// Video bytes sent.
+    pub video_bytes_sent: u64,
+    /// Keyframes sent.
+    pub keyframes_sent: u64,
+    /// Keyframe requests received.
+    pub keyframe_requests: u64,
+    /// Audio packets sent.
+    pub audio_packets_sent: u64,
+    /// Input frames received.
+    pub input_frames_received: u64,
+    /// Input frame acknowledgements sent.
+    pub input_acks_sent: u64,
+    /// Rumble commands sent.
+    pub rumble_sent: u64,
+    /// Chat audio packets received.
+    pub chat_audio_received: u64,
+    /// UDP datagrams sent (after impairment).
+    pub udp_sent: u64,
+    /// UDP datagrams dropped on purpose by the impairment.
+    pub udp_dropped: u64,
+    /// Packets from the client that did not decode.
+    pub bad_packets: u64,
+    /// True while a client is connected.
+    pub client_connected: bool,
+}
+
+impl xnano_sim_stats {
+    fn from_core(s: &SimStats) -> Self {
+        xnano_sim_stats {
+            clients_accepted: s.clients_accepted,
+            video_frames_sent: s.session.video_frames_sent,
+            video_bytes_sent: s.session.video_bytes_sent,
+            keyframes_sent: s.session.keyframes_sent,
+            keyframe_requests: s.session.keyframe_requests,
+            audio_packets_sent: s.session.audio_packets_sent,
+            input_frames_received: s.session.input_frames_received,
+            input_acks_sent: s.session.input_acks_sent,
+            rumble_sent: s.session.rumble_sent,
+            chat_audio_received: s.session.chat_audio_received,
+            udp_sent: s.udp.sent,
+            udp_dropped: s.udp.dropped,
+            bad_packets: s.session.bad_packets,
+            client_connected: s.client_connected,
+        }
+    }
+}
+
+/// Fills `out_config` with the default simulated console settings.
+#[no_mangle]
+pub extern "C" fn xnano_sim_config_default(out_config: *mut xnano_sim_config) -> xnano_result {
+    boundary(|| {
+        let out = out_ptr(out_config, "out_config")?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, xnano_sim_config::default()) };
+        Ok(())
+    })
+}
+
+/// Creates and starts a simulated console on 127.0.0.1 (`config` NULL:
+/// defaults; it is copied). It serves one client at a time, answers input
+/// frames with an acknowledgement and a rumble command (trigger values
+/// echoed to the motors). Free with `xnano_sim_free`.
+#[no_mangle]
+pub extern "C" fn xnano_sim_new(
+    config: *const xnano_sim_config,
+    out_sim: *mut *mut xnano_sim,
+) -> xnano_result {
+    boundary(|| {
+        let out = out_ptr(out_sim, "out_sim")?;
+        let c = if config.is_null() {
+            xnano_sim_config::default()
+        } else {
+            // SAFETY: non-NULL, valid by the caller's promise.
+            *unsafe { arg_ref(config, "config") }?
+        };
+        let cfg = to_core(&c)?;
+        let server = SimServer::start(cfg).map_err(|e| {
+            let code = match e {
+                crate::sim::server::SimError::Io(_) => xnano_result::XNANO_ERR_IO,
+                _ => xnano_result::XNANO_ERR_INVALID_ARGUMENT,
+            };
+            FfiError::new(code, format!("simulated console: {e}"))
+        })?;
+        let sim = Box::new(xnano_sim {
+            tcp_port: server.tcp_addr().port(),
+            udp_port: server.udp_addr().port(),
+            server: Mutex::new(Some(server)),
+            last_stats: Mutex::new(SimStats::default()),
+        });
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, Box::into_raw(sim)) };
+        Ok(())
+    })
+}
+
+/// Borrows a sim handle argument.
+///
+/// # Safety
+/// `p` is NULL or a live handle from `xnano_sim_new`.
+unsafe fn sim_ref<'a>(p: *const xnano_sim) -> FfiResult<&'a xnano_sim> {
+    // SAFETY: forwarded promise.
+    unsafe { arg_ref(p, "sim") }
+}
+
+/// Writes the simulated console's Nano ports (on 127.0.0.1): the TCP
+/// control port to `out_tcp_port` and the UDP data port to `out_udp_port`,
+/// the values to pass to `xnano_client_connect_nano`.
+#[no_mangle]
+pub extern "C" fn xnano_sim_nano_ports(
+    sim: *const xnano_sim,
+    out_tcp_port: *mut u16,
+    out_udp_port: *mut u16,
+) -> xnano_result {
+    boundary(|| {
+        // SAFETY: live handle or NULL.
+        let s = unsafe { sim_ref(sim) }?;
+        let t = out_ptr(out_tcp_port, "out_tcp_port")?;
+        let u = out_ptr(out_udp_port, "out_udp_port")?;
+        // SAFETY: both checked non-NULL.
+        unsafe {
+            write_out(t, s.tcp_port);
+            write_out(u, s.udp_port);
+        }
+        Ok(())
+    })
+}
+
+/// Writes the simulated console's counters to `out_stats` (final values
+/// after `xnano_sim_stop`).
+#[no_mangle]
+pub extern "C" fn xnano_sim_get_stats(
+    sim: *const xnano_sim,
+    out_stats: *mut xnano_sim_stats,
+) -> xnano_result {
+    boundary(|| {
+        // SAFETY: live handle or NULL.
+        let s = unsafe { sim_ref(sim) }?;
+        let out = out_ptr(out_stats, "out_stats")?;
+        let st = match s.server.lock().as_ref() {
+            Some(server) => server.stats(),
+            None => s.last_stats.lock().clone(),
+        };
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, xnano_sim_stats::from_core(&st)) };
+        Ok(())
+    })
+}
+
+/// Ends the current client's session from the console's side (channels
+/// closed, TCP connection shut down): the client then reports
+/// XNANO_STATE_CLOSED with an error. The console keeps listening.
+#[no_mangle]
+pub extern "C" fn xnano_sim_close_client(sim: *mut xnano_sim) -> xnano_result {
+    boundary(|| {
+        // SAFETY: live handle or NULL.
+        let s = unsafe { sim_ref(sim) }?;
+        match s.server.lock().as_ref() {
+            Some(server) => {
+                server.close_client();
+                Ok(())
+            }
+            None => Err(FfiError::state("the simulated console is stopped")),
+        }
+    })
+}
+
+/// Stops the simulated console (closes its client's session and joins its
+/// threads). Stopping twice is XNANO_OK. Counters stay readable.
+#[no_mangle]
+pub extern "C" fn xnano_sim_stop(sim: *mut xnano_sim) -> xnano_result {
+    boundary(|| {
+        // SAFETY: live handle or NULL.
+        let s = unsafe { sim_ref(sim) }?;
+        let taken = s.server.lock().take();
+        if let Some(mut server) = taken {
+            server.stop();
+            *s.last_stats.lock() = server.stats();
+        }
+        Ok(())
+    })
+}
+
+/// Stops (if needed) and frees a simulated console. NULL is accepted.
+#[no_mangle]
+pub extern "C" fn xnano_sim_free(sim: *mut xnano_sim) {
+    let _ = boundary(|| {
+        if !sim.is_null() {
+            // SAFETY: created by `Box::into_raw` in `xnano_sim_new`; the
+            // caller gives the handle up. Dropping stops the server.
+            drop(unsafe { Box::from_raw(sim) });
+        }
+        Ok(())
+    });
+}
