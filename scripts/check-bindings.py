@@ -1,25 +1,30 @@
 #!/usr/bin/env python3
-"""Binding drift check: every function and constant of include/xnano.h must be declared in
-each language binding, and no binding may name an `xnano_*` function the header lacks.
+"""Binding drift check: include/xnano.h against the Python, C# and Swift bindings.
 
-Rules, per binding (comments are stripped from the sources first, so a mention in a comment
-does not count):
+For every binding (comments and docstrings are stripped from its sources first, so a mention
+in a comment does not count; tests do not count either):
 
-- Python (bindings/python): every function name and every constant name (#define or enum
-  constant) appears as a word. Where the Python sources assign a constant (`NAME = 12`), the
-  value must equal the header's.
-- C# (bindings/csharp/src): every function name appears (the DllImport declarations use the
-  C names) and every constant is declared as a `const` with the C name and the header's value.
-- Swift (bindings/swift/Sources): the header is imported by the system-library target, so
-  declarations cannot drift; instead every function and constant must be *used* by the Swift
-  wrapper, so that nothing in the C API is silently left unwrapped. Deliberate exceptions are
-  listed in SWIFT_ALLOW below, each with its reason.
+- Python (bindings/python, ctypes): every function of the header is declared in the
+  `FUNCTIONS` table with as many argtypes as the C function has parameters; every constant
+  (#define or enum constant) is assigned under its C name, with the header's value where it
+  is a literal; every struct is a `Structure` of the same name whose `_fields_` names the C
+  fields in the C order.
+- C# (bindings/csharp/src, P/Invoke): every function is an `extern` method of the same name
+  with as many parameters; every constant is a `const` of the same name and value; every
+  struct is a `struct` of the same name with the C fields in the C order.
+- Swift (bindings/swift/Sources): the header is imported as it is by the system-library
+  target, so declarations cannot drift; instead every function and constant must be USED by
+  the Swift wrapper, so that nothing of the C API is silently left unwrapped. Deliberate
+  exceptions go in SWIFT_ALLOW with their reason.
 
-Reverse check for all three: an `xnano_*` identifier used in a binding must exist in the
+Reverse check for all three: every `xnano_*` identifier a binding uses must exist in the
 header (a binding calling a removed function would only fail at run time).
 
-Usage: scripts/check-bindings.py [--header include/xnano.h] [--root .] [--list]
-Exit status 0 when no drift, 1 otherwise; prints a summary line either way.
+Usage: scripts/check-bindings.py [--root DIR] [--list | --layout-c]
+  --list      print what was parsed from the header
+  --layout-c  print a C program that prints each struct's size and field offsets
+              (scripts/test-csharp.sh runs it; the C# tests compare Marshal.OffsetOf)
+Exit status 0 without drift, 1 with; the last line is "check-bindings: N passed, N failed".
 """
 
 from __future__ import annotations
@@ -31,25 +36,31 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Header items that a binding deliberately does not use, with the reason. Only names that
-# exist in the header are honoured; a stale entry is reported so the list stays honest.
+# Header items a binding deliberately does not declare or use: name -> reason. Entries that
+# are not in the header are reported as stale, so the lists stay honest.
 PYTHON_ALLOW: dict[str, str] = {}
 CSHARP_ALLOW: dict[str, str] = {}
-SWIFT_ALLOW: dict[str, str] = {
-    # Include guard style macros are never items; nothing else is exempt by default.
-}
+SWIFT_ALLOW: dict[str, str] = {}
 
-# Lower-case identifiers starting with "xnano_" in binding sources that are not C functions
-# (for the reverse check).
-NOT_C_NAMES = re.compile(r"^xnano_(lib|library|path|test|tests|sim_test)$")
+# Lower-case `xnano_` words in binding sources that are not C names (reverse check).
+NOT_C_NAMES = re.compile(r"^xnano_(lib|library|path)$")
+
+IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 @dataclass
 class Header:
-    functions: list[str] = field(default_factory=list)
-    # name -> value (int or str), or None where the value is not a plain literal.
-    constants: dict[str, object] = field(default_factory=dict)
+    functions: dict[str, int] = field(default_factory=dict)  # name -> parameter count
+    constants: dict[str, object] = field(default_factory=dict)  # name -> int | str | None
+    structs: dict[str, list[str]] = field(default_factory=dict)  # name -> field names
+    types: set[str] = field(default_factory=set)  # every typedef / tag name
     guards: set[str] = field(default_factory=set)
+
+    def known(self) -> set[str]:
+        return set(self.functions) | set(self.constants) | set(self.structs) | self.types | self.guards
+
+
+# ------------------------------------------------------------------ C parsing
 
 
 def strip_c_comments(text: str) -> str:
@@ -60,7 +71,7 @@ def strip_c_comments(text: str) -> str:
         c = text[i]
         if c == '"':
             j = i + 1
-            while j < n and text[j] != '"':
+            while j < n and text[j] not in '"\n':
                 j += 2 if text[j] == "\\" else 1
             out.append(text[i : j + 1])
             i = j + 1
@@ -78,9 +89,160 @@ def strip_c_comments(text: str) -> str:
     return "".join(out)
 
 
-def strip_python_comments(text: str) -> str:
-    """Removes # comments and docstrings using the tokenizer-free AST round trip where
-    possible; falls back to dropping # comments line by line."""
+def drop_cplusplus(text: str) -> str:
+    """Drops the C++-only branches (`#ifdef __cplusplus` / `extern "C" {`); every other
+    conditional keeps all of its branches."""
+    out, stack = [], []  # [is_cplusplus_conditional, in_else]
+    for line in text.split("\n"):
+        d = re.match(r"\s*#\s*(ifdef|ifndef|if|elif|else|endif)\b(.*)", line)
+        if d:
+            kw, rest = d.group(1), d.group(2)
+            if kw in ("ifdef", "ifndef", "if"):
+                stack.append(["__cplusplus" in rest, kw == "ifndef"])
+            elif kw in ("else", "elif") and stack:
+                stack[-1][1] = not stack[-1][1]
+            elif kw == "endif" and stack:
+                stack.pop()
+            out.append("")
+            continue
+        active = all(not cpp or in_else for cpp, in_else in stack)
+        out.append(line if active else "")
+    return "\n".join(out)
+
+
+def parse_value(expr: str, known: dict[str, object]):
+    """An integer or string literal (or a simple integer expression over known names)."""
+    expr = expr.strip()
+    if len(expr) >= 2 and expr[0] == '"' and expr[-1] == '"':
+        return ast.literal_eval(expr)
+    expr = re.sub(r"\(\s*(?:u?int\d+_t|unsigned|int|long|size_t)\s*\)", "", expr)  # casts
+    expr = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]+\b", r"\1", expr)
+    if not re.fullmatch(r"[A-Za-z0-9_ ()<>|&+\-~]+", expr):
+        return None
+
+    def name(m):
+        v = known.get(m.group(0))
+        return str(v) if isinstance(v, int) else m.group(0)
+
+    py = re.sub(r"\b[A-Za-z_]\w*\b", lambda m: m.group(0) if re.fullmatch(r"0[xX][0-9a-fA-F]+", m.group(0)) else name(m), expr)
+    if re.search(r"[A-Za-z_]", re.sub(r"0[xX][0-9a-fA-F]+", "", py)):
+        return None
+    try:
+        v = eval(py, {"__builtins__": {}}, {})  # noqa: S307 - digits and operators only
+    except Exception:
+        return None
+    return v if isinstance(v, int) else None
+
+
+def split_top(s: str, sep: str = ",") -> list[str]:
+    """Splits on `sep` outside parentheses/brackets."""
+    parts, depth, cur = [], 0, []
+    for ch in s:
+        if ch in "([{<":
+            depth += 1
+        elif ch in ")]}>":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_header(path: Path) -> Header:
+    raw = drop_cplusplus(path.read_text())
+    h = Header()
+    for m in re.finditer(rf"^[ \t]*#[ \t]*define[ \t]+({IDENT})(\(?)([^\n]*)$", raw, re.M):
+        name, paren, value = m.group(1), m.group(2), strip_c_comments(m.group(3)).strip()
+        if paren:
+            continue  # function-like macro
+        if not value:
+            h.guards.add(name)
+            continue
+        h.constants[name] = parse_value(value, h.constants)
+    text = strip_c_comments(raw)
+    text = re.sub(r"^[ \t]*#[^\n]*(\\\n[^\n]*)*", "", text, flags=re.M)  # preprocessor lines
+
+    for m in re.finditer(rf"\benum\s*({IDENT})?\s*\{{([^}}]*)\}}", text):
+        if m.group(1):
+            h.types.add(m.group(1))
+        nxt = 0
+        for item in split_top(m.group(2)):
+            if "=" in item:
+                name, value = (s.strip() for s in item.split("=", 1))
+                v = parse_value(value, h.constants)
+            else:
+                name, v = item, nxt
+            if not re.fullmatch(IDENT, name):
+                raise SystemExit(f"check-bindings: cannot parse enum item {item!r} in {path}")
+            h.constants[name] = v
+            nxt = (v + 1) if isinstance(v, int) else None
+
+    for m in re.finditer(rf"\bstruct\s+({IDENT})\s*\{{([^}}]*)\}}", text):
+        fields = []
+        for decl in m.group(2).split(";"):
+            decl = " ".join(decl.split())
+            if not decl:
+                continue
+            fp = re.search(rf"\(\s*\*\s*({IDENT})\s*\)", decl)  # function pointer member
+            f = fp.group(1) if fp else re.search(rf"({IDENT})\s*(\[[^\]]*\])?$", decl).group(1)
+            fields.append(f)
+        h.structs[m.group(1)] = fields
+    for m in re.finditer(rf"\btypedef\b[^;]*?\b({IDENT})\s*;", text):
+        h.types.add(m.group(1))
+    for m in re.finditer(rf"\btypedef\b[^;]*\(\s*\*\s*({IDENT})\s*\)", text):
+        h.types.add(m.group(1))
+    for m in re.finditer(rf"\bstruct\s+({IDENT})", text):
+        h.types.add(m.group(1))
+
+    # Function declarations: top-level statements with a parameter list, not typedefs.
+    depth, stmt = 0, []
+    for ch in text:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            stmt = []
+            continue
+        if depth != 0:
+            continue
+        if ch != ";":
+            stmt.append(ch)
+            continue
+        s = " ".join("".join(stmt).split())
+        stmt = []
+        if s.startswith("typedef") or "(" not in s:
+            continue
+        m = re.search(rf"\b({IDENT})\s*\((.*)\)\s*$", s)
+        if m and not re.search(r"\(\s*\*", s[: m.start(2)]):
+            params = split_top(m.group(2))
+            h.functions[m.group(1)] = 0 if params in ([], ["void"]) else len(params)
+    return h
+
+
+def layout_program(h: Header) -> str:
+    lines = [
+        "/* Generated by scripts/check-bindings.py --layout-c: prints struct layouts. */",
+        "#include <stdio.h>",
+        "#include <stddef.h>",
+        '#include "xnano.h"',
+        "int main(void) {",
+    ]
+    for s, fields in h.structs.items():
+        lines.append(f'  printf("{s} sizeof %zu\\n", sizeof(struct {s}));')
+        for f in fields:
+            lines.append(f'  printf("{s} {f} %zu\\n", offsetof(struct {s}, {f}));')
+    lines += ["  return 0;", "}"]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ bindings
+
+
+def strip_python(text: str) -> str:
+    """Source without comments and docstrings (via the AST)."""
     try:
         tree = ast.parse(text)
     except SyntaxError:
@@ -94,238 +256,185 @@ def strip_python_comments(text: str) -> str:
     return ast.unparse(tree)
 
 
-INT_RE = re.compile(r"^\(?\s*(?:\([A-Za-z_][A-Za-z0-9_ ]*\)\s*)?(-?(?:0[xX][0-9a-fA-F]+|\d+))[uUlL]*\s*\)?$")
-
-
-def parse_value(expr: str, known: dict[str, object]):
-    expr = expr.strip()
-    m = INT_RE.match(expr)
-    if m:
-        return int(m.group(1), 0)
-    if len(expr) >= 2 and expr[0] == '"' and expr[-1] == '"':
-        return ast.literal_eval(expr)
-    # Simple expressions over integers and known names: 1 << 3, A | B, -1.
-    if re.fullmatch(r"[A-Za-z0-9_ ()<>|&+\-~xX]+", expr):
-        py = re.sub(r"(\d+)[uUlL]+\b", r"\1", expr)
-
-        def name(m):
-            v = known.get(m.group(0))
-            return str(v) if isinstance(v, int) else m.group(0)
-
-        py = re.sub(r"\b[A-Za-z_][A-Za-z0-9_]*\b", name, py)
-        try:
-            v = eval(py, {"__builtins__": {}}, {})  # noqa: S307 - digits and operators only
-            if isinstance(v, int):
-                return v
-        except Exception:
-            return None
-    return None
-
-
-def drop_cplusplus(text: str) -> str:
-    """Drops the C++-only branches (`#ifdef __cplusplus` ... `extern "C" {`); every other
-    conditional keeps all its branches."""
-    out, stack = [], []  # stack of (is_cplusplus_conditional, in_else)
-    for line in text.split("\n"):
-        d = re.match(r"\s*#\s*(ifdef|ifndef|if|elif|else|endif)\b(.*)", line)
-        if d:
-            kw, rest = d.group(1), d.group(2)
-            if kw in ("ifdef", "ifndef", "if"):
-                cpp = "__cplusplus" in rest
-                # `#ifndef __cplusplus` keeps its first branch.
-                stack.append([cpp, kw == "ifndef"])
-            elif kw in ("else", "elif") and stack:
-                stack[-1][1] = not stack[-1][1]
-            elif kw == "endif" and stack:
-                stack.pop()
-            out.append("")
-            continue
-        active = all(not cpp or in_else for cpp, in_else in stack)
-        out.append(line if active else "")
-    return "\n".join(out)
-
-
-def parse_header(path: Path) -> Header:
-    raw = drop_cplusplus(path.read_text())
-    h = Header()
-    # #defines (on the raw text: cbindgen puts no comments inside them).
-    for m in re.finditer(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)(\(?)([^\n]*)$", raw, re.M):
-        name, paren, value = m.group(1), m.group(2), strip_c_comments(m.group(3)).strip()
-        if paren:
-            continue  # function-like macro
-        if not value:
-            h.guards.add(name)
-            continue
-        h.constants[name] = parse_value(value, h.constants)
-    text = strip_c_comments(raw)
-    text = re.sub(r"^[ \t]*#[^\n]*(\\\n[^\n]*)*", "", text, flags=re.M)  # preprocessor lines
-    # enums
-    for m in re.finditer(r"\benum\b\s*[A-Za-z_0-9]*\s*\{([^}]*)\}", text):
-        nxt = 0
-        for item in m.group(1).split(","):
-            item = item.strip()
-            if not item:
-                continue
-            if "=" in item:
-                name, value = (s.strip() for s in item.split("=", 1))
-                v = parse_value(value, h.constants)
-            else:
-                name, v = item, nxt
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-                raise SystemExit(f"check-bindings: cannot parse enum item {item!r} in {path}")
-            h.constants[name] = v
-            nxt = (v + 1) if isinstance(v, int) else None
-    # Function declarations: top-level statements ending in ");" that are not typedefs.
-    depth = 0
-    stmt = []
-    for ch in text:
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        if depth == 0 and ch == ";":
-            s = " ".join("".join(stmt).split())
-            stmt = []
-            if s.startswith("typedef") or "(" not in s or s.startswith("}"):
-                continue
-            m = re.search(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(", s)
-            if m and not re.search(r"\(\s*\*", s[: m.end() + 2]):
-                h.functions.append(m.group(1))
-        elif depth == 0 and ch != "}":
-            stmt.append(ch)
-        elif depth == 0:
-            stmt = []
-    return h
-
-
 # Tests, build scripts and build output do not count as declarations.
-PY_SKIP = re.compile(r"(^|/)(tests?|build|dist|\.venv|venv)/|(^|/)(test_[^/]*|conftest|setup)\.py$")
+SKIP = re.compile(r"(^|/)(tests?|Tests|build|dist|\.build|\.venv|venv|obj|bin)/|(^|/)(test_[^/]*|conftest|setup)\.py$")
 
 
-def read_sources(root: Path, patterns: list[str], strip, skip=None):
+def read_sources(root: Path, pattern: str, strip) -> tuple[str, list[Path]]:
     files = sorted(
-        {
-            p
-            for pat in patterns
-            for p in root.glob(pat)
-            if p.is_file() and not (skip and skip.search(p.relative_to(root).as_posix()))
-        }
+        p for p in root.glob(pattern) if p.is_file() and not SKIP.search(p.relative_to(root).as_posix())
     )
     return "\n".join(strip(p.read_text()) for p in files), files
 
 
 def words(text: str) -> set[str]:
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    return set(re.findall(IDENT, text))
 
 
 @dataclass
-class Report:
+class Binding:
     name: str
-    missing: list[str] = field(default_factory=list)
-    wrong_value: list[str] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
-    stale_allow: list[str] = field(default_factory=list)
+    files: list[Path]
+    text: str
+    allow: dict[str, str]
+    # What the binding declares; None where the rule is "used" rather than "declared".
+    functions: dict[str, int] | None = None
+    constants: dict[str, object] | None = None
+    structs: dict[str, list[str]] | None = None
+    problems: list[str] = field(default_factory=list)
     checked: int = 0
-    skipped: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.wrong_value or self.unknown or self.stale_allow)
 
 
-def check(name, header: Header, text: str, allow: dict[str, str], values: dict[str, object] | None) -> Report:
-    r = Report(name)
-    present = words(text)
-    items = list(header.functions) + [c for c in header.constants]
-    for item in items:
-        r.checked += 1
-        if item in allow:
+def python_decls(text: str):
+    """FUNCTIONS table (name -> argtypes count), constants, Structure classes."""
+    tree = ast.parse(text)
+    funcs, consts, structs = {}, {}, {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target = node.targets[0].id
+            if target == "FUNCTIONS" and isinstance(node.value, ast.Dict):
+                for k, v in zip(node.value.keys, node.value.values):
+                    if isinstance(k, ast.Constant) and isinstance(v, ast.Tuple) and len(v.elts) == 2:
+                        args = v.elts[1]
+                        funcs[k.value] = len(args.elts) if isinstance(args, ast.List) else -1
+            elif re.fullmatch(r"XNANO_[A-Z0-9_]+", target):
+                try:
+                    consts[target] = ast.literal_eval(node.value)
+                except ValueError:
+                    consts[target] = None  # computed (e.g. from the loaded library)
+        if isinstance(node, ast.ClassDef) and node.name.startswith("xnano_"):
+            for stmt in node.body:
+                if (
+                    isinstance(stmt, ast.Assign)
+                    and isinstance(stmt.targets[0], ast.Name)
+                    and stmt.targets[0].id == "_fields_"
+                ):
+                    names = []
+                    for n in ast.walk(stmt.value):
+                        if isinstance(n, ast.Constant) and isinstance(n.value, str):
+                            names.append(n.value)
+                    structs[node.name] = names
+            structs.setdefault(node.name, [])
+    return funcs, consts, structs
+
+
+def csharp_decls(text: str):
+    funcs, consts, structs = {}, {}, {}
+    no_attributes = re.sub(r"\[[^\]]*\]", "", text)
+    for m in re.finditer(rf"\bextern\s+[\w<>.]+\s+({IDENT})\s*\(([^)]*)\)\s*;", no_attributes):
+        params = split_top(m.group(2))
+        funcs[m.group(1)] = len(params)
+    for m in re.finditer(rf"\bconst\s+\w+\s+({IDENT})\s*=\s*([^;]+);", text):
+        consts[m.group(1)] = parse_value(m.group(2), {})
+    for m in re.finditer(rf"\bstruct\s+({IDENT})\s*\{{([^}}]*)\}}", text):
+        body = re.sub(r"\[[^\]]*\]", "", m.group(2))
+        structs[m.group(1)] = re.findall(rf"\bpublic\s+[\w.\[\]]+\s+({IDENT})\s*;", body)
+    return funcs, consts, structs
+
+
+def check(h: Header, b: Binding) -> None:
+    p = b.problems
+    if not b.files:
+        p.append("no source files found")
+        return
+    present = words(b.text)
+    for name, nparams in h.functions.items():
+        b.checked += 1
+        if name in b.allow:
             continue
-        if item not in present:
-            r.missing.append(item)
-        elif values is not None and item in header.constants:
-            want = header.constants[item]
-            if item not in values:
-                if name == "C#":
-                    r.missing.append(f"{item} (no `const` declaration)")
-            elif want is not None and values[item] != want:
-                r.wrong_value.append(f"{item}: header {want!r}, binding {values[item]!r}")
-    known = set(header.functions) | set(header.constants) | header.guards
+        if b.functions is None:
+            if name not in present:
+                p.append(f"function {name} is not used")
+        elif name not in b.functions:
+            p.append(f"function {name} is not declared")
+        elif b.functions[name] != nparams:
+            p.append(f"function {name}: {b.functions[name]} parameters declared, the header has {nparams}")
+    for name, value in h.constants.items():
+        b.checked += 1
+        if name in b.allow:
+            continue
+        if b.constants is None:
+            if name not in present:
+                p.append(f"constant {name} is not used")
+        elif name not in b.constants:
+            p.append(f"constant {name} is not declared")
+        elif value is not None and b.constants[name] is not None and b.constants[name] != value:
+            p.append(f"constant {name}: binding has {b.constants[name]!r}, the header {value!r}")
+    if b.structs is not None:
+        for name, fields in h.structs.items():
+            b.checked += 1
+            if name in b.allow:
+                continue
+            if name not in b.structs:
+                p.append(f"struct {name} is not declared")
+            elif b.structs[name] != fields:
+                p.append(f"struct {name}: fields {b.structs[name]} differ from the header's {fields}")
+    known = h.known()
     for w in sorted(present):
-        if w.startswith("xnano_") and w not in known and not NOT_C_NAMES.match(w):
-            r.unknown.append(w)
-    r.stale_allow = [a for a in allow if a not in known]
-    return r
-
-
-def csharp_consts(text: str) -> dict[str, object]:
-    out = {}
-    for m in re.finditer(r"\bconst\s+\w+\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([^;]+);", text):
-        v = m.group(2).strip()
-        v = re.sub(r"^\(\s*\w+\s*\)\s*", "", v)  # (uint) casts
-        v = re.sub(r"^unchecked\s*\(\s*\(\s*\w+\s*\)\s*(.*)\)$", r"\1", v)
-        out[m.group(1)] = parse_value(v.rstrip("uUlL") if re.fullmatch(r"-?(0[xX][0-9a-fA-F]+|\d+)[uUlL]*", v) else v, {})
-    return out
-
-
-def python_consts(text: str) -> dict[str, object]:
-    out = {}
-    for m in re.finditer(r"^\s*(XNANO_[A-Z0-9_]+)\s*(?::\s*\w+\s*)?=\s*([^\n#]+)$", text, re.M):
-        try:
-            out[m.group(1)] = ast.literal_eval(m.group(2).strip())
-        except Exception:
-            pass
-    return out
+        if w.lower().startswith("xnano_") and w not in known and not NOT_C_NAMES.match(w):
+            if w.startswith("xnano_") or (b.constants is not None and w in b.constants):
+                p.append(f"{w} is not in the header")
+    for a in b.allow:
+        if a not in known:
+            p.append(f"allow-list entry {a} is not in the header (stale)")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=str(Path(__file__).resolve().parent.parent))
     ap.add_argument("--header", default="include/xnano.h")
-    ap.add_argument("--list", action="store_true", help="print the header's items and exit")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--layout-c", action="store_true")
     args = ap.parse_args()
     root = Path(args.root)
     header_path = root / args.header
     if not header_path.exists():
         print(f"check-bindings: {header_path} not found", file=sys.stderr)
         return 1
-    header = parse_header(header_path)
+    h = parse_header(header_path)
     if args.list:
-        for f in header.functions:
-            print("function", f)
-        for c, v in header.constants.items():
+        for f, n in h.functions.items():
+            print("function", f, n)
+        for c, v in h.constants.items():
             print("constant", c, repr(v))
+        for s, fs in h.structs.items():
+            print("struct", s, " ".join(fs))
         return 0
-    if not header.functions:
-        print("check-bindings: no functions parsed from the header", file=sys.stderr)
+    if args.layout_c:
+        sys.stdout.write(layout_program(h))
+        return 0
+    if not h.functions or not h.constants:
+        print("check-bindings: parsed no functions or no constants from the header", file=sys.stderr)
         return 1
 
-    reports = []
-    py_text, py_files = read_sources(root, ["bindings/python/**/*.py"], strip_python_comments, PY_SKIP)
-    reports.append(("Python", py_files, check("Python", header, py_text, PYTHON_ALLOW, python_consts(py_text))))
-    cs_text, cs_files = read_sources(root, ["bindings/csharp/src/**/*.cs"], strip_c_comments)
-    reports.append(("C#", cs_files, check("C#", header, cs_text, CSHARP_ALLOW, csharp_consts(cs_text))))
-    sw_text, sw_files = read_sources(root, ["bindings/swift/Sources/**/*.swift"], strip_c_comments)
-    reports.append(("Swift", sw_files, check("Swift", header, sw_text, SWIFT_ALLOW, None)))
+    bindings = []
+    text, files = read_sources(root, "bindings/python/**/*.py", strip_python)
+    b = Binding("Python", files, text, PYTHON_ALLOW)
+    if files:
+        b.functions, b.constants, b.structs = python_decls(text)
+    bindings.append(b)
 
+    text, files = read_sources(root, "bindings/csharp/src/**/*.cs", strip_c_comments)
+    b = Binding("C#", files, text, CSHARP_ALLOW)
+    b.functions, b.constants, b.structs = csharp_decls(text)
+    bindings.append(b)
+
+    text, files = read_sources(root, "bindings/swift/Sources/**/*.swift", strip_c_comments)
+    bindings.append(Binding("Swift", files, text, SWIFT_ALLOW))
+
+    print(
+        f"check-bindings: {header_path.relative_to(root)}: {len(h.functions)} functions, "
+        f"{len(h.constants)} constants, {len(h.structs)} structs"
+    )
     failed = 0
-    print(f"check-bindings: {header_path.relative_to(root)}: {len(header.functions)} functions, {len(header.constants)} constants")
-    for name, files, r in reports:
-        if not files:
-            r.missing = ["(no source files found)"]
-        status = "ok" if r.ok else "DRIFT"
-        print(f"  {name:6} {status}: {r.checked} items, {len(files)} files")
-        for label, lst in (
-            ("missing", r.missing),
-            ("wrong value", r.wrong_value),
-            ("not in header", r.unknown),
-            ("stale allow-list entry", r.stale_allow),
-        ):
-            for item in lst:
-                print(f"    {label}: {item}")
-        failed += not r.ok
-    passed = len(reports) - failed
-    print(f"check-bindings: {passed} passed, {failed} failed")
+    for b in bindings:
+        check(h, b)
+        allowed = f", {len(b.allow)} allow-listed" if b.allow else ""
+        print(f"  {b.name:6} {'ok' if not b.problems else 'DRIFT'}: {b.checked} items checked in {len(b.files)} files{allowed}")
+        for prob in b.problems:
+            print(f"    {prob}")
+        failed += bool(b.problems)
+    print(f"check-bindings: {len(bindings) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 
