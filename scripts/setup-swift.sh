@@ -15,6 +15,14 @@ fi
 swift_private_mounts "$0" "$@"
 trap swift_chroot_umount EXIT
 
+chroot_install() {
+  swift_chroot_run "export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq &&
+    apt-get install -y -qq --no-install-recommends $XNANO_SWIFT_PACKAGES >/tmp/apt.log 2>&1 ||
+    { tail -n 30 /tmp/apt.log; exit 1; }
+    apt-get clean"
+}
+
 chroot_works() {
   [ -f "$XNANO_SWIFT_READY" ] || return 1
   swift_chroot_mount
@@ -22,6 +30,12 @@ chroot_works() {
 }
 
 if chroot_works; then
+  # A chroot made by an older version of this script may lack a package added since.
+  if ! swift_chroot_run "dpkg -s $XNANO_SWIFT_PACKAGES" >/dev/null 2>&1; then
+    echo "setup-swift: adding packages to the Swift chroot"
+    cp /etc/resolv.conf "$XNANO_SWIFT_CHROOT/etc/resolv.conf" 2>/dev/null || true
+    chroot_install
+  fi
   echo "setup-swift: reusing the Swift chroot at $XNANO_SWIFT_CHROOT"
   exit 0
 fi
@@ -56,11 +70,7 @@ debootstrap --variant=minbase trixie "$XNANO_SWIFT_CHROOT" "$XNANO_SWIFT_MIRROR"
 cp /etc/resolv.conf "$XNANO_SWIFT_CHROOT/etc/resolv.conf" 2>/dev/null || true
 swift_chroot_mount
 echo "setup-swift: apt-get install swiftlang inside the chroot"
-swift_chroot_run 'export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq &&
-  apt-get install -y -qq --no-install-recommends swiftlang libc6-dev gcc libstdc++-14-dev >/tmp/apt.log 2>&1 ||
-  { tail -n 30 /tmp/apt.log; exit 1; }
-  apt-get clean'
+chroot_install
 swift_chroot_run 'swift --version'
 touch "$XNANO_SWIFT_READY"
 echo "setup-swift: chroot ready in $(($(date +%s) - start)) s"

@@ -27,3 +27,7 @@ fi
 if ! python3 -c "import venv, ensurepip" 2>/dev/null; then
   apt-get update -qq && apt-get install -y -qq python3-venv
 fi
+
+# Mono + NUnit 2.6 for the C# binding; Swift (from PATH, or a Debian 13 chroot) for the Swift one.
+bash "$(dirname "$0")/setup-csharp.sh"
+bash "$(dirname "$0")/setup-swift.sh"

@@ -23,7 +23,7 @@ if swift_native; then
   exit
 fi
 
-[ -f "$XNANO_SWIFT_READY" ] || bash scripts/setup-swift.sh
+bash scripts/setup-swift.sh
 swift_private_mounts "$0" "$@"
 trap swift_chroot_umount EXIT
 swift_chroot_mount

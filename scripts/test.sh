@@ -27,4 +27,13 @@ bash scripts/c-example.sh
 step "Python binding (pip install ./bindings/python, pytest)"
 bash scripts/python-binding.sh
 
+step "binding drift check (header vs Python, C#, Swift)"
+python3 scripts/check-bindings.py
+
+step "C# binding (Mono, NUnit)"
+bash scripts/test-csharp.sh
+
+step "Swift binding (swift test)"
+bash scripts/test-swift.sh
+
 step "all checks passed"
