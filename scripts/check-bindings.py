@@ -379,34 +379,10 @@ def check(h: Header, b: Binding) -> None:
             p.append(f"allow-list entry {a} is not in the header (stale)")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--root", default=str(Path(__file__).resolve().parent.parent))
-    ap.add_argument("--header", default="include/xnano.h")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("--layout-c", action="store_true")
-    args = ap.parse_args()
-    root = Path(args.root)
-    header_path = root / args.header
-    if not header_path.exists():
-        print(f"check-bindings: {header_path} not found", file=sys.stderr)
-        return 1
+def run_checks(root: Path, header_path: Path, quiet: bool = False) -> dict[str, list[str]]:
     h = parse_header(header_path)
-    if args.list:
-        for f, n in h.functions.items():
-            print("function", f, n)
-        for c, v in h.constants.items():
-            print("constant", c, repr(v))
-        for s, fs in h.structs.items():
-            print("struct", s, " ".join(fs))
-        return 0
-    if args.layout_c:
-        sys.stdout.write(layout_program(h))
-        return 0
     if not h.functions or not h.constants:
-        print("check-bindings: parsed no functions or no constants from the header", file=sys.stderr)
-        return 1
-
+        raise SystemExit("check-bindings: parsed no functions or no constants from the header")
     bindings = []
     text, files = read_sources(root, "bindings/python/**/*.py", strip_python)
     b = Binding("Python", files, text, PYTHON_ALLOW)
@@ -422,19 +398,98 @@ def main() -> int:
     text, files = read_sources(root, "bindings/swift/Sources/**/*.swift", strip_c_comments)
     bindings.append(Binding("Swift", files, text, SWIFT_ALLOW))
 
-    print(
-        f"check-bindings: {header_path.relative_to(root)}: {len(h.functions)} functions, "
-        f"{len(h.constants)} constants, {len(h.structs)} structs"
-    )
-    failed = 0
+    if not quiet:
+        print(
+            f"check-bindings: {header_path.relative_to(root)}: {len(h.functions)} functions, "
+            f"{len(h.constants)} constants, {len(h.structs)} structs"
+        )
     for b in bindings:
         check(h, b)
-        allowed = f", {len(b.allow)} allow-listed" if b.allow else ""
-        print(f"  {b.name:6} {'ok' if not b.problems else 'DRIFT'}: {b.checked} items checked in {len(b.files)} files{allowed}")
-        for prob in b.problems:
-            print(f"    {prob}")
-        failed += bool(b.problems)
-    print(f"check-bindings: {len(bindings) - failed} passed, {failed} failed")
+        if not quiet:
+            allowed = f", {len(b.allow)} allow-listed" if b.allow else ""
+            print(f"  {b.name:6} {'ok' if not b.problems else 'DRIFT'}: {b.checked} items checked in {len(b.files)} files{allowed}")
+            for prob in b.problems:
+                print(f"    {prob}")
+    return {b.name: b.problems for b in bindings}
+
+
+def self_test(root: Path) -> int:
+    """Plants one drift at a time in a copy of the header and bindings; each must be caught
+    by exactly the bindings it concerns."""
+    import shutil
+    import tempfile
+
+    def edit(rel, old, new):
+        def apply(tmp: Path):
+            p = tmp / rel
+            t = p.read_text()
+            if old not in t:
+                raise SystemExit(f"self-test: {old!r} not found in {rel}")
+            p.write_text(t.replace(old, new, 1))
+        return apply
+
+    py = "bindings/python/src/xnano/_ffi.py"
+    cs = "bindings/csharp/src/NativeMethods.cs"
+    hdr = "include/xnano.h"
+    cases = [
+        ("new function in the header", edit(hdr, "void xnano_sim_free(", "void xnano_sim_new_thing(void);\nvoid xnano_sim_free("), {"Python", "C#", "Swift"}),
+        ("new constant in the header", edit(hdr, "#define XNANO_ANY", "#define XNANO_NEW_THING 7\n#define XNANO_ANY"), {"Python", "C#", "Swift"}),
+        ("new enum value in the header", edit(hdr, "XNANO_ERR_PANIC = 11,", "XNANO_ERR_PANIC = 11,\n  XNANO_ERR_NEW = 12,"), {"Python", "C#", "Swift"}),
+        ("new struct field in the header", edit(hdr, "  uint64_t events_dropped;", "  uint64_t events_dropped;\n  uint64_t new_counter;"), {"Python", "C#"}),
+        ("extra parameter in the header", edit(hdr, "xnano_client_request_keyframe(struct xnano_client *client)", "xnano_client_request_keyframe(struct xnano_client *client, int flags)"), {"Python", "C#"}),
+        ("C# constant value", edit(cs, "XNANO_ERR_PANIC = 11;", "XNANO_ERR_PANIC = 12;"), {"C#"}),
+        ("C# parameter count", edit(cs, "xnano_client_request_keyframe(IntPtr client)", "xnano_client_request_keyframe(IntPtr client, int x)"), {"C#"}),
+        ("C# field order", edit(cs, "public uint width;\n        public uint height;", "public uint height;\n        public uint width;"), {"C#"}),
+        ("C# unknown function", edit(cs, "public static extern void xnano_sim_free(", "public static extern void xnano_sim_gone();\n        public static extern void xnano_sim_free("), {"C#"}),
+        ("Python constant value", edit(py, "XNANO_ERR_PANIC = 11", "XNANO_ERR_PANIC = 10"), {"Python"}),
+        ("Python function missing", edit(py, '"xnano_sim_close_client"', '"xnano_sim_close_clients"'), {"Python"}),
+        ("Swift function unused", edit("bindings/swift/Sources/Xnano/Client.swift", "xnano_sim_close_client(handle)", "xnano_sim_stop(handle)"), {"Swift"}),
+    ]
+    failures = 0
+    for name, apply, expected in cases:
+        with tempfile.TemporaryDirectory() as tmp:
+            t = Path(tmp)
+            for rel in ("include", "bindings/python/src", "bindings/csharp/src", "bindings/swift/Sources"):
+                shutil.copytree(root / rel, t / rel)
+            apply(t)
+            caught = {k for k, v in run_checks(t, t / hdr, quiet=True).items() if v}
+        ok = caught == expected
+        failures += not ok
+        print(f"  self-test {'ok' if ok else 'FAILED'}: {name}: caught by {sorted(caught)}, expected {sorted(expected)}")
+    print(f"check-bindings self-test: {len(cases) - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--root", default=str(Path(__file__).resolve().parent.parent))
+    ap.add_argument("--header", default="include/xnano.h")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--layout-c", action="store_true")
+    ap.add_argument("--self-test", action="store_true", help="check that planted drifts are caught")
+    args = ap.parse_args()
+    root = Path(args.root)
+    header_path = root / args.header
+    if not header_path.exists():
+        print(f"check-bindings: {header_path} not found", file=sys.stderr)
+        return 1
+    if args.self_test:
+        return self_test(root)
+    h = parse_header(header_path)
+    if args.list:
+        for f, n in h.functions.items():
+            print("function", f, n)
+        for c, v in h.constants.items():
+            print("constant", c, repr(v))
+        for s, fs in h.structs.items():
+            print("struct", s, " ".join(fs))
+        return 0
+    if args.layout_c:
+        sys.stdout.write(layout_program(h))
+        return 0
+    results = run_checks(root, header_path)
+    failed = sum(1 for v in results.values() if v)
+    print(f"check-bindings: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

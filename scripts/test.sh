@@ -28,6 +28,7 @@ step "Python binding (pip install ./bindings/python, pytest)"
 bash scripts/python-binding.sh
 
 step "binding drift check (header vs Python, C#, Swift)"
+python3 scripts/check-bindings.py --self-test
 python3 scripts/check-bindings.py
 
 step "C# binding (Mono, NUnit)"
