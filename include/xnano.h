@@ -1003,7 +1003,8 @@ enum xnano_result xnano_client_get_state(const struct xnano_client *client, enum
  * Sets the state of controller `controller` (0..=3). The first call
  * announces the controller to the console, which then opens its input
  * channel; changes are sent as input frames (at most
- * `input_reads_per_second`). Needs XNANO_STATE_CONNECTED or later.
+ * `input_reads_per_second`). Allowed from XNANO_STATE_CONNECTING on: a
+ * state set before the console opened input is sent once it has.
  */
 enum xnano_result xnano_client_set_controller_state(struct xnano_client *client, uint8_t controller, const struct xnano_controller_state *state);
 

@@ -17,10 +17,15 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+
 step "cargo test"
 cargo test --all-targets 2>&1 | tee target/cargo-test.log
 cargo test --doc
 
+step "demo (README main command) + ffmpeg decode"
+bash scripts/test-demo.sh
 step "C example under valgrind (examples/c)"
 bash scripts/c-example.sh
 

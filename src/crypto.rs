@@ -390,6 +390,13 @@ impl KeyPair {
         v
     }
 
+    /// The private scalar, big-endian, zero-padded to the curve's field size
+    /// (32, 48 or 66 bytes). The simulated console signs its certificate
+    /// with it; handle with care.
+    pub fn secret_scalar_bytes(&self) -> Vec<u8> {
+        per_curve!(&self.secret, k, c => k.to_bytes().to_vec())
+    }
+
     /// Console side: the session context from a client's public key (as the
     /// connect request carries it, with or without `0x04`).
     pub fn derive(&self, peer_public: &[u8]) -> Result<Crypto, WireError> {

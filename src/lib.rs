@@ -15,6 +15,7 @@ pub mod ffi;
 pub mod nano;
 pub mod pcap;
 pub mod sim;
+pub mod smartglass;
 pub mod wire;
 
 /// The crate version, as in Cargo.toml.

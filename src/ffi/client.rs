@@ -733,6 +733,7 @@ impl Ctx {
                         XNANO_ERR_PANIC
                     }
                     CloseReason::Aborted(_) => XNANO_ERR_CLOSED,
+                    CloseReason::HandlerPanic(_) | CloseReason::Internal(_) => XNANO_ERR_PANIC,
                 };
                 self.report_closed(code, &reason.to_string());
             }
@@ -1109,7 +1110,8 @@ fn check_controller(n: u8) -> FfiResult<()> {
 /// Sets the state of controller `controller` (0..=3). The first call
 /// announces the controller to the console, which then opens its input
 /// channel; changes are sent as input frames (at most
-/// `input_reads_per_second`). Needs XNANO_STATE_CONNECTED or later.
+/// `input_reads_per_second`). Allowed from XNANO_STATE_CONNECTING on: a
+/// state set before the console opened input is sent once it has.
 #[no_mangle]
 pub extern "C" fn xnano_client_set_controller_state(
     client: *mut xnano_client,

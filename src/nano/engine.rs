@@ -56,6 +56,44 @@ struct Shared {
     closed: AtomicBool,
 }
 
+/// Binds a UDP socket the way the engine does: a receive buffer of
+/// `recv_buffer` bytes (a whole burst of a frame's chunks must fit). The
+/// kernel caps `SO_RCVBUF` at `net.core.rmem_max`; when the process may
+/// (CAP_NET_ADMIN), `SO_RCVBUFFORCE` lifts that cap.
+pub fn bind_udp(bind: SocketAddr, recv_buffer: usize) -> io::Result<UdpSocket> {
+    let sock = socket2::Socket::new(
+        socket2::Domain::for_address(bind),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    let _ = sock.set_recv_buffer_size(recv_buffer);
+    // The kernel reports twice the size it was asked for.
+    if sock.recv_buffer_size().unwrap_or(0) < recv_buffer {
+        force_recv_buffer(&sock, recv_buffer);
+    }
+    sock.bind(&bind.into())?;
+    Ok(sock.into())
+}
+
+#[cfg(target_os = "linux")]
+fn force_recv_buffer(sock: &socket2::Socket, size: usize) {
+    use std::os::fd::AsRawFd;
+    let v = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+    // SAFETY: a valid socket descriptor, a pointer to a c_int and its size.
+    let _ = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn force_recv_buffer(_sock: &socket2::Socket, _size: usize) {}
+
 /// A running Nano client.
 pub struct Client {
     shared: Arc<Shared>,
@@ -81,15 +119,7 @@ impl Client {
         } else {
             "[::]:0".parse().expect("literal")
         };
-        let sock = socket2::Socket::new(
-            socket2::Domain::for_address(bind),
-            socket2::Type::DGRAM,
-            Some(socket2::Protocol::UDP),
-        )?;
-        // A large receive buffer absorbs bursts of a whole frame's chunks.
-        let _ = sock.set_recv_buffer_size(cfg.udp_recv_buffer);
-        sock.bind(&bind.into())?;
-        let udp_sock: UdpSocket = sock.into();
+        let udp_sock = bind_udp(bind, cfg.udp_recv_buffer)?;
         udp_sock.set_read_timeout(Some(POLL))?;
         stream.set_read_timeout(Some(POLL))?;
 
@@ -112,8 +142,22 @@ impl Client {
         });
 
         let mut threads = Vec::new();
+        // A panic inside an engine thread ends the session with an error
+        // instead of leaving a half-dead client (or unwinding into C).
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
-            thread::Builder::new().name(name.to_string()).spawn(f)
+            let sh = shared.clone();
+            let tname = name.to_string();
+            thread::Builder::new()
+                .name(name.to_string())
+                .spawn(move || {
+                    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                        let msg = format!("{tname}: {}", panic_message(&p));
+                        log::error!("engine thread panicked: {msg}");
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            fail(&sh, CloseReason::Internal(msg))
+                        }));
+                    }
+                })
         };
         {
             let sh = shared.clone();
@@ -141,7 +185,7 @@ impl Client {
         }
         *shared.thread_ids.lock() = threads.iter().map(|t| t.thread().id()).collect();
         // The session queued its control handshake; flush it.
-        flush_and_dispatch(&shared, Vec::new());
+        flush_and_dispatch(&shared);
         Ok(Client {
             shared,
             threads,
@@ -158,14 +202,13 @@ impl Client {
     /// the events it produced.
     fn with_session<T>(&self, f: impl FnOnce(&mut ClientSession, Instant) -> T) -> T {
         let now = Instant::now();
-        let mut events = Vec::new();
         let out = {
             let mut s = self.shared.session.lock();
             let out = f(&mut s, now);
-            drain(&self.shared, &mut s, &mut events);
+            drain(&self.shared, &mut s);
             out
         };
-        dispatch(&self.shared, events);
+        dispatch(&self.shared);
         let _ = self.shared.wake.try_send(());
         out
     }
@@ -239,8 +282,7 @@ impl Client {
             let now = Instant::now();
             let mut s = self.shared.session.lock();
             s.stop(now);
-            let mut ignored = Vec::new();
-            drain(&self.shared, &mut s, &mut ignored);
+            drain(&self.shared, &mut s);
         }
         // Let the writer flush what stop queued, then end everything.
         self.shared.stop.store(true, Ordering::Release);
@@ -266,7 +308,7 @@ impl Drop for Client {
     }
 }
 
-fn drain(sh: &Shared, s: &mut ClientSession, events: &mut Vec<ClientEvent>) {
+fn drain(sh: &Shared, s: &mut ClientSession) {
     while let Some(b) = s.poll_tcp_transmit() {
         let _ = sh.tcp_tx.send(b);
     }
@@ -274,8 +316,15 @@ fn drain(sh: &Shared, s: &mut ClientSession, events: &mut Vec<ClientEvent>) {
         let _ = sh.udp.send_to(&b, sh.peer_udp);
         s.recycle_udp(b);
     }
-    while let Some(e) = s.poll_event() {
-        events.push(e);
+    // Events go to the shared queue while the session lock is held, so
+    // events from different threads are delivered in the order the session
+    // produced them (e.g. a loss report before the keyframe that follows it).
+    if let Some(e) = s.poll_event() {
+        let mut q = sh.pending.lock();
+        q.push_back(e);
+        while let Some(e) = s.poll_event() {
+            q.push_back(e);
+        }
     }
 }
 
@@ -286,16 +335,14 @@ thread_local! {
 /// Hands events to the user's handler, in order. Events produced by a call
 /// the handler itself makes (re-entrancy) are queued and delivered by the
 /// outer dispatch once the handler returns.
-fn dispatch(sh: &Shared, events: Vec<ClientEvent>) {
-    if events.is_empty() {
+fn dispatch(sh: &Shared) {
+    if sh.pending.lock().is_empty() {
         return;
     }
-    sh.pending.lock().extend(events);
     if IN_DISPATCH.with(|f| f.get()) {
         return;
     }
     IN_DISPATCH.with(|f| f.set(true));
-    let mut recycle = Vec::new();
     {
         let mut h = sh.handler.lock();
         loop {
@@ -305,42 +352,63 @@ fn dispatch(sh: &Shared, events: Vec<ClientEvent>) {
             if let ClientEvent::Closed(_) = &e {
                 sh.closed.store(true, Ordering::Release);
             }
-            // A panic in the user's handler must not take the engine down.
+            // Latency: from the frame's last chunk to the callback.
+            let latency = match &e {
+                ClientEvent::VideoFrame(f) => Some(f.completed_at.elapsed()),
+                _ => None,
+            };
+            // A panic in the user's handler must not unwind through the
+            // engine (or into C): it ends the session with an error.
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (h)(&e)));
-            if r.is_err() {
-                log::error!("event handler panicked; event dropped");
+            if let Err(p) = r {
+                let msg = panic_message(&p);
+                log::error!("event handler panicked: {msg}");
+                if !matches!(e, ClientEvent::Closed(_)) {
+                    let mut s = sh.session.lock();
+                    s.fail(CloseReason::HandlerPanic(msg), Instant::now());
+                    drain(sh, &mut s);
+                }
             }
             if let ClientEvent::VideoFrame(f) = e {
-                recycle.push(f.data);
+                // The frame's buffer goes back to the reassembler: no
+                // allocation per frame in steady state.
+                let mut s = sh.session.lock();
+                s.recycle_frame(f.data);
+                if let Some(d) = latency {
+                    s.record_latency(d);
+                }
             }
         }
     }
     IN_DISPATCH.with(|f| f.set(false));
-    if !recycle.is_empty() {
-        let mut s = sh.session.lock();
-        for b in recycle {
-            s.recycle_frame(b);
-        }
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
     }
 }
 
-fn flush_and_dispatch(sh: &Shared, mut events: Vec<ClientEvent>) {
+fn flush_and_dispatch(sh: &Shared) {
     {
         let mut s = sh.session.lock();
-        drain(sh, &mut s, &mut events);
+        drain(sh, &mut s);
     }
-    dispatch(sh, events);
+    dispatch(sh);
 }
 
 fn fail(sh: &Shared, reason: CloseReason) {
     let now = Instant::now();
-    let mut events = Vec::new();
     {
         let mut s = sh.session.lock();
         s.fail(reason, now);
-        drain(sh, &mut s, &mut events);
+        drain(sh, &mut s);
     }
-    dispatch(sh, events);
+    dispatch(sh);
 }
 
 fn tcp_writer(sh: &Shared, w: &mut TcpStream, rx: Receiver<Vec<u8>>) {
@@ -377,13 +445,12 @@ fn tcp_reader(sh: &Shared, r: &mut TcpStream) {
             }
             Ok(n) => {
                 let now = Instant::now();
-                let mut events = Vec::new();
                 {
                     let mut s = sh.session.lock();
                     s.handle_tcp(&buf[..n], now);
-                    drain(sh, &mut s, &mut events);
+                    drain(sh, &mut s);
                 }
-                dispatch(sh, events);
+                dispatch(sh);
                 let _ = sh.wake.try_send(());
             }
             Err(e) if is_timeout(&e) => {}
@@ -406,7 +473,6 @@ fn is_timeout(e: &io::Error) -> bool {
 
 fn udp_reader(sh: &Shared) {
     let mut buf = vec![0u8; 65536];
-    let mut events = Vec::new();
     while !sh.stop.load(Ordering::Acquire) {
         match sh.udp.recv_from(&mut buf) {
             Ok((n, from)) => {
@@ -418,9 +484,9 @@ fn udp_reader(sh: &Shared) {
                 {
                     let mut s = sh.session.lock();
                     s.handle_udp(&buf[..n], now);
-                    drain(sh, &mut s, &mut events);
+                    drain(sh, &mut s);
                 }
-                dispatch(sh, std::mem::take(&mut events));
+                dispatch(sh);
             }
             Err(e) if is_timeout(&e) => {}
             Err(e) => {
@@ -441,14 +507,13 @@ fn udp_reader(sh: &Shared) {
 fn timer(sh: &Shared, wake: Receiver<()>) {
     while !sh.stop.load(Ordering::Acquire) {
         let now = Instant::now();
-        let mut events = Vec::new();
         let next = {
             let mut s = sh.session.lock();
             s.handle_timeout(now);
-            drain(sh, &mut s, &mut events);
+            drain(sh, &mut s);
             s.poll_timeout()
         };
-        dispatch(sh, events);
+        dispatch(sh);
         let wait = next
             .map(|t| t.saturating_duration_since(Instant::now()))
             .unwrap_or(POLL)

@@ -168,6 +168,10 @@ pub enum CloseReason {
     Io(String),
     /// The console sent something that cannot be recovered from.
     Protocol(String),
+    /// The user's event handler panicked (the panic was caught).
+    HandlerPanic(String),
+    /// An engine thread failed unexpectedly (a bug; the panic was caught).
+    Internal(String),
     /// The application ended the session (see `Client::abort`).
     Aborted(String),
 }
@@ -180,6 +184,8 @@ impl std::fmt::Display for CloseReason {
             CloseReason::Timeout(what) => write!(f, "timeout: {what}"),
             CloseReason::Io(e) => write!(f, "socket error: {e}"),
             CloseReason::Protocol(e) => write!(f, "protocol error: {e}"),
+            CloseReason::HandlerPanic(e) => write!(f, "event handler panicked: {e}"),
+            CloseReason::Internal(e) => write!(f, "internal error: {e}"),
             CloseReason::Aborted(e) => write!(f, "aborted: {e}"),
         }
     }
@@ -283,6 +289,10 @@ pub struct SessionStats {
     pub latency_p99_us: u64,
     /// Delivery latency, maximum, microseconds.
     pub latency_max_us: u64,
+    /// Delivery latency, median, nanoseconds.
+    pub latency_p50_ns: u64,
+    /// Delivery latency, 99th percentile, nanoseconds.
+    pub latency_p99_ns: u64,
     /// Last telemetry received (key, value).
     pub telemetry: Vec<(u16, u64)>,
 }
@@ -398,7 +408,7 @@ impl ClientSession {
             controllers: Default::default(),
             inputs: Vec::new(),
             stats: SessionStats::default(),
-            latencies: Vec::new(),
+            latencies: Vec::with_capacity(LATENCY_RING),
             latency_pos: 0,
             cfg,
         };
@@ -528,20 +538,23 @@ impl ClientSession {
             let mut l = self.latencies.clone();
             l.sort_unstable();
             let pct = |p: usize| l[((l.len() - 1) * p) / 100] as u64;
-            st.latency_p50_us = pct(50);
-            st.latency_p99_us = pct(99);
-            st.latency_max_us = *l.last().expect("non-empty") as u64;
+            st.latency_p50_ns = pct(50);
+            st.latency_p99_ns = pct(99);
+            st.latency_p50_us = st.latency_p50_ns / 1000;
+            st.latency_p99_us = st.latency_p99_ns / 1000;
+            st.latency_max_us = *l.last().expect("non-empty") as u64 / 1000;
         }
         st
     }
 
     /// Records how long a frame took from its last chunk to the user.
     pub fn record_latency(&mut self, d: Duration) {
-        let us = d.as_micros().min(u32::MAX as u128) as u32;
+        // Nanoseconds; anything over 4.29 s is clamped.
+        let ns = d.as_nanos().min(u32::MAX as u128) as u32;
         if self.latencies.len() < LATENCY_RING {
-            self.latencies.push(us);
+            self.latencies.push(ns);
         } else {
-            self.latencies[self.latency_pos] = us;
+            self.latencies[self.latency_pos] = ns;
             self.latency_pos = (self.latency_pos + 1) % LATENCY_RING;
         }
     }

@@ -251,6 +251,7 @@ struct Shared {
     impair: Mutex<ImpairStats>,
     media_errors: Mutex<u64>,
     force_keyframe: AtomicBool,
+    silent: AtomicBool,
     frames: Mutex<VecDeque<SentFrame>>,
     udp_tx: Sender<(Vec<u8>, SocketAddr)>,
     events_tx: Sender<HostEvent>,
@@ -344,6 +345,7 @@ impl SimServer {
             impair: Mutex::new(ImpairStats::default()),
             media_errors: Mutex::new(0),
             force_keyframe: AtomicBool::new(false),
+            silent: AtomicBool::new(false),
             frames: Mutex::new(VecDeque::new()),
             udp_tx,
             events_tx,
@@ -445,6 +447,12 @@ impl SimServer {
             .map(|s| s.connection_id())
     }
 
+    /// Makes the console go silent (`true`): it keeps its sockets open and
+    /// goes on reading, but sends nothing on TCP or UDP until set back.
+    pub fn set_silent(&self, silent: bool) {
+        self.shared.silent.store(silent, Ordering::SeqCst);
+    }
+
     /// Closes the current client's session from the console's side (Channel
     /// Close for every open channel, then the TCP connection is shut down).
     pub fn close_client(&self) {
@@ -482,12 +490,17 @@ fn pump(shared: &Shared, mut guard: parking_lot::MutexGuard<'_, Option<HostSessi
     let Some(s) = guard.as_mut() else {
         return;
     };
+    let silent = shared.silent.load(Ordering::SeqCst);
     while let Some(d) = s.poll_udp_transmit() {
-        let _ = shared.udp_tx.send(d);
+        if !silent {
+            let _ = shared.udp_tx.send(d);
+        }
     }
     let mut tcp = Vec::new();
     while let Some(b) = s.poll_tcp_transmit() {
-        tcp.extend_from_slice(&b);
+        if !silent {
+            tcp.extend_from_slice(&b);
+        }
     }
     while let Some(ev) = s.poll_event() {
         match ev {

@@ -1,0 +1,348 @@
+//! End-to-end Nano streaming over real loopback sockets: the client engine
+//! (`xnano::nano::Client`) against the simulated console (`SimServer`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use xnano::nano::{Client, ClientConfig, ClientEvent, ControllerState, Rumble, SessionStats};
+use xnano::sim::media::{decode_h264_stream, verify_synthetic_info};
+use xnano::sim::server::{AudioMode, Impairment, SimConfig, SimServer, VideoMode};
+
+/// What the handler saw, in delivery order.
+#[derive(Default)]
+struct Seen {
+    /// (frame id, keyframe, bytes) of every delivered frame.
+    frames: Vec<(u32, bool, Vec<u8>)>,
+    /// Index into `frames` at which each loss was reported, and the range.
+    losses: Vec<(usize, u32, u32)>,
+    audio: Vec<(u32, usize)>,
+    rumble: Vec<Rumble>,
+    input_ready: Vec<u8>,
+    closed: Option<String>,
+    video_format: Option<(u32, u32)>,
+}
+
+fn start_client(sim: &SimServer, cfg: ClientConfig) -> (Client, Arc<Mutex<Seen>>) {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let s2 = seen.clone();
+    let handler = Box::new(move |e: &ClientEvent| {
+        let mut s = s2.lock();
+        match e {
+            ClientEvent::VideoFrame(f) => s.frames.push((f.frame_id, f.keyframe, f.data.clone())),
+            ClientEvent::FramesLost { first, last } => {
+                let n = s.frames.len();
+                s.losses.push((n, *first, *last))
+            }
+            ClientEvent::Audio(a) => s.audio.push((a.frame_id, a.data.len())),
+            ClientEvent::Rumble(r) => s.rumble.push(*r),
+            ClientEvent::InputReady(n) => s.input_ready.push(*n),
+            ClientEvent::VideoFormat(f) => s.video_format = Some((f.width, f.height)),
+            ClientEvent::Closed(r) => s.closed = Some(r.to_string()),
+            _ => {}
+        }
+    });
+    let c = Client::connect(sim.tcp_addr(), sim.udp_addr(), cfg, handler).expect("connect");
+    (c, seen)
+}
+
+fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    f()
+}
+
+fn synthetic(seed: u64, min_len: usize, max_len: usize) -> VideoMode {
+    VideoMode::Synthetic {
+        seed,
+        min_len,
+        max_len,
+    }
+}
+
+/// Every delivered frame is exactly what the simulator sent under that id,
+/// and carries a valid self-check; ids strictly increase.
+fn check_frames_match(sim: &SimServer, seen: &Seen) {
+    let sent: BTreeMap<u32, _> = sim
+        .sent_frames()
+        .into_iter()
+        .map(|f| (f.frame_id, f))
+        .collect();
+    let mut prev: Option<u32> = None;
+    for (id, key, data) in &seen.frames {
+        if let Some(p) = prev {
+            assert!(id > &p, "frame {id} delivered after {p}");
+        }
+        prev = Some(*id);
+        let s = sent
+            .get(id)
+            .unwrap_or_else(|| panic!("frame {id} delivered but not in the sent log"));
+        assert_eq!(&s.data, data, "frame {id} differs from what was sent");
+        assert_eq!(s.keyframe, *key, "frame {id} keyframe flag");
+        let info = verify_synthetic_info(data).expect("synthetic self-check");
+        assert_eq!(info.keyframe, *key);
+    }
+}
+
+#[test]
+fn ten_seconds_720p60_every_frame_identical_and_in_order() {
+    let sim = SimServer::start(SimConfig {
+        width: 1280,
+        height: 720,
+        fps: 60,
+        // Sizes of an 8 Mbit/s 720p60 H.264 stream: ~16 KB frames, 60 KB keyframes.
+        video: synthetic(42, 6_000, 60_000),
+        audio: AudioMode::Opus,
+        keyframe_interval: 120,
+        frame_log_len: 2000,
+        session_seed: Some(3),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let (client, seen) = start_client(&sim, ClientConfig::default());
+    std::thread::sleep(Duration::from_secs(10));
+    let stats = client.stop().unwrap();
+    let seen = seen.lock();
+    let sim_stats = sim.stats();
+
+    assert_eq!(seen.video_format, Some((1280, 720)));
+    check_frames_match(&sim, &seen);
+    // Nothing lost on loopback: the delivered ids are consecutive, from the
+    // first frame the simulator sent.
+    let sent = sim.sent_frames();
+    let first_sent = sent.first().unwrap().frame_id;
+    assert_eq!(seen.frames.first().unwrap().0, first_sent);
+    for w in seen.frames.windows(2) {
+        assert_eq!(w[1].0, w[0].0.wrapping_add(1), "gap after frame {}", w[0].0);
+    }
+    assert!(seen.losses.is_empty(), "losses: {:?}", seen.losses);
+    assert_eq!(stats.frames_lost, 0);
+    assert_eq!(stats.frames_dropped, 0);
+    assert_eq!(stats.frames_delivered as usize, seen.frames.len());
+    // 10 s at 60 fps: allow for the set-up time at the start.
+    assert!(
+        seen.frames.len() >= 540,
+        "only {} frames in 10 s",
+        seen.frames.len()
+    );
+    // Every frame sent before the last delivered one was delivered.
+    let last = seen.frames.last().unwrap().0;
+    let sent_upto = sent.iter().filter(|f| f.frame_id <= last).count();
+    assert_eq!(sent_upto, seen.frames.len());
+    assert!(sim_stats.session.video_frames_sent as usize >= seen.frames.len());
+    // Audio flowed too (20 ms Opus packets).
+    assert!(
+        seen.audio.len() >= 400,
+        "audio packets: {}",
+        seen.audio.len()
+    );
+    assert!(stats.latency_p50_us > 0 || stats.frames_delivered > 0);
+}
+
+#[test]
+fn lossy_network_never_corrupts_reports_losses_and_resumes_at_keyframe() {
+    let sim = SimServer::start(SimConfig {
+        width: 1280,
+        height: 720,
+        fps: 60,
+        video: synthetic(7, 3_000, 20_000),
+        audio: AudioMode::Pcm,
+        // Only the first keyframe and the requested ones: recovery must
+        // come from the client's keyframe requests.
+        keyframe_interval: 0,
+        impairment: Impairment {
+            loss_pct: 5.0,
+            reorder_pct: 5.0,
+            duplicate_pct: 5.0,
+            seed: 99,
+            ..Impairment::default()
+        },
+        frame_log_len: 2000,
+        session_seed: Some(5),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let (client, seen) = start_client(&sim, ClientConfig::default());
+    std::thread::sleep(Duration::from_secs(6));
+    let stats: SessionStats = client.stop().unwrap();
+    let seen = seen.lock();
+    let sim_stats = sim.stats();
+
+    check_frames_match(&sim, &seen);
+    assert!(sim_stats.udp.dropped > 0 && sim_stats.udp.duplicated > 0);
+    assert!(sim_stats.udp.reordered > 0);
+    // Losses were reported to the user and to the console.
+    assert!(!seen.losses.is_empty(), "no loss reported");
+    assert!(stats.frames_lost > 0);
+    assert!(stats.lost_reports > 0);
+    assert!(sim_stats.session.lost_frame_reports > 0);
+    // Keyframes were requested and the console produced them.
+    assert!(stats.keyframe_requests > 0);
+    assert!(sim_stats.session.keyframe_requests > 0);
+    assert!(stats.keyframes_delivered >= 2, "{stats:?}");
+    // After every loss, delivery resumes at a keyframe, and no lost frame
+    // is ever delivered.
+    for &(at, first, last) in &seen.losses {
+        if let Some((id, key, _)) = seen.frames.get(at) {
+            assert!(
+                *key,
+                "frame {id} after loss {first}..={last} is not a keyframe"
+            );
+            assert!(*id > last);
+        }
+        for (id, _, _) in &seen.frames {
+            assert!(!(first..=last).contains(id), "lost frame {id} delivered");
+        }
+    }
+    // Delivery went on after losses: several keyframe recoveries, each
+    // followed by frames. (At 5% datagram loss a 10-chunk frame is lost
+    // about one time in three, so most frames depend on a lost one.)
+    let resumed = seen
+        .losses
+        .iter()
+        .filter(|(at, _, _)| *at < seen.frames.len())
+        .count();
+    assert!(
+        resumed >= 3,
+        "delivery resumed only {resumed} times: {stats:?}"
+    );
+    assert!(seen.frames.len() > 30, "{} frames", seen.frames.len());
+    assert_eq!(stats.frames_delivered as usize, seen.frames.len());
+}
+
+#[test]
+fn input_frames_are_acked_and_rumble_reaches_the_callback() {
+    let sim = SimServer::start(SimConfig {
+        video: synthetic(1, 1_000, 4_000),
+        audio: AudioMode::None,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let (client, seen) = start_client(&sim, ClientConfig::default());
+    client.set_controller_connected(0, true).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(5), || seen
+            .lock()
+            .input_ready
+            .contains(&0)),
+        "input channel never became ready"
+    );
+    for i in 0..20u8 {
+        let st = ControllerState {
+            buttons: if i % 2 == 0 {
+                xnano::nano::buttons::A
+            } else {
+                0
+            },
+            left_trigger: i * 10,
+            right_trigger: 200 - i * 5,
+            left_thumb_x: i as i16 * 1000,
+            ..Default::default()
+        };
+        client.set_controller_state(0, st).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(wait_until(Duration::from_secs(5), || {
+        let s = client.stats();
+        s.input_frames_sent > 0 && s.input_frames_acked == s.input_frames_sent
+    }));
+    let stats = client.stats();
+    assert!(stats.input_frames_sent >= 5, "{stats:?}");
+    assert!(wait_until(Duration::from_secs(2), || !seen
+        .lock()
+        .rumble
+        .is_empty()));
+    let stats = client.stop().unwrap();
+    let seen = seen.lock();
+    // The simulator answers each input frame with rumble from its triggers.
+    let last = seen.rumble.last().unwrap();
+    assert_eq!(last.controller, 0);
+    assert_eq!(last.left_trigger, 190);
+    assert_eq!(last.right_trigger, 105);
+    assert_eq!(stats.rumble_events as usize, seen.rumble.len());
+    assert_eq!(
+        sim.stats().session.input_frames_received,
+        stats.input_frames_sent
+    );
+}
+
+#[test]
+fn recorded_h264_decodes_into_the_frames_reported() {
+    let sim = SimServer::start(SimConfig {
+        width: 640,
+        height: 360,
+        fps: 30,
+        bitrate_bps: 2_000_000,
+        video: VideoMode::TestPattern,
+        keyframe_interval: 30,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let (client, seen) = start_client(&sim, ClientConfig::default());
+    std::thread::sleep(Duration::from_secs(3));
+    let stats = client.stop().unwrap();
+    let seen = seen.lock();
+    let stream: Vec<u8> = seen
+        .frames
+        .iter()
+        .flat_map(|f| f.2.iter().copied())
+        .collect();
+    assert!(stats.frames_delivered >= 45, "{stats:?}");
+    assert!(seen.frames[0].1, "the first frame is a keyframe");
+    let summary = decode_h264_stream(&stream).expect("decodes");
+    assert_eq!(summary.frames, stats.frames_delivered);
+    assert_eq!((summary.width, summary.height), (640, 360));
+}
+
+#[test]
+fn console_closing_the_connection_ends_the_session_with_an_error() {
+    let sim = SimServer::start(SimConfig {
+        video: synthetic(3, 1_000, 2_000),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let (client, seen) = start_client(&sim, ClientConfig::default());
+    assert!(wait_until(Duration::from_secs(5), || seen
+        .lock()
+        .frames
+        .len()
+        > 5));
+    sim.close_client();
+    assert!(wait_until(Duration::from_secs(5), || client.is_closed()));
+    let reason = seen.lock().closed.clone().unwrap();
+    assert!(reason.contains("closed"), "{reason}");
+    client.stop().unwrap();
+}
+
+#[test]
+fn silent_console_times_out() {
+    let mut sim = SimServer::start(SimConfig {
+        video: synthetic(3, 1_000, 2_000),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let cfg = ClientConfig {
+        silence_timeout: Duration::from_millis(600),
+        ..ClientConfig::default()
+    };
+    let (client, seen) = start_client(&sim, cfg);
+    assert!(wait_until(Duration::from_secs(5), || seen
+        .lock()
+        .frames
+        .len()
+        > 5));
+    // The console stops sending anything but keeps its sockets open.
+    sim.set_silent(true);
+    assert!(wait_until(Duration::from_secs(5), || client.is_closed()));
+    let reason = seen.lock().closed.clone().unwrap();
+    assert!(reason.contains("timeout"), "{reason}");
+    client.stop().unwrap();
+    sim.stop();
+}
