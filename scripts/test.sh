@@ -26,6 +26,7 @@ cargo test --doc
 
 step "demo (README main command) + ffmpeg decode"
 bash scripts/test-demo.sh
+
 step "C example under valgrind (examples/c)"
 bash scripts/c-example.sh
 
