@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 source scripts/swift-env.sh
 
 repo="$(pwd)"
+# In the chroot case, run in a private mount namespace (re-executes this script once).
+swift_native || swift_private_mounts "$0" "$@"
 if [ "${XNANO_SKIP_CARGO_BUILD:-}" != 1 ]; then
   cargo build --lib --quiet
 fi
@@ -16,6 +18,7 @@ fi
 swift_args=(--disable-swift-testing)
 
 if swift_native; then
+  swift test --help 2>/dev/null | grep -q -- --disable-swift-testing || swift_args=()
   libdir="$repo/target/debug"
   LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     swift test --package-path bindings/swift --scratch-path target/swift-build-native \
@@ -24,7 +27,6 @@ if swift_native; then
 fi
 
 bash scripts/setup-swift.sh
-swift_private_mounts "$0" "$@"
 trap swift_chroot_umount EXIT
 swift_chroot_mount
 # A stable mount point per checkout keeps SwiftPM's incremental build valid between runs.
