@@ -40,6 +40,7 @@ namespace Xnano
         private readonly bool _pullMode;
         // GCHandle (as IntPtr) to this client while native code may call back; else zero.
         private IntPtr _self;
+        private readonly object _selfLock = new object();
 
         /// <summary>Raised for each complete video frame, in frame-id order.</summary>
         public event EventHandler<VideoFrame> VideoFrameReceived;
@@ -78,16 +79,21 @@ namespace Xnano
             var hostUtf8 = Utf8.Encode(host);
             using (var h = Use())
             {
-                if (!_pullMode)
+                var r = _pullMode ? NativeMethods.XNANO_OK : InstallCallbacks(h.Ptr);
+                if (r == NativeMethods.XNANO_OK)
                 {
-                    InstallCallbacks(h.Ptr);
+                    r = NativeMethods.xnano_client_connect_nano(h.Ptr, hostUtf8, tcpPort, udpPort);
                 }
-                var r = NativeMethods.xnano_client_connect_nano(h.Ptr, hostUtf8, tcpPort, udpPort);
                 if (r != NativeMethods.XNANO_OK)
                 {
-                    // Still idle: no callback will come for this attempt.
                     var message = Utf8.Decode(NativeMethods.xnano_last_error());
-                    ReleaseSelf();
+                    // A client still idle has no session that could call back (a call in the
+                    // wrong state leaves a running session, and its GCHandle, alone).
+                    if (NativeMethods.xnano_client_get_state(h.Ptr, out int state) == NativeMethods.XNANO_OK
+                        && state == NativeMethods.XNANO_STATE_IDLE)
+                    {
+                        ReleaseSelf();
+                    }
                     throw new XnanoException((ResultCode)r, message);
                 }
             }
@@ -103,35 +109,45 @@ namespace Xnano
             ConnectNano(Simulator.Host, sim.TcpPort, sim.UdpPort);
         }
 
-        private void InstallCallbacks(IntPtr client)
+        // Points the native callbacks at the static trampolines with a GCHandle to this client
+        // as user_data (one handle for the client's life; its target is always this client).
+        private int InstallCallbacks(IntPtr client)
         {
-            var self = GCHandle.ToIntPtr(GCHandle.Alloc(this));
-            var old = Interlocked.Exchange(ref _self, self);
-            if (old != IntPtr.Zero)
+            IntPtr self;
+            lock (_selfLock)
             {
-                GCHandle.FromIntPtr(old).Free();
+                if (_self == IntPtr.Zero)
+                {
+                    _self = GCHandle.ToIntPtr(GCHandle.Alloc(this));
+                }
+                self = _self;
             }
-            try
+            var r = NativeMethods.xnano_client_set_video_callback(client, s_video, self);
+            if (r == NativeMethods.XNANO_OK)
             {
-                XnanoException.Check(NativeMethods.xnano_client_set_video_callback(client, s_video, self));
-                XnanoException.Check(NativeMethods.xnano_client_set_audio_callback(client, s_audio, self));
-                XnanoException.Check(NativeMethods.xnano_client_set_rumble_callback(client, s_rumble, self));
-                XnanoException.Check(NativeMethods.xnano_client_set_state_callback(client, s_state, self));
+                r = NativeMethods.xnano_client_set_audio_callback(client, s_audio, self);
             }
-            catch
+            if (r == NativeMethods.XNANO_OK)
             {
-                ReleaseSelf();
-                throw;
+                r = NativeMethods.xnano_client_set_rumble_callback(client, s_rumble, self);
             }
+            if (r == NativeMethods.XNANO_OK)
+            {
+                r = NativeMethods.xnano_client_set_state_callback(client, s_state, self);
+            }
+            return r;
         }
 
         // Frees the GCHandle once no callback can come any more.
         private void ReleaseSelf()
         {
-            var p = Interlocked.Exchange(ref _self, IntPtr.Zero);
-            if (p != IntPtr.Zero)
+            lock (_selfLock)
             {
-                GCHandle.FromIntPtr(p).Free();
+                if (_self != IntPtr.Zero)
+                {
+                    GCHandle.FromIntPtr(_self).Free();
+                    _self = IntPtr.Zero;
+                }
             }
         }
 

@@ -194,6 +194,10 @@ namespace Xnano.Tests
                     PressLoop(c));
                 Assert.IsTrue(ok, c.Stats.ToString());
                 Assert.AreEqual(ClientState.Streaming, c.State);
+                // Connecting again is refused and leaves the running session alone.
+                Assert.AreEqual(ResultCode.WrongState, Assert.Throws<XnanoException>(() => c.Connect(sim)).Code);
+                var before = rec.Count(rec.Frames);
+                Assert.IsTrue(WaitFor(() => rec.Count(rec.Frames) >= before + 10), "still streaming");
                 c.RequestKeyframe();
                 c.ChangeVideoQuality(1, 2, 3, 4, 5, 6);
                 var stats = c.Stop();

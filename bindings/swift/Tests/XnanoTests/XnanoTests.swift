@@ -117,6 +117,10 @@ final class XnanoTests: XCTestCase {
         let statsNow = try c.stats()
         XCTAssertTrue(ok, "\(statsNow)")
         XCTAssertEqual(try c.state(), .streaming)
+        // Connecting again is refused and leaves the running session alone.
+        expectCode(.wrongState, try c.connect(to: sim))
+        let before = rec.frames.count
+        XCTAssertTrue(waitFor { rec.frames.count >= before + 10 }, "still streaming")
         try c.requestKeyframe()
         try c.changeVideoQuality([1, 2, 3, 4, 5, 6])
         let stats = try c.stop()
