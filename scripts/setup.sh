@@ -28,6 +28,17 @@ if ! python3 -c "import venv, ensurepip" 2>/dev/null; then
   apt-get update -qq && apt-get install -y -qq python3-venv
 fi
 
+# SDL2 for examples/player (cargo feature `player`; crate `sdl2` links the system lib), and an
+# X server, xwd and xdotool for its headless test (scripts/test-player.sh).
+player_pkgs=()
+dpkg -s libsdl2-dev >/dev/null 2>&1 || player_pkgs+=(libsdl2-dev)
+command -v Xvfb >/dev/null 2>&1 || player_pkgs+=(xvfb)
+command -v xwd >/dev/null 2>&1 || player_pkgs+=(x11-apps)
+command -v xdotool >/dev/null 2>&1 || player_pkgs+=(xdotool)
+if ((${#player_pkgs[@]})); then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${player_pkgs[@]}"
+fi
+
 # Mono + NUnit 2.6 for the C# binding; Swift (from PATH, or a Debian 13 chroot) for the Swift one.
 bash "$(dirname "$0")/setup-csharp.sh"
 bash "$(dirname "$0")/setup-swift.sh"

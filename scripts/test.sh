@@ -33,6 +33,9 @@ bash scripts/c-example.sh
 step "Python binding (pip install ./bindings/python, pytest)"
 bash scripts/python-binding.sh
 
+step "player: headless under Xvfb against the simulated console"
+bash scripts/test-player.sh
+
 step "binding drift check (header vs Python, C#, Swift)"
 python3 scripts/check-bindings.py --self-test
 python3 scripts/check-bindings.py
