@@ -2,9 +2,11 @@
  * xnano: Xbox One SmartGlass + Nano gamestreaming client, C API.
  *
  * CONVENTIONS
- *   - Handles (xnano_client, xnano_sim) are opaque; create them with
+ *   - Handles (xnano_client, xnano_console, xnano_sim,
+ *     xnano_gamestream_config) are opaque; create them with
  *     xnano_<type>_new and release them with xnano_<type>_free, which
- *     accepts NULL.
+ *     accepts NULL. xnano_discover creates an xnano_discovery, released
+ *     with xnano_discovery_free.
  *   - Every fallible function returns an xnano_result. XNANO_OK is 0. On
  *     any other value xnano_last_error() gives a message (thread-local,
  *     valid until the next failing call on the same thread) and NO output
@@ -30,10 +32,23 @@
  *     client never run concurrently with each other, and they are called
  *     in event order. Keep them short: a slow video callback delays the
  *     whole session.
+ *   - The console event callback (xnano_console_set_event_callback) runs
+ *     on the console's socket thread; the events that arrive while
+ *     xnano_console_connect runs (CONNECTED among them) are delivered on
+ *     the thread calling it, just before it returns; the final CLOSED of
+ *     xnano_console_disconnect / xnano_console_free on the socket thread
+ *     or on the thread calling that, before it returns. Calls of one
+ *     console's callback never overlap.
+ *   - Blocking calls: xnano_discover, xnano_power_on,
+ *     xnano_console_connect and xnano_client_connect_console wait for the
+ *     network (bounded by their timeouts).
  *   - A callback may call back into the API (set controller state, request
- *     a keyframe, read stats, ...). Stopping or freeing the SAME client
- *     from its own callback returns XNANO_ERR_FROM_CALLBACK instead of
- *     deadlocking; do it from another thread. Do not block a callback
+ *     a keyframe, read stats, send a console command, ...). Stopping or
+ *     freeing the SAME client, or disconnecting or freeing the SAME
+ *     console, from its own callback returns XNANO_ERR_FROM_CALLBACK
+ *     instead of deadlocking; do it from another thread. So does
+ *     xnano_client_connect_console from the console's callback (it waits
+ *     for the console's socket thread). Do not block a callback
  *     waiting for another thread that is itself stopping this client, and
  *     do not hold a lock in a thread calling xnano_client_* that a callback
  *     of the same client also takes.
@@ -43,17 +58,28 @@
  *     xnano_result_name and xnano_last_error.
  *   - Pull mode: runtimes that prefer not to be called from foreign threads
  *     set event_queue_capacity > 0, set no callbacks, and read events with
- *     xnano_client_next_event on a thread of their choice.
+ *     xnano_client_next_event / xnano_console_next_event on a thread of
+ *     their choice.
  *
  * LIFETIMES
  *   - Pointers passed to a callback (frames, packets, rumble, message
  *     text) are valid only during that call: copy what you keep.
  *   - user_data is never dereferenced by the library; it must stay valid
- *     until xnano_client_stop / xnano_client_free returned (or, for the
+ *     until xnano_client_stop / xnano_client_free (for a console:
+ *     xnano_console_disconnect / xnano_console_free) returned (or, for the
  *     log callback, until xnano_set_log_callback replaced it). After
- *     xnano_client_stop returns, no callback of that client runs.
- *   - An xnano_event owns its data until xnano_event_free.
- *   - Config structs are copied by the calls that take them.
+ *     xnano_client_stop returns, no callback of that client runs; after
+ *     xnano_console_disconnect returns, none of that console.
+ *   - An xnano_event owns its data until xnano_event_free, an
+ *     xnano_console_event until xnano_console_event_free.
+ *   - A client streaming through a console (xnano_client_connect_console)
+ *     only borrows it during that call: either may be freed first.
+ *     Disconnecting the console does not stop the client (the console
+ *     usually ends the stream, and the client reports CLOSED).
+ *   - Config structs are copied by the calls that take them; the strings
+ *     of xnano_console_config are read during xnano_console_connect only,
+ *     and an xnano_gamestream_config may be freed once
+ *     xnano_client_connect_console returned.
  *   - xnano_version(), xnano_result_name() return static strings.
  */
 
@@ -188,6 +214,326 @@
 #define XNANO_BUTTON_Y 32768
 
 /**
+ * Size of `xnano_console_info.name` (bytes, with the terminating NUL).
+ */
+#define XNANO_CONSOLE_NAME_SIZE 64
+
+/**
+ * Size of `xnano_console_info.live_id` (bytes, with the terminating NUL).
+ */
+#define XNANO_LIVE_ID_SIZE 32
+
+/**
+ * Size of `xnano_console_info.address` (bytes, with the terminating NUL).
+ */
+#define XNANO_ADDRESS_SIZE 64
+
+/**
+ * Size of `xnano_console_info.uuid` (bytes, with the terminating NUL).
+ */
+#define XNANO_UUID_SIZE 40
+
+/**
+ * The SmartGlass UDP port of a console (used when an address has none).
+ */
+#define XNANO_SMARTGLASS_PORT 5050
+
+/**
+ * `xnano_console_info.curve` value: NIST P-256.
+ */
+#define XNANO_CURVE_P256 0
+
+/**
+ * `xnano_console_info.curve` value: NIST P-384.
+ */
+#define XNANO_CURVE_P384 1
+
+/**
+ * `xnano_console_info.curve` value: NIST P-521.
+ */
+#define XNANO_CURVE_P521 2
+
+/**
+ * `xnano_console_info.flags` bit: console users may connect.
+ */
+#define XNANO_CONSOLE_FLAG_ALLOW_CONSOLE_USERS 1
+
+/**
+ * `xnano_console_info.flags` bit: authenticated users may connect.
+ */
+#define XNANO_CONSOLE_FLAG_ALLOW_AUTHENTICATED_USERS 2
+
+/**
+ * `xnano_console_info.flags` bit: anonymous users may connect.
+ */
+#define XNANO_CONSOLE_FLAG_ALLOW_ANONYMOUS_USERS 4
+
+/**
+ * `xnano_console_info.flags` bit: certificate pending.
+ */
+#define XNANO_CONSOLE_FLAG_CERTIFICATE_PENDING 8
+
+/**
+ * `xnano_console_info.device_type` value: Xbox One.
+ */
+#define XNANO_DEVICE_XBOX_ONE 1
+
+/**
+ * `xnano_console_launch_title` location: full screen.
+ */
+#define XNANO_TITLE_LOCATION_FULL 0
+
+/**
+ * `xnano_console_launch_title` location: fill.
+ */
+#define XNANO_TITLE_LOCATION_FILL 1
+
+/**
+ * `xnano_console_launch_title` location: snapped.
+ */
+#define XNANO_TITLE_LOCATION_SNAPPED 2
+
+/**
+ * `xnano_console_launch_title` location: start view.
+ */
+#define XNANO_TITLE_LOCATION_START_VIEW 3
+
+/**
+ * `xnano_console_launch_title` location: system UI.
+ */
+#define XNANO_TITLE_LOCATION_SYSTEM_UI 4
+
+/**
+ * `xnano_console_launch_title` location: the console's default.
+ */
+#define XNANO_TITLE_LOCATION_DEFAULT 5
+
+/**
+ * Media command: play.
+ */
+#define XNANO_MEDIA_PLAY 2
+
+/**
+ * Media command: pause.
+ */
+#define XNANO_MEDIA_PAUSE 4
+
+/**
+ * Media command: play/pause toggle.
+ */
+#define XNANO_MEDIA_PLAY_PAUSE_TOGGLE 8
+
+/**
+ * Media command: stop.
+ */
+#define XNANO_MEDIA_STOP 16
+
+/**
+ * Media command: record.
+ */
+#define XNANO_MEDIA_RECORD 32
+
+/**
+ * Media command: next track.
+ */
+#define XNANO_MEDIA_NEXT_TRACK 64
+
+/**
+ * Media command: previous track.
+ */
+#define XNANO_MEDIA_PREVIOUS_TRACK 128
+
+/**
+ * Media command: fast forward.
+ */
+#define XNANO_MEDIA_FAST_FORWARD 256
+
+/**
+ * Media command: rewind.
+ */
+#define XNANO_MEDIA_REWIND 512
+
+/**
+ * Media command: channel up.
+ */
+#define XNANO_MEDIA_CHANNEL_UP 1024
+
+/**
+ * Media command: channel down.
+ */
+#define XNANO_MEDIA_CHANNEL_DOWN 2048
+
+/**
+ * Media command: back.
+ */
+#define XNANO_MEDIA_BACK 4096
+
+/**
+ * Media command: view.
+ */
+#define XNANO_MEDIA_VIEW 8192
+
+/**
+ * Media command: menu.
+ */
+#define XNANO_MEDIA_MENU 16384
+
+/**
+ * Media command: seek (to `seek_position`).
+ */
+#define XNANO_MEDIA_SEEK 32768
+
+/**
+ * SmartGlass gamepad button bit (`xnano_gamepad.buttons`): enroll.
+ */
+#define XNANO_GAMEPAD_ENROLL 1
+
+/**
+ * SmartGlass gamepad button bit: Nexus (guide).
+ */
+#define XNANO_GAMEPAD_NEXUS 2
+
+/**
+ * SmartGlass gamepad button bit: menu.
+ */
+#define XNANO_GAMEPAD_MENU 4
+
+/**
+ * SmartGlass gamepad button bit: view.
+ */
+#define XNANO_GAMEPAD_VIEW 8
+
+/**
+ * SmartGlass gamepad button bit: A.
+ */
+#define XNANO_GAMEPAD_A 16
+
+/**
+ * SmartGlass gamepad button bit: B.
+ */
+#define XNANO_GAMEPAD_B 32
+
+/**
+ * SmartGlass gamepad button bit: X.
+ */
+#define XNANO_GAMEPAD_X 64
+
+/**
+ * SmartGlass gamepad button bit: Y.
+ */
+#define XNANO_GAMEPAD_Y 128
+
+/**
+ * SmartGlass gamepad button bit: D-pad up.
+ */
+#define XNANO_GAMEPAD_DPAD_UP 256
+
+/**
+ * SmartGlass gamepad button bit: D-pad down.
+ */
+#define XNANO_GAMEPAD_DPAD_DOWN 512
+
+/**
+ * SmartGlass gamepad button bit: D-pad left.
+ */
+#define XNANO_GAMEPAD_DPAD_LEFT 1024
+
+/**
+ * SmartGlass gamepad button bit: D-pad right.
+ */
+#define XNANO_GAMEPAD_DPAD_RIGHT 2048
+
+/**
+ * SmartGlass gamepad button bit: left shoulder.
+ */
+#define XNANO_GAMEPAD_LEFT_SHOULDER 4096
+
+/**
+ * SmartGlass gamepad button bit: right shoulder.
+ */
+#define XNANO_GAMEPAD_RIGHT_SHOULDER 8192
+
+/**
+ * SmartGlass gamepad button bit: left thumbstick click.
+ */
+#define XNANO_GAMEPAD_LEFT_THUMB 16384
+
+/**
+ * SmartGlass gamepad button bit: right thumbstick click.
+ */
+#define XNANO_GAMEPAD_RIGHT_THUMB 32768
+
+/**
+ * `xnano_console_text_done` result: cancel the text entry.
+ */
+#define XNANO_TEXT_RESULT_CANCEL 0
+
+/**
+ * `xnano_console_text_done` result: accept the text.
+ */
+#define XNANO_TEXT_RESULT_ACCEPT 1
+
+/**
+ * Service channel value (`xnano_console_event.channel`): core.
+ */
+#define XNANO_CHANNEL_CORE 0
+
+/**
+ * Service channel value: system input.
+ */
+#define XNANO_CHANNEL_SYSTEM_INPUT 1
+
+/**
+ * Service channel value: system input, TV remote.
+ */
+#define XNANO_CHANNEL_SYSTEM_INPUT_TV_REMOTE 2
+
+/**
+ * Service channel value: system media.
+ */
+#define XNANO_CHANNEL_SYSTEM_MEDIA 3
+
+/**
+ * Service channel value: system text.
+ */
+#define XNANO_CHANNEL_SYSTEM_TEXT 4
+
+/**
+ * Service channel value: system broadcast (gamestream).
+ */
+#define XNANO_CHANNEL_SYSTEM_BROADCAST 5
+
+/**
+ * Service channel value: the title channel.
+ */
+#define XNANO_CHANNEL_TITLE 7
+
+/**
+ * Gamestream state value (`xnano_console_event.gamestream_state`): unknown.
+ */
+#define XNANO_GAMESTREAM_UNKNOWN 0
+
+/**
+ * Gamestream state value: initializing (the Nano ports are announced).
+ */
+#define XNANO_GAMESTREAM_INITIALIZING 1
+
+/**
+ * Gamestream state value: started (the Nano host is ready).
+ */
+#define XNANO_GAMESTREAM_STARTED 2
+
+/**
+ * Gamestream state value: stopped.
+ */
+#define XNANO_GAMESTREAM_STOPPED 3
+
+/**
+ * Gamestream state value: paused.
+ */
+#define XNANO_GAMESTREAM_PAUSED 4
+
+/**
  * `video_source` value: real H.264 of a moving test pattern (OpenH264).
  */
 #define XNANO_SIM_VIDEO_TEST_PATTERN 0
@@ -271,6 +617,17 @@ typedef enum xnano_result {
    * handle may be unusable, but the process goes on).
    */
   XNANO_ERR_PANIC = 11,
+  /**
+   * No console answered a discovery request at the address given (e.g.
+   * to `xnano_console_connect`), or the console is off.
+   */
+  XNANO_ERR_NOT_FOUND = 12,
+  /**
+   * The console refused: the connection (anonymous connections disabled
+   * and no credentials given, too many devices...), a service channel,
+   * or the gamestream (GameStreamError).
+   */
+  XNANO_ERR_REFUSED = 13,
 } xnano_result;
 
 /**
@@ -322,6 +679,97 @@ typedef enum xnano_event_type {
 } xnano_event_type;
 
 /**
+ * What an `xnano_console_event` reports.
+ */
+typedef enum xnano_console_event_type {
+  /**
+   * The console accepted the connection: `participant_id`.
+   */
+  XNANO_CONSOLE_EVENT_CONNECTED = 0,
+  /**
+   * The session ended; nothing follows. `error`: XNANO_OK after
+   * `xnano_console_disconnect`, XNANO_ERR_CLOSED when the console
+   * disconnected (e.g. powered off), XNANO_ERR_TIMEOUT, XNANO_ERR_IO,
+   * XNANO_ERR_PANIC; `message` says why.
+   */
+  XNANO_CONSOLE_EVENT_CLOSED = 1,
+  /**
+   * Console status: `os_major_version`, `os_minor_version`,
+   * `os_build_number`, `active_title_count`, `title_id` and `text` (the
+   * focused title and its AUM).
+   */
+  XNANO_CONSOLE_EVENT_CONSOLE_STATUS = 2,
+  /**
+   * Media state: `title_id`, `playback_status`, `media_position`,
+   * `media_end`, `text` (the app's AUM).
+   */
+  XNANO_CONSOLE_EVENT_MEDIA_STATE = 3,
+  /**
+   * The console opened a text entry session: `text_session_id`,
+   * `text_version`, `text_max_length`, `text` (the prompt). Answer with
+   * `xnano_console_send_text` / `xnano_console_text_done`.
+   */
+  XNANO_CONSOLE_EVENT_TEXT_CONFIGURATION = 4,
+  /**
+   * The console's text changed: `text_session_id`, `text_version`,
+   * `text` (acknowledged automatically).
+   */
+  XNANO_CONSOLE_EVENT_TEXT_INPUT = 5,
+  /**
+   * A text session ended: `text_session_id`, `text_version`,
+   * `text_result` (XNANO_TEXT_RESULT_*).
+   */
+  XNANO_CONSOLE_EVENT_TEXT_DONE = 6,
+  /**
+   * A service channel opened: `channel` (XNANO_CHANNEL_*).
+   */
+  XNANO_CONSOLE_EVENT_CHANNEL_STARTED = 7,
+  /**
+   * The console refused to open a channel: `channel`, `error`
+   * (XNANO_ERR_REFUSED), `message`.
+   */
+  XNANO_CONSOLE_EVENT_CHANNEL_FAILED = 8,
+  /**
+   * The console's gamestream state changed: `gamestream_state`
+   * (XNANO_GAMESTREAM_*), `tcp_port` / `udp_port` (the Nano ports, when
+   * announced).
+   */
+  XNANO_CONSOLE_EVENT_GAMESTREAM_STATE = 9,
+  /**
+   * The gamestream's Nano connection is up: `tcp_port`, `udp_port`.
+   */
+  XNANO_CONSOLE_EVENT_GAMESTREAM_CONNECTED = 10,
+  /**
+   * The gamestream could not be started: `error`, `message`.
+   */
+  XNANO_CONSOLE_EVENT_GAMESTREAM_FAILED = 11,
+  /**
+   * Anything else the session reports (acknowledgements, JSON messages,
+   * pairing state, media command results, rejected packets...):
+   * `message` is its name, `json` its content.
+   */
+  XNANO_CONSOLE_EVENT_OTHER = 12,
+} xnano_console_event_type;
+
+/**
+ * The state of an `xnano_console`.
+ */
+typedef enum xnano_console_state {
+  /**
+   * Created, not connected: the event callback may be set.
+   */
+  XNANO_CONSOLE_STATE_IDLE = 0,
+  /**
+   * Connected: commands may be sent.
+   */
+  XNANO_CONSOLE_STATE_CONNECTED = 1,
+  /**
+   * The session ended (see the CLOSED event).
+   */
+  XNANO_CONSOLE_STATE_CLOSED = 2,
+} xnano_console_state;
+
+/**
  * Severity of a log message (also the `max_level` filter of
  * `xnano_set_log_callback`).
  */
@@ -357,6 +805,27 @@ typedef enum xnano_log_level {
  * `xnano_client_free`. Opaque.
  */
 typedef struct xnano_client xnano_client;
+
+/**
+ * A SmartGlass session with a console. Created by `xnano_console_new`,
+ * freed by `xnano_console_free`. Opaque.
+ */
+typedef struct xnano_console xnano_console;
+
+/**
+ * The consoles found by `xnano_discover`. Opaque; free with
+ * `xnano_discovery_free`.
+ */
+typedef struct xnano_discovery xnano_discovery;
+
+/**
+ * The StartGameStream configuration of `xnano_client_connect_console`.
+ * Created with the console protocol's defaults by
+ * `xnano_gamestream_config_new`, changed key by key with
+ * `xnano_gamestream_config_set`, freed by `xnano_gamestream_config_free`.
+ * Opaque.
+ */
+typedef struct xnano_gamestream_config xnano_gamestream_config;
 
 /**
  * A running simulated console. Created by `xnano_sim_new`, freed by
@@ -763,6 +1232,249 @@ typedef struct xnano_event {
 } xnano_event;
 
 /**
+ * A console as its discovery response describes it. Text fields are
+ * NUL-terminated UTF-8, cut (at a character boundary) when longer than
+ * their array.
+ */
+typedef struct xnano_console_info {
+  /**
+   * The console's name.
+   */
+  char name[XNANO_CONSOLE_NAME_SIZE];
+  /**
+   * The console's Live ID (for `xnano_power_on`).
+   */
+  char live_id[XNANO_LIVE_ID_SIZE];
+  /**
+   * The console's SmartGlass address, `IP:PORT` (`[IPv6]:PORT`), as
+   * `xnano_console_connect` takes it.
+   */
+  char address[XNANO_ADDRESS_SIZE];
+  /**
+   * The console's UUID, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
+   */
+  char uuid[XNANO_UUID_SIZE];
+  /**
+   * Curve of the console's key (XNANO_CURVE_*).
+   */
+  uint32_t curve;
+  /**
+   * Who may connect: XNANO_CONSOLE_FLAG_* bits.
+   */
+  uint32_t flags;
+  /**
+   * Device type (XNANO_DEVICE_XBOX_ONE for consoles).
+   */
+  uint32_t device_type;
+  /**
+   * The console's last error code.
+   */
+  uint32_t last_error;
+  /**
+   * The SmartGlass UDP port (also in `address`).
+   */
+  uint16_t port;
+} xnano_console_info;
+
+/**
+ * Settings of `xnano_console_connect`. Get the defaults with
+ * `xnano_console_config_default`, then change what you need. The strings
+ * are read (copied) during `xnano_console_connect` only.
+ */
+typedef struct xnano_console_config {
+  /**
+   * Xbox Live user hash for an authenticated connection; NULL or ""
+   * (default): anonymous (needs both this and `auth_token`).
+   */
+  const char *userhash;
+  /**
+   * Xbox Live XSTS token; NULL or "" (default): anonymous.
+   */
+  const char *auth_token;
+  /**
+   * Connect anonymously even when the console's flags do not allow
+   * anonymous users (default false: XNANO_ERR_REFUSED without sending).
+   */
+  bool ignore_anonymous_flag;
+  /**
+   * How long the unicast discovery that fetches the console's
+   * certificate waits, ms (default 3000).
+   */
+  uint32_t discovery_timeout_ms;
+  /**
+   * How long blocking calls wait, ms (default 10000): the connect
+   * itself, and the channel and gamestream start of
+   * `xnano_client_connect_console`.
+   */
+  uint32_t wait_timeout_ms;
+  /**
+   * Time between heartbeats, ms (default 3000).
+   */
+  uint32_t heartbeat_interval_ms;
+  /**
+   * The session closes with XNANO_ERR_TIMEOUT when nothing arrived from
+   * the console this long, ms (default 15000).
+   */
+  uint32_t console_timeout_ms;
+  /**
+   * 0 (default): events go to the event callback only. N > 0: every
+   * event is also copied into a queue of at most N events, read with
+   * `xnano_console_next_event`; when it is full new events are dropped,
+   * except CLOSED, which never is.
+   */
+  uint32_t event_queue_capacity;
+} xnano_console_config;
+
+/**
+ * One event of an `xnano_console`, as passed to the event callback and
+ * returned by `xnano_console_next_event`. Fields that do not belong to
+ * `kind` are 0 (strings ""). In a callback the event and its strings are
+ * valid only during the call; a pulled event owns them until
+ * `xnano_console_event_free`.
+ */
+typedef struct xnano_console_event {
+  /**
+   * What happened.
+   */
+  enum xnano_console_event_type kind;
+  /**
+   * CLOSED, CHANNEL_FAILED, GAMESTREAM_FAILED: the result code that
+   * describes the failure (XNANO_OK for a CLOSED after
+   * `xnano_console_disconnect`); XNANO_OK otherwise.
+   */
+  enum xnano_result error;
+  /**
+   * A one-line description (never NULL): the close reason, the error,
+   * the event's name for OTHER.
+   */
+  const char *message;
+  /**
+   * The whole event as JSON (never NULL; field names as in the Rust
+   * core's `SessionEvent` serialization).
+   */
+  const char *json;
+  /**
+   * CONNECTED: our participant id.
+   */
+  uint32_t participant_id;
+  /**
+   * CONSOLE_STATUS: the focused title's id; MEDIA_STATE: the media
+   * title's id.
+   */
+  uint32_t title_id;
+  /**
+   * CONSOLE_STATUS: OS major version.
+   */
+  uint32_t os_major_version;
+  /**
+   * CONSOLE_STATUS: OS minor version.
+   */
+  uint32_t os_minor_version;
+  /**
+   * CONSOLE_STATUS: OS build number.
+   */
+  uint32_t os_build_number;
+  /**
+   * CONSOLE_STATUS: number of running titles.
+   */
+  uint32_t active_title_count;
+  /**
+   * MEDIA_STATE: playback status (0 closed, 1 changing, 2 stopped,
+   * 3 playing, 4 paused).
+   */
+  uint32_t playback_status;
+  /**
+   * MEDIA_STATE: position (100 ns units).
+   */
+  uint64_t media_position;
+  /**
+   * MEDIA_STATE: media end (100 ns units).
+   */
+  uint64_t media_end;
+  /**
+   * TEXT_*: the text session id.
+   */
+  uint32_t text_session_id;
+  /**
+   * TEXT_CONFIGURATION: buffer version; TEXT_INPUT: submitted version;
+   * TEXT_DONE: text version.
+   */
+  uint32_t text_version;
+  /**
+   * TEXT_CONFIGURATION: the longest text accepted.
+   */
+  uint32_t text_max_length;
+  /**
+   * TEXT_DONE: XNANO_TEXT_RESULT_*.
+   */
+  uint32_t text_result;
+  /**
+   * Text content (never NULL): CONSOLE_STATUS the focused title's AUM,
+   * MEDIA_STATE the app's AUM, TEXT_CONFIGURATION the prompt,
+   * TEXT_INPUT the text.
+   */
+  const char *text;
+  /**
+   * CHANNEL_*: XNANO_CHANNEL_*.
+   */
+  uint32_t channel;
+  /**
+   * GAMESTREAM_STATE: XNANO_GAMESTREAM_*.
+   */
+  uint32_t gamestream_state;
+  /**
+   * GAMESTREAM_*: the Nano TCP port (0 when not announced).
+   */
+  uint16_t tcp_port;
+  /**
+   * GAMESTREAM_*: the Nano UDP port (0 when not announced).
+   */
+  uint16_t udp_port;
+} xnano_console_event;
+
+/**
+ * Receives each event of a console, in order. `event` is valid only
+ * during the call. CLOSED comes exactly once and is the last call.
+ */
+typedef void (*xnano_console_event_callback)(void *user_data, const struct xnano_console_event *event);
+
+/**
+ * A SmartGlass gamepad state (`xnano_console_gamepad`): navigation of the
+ * console's UI outside a gamestream. In a gamestream use
+ * `xnano_client_set_controller_state` instead.
+ */
+typedef struct xnano_gamepad {
+  /**
+   * Buttons down: XNANO_GAMEPAD_* bits.
+   */
+  uint16_t buttons;
+  /**
+   * Left trigger, 0..1.
+   */
+  float left_trigger;
+  /**
+   * Right trigger, 0..1.
+   */
+  float right_trigger;
+  /**
+   * Left stick X, -1..1.
+   */
+  float left_thumb_x;
+  /**
+   * Left stick Y, -1..1.
+   */
+  float left_thumb_y;
+  /**
+   * Right stick X, -1..1.
+   */
+  float right_thumb_x;
+  /**
+   * Right stick Y, -1..1.
+   */
+  float right_thumb_y;
+} xnano_gamepad;
+
+/**
  * Receives one log message. `target` is the Rust module that logged (e.g.
  * "xnano::nano::engine") and `message` the text; both are NUL-terminated,
  * never NULL, and valid only during the call. Called on whatever thread
@@ -862,6 +1574,29 @@ typedef struct xnano_sim_config {
    * Seed of the impairment decisions (default 1).
    */
   uint64_t impairment_seed;
+  /**
+   * Also run the SmartGlass console (default true): discovery,
+   * power-on/off, the encrypted session, commands, and gamestreams
+   * started over SmartGlass, each served by a Nano host of its own with
+   * the video/audio settings above on ports of its own.
+   */
+  bool smartglass;
+  /**
+   * SmartGlass UDP port on 127.0.0.1; 0 (default): any free port
+   * (consoles use 5050).
+   */
+  uint16_t smartglass_port;
+  /**
+   * The SmartGlass console refuses anonymous connections (a user hash
+   * and token are then needed; any non-empty values do). Default false.
+   */
+  bool smartglass_require_auth;
+  /**
+   * The SmartGlass console starts powered on (default true); when off it
+   * answers neither discovery nor connects until a power-on request with
+   * its Live ID arrives.
+   */
+  bool smartglass_powered_on;
 } xnano_sim_config;
 
 /**
@@ -925,6 +1660,34 @@ typedef struct xnano_sim_stats {
    * True while a client is connected.
    */
   bool client_connected;
+  /**
+   * SmartGlass: discovery requests received.
+   */
+  uint64_t sg_discovery_requests;
+  /**
+   * SmartGlass: power-on requests received.
+   */
+  uint64_t sg_power_on_requests;
+  /**
+   * SmartGlass: connections accepted.
+   */
+  uint64_t sg_connects_accepted;
+  /**
+   * SmartGlass: connections refused.
+   */
+  uint64_t sg_connects_rejected;
+  /**
+   * SmartGlass: messages received (acknowledgements included).
+   */
+  uint64_t sg_messages_received;
+  /**
+   * SmartGlass: gamestreams started.
+   */
+  uint64_t sg_gamestreams_started;
+  /**
+   * SmartGlass: gamestreams stopped.
+   */
+  uint64_t sg_gamestreams_stopped;
 } xnano_sim_stats;
 
 #ifdef __cplusplus
@@ -993,6 +1756,26 @@ enum xnano_result xnano_client_set_state_callback(struct xnano_client *client, x
  * stays IDLE and may be connected again.
  */
 enum xnano_result xnano_client_connect_nano(struct xnano_client *client, const char *host, uint16_t tcp_port, uint16_t udp_port);
+
+/**
+ * Starts a gamestream over SmartGlass: asks the connected `console` to
+ * start streaming with `config` (NULL: the defaults; it is copied), waits
+ * until the console's Nano host is up and connects this client to it.
+ * From then on the client works exactly as after
+ * `xnano_client_connect_nano`: the same callbacks, events, input, stats,
+ * stop and free; `xnano_client_stop` also tells the console to stop
+ * streaming. The client's config applies, except that the gamestream
+ * keys "videoPacketDefragTimeoutMs", "inputReadsPerSecond" and
+ * "enableAudioChat" override its defrag timeout, input rate and chat
+ * audio. Blocks up to the console's `wait_timeout_ms` (twice: channel and
+ * stream); returns in XNANO_STATE_CONNECTING or later. Only in
+ * XNANO_STATE_IDLE, with the console connected and no other client
+ * streaming through it (XNANO_ERR_WRONG_STATE); XNANO_ERR_REFUSED when
+ * the console refuses the stream; XNANO_ERR_FROM_CALLBACK from inside the
+ * console's event callback. On failure the client stays IDLE (no callback
+ * was called) and may be connected again.
+ */
+enum xnano_result xnano_client_connect_console(struct xnano_client *client, struct xnano_console *console, const struct xnano_gamestream_config *config);
 
 /**
  * Writes the client's current state to `out_state`.
@@ -1075,6 +1858,226 @@ enum xnano_result xnano_client_stop(struct xnano_client *client);
 enum xnano_result xnano_client_free(struct xnano_client *client);
 
 /**
+ * Discovers consoles. With `address` ("host" or "host:port", port 5050
+ * when absent) a unicast request goes to that console and the call
+ * returns as soon as it answers (or after `timeout_ms`); with NULL,
+ * requests are broadcast and multicast on the local network and answers
+ * are collected for the whole `timeout_ms`. Finding nothing is XNANO_OK
+ * with a count of 0. On XNANO_OK `*out_discovery` is a new list: read it
+ * with `xnano_discovery_count` / `xnano_discovery_get`, free it with
+ * `xnano_discovery_free`. Blocks the calling thread.
+ */
+enum xnano_result xnano_discover(const char *address, uint32_t timeout_ms, struct xnano_discovery **out_discovery);
+
+/**
+ * Writes the number of consoles found to `out_count`.
+ */
+enum xnano_result xnano_discovery_count(const struct xnano_discovery *discovery, size_t *out_count);
+
+/**
+ * Copies console number `index` (0-based, below the count) to `out_info`.
+ * XNANO_ERR_INVALID_ARGUMENT when `index` is out of range.
+ */
+enum xnano_result xnano_discovery_get(const struct xnano_discovery *discovery, size_t index, struct xnano_console_info *out_info);
+
+/**
+ * Frees a discovery list. NULL is accepted.
+ */
+void xnano_discovery_free(struct xnano_discovery *discovery);
+
+/**
+ * Powers a console on by its Live ID: power-on requests go to the local
+ * network's broadcast and multicast addresses and, when `address` is not
+ * NULL ("host" or "host:port"), to that address; `tries` rounds 100 ms
+ * apart (0: the reference's 2). Returns once they are sent (XNANO_ERR_IO
+ * when none could be sent); whether the console woke up shows in a later
+ * `xnano_discover`. Blocks for about `tries` x 100 ms.
+ */
+enum xnano_result xnano_power_on(const char *live_id, const char *address, uint32_t tries);
+
+/**
+ * Fills `out_config` with the default console settings (anonymous).
+ */
+enum xnano_result xnano_console_config_default(struct xnano_console_config *out_config);
+
+/**
+ * Creates a console handle in XNANO_CONSOLE_STATE_IDLE. Set the event
+ * callback next (optional), then connect. Free with `xnano_console_free`.
+ */
+enum xnano_result xnano_console_new(struct xnano_console **out_console);
+
+/**
+ * Sets (NULL: removes) the event callback. Only in
+ * XNANO_CONSOLE_STATE_IDLE. It is called on the console's socket thread;
+ * the events that arrive while `xnano_console_connect` runs (CONNECTED
+ * among them) are delivered on the thread calling it, before it returns;
+ * the final CLOSED of `xnano_console_disconnect` on the socket thread or
+ * on the thread calling that, before it returns. Calls never overlap.
+ */
+enum xnano_result xnano_console_set_event_callback(struct xnano_console *console, xnano_console_event_callback callback, void *user_data);
+
+/**
+ * Connects to the console at `address` ("host" or "host:port", port 5050
+ * when absent, e.g. the `address` of an `xnano_console_info`): fetches
+ * its certificate by unicast discovery, agrees the keys, connects
+ * (anonymously unless `config` has credentials) and waits until the
+ * console accepts; the system channels are then opened in the background.
+ * `config` NULL: defaults. Blocks up to `discovery_timeout_ms` +
+ * `wait_timeout_ms`. Only in XNANO_CONSOLE_STATE_IDLE; on failure the
+ * console stays IDLE (no callback was called) and may be connected again.
+ * Errors: XNANO_ERR_NOT_FOUND (no answer to discovery), XNANO_ERR_REFUSED
+ * (connection refused, or anonymous connections not allowed),
+ * XNANO_ERR_TIMEOUT, XNANO_ERR_IO.
+ */
+enum xnano_result xnano_console_connect(struct xnano_console *console, const char *address, const struct xnano_console_config *config);
+
+/**
+ * Writes the console's state to `out_state`.
+ */
+enum xnano_result xnano_console_get_state(const struct xnano_console *console, enum xnano_console_state *out_state);
+
+/**
+ * Writes what discovery said about the connected console to `out_info`.
+ * Needs a connected (or closed) console.
+ */
+enum xnano_result xnano_console_get_info(const struct xnano_console *console, struct xnano_console_info *out_info);
+
+/**
+ * Takes the next queued event (pull mode; needs `event_queue_capacity` >
+ * 0 in the config given to `xnano_console_connect`), waiting up to
+ * `timeout_ms` (0: do not wait). On XNANO_OK `*out_event` owns a new
+ * event: free it with `xnano_console_event_free`. XNANO_ERR_TIMEOUT:
+ * nothing arrived in time. XNANO_ERR_CLOSED: the session is closed and
+ * every event (CLOSED included) was taken. XNANO_ERR_WRONG_STATE: not
+ * connected, or no queue configured.
+ */
+enum xnano_result xnano_console_next_event(struct xnano_console *console, uint32_t timeout_ms, struct xnano_console_event **out_event);
+
+/**
+ * Frees an event from `xnano_console_next_event`. NULL is accepted.
+ */
+void xnano_console_event_free(struct xnano_console_event *event);
+
+/**
+ * Writes the number of events dropped because the event queue was full.
+ */
+enum xnano_result xnano_console_events_dropped(const struct xnano_console *console, uint64_t *out_count);
+
+/**
+ * Disconnects: tells the console goodbye and joins the session's thread.
+ * A gamestream started with `xnano_client_connect_console` is not stopped
+ * by this (the console usually ends it; the client then reports CLOSED).
+ * The CLOSED event (XNANO_OK) is delivered (on the socket thread or on
+ * this one) before it returns; no callback of this console runs
+ * afterwards. Disconnecting an
+ * idle or disconnected console is XNANO_OK. XNANO_ERR_FROM_CALLBACK (and
+ * nothing done) from inside this console's callback.
+ */
+enum xnano_result xnano_console_disconnect(struct xnano_console *console);
+
+/**
+ * Disconnects if needed (see `xnano_console_disconnect`) and frees the
+ * console. NULL is accepted. XNANO_ERR_FROM_CALLBACK, and nothing freed,
+ * from inside this console's callback. The handle is invalid after
+ * XNANO_OK.
+ */
+enum xnano_result xnano_console_free(struct xnano_console *console);
+
+/**
+ * Powers the console off (it disconnects us: CLOSED with XNANO_ERR_CLOSED
+ * follows). Needs a connected console.
+ */
+enum xnano_result xnano_console_power_off(struct xnano_console *console);
+
+/**
+ * Launches a title or URI (e.g. "ms-xbl-4C3A3D2A://default") at
+ * `location` (XNANO_TITLE_LOCATION_*).
+ */
+enum xnano_result xnano_console_launch_title(struct xnano_console *console, const char *uri, uint32_t location);
+
+/**
+ * Sends a media command (XNANO_MEDIA_*, one of them) to the title
+ * `title_id` (from a MEDIA_STATE event) on the SystemMedia channel.
+ * `seek_position` is used with XNANO_MEDIA_SEEK only. `out_request_id`
+ * (may be NULL) receives the request id that the console's
+ * MediaCommandResult (an OTHER event) refers to.
+ */
+enum xnano_result xnano_console_media_command(struct xnano_console *console, uint32_t title_id, uint32_t command, uint64_t seek_position, uint64_t *out_request_id);
+
+/**
+ * Sends a gamepad state on the SystemInput channel (released buttons are
+ * sent as a state without them).
+ */
+enum xnano_result xnano_console_gamepad(struct xnano_console *console, const struct xnano_gamepad *state);
+
+/**
+ * Replaces the text of the console's active text session (after a
+ * TEXT_CONFIGURATION event) with `text`. XNANO_ERR_WRONG_STATE when no
+ * text session is active.
+ */
+enum xnano_result xnano_console_send_text(struct xnano_console *console, const char *text);
+
+/**
+ * Acknowledges version `version` of the text session `text_session_id`
+ * (TEXT_INPUT events are acknowledged automatically; this is for
+ * programs that track versions themselves).
+ */
+enum xnano_result xnano_console_text_acknowledge(struct xnano_console *console, uint32_t text_session_id, uint32_t version);
+
+/**
+ * Ends the active text session: `result` XNANO_TEXT_RESULT_ACCEPT (keep
+ * the text) or XNANO_TEXT_RESULT_CANCEL. XNANO_ERR_WRONG_STATE when no
+ * text session is active.
+ */
+enum xnano_result xnano_console_text_done(struct xnano_console *console, uint32_t result);
+
+/**
+ * Records a game DVR clip from `start_delta_s` to `end_delta_s` seconds
+ * relative to now (e.g. -30, 0 for the last 30 seconds).
+ */
+enum xnano_result xnano_console_game_dvr_record(struct xnano_console *console, int32_t start_delta_s, int32_t end_delta_s);
+
+/**
+ * Unsnaps the snapped app.
+ */
+enum xnano_result xnano_console_unsnap(struct xnano_console *console);
+
+/**
+ * Creates a gamestream configuration with the defaults (1280x720 at 60
+ * fps, AAC audio, chat audio on, ...). Free with
+ * `xnano_gamestream_config_free`.
+ */
+enum xnano_result xnano_gamestream_config_new(struct xnano_gamestream_config **out_config);
+
+/**
+ * Sets one key by its protocol name (as the console's JSON spells it:
+ * "videoMaximumWidth", "videoMaximumHeight", "videoMaximumFrameRate",
+ * "enableOpusAudio", "enableAudioChat", "urcpMaximumRate",
+ * "videoPacketDefragTimeoutMs", "inputReadsPerSecond",
+ * "reQueryPreviewStatus"... every key of the StartGameStream
+ * configuration) from its text form: integers, numbers, or true/false.
+ * XNANO_ERR_INVALID_ARGUMENT for an unknown key or a value of the wrong
+ * type (the configuration is then unchanged). The values the Nano client
+ * also uses (defrag timeout, input rate, chat audio) override the
+ * client's own settings.
+ */
+enum xnano_result xnano_gamestream_config_set(struct xnano_gamestream_config *config, const char *key, const char *value);
+
+/**
+ * Copies the text form of `key` into `buffer` (`buffer_size` bytes, NUL
+ * included) and its length without the NUL to `out_len`.
+ * XNANO_ERR_BUFFER_TOO_SMALL (with nothing written) when it does not fit;
+ * XNANO_ERR_INVALID_ARGUMENT for an unknown key.
+ */
+enum xnano_result xnano_gamestream_config_get(const struct xnano_gamestream_config *config, const char *key, char *buffer, size_t buffer_size, size_t *out_len);
+
+/**
+ * Frees a gamestream configuration. NULL is accepted. The client that
+ * used it does not need it any more.
+ */
+void xnano_gamestream_config_free(struct xnano_gamestream_config *config);
+
+/**
  * Sets (or with `callback` NULL removes) the process-wide log callback and
  * the most verbose level passed to it (`max_level`, one of
  * `xnano_log_level`). When this function returns, the previous callback is
@@ -1107,20 +2110,24 @@ enum xnano_result xnano_sim_nano_ports(const struct xnano_sim *sim, uint16_t *ou
 
 /**
  * Writes the simulated console's counters to `out_stats` (final values
- * after `xnano_sim_stop`).
+ * after `xnano_sim_stop`): the Nano counters of the direct Nano host plus
+ * those of the SmartGlass gamestreams' Nano host (the running one, else
+ * the last one), and the SmartGlass counters.
  */
 enum xnano_result xnano_sim_get_stats(const struct xnano_sim *sim, struct xnano_sim_stats *out_stats);
 
 /**
- * Ends the current client's session from the console's side (channels
- * closed, TCP connection shut down): the client then reports
+ * Ends the current Nano client's session from the console's side
+ * (channels closed, TCP connection shut down), on the direct Nano host
+ * and on a SmartGlass gamestream's: the client then reports
  * XNANO_STATE_CLOSED with an error. The console keeps listening.
  */
 enum xnano_result xnano_sim_close_client(struct xnano_sim *sim);
 
 /**
- * Stops the simulated console (closes its client's session and joins its
- * threads). Stopping twice is XNANO_OK. Counters stay readable.
+ * Stops the simulated console (closes its clients' sessions, SmartGlass
+ * included, and joins its threads). Stopping twice is XNANO_OK. Counters
+ * stay readable.
  */
 enum xnano_result xnano_sim_stop(struct xnano_sim *sim);
 
@@ -1128,6 +2135,46 @@ enum xnano_result xnano_sim_stop(struct xnano_sim *sim);
  * Stops (if needed) and frees a simulated console. NULL is accepted.
  */
 void xnano_sim_free(struct xnano_sim *sim);
+
+/**
+ * Writes the SmartGlass UDP port of the simulated console (on 127.0.0.1)
+ * to `out_port`: discover and connect to `127.0.0.1:PORT`.
+ * XNANO_ERR_WRONG_STATE when `smartglass` was false in the config.
+ */
+enum xnano_result xnano_sim_smartglass_port(const struct xnano_sim *sim, uint16_t *out_port);
+
+/**
+ * Writes what the simulated SmartGlass console announces (name, Live ID,
+ * address, UUID, curve, flags) to `out_info`, as `xnano_discover` would
+ * report it. XNANO_ERR_WRONG_STATE without SmartGlass.
+ */
+enum xnano_result xnano_sim_console_info(const struct xnano_sim *sim, struct xnano_console_info *out_info);
+
+/**
+ * Writes whether the simulated SmartGlass console is powered on to
+ * `out_on` (a SmartGlass power-off turns it off, a power-on request with
+ * its Live ID on again). XNANO_ERR_WRONG_STATE without SmartGlass.
+ */
+enum xnano_result xnano_sim_smartglass_powered_on(const struct xnano_sim *sim, bool *out_on);
+
+/**
+ * Writes how many SmartGlass messages of type `msg_type` the simulated
+ * console received to `out_count`: `msg_type` is the message type's name
+ * ("PowerOff", "TitleLaunch", "MediaCommand", "Gamepad",
+ * "SystemTextInput", "SystemTextDone", "SystemTextAck",
+ * "GameDvrRecord", "Unsnap", "Json", ...), or NULL for every message
+ * (acknowledgements excluded). Counts the most recent 4096 messages.
+ */
+enum xnano_result xnano_sim_smartglass_message_count(const struct xnano_sim *sim, const char *msg_type, uint64_t *out_count);
+
+/**
+ * Opens a text entry session on every connected SmartGlass client that
+ * has the SystemText channel open (they get a TEXT_CONFIGURATION event
+ * with `prompt`, NULL: "Enter text"); writes how many clients it reached
+ * to `out_clients` (may be NULL). XNANO_ERR_WRONG_STATE without
+ * SmartGlass.
+ */
+enum xnano_result xnano_sim_start_text_session(struct xnano_sim *sim, const char *prompt, uint32_t *out_clients);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds the C example (examples/c) with -Wall -Wextra -Werror against
-# include/xnano.h and the debug cdylib, then streams 5 s from the simulated
-# console under valgrind (memcheck, full leak check). Fails on any compiler
-# warning, memory error, leak, or when frames/audio/rumble did not arrive.
+# Builds the C examples (examples/c) with -Wall -Wextra -Werror against
+# include/xnano.h and the debug cdylib, then runs them under valgrind
+# (memcheck, full leak check): stream_sim streams 5 s from the simulated
+# console over the direct Nano path; console_sim goes through SmartGlass
+# (discovery, session, commands, a gamestream started by the console, power
+# off and on). Fails on any compiler warning, memory error, leak, or when
+# frames/audio/rumble did not arrive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,12 +15,18 @@ make -C examples/c --no-print-directory
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-valgrind --quiet --leak-check=full \
-  --show-leak-kinds=definite,indirect,possible \
-  --errors-for-leak-kinds=definite,indirect,possible \
-  --error-exitcode=1 \
-  --suppressions=examples/c/valgrind.supp \
-  target/c-example/stream_sim 5 "$out"
+vg() {
+  valgrind --quiet --leak-check=full \
+    --show-leak-kinds=definite,indirect,possible \
+    --errors-for-leak-kinds=definite,indirect,possible \
+    --error-exitcode=1 \
+    --suppressions=examples/c/valgrind.supp \
+    "$@"
+}
+
+vg target/c-example/stream_sim 5 "$out"
+vg target/c-example/console_sim 3 "$out" --synthetic
+test -s "$out/sg_video.h264" || { echo "sg_video.h264 is empty" >&2; exit 1; }
 
 # The files hold what was streamed: H.264 Annex B and audio packets.
 start=$(head -c 4 "$out/video.h264" | od -An -tx1 | tr -d ' \n')
@@ -26,4 +35,4 @@ if [ "$start" != "00000001" ]; then
   exit 1
 fi
 test -s "$out/audio.raw" || { echo "audio.raw is empty" >&2; exit 1; }
-echo "C example: passed under valgrind"
+echo "C examples: passed under valgrind"

@@ -27,7 +27,7 @@ cargo test --doc
 step "demo (README main command) + ffmpeg decode"
 bash scripts/test-demo.sh
 
-step "C example under valgrind (examples/c)"
+step "C examples under valgrind (examples/c)"
 bash scripts/c-example.sh
 
 step "Python binding (pip install ./bindings/python, pytest)"

@@ -183,6 +183,13 @@ fn header_lists_the_abi_sections() {
         "xnano_client_free",
         "xnano_sim_new",
         "xnano_sim_free",
+        "xnano_discover",
+        "xnano_power_on",
+        "xnano_console_connect",
+        "xnano_console_free",
+        "xnano_client_connect_console",
+        "xnano_gamestream_config_set",
+        "xnano_sim_smartglass_port",
     ] {
         assert!(fns.iter().any(|x| x == f), "{f} not declared");
     }

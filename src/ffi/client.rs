@@ -1,6 +1,5 @@
 //! `xnano_client`: one gamestream session (the Nano client engine).
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_void, CString};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -11,9 +10,13 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
+use super::console::{
+    console_ref, gamestream_config_arg, start_gamestream, xnano_console, xnano_gamestream_config,
+    StreamLink,
+};
 use super::{
-    arg_ref, arg_str, boundary, out_ptr, panic_message, write_out, xnano_result, FfiError,
-    FfiResult, XNANO_ANY,
+    arg_ref, arg_str, boundary, in_callback_of, out_ptr, panic_message, write_out, xnano_result,
+    CallbackGuard, FfiError, FfiResult, XNANO_ANY,
 };
 use crate::nano::reassembly::ReassemblyConfig;
 use crate::nano::{
@@ -522,35 +525,6 @@ unsafe impl Send for Callbacks {}
 // SAFETY: as above; immutable once the session starts.
 unsafe impl Sync for Callbacks {}
 
-thread_local! {
-    /// Ids of the clients whose callback is running on this thread.
-    static IN_CALLBACK: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
-}
-
-fn in_callback_of(id: usize) -> bool {
-    IN_CALLBACK
-        .try_with(|v| v.borrow().contains(&id))
-        .unwrap_or(false)
-}
-
-/// Marks this thread as running a callback of client `id` while alive.
-struct CallbackGuard;
-
-impl CallbackGuard {
-    fn enter(id: usize) -> CallbackGuard {
-        let _ = IN_CALLBACK.try_with(|v| v.borrow_mut().push(id));
-        CallbackGuard
-    }
-}
-
-impl Drop for CallbackGuard {
-    fn drop(&mut self) {
-        let _ = IN_CALLBACK.try_with(|v| {
-            v.borrow_mut().pop();
-        });
-    }
-}
-
 /// Test hook: the id of a client whose trampoline panics at its next frame.
 #[cfg(test)]
 pub(crate) static PANIC_IN_TRAMPOLINE: std::sync::atomic::AtomicUsize =
@@ -821,6 +795,8 @@ enum Slot {
     Running {
         client: Client,
         ctx: Arc<Ctx>,
+        /// Set when the stream was started through a console.
+        link: Option<StreamLink>,
     },
     Stopped {
         ctx: Arc<Ctx>,
@@ -837,6 +813,32 @@ struct ClientInner {
 impl xnano_client {
     fn id(&self) -> usize {
         Arc::as_ptr(&self.inner) as usize
+    }
+
+    /// A fresh context for a session starting now (`slot` is the locked
+    /// idle slot holding the callbacks).
+    fn new_ctx(&self, slot: &Slot) -> Arc<Ctx> {
+        let cbs = match slot {
+            Slot::Idle(cbs) => *cbs,
+            _ => Callbacks::default(),
+        };
+        Arc::new(Ctx {
+            id: self.id(),
+            cbs,
+            state: Mutex::new(xnano_state::XNANO_STATE_CONNECTING),
+            video: Mutex::new(VideoInfo::default()),
+            audio: Mutex::new(AudioInfo::default()),
+            queue: (self.inner.queue_capacity > 0).then(|| Queue {
+                events: Mutex::new(VecDeque::new()),
+                ready: Condvar::new(),
+                capacity: self.inner.queue_capacity,
+            }),
+            events_dropped: AtomicU64::new(0),
+            closed_reported: AtomicBool::new(false),
+            closed_queued: AtomicBool::new(false),
+            panicked: AtomicBool::new(false),
+            owner: Arc::downgrade(&self.inner),
+        })
     }
 
     fn with_running<T>(&self, f: impl FnOnce(&Client) -> FfiResult<T>) -> FfiResult<T> {
@@ -856,7 +858,7 @@ impl xnano_client {
                 "cannot stop or free a client from inside its own callback",
             ));
         }
-        let (client, ctx) = {
+        let (client, ctx, link) = {
             let mut slot = self.inner.slot.write();
             let ctx = match &*slot {
                 Slot::Running { ctx, .. } => ctx.clone(),
@@ -870,12 +872,15 @@ impl xnano_client {
                 },
             );
             match old {
-                Slot::Running { client, .. } => (client, ctx),
+                Slot::Running { client, link, .. } => (client, ctx, link),
                 _ => unreachable!("checked above"),
             }
         };
         // Joins the engine's threads: no callback runs after this.
         let stats = client.stop()?;
+        if let Some(l) = link {
+            l.stopped();
+        }
         if let Slot::Stopped { stats: s, .. } = &mut *self.inner.slot.write() {
             *s = Some(stats);
         }
@@ -890,8 +895,11 @@ impl Drop for ClientInner {
     fn drop(&mut self) {
         // Reached only when not in a callback of this client (see free).
         let slot = std::mem::replace(self.slot.get_mut(), Slot::Idle(Callbacks::default()));
-        if let Slot::Running { client, .. } = slot {
+        if let Slot::Running { client, link, .. } = slot {
             let _ = client.stop();
+            if let Some(l) = link {
+                l.stopped();
+            }
         }
     }
 }
@@ -1041,33 +1049,67 @@ pub extern "C" fn xnano_client_connect_nano(
         // call back into this client wait until it is stored. The engine
         // dispatches nothing on this thread during `connect`.
         let mut slot = c.inner.slot.write();
-        let cbs = match &*slot {
-            Slot::Idle(cbs) => *cbs,
-            _ => return Err(FfiError::state("the client was already connected")),
-        };
-        let ctx = Arc::new(Ctx {
-            id: c.id(),
-            cbs,
-            state: Mutex::new(xnano_state::XNANO_STATE_CONNECTING),
-            video: Mutex::new(VideoInfo::default()),
-            audio: Mutex::new(AudioInfo::default()),
-            queue: (c.inner.queue_capacity > 0).then(|| Queue {
-                events: Mutex::new(VecDeque::new()),
-                ready: Condvar::new(),
-                capacity: c.inner.queue_capacity,
-            }),
-            events_dropped: AtomicU64::new(0),
-            closed_reported: AtomicBool::new(false),
-            closed_queued: AtomicBool::new(false),
-            panicked: AtomicBool::new(false),
-            owner: Arc::downgrade(&c.inner),
-        });
+        if !matches!(&*slot, Slot::Idle(_)) {
+            return Err(FfiError::state("the client was already connected"));
+        }
+        let ctx = c.new_ctx(&slot);
         let h = ctx.clone();
         let handler: EventHandler = Box::new(move |ev| h.handle(ev));
         let engine = Client::connect(tcp, udp, c.inner.cfg.clone(), handler)?;
         *slot = Slot::Running {
             client: engine,
             ctx,
+            link: None,
+        };
+        Ok(())
+    })
+}
+
+/// Starts a gamestream over SmartGlass: asks the connected `console` to
+/// start streaming with `config` (NULL: the defaults; it is copied), waits
+/// until the console's Nano host is up and connects this client to it.
+/// From then on the client works exactly as after
+/// `xnano_client_connect_nano`: the same callbacks, events, input, stats,
+/// stop and free; `xnano_client_stop` also tells the console to stop
+/// streaming. The client's config applies, except that the gamestream
+/// keys "videoPacketDefragTimeoutMs", "inputReadsPerSecond" and
+/// "enableAudioChat" override its defrag timeout, input rate and chat
+/// audio. Blocks up to the console's `wait_timeout_ms` (twice: channel and
+/// stream); returns in XNANO_STATE_CONNECTING or later. Only in
+/// XNANO_STATE_IDLE, with the console connected and no other client
+/// streaming through it (XNANO_ERR_WRONG_STATE); XNANO_ERR_REFUSED when
+/// the console refuses the stream; XNANO_ERR_FROM_CALLBACK from inside the
+/// console's event callback. On failure the client stays IDLE (no callback
+/// was called) and may be connected again.
+#[no_mangle]
+pub extern "C" fn xnano_client_connect_console(
+    client: *mut xnano_client,
+    console: *mut xnano_console,
+    config: *const xnano_gamestream_config,
+) -> xnano_result {
+    boundary(|| {
+        // SAFETY: the caller passes a live handle or NULL.
+        let c = unsafe { client_ref(client) }?;
+        // SAFETY: the caller passes a live handle or NULL.
+        let con = unsafe { console_ref(console) }?;
+        // SAFETY: NULL or a live configuration handle.
+        let gs = unsafe { gamestream_config_arg(config) }?;
+        // As in `xnano_client_connect_nano`: callbacks that call back in
+        // wait until the engine is stored.
+        let mut slot = c.inner.slot.write();
+        if !matches!(&*slot, Slot::Idle(_)) {
+            return Err(FfiError::state("the client was already connected"));
+        }
+        let ctx = c.new_ctx(&slot);
+        let h = ctx.clone();
+        let handler: EventHandler = Box::new(move |ev| h.handle(ev));
+        let mute = || ctx.closed_reported.store(true, Ordering::Release);
+        let (engine, link) =
+            start_gamestream(con, c.id(), &gs, c.inner.cfg.clone(), handler, &mute)?;
+        *slot = Slot::Running {
+            client: engine,
+            ctx,
+            link: Some(link),
         };
         Ok(())
     })
@@ -1220,7 +1262,7 @@ pub extern "C" fn xnano_client_get_stats(
         let out = out_ptr(out_stats, "out_stats")?;
         let st = match &*c.inner.slot.read_recursive() {
             Slot::Idle(_) => xnano_client_stats::default(),
-            Slot::Running { client, ctx } => xnano_client_stats::from_core(
+            Slot::Running { client, ctx, .. } => xnano_client_stats::from_core(
                 &client.stats(),
                 ctx.events_dropped.load(Ordering::Relaxed),
             ),

@@ -17,11 +17,14 @@ use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub mod client;
+pub mod console;
 pub mod logging;
 pub mod sim;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_console;
 
 /// Result of every fallible `xnano_*` function. `XNANO_OK` is 0; on any
 /// other value `xnano_last_error()` describes the failure, and no output
@@ -57,6 +60,13 @@ pub enum xnano_result {
     /// A Rust panic was caught at the API boundary (a bug in xnano; the
     /// handle may be unusable, but the process goes on).
     XNANO_ERR_PANIC = 11,
+    /// No console answered a discovery request at the address given (e.g.
+    /// to `xnano_console_connect`), or the console is off.
+    XNANO_ERR_NOT_FOUND = 12,
+    /// The console refused: the connection (anonymous connections disabled
+    /// and no credentials given, too many devices...), a service channel,
+    /// or the gamestream (GameStreamError).
+    XNANO_ERR_REFUSED = 13,
 }
 
 use xnano_result::*;
@@ -119,7 +129,87 @@ impl From<crate::nano::EngineError> for FfiError {
     }
 }
 
+impl From<crate::smartglass::SgError> for FfiError {
+    fn from(e: crate::smartglass::SgError) -> Self {
+        use crate::smartglass::{SessionError, SgError};
+        let code = match &e {
+            SgError::Io(io) if is_timeout_kind(io.kind()) => XNANO_ERR_TIMEOUT,
+            SgError::Io(_) => XNANO_ERR_IO,
+            SgError::Session(SessionError::AnonymousNotAllowed) => XNANO_ERR_REFUSED,
+            SgError::Session(SessionError::Closed) => XNANO_ERR_CLOSED,
+            SgError::Session(SessionError::Wire(_)) => XNANO_ERR_INVALID_ARGUMENT,
+            SgError::Session(_) => XNANO_ERR_WRONG_STATE,
+            SgError::NotFound(_) => XNANO_ERR_NOT_FOUND,
+            SgError::Closed(r) => match close_reason_code(r) {
+                XNANO_OK => XNANO_ERR_CLOSED,
+                c => c,
+            },
+            SgError::Timeout(_) => XNANO_ERR_TIMEOUT,
+            SgError::ChannelRefused { .. } => XNANO_ERR_REFUSED,
+            // The engine's gamestream errors are text; their origin is in
+            // the words it uses (see `ConsoleClient::start_gamestream`).
+            SgError::Stream(s) if s.contains("GameStreamError") => XNANO_ERR_REFUSED,
+            SgError::Stream(s) if s.contains("already started") => XNANO_ERR_WRONG_STATE,
+            SgError::Stream(s) if s.starts_with("nano connect") || s.contains("spawn") => {
+                XNANO_ERR_IO
+            }
+            SgError::Stream(_) => XNANO_ERR_PROTOCOL,
+            SgError::FromCallback(_) => XNANO_ERR_FROM_CALLBACK,
+        };
+        FfiError::new(code, e.to_string())
+    }
+}
+
+fn is_timeout_kind(k: std::io::ErrorKind) -> bool {
+    matches!(
+        k,
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+    )
+}
+
+/// The result code that describes why a SmartGlass session ended.
+pub(crate) fn close_reason_code(r: &crate::smartglass::CloseReason) -> xnano_result {
+    use crate::smartglass::CloseReason;
+    match r {
+        CloseReason::LocalDisconnect => XNANO_OK,
+        CloseReason::ConsoleDisconnected { .. } => XNANO_ERR_CLOSED,
+        CloseReason::ConnectRefused { .. } => XNANO_ERR_REFUSED,
+        CloseReason::ConnectTimeout { .. } | CloseReason::ConsoleTimeout => XNANO_ERR_TIMEOUT,
+        CloseReason::Io { .. } => XNANO_ERR_IO,
+        CloseReason::HandlerPanic { .. } => XNANO_ERR_PANIC,
+    }
+}
+
 pub(crate) type FfiResult<T> = Result<T, FfiError>;
+
+thread_local! {
+    /// Ids of the handles (clients, consoles) whose callback is running on this thread.
+    static IN_CALLBACK: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+pub(crate) fn in_callback_of(id: usize) -> bool {
+    IN_CALLBACK
+        .try_with(|v| v.borrow().contains(&id))
+        .unwrap_or(false)
+}
+
+/// Marks this thread as running a callback of handle `id` while alive.
+pub(crate) struct CallbackGuard;
+
+impl CallbackGuard {
+    pub(crate) fn enter(id: usize) -> CallbackGuard {
+        let _ = IN_CALLBACK.try_with(|v| v.borrow_mut().push(id));
+        CallbackGuard
+    }
+}
+
+impl Drop for CallbackGuard {
+    fn drop(&mut self) {
+        let _ = IN_CALLBACK.try_with(|v| {
+            v.borrow_mut().pop();
+        });
+    }
+}
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -265,6 +355,8 @@ pub extern "C" fn xnano_result_name(result: i32) -> *const c_char {
         9 => c"XNANO_ERR_BUFFER_TOO_SMALL",
         10 => c"XNANO_ERR_UNSUPPORTED",
         11 => c"XNANO_ERR_PANIC",
+        12 => c"XNANO_ERR_NOT_FOUND",
+        13 => c"XNANO_ERR_REFUSED",
         _ => c"XNANO_ERR_UNKNOWN",
     };
     s.as_ptr()

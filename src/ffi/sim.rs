@@ -1,11 +1,22 @@
-//! `xnano_sim`: the simulated console (its Nano host), for tests and demos.
+//! `xnano_sim`: the simulated console (a Nano host, and the SmartGlass
+//! console whose gamestreams get Nano hosts of their own), for tests and
+//! demos.
 
+use std::ffi::c_char;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use super::{arg_ref, boundary, out_ptr, write_out, xnano_result, FfiError, FfiResult};
+use super::console::xnano_console_info;
+use super::{arg_ref, arg_str, boundary, out_ptr, write_out, xnano_result, FfiError, FfiResult};
+use crate::sim::console::{ConsoleSim, ConsoleSimConfig};
 use crate::sim::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats, VideoMode};
+use crate::smartglass::ConsoleInfo;
+use crate::wire::sg_common::PrimaryDeviceFlags;
+use crate::wire::sg_payloads::{
+    MediaControlCommand, MediaMetadata, MediaPlaybackStatus, MediaState, MediaType, SoundLevel,
+    TextConfiguration, TextInputScope, TextOptions,
+};
 
 /// A running simulated console. Created by `xnano_sim_new`, freed by
 /// `xnano_sim_free`. Opaque. It listens on loopback only.
@@ -14,6 +25,9 @@ pub struct xnano_sim {
     last_stats: Mutex<SimStats>,
     tcp_port: u16,
     udp_port: u16,
+    pub(crate) console: Mutex<Option<ConsoleSim>>,
+    /// What the SmartGlass console announces (None: SmartGlass disabled).
+    console_info: Option<ConsoleInfo>,
 }
 
 /// `video_source` value: real H.264 of a moving test pattern (OpenH264).
@@ -77,6 +91,21 @@ pub struct xnano_sim_config {
     pub jitter_ms: u32,
     /// Seed of the impairment decisions (default 1).
     pub impairment_seed: u64,
+    /// Also run the SmartGlass console (default true): discovery,
+    /// power-on/off, the encrypted session, commands, and gamestreams
+    /// started over SmartGlass, each served by a Nano host of its own with
+    /// the video/audio settings above on ports of its own.
+    pub smartglass: bool,
+    /// SmartGlass UDP port on 127.0.0.1; 0 (default): any free port
+    /// (consoles use 5050).
+    pub smartglass_port: u16,
+    /// The SmartGlass console refuses anonymous connections (a user hash
+    /// and token are then needed; any non-empty values do). Default false.
+    pub smartglass_require_auth: bool,
+    /// The SmartGlass console starts powered on (default true); when off it
+    /// answers neither discovery nor connects until a power-on request with
+    /// its Live ID arrives.
+    pub smartglass_powered_on: bool,
 }
 
 impl Default for xnano_sim_config {
@@ -108,6 +137,10 @@ impl Default for xnano_sim_config {
             delay_ms: 0,
             jitter_ms: 0,
             impairment_seed: imp.seed,
+            smartglass: true,
+            smartglass_port: 0,
+            smartglass_require_auth: false,
+            smartglass_powered_on: true,
         }
     }
 }
@@ -196,6 +229,20 @@ pub struct xnano_sim_stats {
     pub bad_packets: u64,
     /// True while a client is connected.
     pub client_connected: bool,
+    /// SmartGlass: discovery requests received.
+    pub sg_discovery_requests: u64,
+    /// SmartGlass: power-on requests received.
+    pub sg_power_on_requests: u64,
+    /// SmartGlass: connections accepted.
+    pub sg_connects_accepted: u64,
+    /// SmartGlass: connections refused.
+    pub sg_connects_rejected: u64,
+    /// SmartGlass: messages received (acknowledgements included).
+    pub sg_messages_received: u64,
+    /// SmartGlass: gamestreams started.
+    pub sg_gamestreams_started: u64,
+    /// SmartGlass: gamestreams stopped.
+    pub sg_gamestreams_stopped: u64,
 }
 
 impl xnano_sim_stats {
@@ -215,7 +262,26 @@ impl xnano_sim_stats {
             udp_dropped: s.udp.dropped,
             bad_packets: s.session.bad_packets,
             client_connected: s.client_connected,
+            ..Default::default()
         }
+    }
+
+    /// Adds the counters of another Nano host.
+    fn add(&mut self, o: &xnano_sim_stats) {
+        self.clients_accepted += o.clients_accepted;
+        self.video_frames_sent += o.video_frames_sent;
+        self.video_bytes_sent += o.video_bytes_sent;
+        self.keyframes_sent += o.keyframes_sent;
+        self.keyframe_requests += o.keyframe_requests;
+        self.audio_packets_sent += o.audio_packets_sent;
+        self.input_frames_received += o.input_frames_received;
+        self.input_acks_sent += o.input_acks_sent;
+        self.rumble_sent += o.rumble_sent;
+        self.chat_audio_received += o.chat_audio_received;
+        self.udp_sent += o.udp_sent;
+        self.udp_dropped += o.udp_dropped;
+        self.bad_packets += o.bad_packets;
+        self.client_connected |= o.client_connected;
     }
 }
 
@@ -248,6 +314,42 @@ pub extern "C" fn xnano_sim_new(
             *unsafe { arg_ref(config, "config") }?
         };
         let cfg = to_core(&c)?;
+        let console = if c.smartglass {
+            let mut sg = ConsoleSimConfig {
+                port: c.smartglass_port,
+                powered_on: c.smartglass_powered_on,
+                media_state: Some(demo_media_state()),
+                nano: SimConfig {
+                    tcp_port: 0,
+                    udp_port: 0,
+                    ..cfg.clone()
+                },
+                ..ConsoleSimConfig::default()
+            };
+            if c.smartglass_require_auth {
+                sg.flags = PrimaryDeviceFlags::AllowAuthenticatedUsers;
+            }
+            let (name, uuid, flags) = (sg.name.clone(), sg.uuid, sg.flags);
+            let sim = ConsoleSim::start(sg).map_err(|e| {
+                let code = match e {
+                    crate::sim::console::ConsoleError::Io(_) => xnano_result::XNANO_ERR_IO,
+                    _ => xnano_result::XNANO_ERR_INVALID_ARGUMENT,
+                };
+                FfiError::new(code, format!("simulated SmartGlass console: {e}"))
+            })?;
+            let info =
+                ConsoleInfo::from_certificate(sim.addr(), &name, uuid, flags, sim.certificate())
+                    .map_err(|e| {
+                        FfiError::invalid(format!("simulated console certificate: {e}"))
+                    })?;
+            Some((sim, info))
+        } else {
+            None
+        };
+        let (console, console_info) = match console {
+            Some((s, i)) => (Some(s), Some(i)),
+            None => (None, None),
+        };
         let server = SimServer::start(cfg).map_err(|e| {
             let code = match e {
                 crate::sim::server::SimError::Io(_) => xnano_result::XNANO_ERR_IO,
@@ -260,11 +362,40 @@ pub extern "C" fn xnano_sim_new(
             udp_port: server.udp_addr().port(),
             server: Mutex::new(Some(server)),
             last_stats: Mutex::new(SimStats::default()),
+            console: Mutex::new(console),
+            console_info,
         });
         // SAFETY: checked non-NULL.
         unsafe { write_out(out, Box::into_raw(sim)) };
         Ok(())
     })
+}
+
+/// A music app playing, so that SystemMedia has something to report.
+fn demo_media_state() -> MediaState {
+    MediaState {
+        title_id: 0x1234_5678,
+        aum_id: "Xnano.Music_8wekyb3d8bbwe!App".into(),
+        asset_id: String::new(),
+        media_type: MediaType::Music,
+        sound_level: SoundLevel::Full,
+        enabled_commands: MediaControlCommand::Play
+            | MediaControlCommand::Pause
+            | MediaControlCommand::PlayPauseToggle
+            | MediaControlCommand::Stop
+            | MediaControlCommand::Seek,
+        playback_status: MediaPlaybackStatus::Playing,
+        rate: 1.0,
+        position: 0,
+        media_start: 0,
+        media_end: 1_800_000_000,
+        min_seek: 0,
+        max_seek: 1_800_000_000,
+        metadata: vec![MediaMetadata {
+            name: "title".into(),
+            value: "Test Tone".into(),
+        }],
+    }
 }
 
 /// Borrows a sim handle argument.
@@ -300,7 +431,9 @@ pub extern "C" fn xnano_sim_nano_ports(
 }
 
 /// Writes the simulated console's counters to `out_stats` (final values
-/// after `xnano_sim_stop`).
+/// after `xnano_sim_stop`): the Nano counters of the direct Nano host plus
+/// those of the SmartGlass gamestreams' Nano host (the running one, else
+/// the last one), and the SmartGlass counters.
 #[no_mangle]
 pub extern "C" fn xnano_sim_get_stats(
     sim: *const xnano_sim,
@@ -314,14 +447,29 @@ pub extern "C" fn xnano_sim_get_stats(
             Some(server) => server.stats(),
             None => s.last_stats.lock().clone(),
         };
+        let mut total = xnano_sim_stats::from_core(&st);
+        if let Some(cs) = s.console.lock().as_ref() {
+            if let Some(n) = cs.nano_server_stats() {
+                total.add(&xnano_sim_stats::from_core(&n));
+            }
+            let sg = cs.stats();
+            total.sg_discovery_requests = sg.discovery_requests;
+            total.sg_power_on_requests = sg.power_on_requests;
+            total.sg_connects_accepted = sg.connects_accepted;
+            total.sg_connects_rejected = sg.connects_rejected;
+            total.sg_messages_received = sg.messages_received;
+            total.sg_gamestreams_started = sg.gamestreams_started;
+            total.sg_gamestreams_stopped = sg.gamestreams_stopped;
+        }
         // SAFETY: checked non-NULL.
-        unsafe { write_out(out, xnano_sim_stats::from_core(&st)) };
+        unsafe { write_out(out, total) };
         Ok(())
     })
 }
 
-/// Ends the current client's session from the console's side (channels
-/// closed, TCP connection shut down): the client then reports
+/// Ends the current Nano client's session from the console's side
+/// (channels closed, TCP connection shut down), on the direct Nano host
+/// and on a SmartGlass gamestream's: the client then reports
 /// XNANO_STATE_CLOSED with an error. The console keeps listening.
 #[no_mangle]
 pub extern "C" fn xnano_sim_close_client(sim: *mut xnano_sim) -> xnano_result {
@@ -331,6 +479,9 @@ pub extern "C" fn xnano_sim_close_client(sim: *mut xnano_sim) -> xnano_result {
         match s.server.lock().as_ref() {
             Some(server) => {
                 server.close_client();
+                if let Some(cs) = s.console.lock().as_ref() {
+                    cs.with_nano_server(|n| n.close_client());
+                }
                 Ok(())
             }
             None => Err(FfiError::state("the simulated console is stopped")),
@@ -338,8 +489,9 @@ pub extern "C" fn xnano_sim_close_client(sim: *mut xnano_sim) -> xnano_result {
     })
 }
 
-/// Stops the simulated console (closes its client's session and joins its
-/// threads). Stopping twice is XNANO_OK. Counters stay readable.
+/// Stops the simulated console (closes its clients' sessions, SmartGlass
+/// included, and joins its threads). Stopping twice is XNANO_OK. Counters
+/// stay readable.
 #[no_mangle]
 pub extern "C" fn xnano_sim_stop(sim: *mut xnano_sim) -> xnano_result {
     boundary(|| {
@@ -349,6 +501,9 @@ pub extern "C" fn xnano_sim_stop(sim: *mut xnano_sim) -> xnano_result {
         if let Some(mut server) = taken {
             server.stop();
             *s.last_stats.lock() = server.stats();
+        }
+        if let Some(cs) = s.console.lock().as_mut() {
+            cs.stop();
         }
         Ok(())
     })
@@ -365,4 +520,148 @@ pub extern "C" fn xnano_sim_free(sim: *mut xnano_sim) {
         }
         Ok(())
     });
+}
+
+/// The SmartGlass console of a sim; WRONG_STATE when disabled.
+fn with_console<T>(s: &xnano_sim, f: impl FnOnce(&ConsoleSim) -> FfiResult<T>) -> FfiResult<T> {
+    match s.console.lock().as_ref() {
+        Some(cs) => f(cs),
+        None => Err(FfiError::state(
+            "the simulated console runs without SmartGlass (config.smartglass is false)",
+        )),
+    }
+}
+
+/// Writes the SmartGlass UDP port of the simulated console (on 127.0.0.1)
+/// to `out_port`: discover and connect to `127.0.0.1:PORT`.
+/// XNANO_ERR_WRONG_STATE when `smartglass` was false in the config.
+#[no_mangle]
+pub extern "C" fn xnano_sim_smartglass_port(
+    sim: *const xnano_sim,
+    out_port: *mut u16,
+) -> xnano_result {
+    boundary(|| {
+        // SAFETY: live handle or NULL.
+        let s = unsafe { sim_ref(sim) }?;
+        let out = out_ptr(out_port, "out_port")?;
+        let port = with_console(s, |cs| Ok(cs.addr().port()))?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, port) };
+        Ok(())
+    })
+}
+
+/// Writes what the simulated SmartGlass console announces (name, Live ID,
+/// address, UUID, curve, flags) to `out_info`, as `xnano_discover` would
+/// report it. XNANO_ERR_WRONG_STATE without SmartGlass.
+#[no_mangle]
+pub extern "C" fn xnano_sim_console_info(
+    sim: *const xnano_sim,
+    out_info: *mut xnano_console_info,
+) -> xnano_result {
+    boundary(|| {
+        // SAFETY: live handle or NULL.
+        let s = unsafe { sim_ref(sim) }?;
+        let out = out_ptr(out_info, "out_info")?;
+        let info = s
+            .console_info
+            .as_ref()
+            .ok_or_else(|| FfiError::state("the simulated console runs without SmartGlass"))?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, xnano_console_info::from_core(info)) };
+        Ok(())
+    })
+}
+
+/// Writes whether the simulated SmartGlass console is powered on to
+/// `out_on` (a SmartGlass power-off turns it off, a power-on request with
+/// its Live ID on again). XNANO_ERR_WRONG_STATE without SmartGlass.
+#[no_mangle]
+pub extern "C" fn xnano_sim_smartglass_powered_on(
+    sim: *const xnano_sim,
+    out_on: *mut bool,
+) -> xnano_result {
+    boundary(|| {
+        // SAFETY: live handle or NULL.
+        let s = unsafe { sim_ref(sim) }?;
+        let out = out_ptr(out_on, "out_on")?;
+        let on = with_console(s, |cs| Ok(cs.is_powered_on()))?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, on) };
+        Ok(())
+    })
+}
+
+/// Writes how many SmartGlass messages of type `msg_type` the simulated
+/// console received to `out_count`: `msg_type` is the message type's name
+/// ("PowerOff", "TitleLaunch", "MediaCommand", "Gamepad",
+/// "SystemTextInput", "SystemTextDone", "SystemTextAck",
+/// "GameDvrRecord", "Unsnap", "Json", ...), or NULL for every message
+/// (acknowledgements excluded). Counts the most recent 4096 messages.
+#[no_mangle]
+pub extern "C" fn xnano_sim_smartglass_message_count(
+    sim: *const xnano_sim,
+    msg_type: *const c_char,
+    out_count: *mut u64,
+) -> xnano_result {
+    boundary(|| {
+        // SAFETY: live handle or NULL.
+        let s = unsafe { sim_ref(sim) }?;
+        let name = if msg_type.is_null() {
+            None
+        } else {
+            // SAFETY: non-NULL, NUL-terminated by the caller's promise.
+            Some(unsafe { arg_str(msg_type, "msg_type") }?)
+        };
+        let out = out_ptr(out_count, "out_count")?;
+        let n = with_console(s, |cs| {
+            Ok(cs
+                .received_messages()
+                .iter()
+                .filter(|m| name.is_none_or(|n| m.msg_type.name() == n))
+                .count() as u64)
+        })?;
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, n) };
+        Ok(())
+    })
+}
+
+/// Opens a text entry session on every connected SmartGlass client that
+/// has the SystemText channel open (they get a TEXT_CONFIGURATION event
+/// with `prompt`, NULL: "Enter text"); writes how many clients it reached
+/// to `out_clients` (may be NULL). XNANO_ERR_WRONG_STATE without
+/// SmartGlass.
+#[no_mangle]
+pub extern "C" fn xnano_sim_start_text_session(
+    sim: *mut xnano_sim,
+    prompt: *const c_char,
+    out_clients: *mut u32,
+) -> xnano_result {
+    boundary(|| {
+        // SAFETY: live handle or NULL.
+        let s = unsafe { sim_ref(sim) }?;
+        let prompt = if prompt.is_null() {
+            "Enter text"
+        } else {
+            // SAFETY: non-NULL, NUL-terminated by the caller's promise.
+            unsafe { arg_str(prompt, "prompt") }?
+        };
+        let n = with_console(s, |cs| {
+            Ok(cs.send_text_configuration(TextConfiguration {
+                text_session_id: 1,
+                text_buffer_version: 0,
+                text_options: TextOptions::Default,
+                input_scope: TextInputScope::Default,
+                max_text_length: 256,
+                locale: "en-US".into(),
+                prompt: prompt.to_string(),
+            }))
+        })?;
+        if !out_clients.is_null() {
+            // SAFETY: non-NULL, writable by the caller's promise.
+            unsafe { write_out(out_clients, u32::try_from(n).unwrap_or(u32::MAX)) };
+        }
+        Ok(())
+    })
 }

@@ -14,19 +14,19 @@ use super::sim::*;
 use super::xnano_result::*;
 use super::*;
 
-fn last_error() -> String {
+pub(super) fn last_error() -> String {
     // SAFETY: never NULL, NUL-terminated.
     unsafe { CStr::from_ptr(xnano_last_error()) }
         .to_string_lossy()
         .into_owned()
 }
 
-fn ok(r: xnano_result) {
+pub(super) fn ok(r: xnano_result) {
     assert_eq!(r, XNANO_OK, "{}", last_error());
 }
 
 /// A small, cheap simulated console: synthetic video, PCM audio.
-fn start_sim() -> *mut xnano_sim {
+pub(super) fn start_sim() -> *mut xnano_sim {
     let mut cfg = std::mem::MaybeUninit::<xnano_sim_config>::uninit();
     ok(xnano_sim_config_default(cfg.as_mut_ptr()));
     // SAFETY: written on XNANO_OK.
@@ -43,14 +43,14 @@ fn start_sim() -> *mut xnano_sim {
     sim
 }
 
-fn ports(sim: *mut xnano_sim) -> (u16, u16) {
+pub(super) fn ports(sim: *mut xnano_sim) -> (u16, u16) {
     let (mut t, mut u) = (0u16, 0u16);
     ok(xnano_sim_nano_ports(sim, &mut t, &mut u));
     assert!(t != 0 && u != 0);
     (t, u)
 }
 
-fn wait_until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+pub(super) fn wait_until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < end {
         if f() {
@@ -61,13 +61,13 @@ fn wait_until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
-fn stats(c: *mut xnano_client) -> xnano_client_stats {
+pub(super) fn stats(c: *mut xnano_client) -> xnano_client_stats {
     let mut s = xnano_client_stats::default();
     ok(xnano_client_get_stats(c, &mut s));
     s
 }
 
-fn sim_stats(s: *mut xnano_sim) -> xnano_sim_stats {
+pub(super) fn sim_stats(s: *mut xnano_sim) -> xnano_sim_stats {
     let mut st = xnano_sim_stats::default();
     ok(xnano_sim_get_stats(s, &mut st));
     st
@@ -75,31 +75,31 @@ fn sim_stats(s: *mut xnano_sim) -> xnano_sim_stats {
 
 /// What the callbacks saw; passed as user data.
 #[derive(Default)]
-struct Rec {
-    client: AtomicU64, // *mut xnano_client, for calls back in
-    frames: AtomicU64,
-    keyframes: AtomicU64,
-    bytes: AtomicU64,
-    bad_frames: AtomicU64,
-    audio: AtomicU64,
-    rumble: AtomicU64,
-    last_rumble: Mutex<xnano_rumble>,
-    states: Mutex<Vec<(xnano_state, xnano_result, String)>>,
-    after_closed: AtomicU64,
+pub(super) struct Rec {
+    pub(super) client: AtomicU64, // *mut xnano_client, for calls back in
+    pub(super) frames: AtomicU64,
+    pub(super) keyframes: AtomicU64,
+    pub(super) bytes: AtomicU64,
+    pub(super) bad_frames: AtomicU64,
+    pub(super) audio: AtomicU64,
+    pub(super) rumble: AtomicU64,
+    pub(super) last_rumble: Mutex<xnano_rumble>,
+    pub(super) states: Mutex<Vec<(xnano_state, xnano_result, String)>>,
+    pub(super) after_closed: AtomicU64,
     // Results of calls made from inside callbacks.
-    stop_from_cb: Mutex<Option<xnano_result>>,
-    free_from_cb: Mutex<Option<xnano_result>>,
-    stats_from_cb: Mutex<Option<xnano_result>>,
-    keyframe_from_cb: Mutex<Option<xnano_result>>,
-    input_from_cb: Mutex<Option<xnano_result>>,
-    video_thread: Mutex<Option<String>>,
+    pub(super) stop_from_cb: Mutex<Option<xnano_result>>,
+    pub(super) free_from_cb: Mutex<Option<xnano_result>>,
+    pub(super) stats_from_cb: Mutex<Option<xnano_result>>,
+    pub(super) keyframe_from_cb: Mutex<Option<xnano_result>>,
+    pub(super) input_from_cb: Mutex<Option<xnano_result>>,
+    pub(super) video_thread: Mutex<Option<String>>,
 }
 
 impl Rec {
-    fn client(&self) -> *mut xnano_client {
+    pub(super) fn client(&self) -> *mut xnano_client {
         self.client.load(Ordering::SeqCst) as usize as *mut xnano_client
     }
-    fn closed(&self) -> bool {
+    pub(super) fn closed(&self) -> bool {
         self.states
             .lock()
             .iter()
@@ -107,7 +107,7 @@ impl Rec {
     }
 }
 
-unsafe extern "C" fn on_video(ud: *mut c_void, f: *const xnano_video_frame) {
+pub(super) unsafe extern "C" fn on_video(ud: *mut c_void, f: *const xnano_video_frame) {
     // SAFETY: `ud` is the test's Rec; `f` valid during the call.
     let (r, f) = unsafe { (&*(ud as *const Rec), &*f) };
     if r.closed() {
@@ -137,7 +137,7 @@ unsafe extern "C" fn on_video(ud: *mut c_void, f: *const xnano_video_frame) {
     }
 }
 
-unsafe extern "C" fn on_audio(ud: *mut c_void, p: *const xnano_audio_packet) {
+pub(super) unsafe extern "C" fn on_audio(ud: *mut c_void, p: *const xnano_audio_packet) {
     // SAFETY: as above.
     let (r, p) = unsafe { (&*(ud as *const Rec), &*p) };
     if p.len > 0 && p.channels == 2 && p.sample_rate == 48000 && p.codec == XNANO_AUDIO_CODEC_PCM {
@@ -145,14 +145,19 @@ unsafe extern "C" fn on_audio(ud: *mut c_void, p: *const xnano_audio_packet) {
     }
 }
 
-unsafe extern "C" fn on_rumble(ud: *mut c_void, rb: *const xnano_rumble) {
+pub(super) unsafe extern "C" fn on_rumble(ud: *mut c_void, rb: *const xnano_rumble) {
     // SAFETY: as above.
     let (r, rb) = unsafe { (&*(ud as *const Rec), &*rb) };
     r.rumble.fetch_add(1, Ordering::SeqCst);
     *r.last_rumble.lock() = *rb;
 }
 
-unsafe extern "C" fn on_state(ud: *mut c_void, s: xnano_state, e: xnano_result, m: *const c_char) {
+pub(super) unsafe extern "C" fn on_state(
+    ud: *mut c_void,
+    s: xnano_state,
+    e: xnano_result,
+    m: *const c_char,
+) {
     // SAFETY: as above; `m` never NULL.
     let (r, m) = unsafe { (&*(ud as *const Rec), CStr::from_ptr(m)) };
     if r.closed() {
@@ -173,7 +178,7 @@ unsafe extern "C" fn on_state(ud: *mut c_void, s: xnano_state, e: xnano_result, 
     }
 }
 
-fn new_client(cfg: Option<xnano_client_config>) -> *mut xnano_client {
+pub(super) fn new_client(cfg: Option<xnano_client_config>) -> *mut xnano_client {
     let mut c = ptr::null_mut();
     let p = cfg.as_ref().map_or(ptr::null(), |c| c as *const _);
     ok(xnano_client_new(p, &mut c));
@@ -181,7 +186,7 @@ fn new_client(cfg: Option<xnano_client_config>) -> *mut xnano_client {
     c
 }
 
-fn set_all_callbacks(c: *mut xnano_client, rec: &Rec) {
+pub(super) fn set_all_callbacks(c: *mut xnano_client, rec: &Rec) {
     let ud = rec as *const Rec as *mut c_void;
     rec.client.store(c as usize as u64, Ordering::SeqCst);
     ok(xnano_client_set_video_callback(c, Some(on_video), ud));

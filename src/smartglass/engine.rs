@@ -755,6 +755,28 @@ impl ConsoleClient {
         Ok(stats)
     }
 
+    /// Takes the running gamestream's Nano client out of this console
+    /// client (after [`ConsoleClient::wait_gamestream`] succeeded): the
+    /// caller owns it from then on and stops it with [`nano::Client::stop`];
+    /// [`ConsoleClient::stop_gamestream`] then only sends StopGameStream, and
+    /// disconnecting no longer stops it. `None` when no Nano client runs.
+    pub fn take_gamestream(&self) -> Option<nano::Client> {
+        if let Some(t) = self.shared.nano_thread.lock().take() {
+            let _ = t.join();
+        }
+        let mut slot = self.shared.nano.lock();
+        match std::mem::replace(&mut *slot, NanoSlot::Idle) {
+            NanoSlot::Running(c) => {
+                self.shared.nano_cv.notify_all();
+                Some(c)
+            }
+            other => {
+                *slot = other;
+                None
+            }
+        }
+    }
+
     fn take_nano(&self) -> Result<Option<nano::SessionStats>, SgError> {
         if let Some(t) = self.shared.nano_thread.lock().take() {
             let _ = t.join();

@@ -44,7 +44,7 @@ def test_struct_fields_match(header):
     structs = re.findall(r"typedef struct (xnano_[a-z_]+) \{(.*?)\} \1;", header, re.S)
     assert len(structs) >= 9
     for name, body in structs:
-        c_fields = re.findall(r"\b([a-z_0-9]+);", body)
+        c_fields = re.findall(r"\b([a-z_0-9]+)(?:\[[A-Z0-9_]+\])?;", body)
         py = getattr(_ffi, name)
         assert [f[0] for f in py._fields_] == c_fields, name
 
@@ -59,7 +59,7 @@ def test_struct_layout_matches_the_c_compiler(header, tmp_path):
     lines = ['#include <stdio.h>', '#include <stddef.h>', '#include "xnano.h"', "int main(void) {"]
     for name, body in structs:
         lines.append(f'printf("{name} %zu\\n", sizeof({name}));')
-        for f in re.findall(r"\b([a-z_0-9]+);", body):
+        for f in re.findall(r"\b([a-z_0-9]+)(?:\[[A-Z0-9_]+\])?;", body):
             lines.append(f'printf("{name}.{f} %zu\\n", offsetof({name}, {f}));')
     lines.append("return 0; }")
     src = tmp_path / "layout.c"

@@ -1,4 +1,4 @@
-"""xnano: Xbox One Nano gamestreaming client (Python binding over ctypes).
+"""xnano: Xbox One SmartGlass + Nano gamestreaming client (Python binding over ctypes).
 
 Quick start, against the built-in simulated console::
 
@@ -10,6 +10,14 @@ Quick start, against the built-in simulated console::
         client.set_controller_state(0, buttons=xnano.Button.A)
         ...
 
+Or through SmartGlass, as with a real console::
+
+    with xnano.SimConsole() as sim:
+        [info] = xnano.discover(sim.smartglass_address)
+        with xnano.Console.connect(info, on_event=print) as console, \\
+                xnano.Client.connect_console(console, on_video=...) as client:
+            ...
+
 The native library is found through $XNANO_LIB, else the copy bundled in
 this package at install time.
 """
@@ -18,18 +26,35 @@ from ._api import (
     AudioCodec,
     AudioPacket,
     Button,
+    Channel,
     Client,
     ClientConfig,
     ClientStats,
     ClosedError,
+    Console,
+    ConsoleConfig,
+    ConsoleEvent,
+    ConsoleEventType,
+    ConsoleFlag,
+    ConsoleInfo,
+    ConsoleState,
     ControllerState,
+    Curve,
     Event,
     FromCallbackError,
+    GameStreamConfig,
+    GameStreamState,
+    GamepadButton,
+    GamepadState,
     InvalidArgumentError,
     LogLevel,
+    MediaCommand,
+    NotFoundError,
     NullArgumentError,
     PanicError,
+    PlaybackStatus,
     ProtocolError,
+    RefusedError,
     Result,
     Rumble,
     SimAudio,
@@ -39,13 +64,16 @@ from ._api import (
     SimVideo,
     State,
     StateChange,
+    TitleLocation,
     VideoCodec,
     VideoFrame,
     WrongStateError,
     XnanoError,
     XnanoIOError,
     XnanoTimeoutError,
+    discover,
     log_to_python,
+    power_on,
     set_log_callback,
     version,
 )
@@ -55,18 +83,35 @@ __all__ = [
     "AudioCodec",
     "AudioPacket",
     "Button",
+    "Channel",
     "Client",
     "ClientConfig",
     "ClientStats",
     "ClosedError",
+    "Console",
+    "ConsoleConfig",
+    "ConsoleEvent",
+    "ConsoleEventType",
+    "ConsoleFlag",
+    "ConsoleInfo",
+    "ConsoleState",
     "ControllerState",
+    "Curve",
     "Event",
     "FromCallbackError",
+    "GameStreamConfig",
+    "GameStreamState",
+    "GamepadButton",
+    "GamepadState",
     "InvalidArgumentError",
     "LogLevel",
+    "MediaCommand",
+    "NotFoundError",
     "NullArgumentError",
     "PanicError",
+    "PlaybackStatus",
     "ProtocolError",
+    "RefusedError",
     "Result",
     "Rumble",
     "SimAudio",
@@ -76,14 +121,17 @@ __all__ = [
     "SimVideo",
     "State",
     "StateChange",
+    "TitleLocation",
     "VideoCodec",
     "VideoFrame",
     "WrongStateError",
     "XnanoError",
     "XnanoIOError",
     "XnanoTimeoutError",
+    "discover",
     "library_path",
     "log_to_python",
+    "power_on",
     "set_log_callback",
     "version",
 ]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import json as _json
 import logging
 import threading
 import traceback
 from dataclasses import dataclass, field, fields
-from typing import Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import _ffi
 from ._ffi import lib
@@ -31,6 +32,8 @@ class Result(enum.IntEnum):
     ERR_BUFFER_TOO_SMALL = _ffi.XNANO_ERR_BUFFER_TOO_SMALL
     ERR_UNSUPPORTED = _ffi.XNANO_ERR_UNSUPPORTED
     ERR_PANIC = _ffi.XNANO_ERR_PANIC
+    ERR_NOT_FOUND = _ffi.XNANO_ERR_NOT_FOUND
+    ERR_REFUSED = _ffi.XNANO_ERR_REFUSED
 
     @classmethod
     def of(cls, v: int) -> Union["Result", int]:
@@ -92,6 +95,142 @@ class Button(enum.IntFlag):
     B = _ffi.XNANO_BUTTON_B
     X = _ffi.XNANO_BUTTON_X
     Y = _ffi.XNANO_BUTTON_Y
+
+
+class ConsoleState(enum.IntEnum):
+    """SmartGlass console session states (`xnano_console_state`)."""
+
+    IDLE = _ffi.XNANO_CONSOLE_STATE_IDLE
+    CONNECTED = _ffi.XNANO_CONSOLE_STATE_CONNECTED
+    CLOSED = _ffi.XNANO_CONSOLE_STATE_CLOSED
+
+
+class ConsoleEventType(enum.IntEnum):
+    """What a `ConsoleEvent` reports (`xnano_console_event_type`)."""
+
+    CONNECTED = _ffi.XNANO_CONSOLE_EVENT_CONNECTED
+    CLOSED = _ffi.XNANO_CONSOLE_EVENT_CLOSED
+    CONSOLE_STATUS = _ffi.XNANO_CONSOLE_EVENT_CONSOLE_STATUS
+    MEDIA_STATE = _ffi.XNANO_CONSOLE_EVENT_MEDIA_STATE
+    TEXT_CONFIGURATION = _ffi.XNANO_CONSOLE_EVENT_TEXT_CONFIGURATION
+    TEXT_INPUT = _ffi.XNANO_CONSOLE_EVENT_TEXT_INPUT
+    TEXT_DONE = _ffi.XNANO_CONSOLE_EVENT_TEXT_DONE
+    CHANNEL_STARTED = _ffi.XNANO_CONSOLE_EVENT_CHANNEL_STARTED
+    CHANNEL_FAILED = _ffi.XNANO_CONSOLE_EVENT_CHANNEL_FAILED
+    GAMESTREAM_STATE = _ffi.XNANO_CONSOLE_EVENT_GAMESTREAM_STATE
+    GAMESTREAM_CONNECTED = _ffi.XNANO_CONSOLE_EVENT_GAMESTREAM_CONNECTED
+    GAMESTREAM_FAILED = _ffi.XNANO_CONSOLE_EVENT_GAMESTREAM_FAILED
+    OTHER = _ffi.XNANO_CONSOLE_EVENT_OTHER
+
+
+class Curve(enum.IntEnum):
+    """Curve of a console's key (`XNANO_CURVE_*`)."""
+
+    P256 = _ffi.XNANO_CURVE_P256
+    P384 = _ffi.XNANO_CURVE_P384
+    P521 = _ffi.XNANO_CURVE_P521
+
+
+class ConsoleFlag(enum.IntFlag):
+    """Who may connect to a console (`XNANO_CONSOLE_FLAG_*`)."""
+
+    NONE = 0
+    ALLOW_CONSOLE_USERS = _ffi.XNANO_CONSOLE_FLAG_ALLOW_CONSOLE_USERS
+    ALLOW_AUTHENTICATED_USERS = _ffi.XNANO_CONSOLE_FLAG_ALLOW_AUTHENTICATED_USERS
+    ALLOW_ANONYMOUS_USERS = _ffi.XNANO_CONSOLE_FLAG_ALLOW_ANONYMOUS_USERS
+    CERTIFICATE_PENDING = _ffi.XNANO_CONSOLE_FLAG_CERTIFICATE_PENDING
+
+
+class TitleLocation(enum.IntEnum):
+    """Where `Console.launch_title` puts a title (`XNANO_TITLE_LOCATION_*`)."""
+
+    FULL = _ffi.XNANO_TITLE_LOCATION_FULL
+    FILL = _ffi.XNANO_TITLE_LOCATION_FILL
+    SNAPPED = _ffi.XNANO_TITLE_LOCATION_SNAPPED
+    START_VIEW = _ffi.XNANO_TITLE_LOCATION_START_VIEW
+    SYSTEM_UI = _ffi.XNANO_TITLE_LOCATION_SYSTEM_UI
+    DEFAULT = _ffi.XNANO_TITLE_LOCATION_DEFAULT
+
+
+class MediaCommand(enum.IntEnum):
+    """Media commands (`XNANO_MEDIA_*`)."""
+
+    PLAY = _ffi.XNANO_MEDIA_PLAY
+    PAUSE = _ffi.XNANO_MEDIA_PAUSE
+    PLAY_PAUSE_TOGGLE = _ffi.XNANO_MEDIA_PLAY_PAUSE_TOGGLE
+    STOP = _ffi.XNANO_MEDIA_STOP
+    RECORD = _ffi.XNANO_MEDIA_RECORD
+    NEXT_TRACK = _ffi.XNANO_MEDIA_NEXT_TRACK
+    PREVIOUS_TRACK = _ffi.XNANO_MEDIA_PREVIOUS_TRACK
+    FAST_FORWARD = _ffi.XNANO_MEDIA_FAST_FORWARD
+    REWIND = _ffi.XNANO_MEDIA_REWIND
+    CHANNEL_UP = _ffi.XNANO_MEDIA_CHANNEL_UP
+    CHANNEL_DOWN = _ffi.XNANO_MEDIA_CHANNEL_DOWN
+    BACK = _ffi.XNANO_MEDIA_BACK
+    VIEW = _ffi.XNANO_MEDIA_VIEW
+    MENU = _ffi.XNANO_MEDIA_MENU
+    SEEK = _ffi.XNANO_MEDIA_SEEK
+
+
+class PlaybackStatus(enum.IntEnum):
+    """Media playback status of a MEDIA_STATE event."""
+
+    CLOSED = 0
+    CHANGING = 1
+    STOPPED = 2
+    PLAYING = 3
+    PAUSED = 4
+
+
+class GamepadButton(enum.IntFlag):
+    """SmartGlass gamepad buttons (`XNANO_GAMEPAD_*`; not the stream's `Button`)."""
+
+    NONE = 0
+    ENROLL = _ffi.XNANO_GAMEPAD_ENROLL
+    NEXUS = _ffi.XNANO_GAMEPAD_NEXUS
+    MENU = _ffi.XNANO_GAMEPAD_MENU
+    VIEW = _ffi.XNANO_GAMEPAD_VIEW
+    A = _ffi.XNANO_GAMEPAD_A
+    B = _ffi.XNANO_GAMEPAD_B
+    X = _ffi.XNANO_GAMEPAD_X
+    Y = _ffi.XNANO_GAMEPAD_Y
+    DPAD_UP = _ffi.XNANO_GAMEPAD_DPAD_UP
+    DPAD_DOWN = _ffi.XNANO_GAMEPAD_DPAD_DOWN
+    DPAD_LEFT = _ffi.XNANO_GAMEPAD_DPAD_LEFT
+    DPAD_RIGHT = _ffi.XNANO_GAMEPAD_DPAD_RIGHT
+    LEFT_SHOULDER = _ffi.XNANO_GAMEPAD_LEFT_SHOULDER
+    RIGHT_SHOULDER = _ffi.XNANO_GAMEPAD_RIGHT_SHOULDER
+    LEFT_THUMB = _ffi.XNANO_GAMEPAD_LEFT_THUMB
+    RIGHT_THUMB = _ffi.XNANO_GAMEPAD_RIGHT_THUMB
+
+
+class Channel(enum.IntEnum):
+    """SmartGlass service channels (`XNANO_CHANNEL_*`)."""
+
+    CORE = _ffi.XNANO_CHANNEL_CORE
+    SYSTEM_INPUT = _ffi.XNANO_CHANNEL_SYSTEM_INPUT
+    SYSTEM_INPUT_TV_REMOTE = _ffi.XNANO_CHANNEL_SYSTEM_INPUT_TV_REMOTE
+    SYSTEM_MEDIA = _ffi.XNANO_CHANNEL_SYSTEM_MEDIA
+    SYSTEM_TEXT = _ffi.XNANO_CHANNEL_SYSTEM_TEXT
+    SYSTEM_BROADCAST = _ffi.XNANO_CHANNEL_SYSTEM_BROADCAST
+    TITLE = _ffi.XNANO_CHANNEL_TITLE
+
+
+class GameStreamState(enum.IntEnum):
+    """The console's gamestream states (`XNANO_GAMESTREAM_*`)."""
+
+    UNKNOWN = _ffi.XNANO_GAMESTREAM_UNKNOWN
+    INITIALIZING = _ffi.XNANO_GAMESTREAM_INITIALIZING
+    STARTED = _ffi.XNANO_GAMESTREAM_STARTED
+    STOPPED = _ffi.XNANO_GAMESTREAM_STOPPED
+    PAUSED = _ffi.XNANO_GAMESTREAM_PAUSED
+
+
+def _enum_or_int(cls, v: int):
+    try:
+        return cls(v)
+    except ValueError:
+        return v
 
 
 class SimVideo(enum.IntEnum):
@@ -157,6 +296,15 @@ class PanicError(XnanoError):
     """An internal error of the library (a caught Rust panic)."""
 
 
+class NotFoundError(XnanoError, LookupError):
+    """No console answered at the address (or it is off)."""
+
+
+class RefusedError(XnanoError):
+    """The console refused: the connection (e.g. anonymous users not
+    allowed), a channel, or the gamestream."""
+
+
 _EXCEPTIONS = {
     Result.ERR_NULL: NullArgumentError,
     Result.ERR_INVALID_ARGUMENT: InvalidArgumentError,
@@ -167,6 +315,8 @@ _EXCEPTIONS = {
     Result.ERR_PROTOCOL: ProtocolError,
     Result.ERR_CLOSED: ClosedError,
     Result.ERR_PANIC: PanicError,
+    Result.ERR_NOT_FOUND: NotFoundError,
+    Result.ERR_REFUSED: RefusedError,
 }
 
 
@@ -275,6 +425,10 @@ class SimConfig:
     delay_ms: int = 0
     jitter_ms: int = 0
     impairment_seed: int = 1
+    smartglass: bool = True
+    smartglass_port: int = 0
+    smartglass_require_auth: bool = False
+    smartglass_powered_on: bool = True
 
     def to_c(self) -> _ffi.xnano_sim_config:
         c = _ffi.xnano_sim_config()
@@ -393,6 +547,203 @@ ClientStats.__doc__ = "Session statistics (`xnano_client_stats`)."
 SimStats = _stats_dataclass("SimStats", _ffi.xnano_sim_stats)
 SimStats.__doc__ = "Simulated console counters (`xnano_sim_stats`)."
 
+# ------------------------------------------------------- SmartGlass data
+
+
+def _text(arr) -> str:
+    return bytes(arr).split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class ConsoleInfo:
+    """A console as discovery describes it (`xnano_console_info`)."""
+
+    name: str
+    live_id: str
+    address: str
+    uuid: str
+    curve: Union[Curve, int]
+    flags: ConsoleFlag
+    device_type: int
+    last_error: int
+    port: int
+
+    @classmethod
+    def from_c(cls, c: _ffi.xnano_console_info) -> "ConsoleInfo":
+        return cls(
+            name=_text(c.name),
+            live_id=_text(c.live_id),
+            address=_text(c.address),
+            uuid=_text(c.uuid),
+            curve=_enum_or_int(Curve, c.curve),
+            flags=ConsoleFlag(c.flags),
+            device_type=c.device_type,
+            last_error=c.last_error,
+            port=c.port,
+        )
+
+    @property
+    def anonymous_allowed(self) -> bool:
+        return bool(self.flags & ConsoleFlag.ALLOW_ANONYMOUS_USERS)
+
+
+@dataclass
+class ConsoleConfig:
+    """Settings of `Console.connect` (`xnano_console_config`). Leave
+    `userhash` / `auth_token` None for an anonymous connection."""
+
+    userhash: Optional[str] = None
+    auth_token: Optional[str] = None
+    ignore_anonymous_flag: bool = False
+    discovery_timeout_ms: int = 3000
+    wait_timeout_ms: int = 10000
+    heartbeat_interval_ms: int = 3000
+    console_timeout_ms: int = 15000
+    event_queue_capacity: int = 0
+
+    def to_c(self) -> _ffi.xnano_console_config:
+        c = _ffi.xnano_console_config()
+        _check(lib.xnano_console_config_default(ctypes.byref(c)))
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in ("userhash", "auth_token"):
+                # The struct keeps the bytes alive (ctypes `_objects`).
+                v = None if v is None else v.encode()
+            setattr(c, f.name, v)
+        return c
+
+    @classmethod
+    def library_default(cls) -> "ConsoleConfig":
+        c = _ffi.xnano_console_config()
+        _check(lib.xnano_console_config_default(ctypes.byref(c)))
+        out = cls(**{f.name: getattr(c, f.name) for f in fields(cls)})
+        out.userhash = c.userhash.decode() if c.userhash else None
+        out.auth_token = c.auth_token.decode() if c.auth_token else None
+        return out
+
+
+def _s(p) -> str:
+    return (p or b"").decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class ConsoleEvent:
+    """One event of a `Console` (`xnano_console_event`). Fields that do not
+    belong to `kind` are 0 / ""; `details` is the whole event, parsed from
+    its JSON."""
+
+    kind: Union[ConsoleEventType, int]
+    error: Union[Result, int]
+    message: str
+    json: str
+    participant_id: int = 0
+    title_id: int = 0
+    os_major_version: int = 0
+    os_minor_version: int = 0
+    os_build_number: int = 0
+    active_title_count: int = 0
+    playback_status: int = 0
+    media_position: int = 0
+    media_end: int = 0
+    text_session_id: int = 0
+    text_version: int = 0
+    text_max_length: int = 0
+    text_result: int = 0
+    text: str = ""
+    channel: int = 0
+    gamestream_state: int = 0
+    tcp_port: int = 0
+    udp_port: int = 0
+
+    @classmethod
+    def from_c(cls, e: _ffi.xnano_console_event) -> "ConsoleEvent":
+        plain = {
+            f.name: getattr(e, f.name)
+            for f in fields(cls)
+            if f.name not in ("kind", "error", "message", "json", "text")
+        }
+        return cls(
+            kind=_enum_or_int(ConsoleEventType, e.kind),
+            error=Result.of(e.error),
+            message=_s(e.message),
+            json=_s(e.json),
+            text=_s(e.text),
+            **plain,
+        )
+
+    @property
+    def details(self) -> Dict[str, Any]:
+        try:
+            return _json.loads(self.json)
+        except ValueError:
+            return {}
+
+
+@dataclass
+class GamepadState:
+    """A SmartGlass gamepad state (`xnano_gamepad`): triggers 0..1, sticks
+    -1..1."""
+
+    buttons: int = 0
+    left_trigger: float = 0.0
+    right_trigger: float = 0.0
+    left_thumb_x: float = 0.0
+    left_thumb_y: float = 0.0
+    right_thumb_x: float = 0.0
+    right_thumb_y: float = 0.0
+
+    def to_c(self) -> _ffi.xnano_gamepad:
+        return _ffi.xnano_gamepad(
+            int(self.buttons),
+            self.left_trigger,
+            self.right_trigger,
+            self.left_thumb_x,
+            self.left_thumb_y,
+            self.right_thumb_x,
+            self.right_thumb_y,
+        )
+
+
+def _address(target) -> bytes:
+    if isinstance(target, ConsoleInfo):
+        target = target.address
+    if isinstance(target, tuple):
+        target = f"{target[0]}:{target[1]}"
+    return str(target).encode()
+
+
+def discover(address=None, timeout: float = 3.0) -> List[ConsoleInfo]:
+    """Discovers consoles: at `address` ("host", "host:port", or (host,
+    port)) by unicast, returning at the first answer; with None, on the
+    local network by broadcast for the whole `timeout` (seconds). Returns
+    an empty list when nobody answered."""
+    ms = max(1, int(timeout * 1000))
+    d = ctypes.POINTER(_ffi.xnano_discovery)()
+    _check(lib.xnano_discover(None if address is None else _address(address), ms, ctypes.byref(d)))
+    try:
+        n = ctypes.c_size_t()
+        _check(lib.xnano_discovery_count(d, ctypes.byref(n)))
+        out = []
+        for i in range(n.value):
+            info = _ffi.xnano_console_info()
+            _check(lib.xnano_discovery_get(d, i, ctypes.byref(info)))
+            out.append(ConsoleInfo.from_c(info))
+        return out
+    finally:
+        lib.xnano_discovery_free(d)
+
+
+def power_on(live_id: Union[str, ConsoleInfo], address=None, tries: int = 0) -> None:
+    """Sends power-on requests for the console with this Live ID (or the
+    `ConsoleInfo`'s), to the network's broadcast address and, when given,
+    to `address`; `tries` rounds (0: the default, 2)."""
+    if isinstance(live_id, ConsoleInfo):
+        if address is None:
+            address = live_id.address
+        live_id = live_id.live_id
+    _check(lib.xnano_power_on(live_id.encode(), None if address is None else _address(address), tries))
+
+
 # ------------------------------------------------------------------ logging
 
 _log_lock = threading.Lock()
@@ -470,6 +821,11 @@ class SimConsole:
         _check(lib.xnano_sim_nano_ports(self._h, ctypes.byref(t), ctypes.byref(u)))
         self.tcp_port = t.value
         self.udp_port = u.value
+        self.smartglass_port = None
+        if cfg.smartglass:
+            p = ctypes.c_uint16()
+            _check(lib.xnano_sim_smartglass_port(self._h, ctypes.byref(p)))
+            self.smartglass_port = p.value
 
     def _handle(self):
         if not self._h:
@@ -480,6 +836,42 @@ class SimConsole:
     def nano_address(self) -> tuple:
         """(host, tcp_port, udp_port) for `Client.connect_nano`."""
         return (self.host, self.tcp_port, self.udp_port)
+
+    @property
+    def smartglass_address(self) -> str:
+        """"127.0.0.1:PORT" of the SmartGlass console, for `discover` and
+        `Console.connect`."""
+        if self.smartglass_port is None:
+            raise WrongStateError(Result.ERR_WRONG_STATE, "SmartGlass is disabled (smartglass=False)")
+        return f"{self.host}:{self.smartglass_port}"
+
+    def console_info(self) -> ConsoleInfo:
+        """What the SmartGlass console announces (as discovery reports it)."""
+        info = _ffi.xnano_console_info()
+        _check(lib.xnano_sim_console_info(self._handle(), ctypes.byref(info)))
+        return ConsoleInfo.from_c(info)
+
+    @property
+    def powered_on(self) -> bool:
+        on = ctypes.c_bool()
+        _check(lib.xnano_sim_smartglass_powered_on(self._handle(), ctypes.byref(on)))
+        return on.value
+
+    def message_count(self, msg_type: Optional[str] = None) -> int:
+        """How many SmartGlass messages of this type ("TitleLaunch",
+        "MediaCommand", "Gamepad", ...; None: all) the console received."""
+        n = ctypes.c_uint64()
+        _check(lib.xnano_sim_smartglass_message_count(
+            self._handle(), None if msg_type is None else msg_type.encode(), ctypes.byref(n)))
+        return n.value
+
+    def start_text_session(self, prompt: Optional[str] = None) -> int:
+        """Opens a text entry session on the connected SmartGlass clients;
+        returns how many it reached."""
+        n = ctypes.c_uint32()
+        _check(lib.xnano_sim_start_text_session(
+            self._handle(), None if prompt is None else prompt.encode(), ctypes.byref(n)))
+        return n.value
 
     def stats(self) -> SimStats:
         s = _ffi.xnano_sim_stats()
@@ -595,6 +987,38 @@ class Client:
             raise
         return c
 
+    @classmethod
+    def connect_console(cls, console: "Console", config: Optional[ClientConfig] = None,
+                        gamestream: Optional["GameStreamConfig"] = None, **kwargs) -> "Client":
+        """Creates a client and streams from a connected `Console`: the
+        console starts its gamestream and the client connects to it.
+        Keyword arguments named ``on_*`` are callbacks (as for
+        `connect_nano`); the others are gamestream configuration keys by
+        their protocol names (``videoMaximumWidth=640``,
+        ``enableOpusAudio=True``...)."""
+        callbacks = {k: v for k, v in kwargs.items() if k.startswith("on_")}
+        keys = {k: v for k, v in kwargs.items() if not k.startswith("on_")}
+        c = cls(config, **callbacks)
+        try:
+            c.stream_from(console, gamestream, **keys)
+        except BaseException:
+            c.close()
+            raise
+        return c
+
+    def stream_from(self, console: "Console", gamestream: Optional["GameStreamConfig"] = None,
+                    **keys) -> None:
+        """Starts a gamestream through a connected `Console` and connects
+        this (idle) client to it (`xnano_client_connect_console`)."""
+        if gamestream is not None and keys:
+            raise TypeError("pass either a GameStreamConfig or keys, not both")
+        gs = gamestream if gamestream is not None else GameStreamConfig(**keys)
+        try:
+            _check(lib.xnano_client_connect_console(self._handle(), console._handle(), gs._handle()))
+        finally:
+            if gamestream is None:
+                gs.close()
+
     def _handle(self):
         if not self._h:
             raise WrongStateError(Result.ERR_WRONG_STATE, "the client was closed")
@@ -685,6 +1109,246 @@ class Client:
             self._keep = []
 
     def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+# ------------------------------------------------------------- SmartGlass
+
+
+def _config_text(v) -> bytes:
+    if isinstance(v, bool):
+        return b"true" if v else b"false"
+    return str(v).encode()
+
+
+class GameStreamConfig:
+    """The StartGameStream configuration (`xnano_gamestream_config`), set
+    by protocol key names::
+
+        gs = xnano.GameStreamConfig(videoMaximumWidth=640, enableOpusAudio=True)
+        gs["videoMaximumFrameRate"] = 30
+        gs["videoMaximumWidth"]      # -> "640"
+    """
+
+    def __init__(self, **keys):
+        h = ctypes.POINTER(_ffi.xnano_gamestream_config)()
+        _check(lib.xnano_gamestream_config_new(ctypes.byref(h)))
+        self._h = h
+        try:
+            for k, v in keys.items():
+                self.set(k, v)
+        except BaseException:
+            self.close()
+            raise
+
+    def _handle(self):
+        if not self._h:
+            raise WrongStateError(Result.ERR_WRONG_STATE, "the configuration was closed")
+        return self._h
+
+    def set(self, key: str, value) -> None:
+        """Sets a key (InvalidArgumentError for unknown keys or bad values)."""
+        _check(lib.xnano_gamestream_config_set(self._handle(), key.encode(), _config_text(value)))
+
+    def get(self, key: str) -> str:
+        """A key's value as sent (text)."""
+        size = 32
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            n = ctypes.c_size_t()
+            r = lib.xnano_gamestream_config_get(self._handle(), key.encode(), buf, size, ctypes.byref(n))
+            if r == _ffi.XNANO_ERR_BUFFER_TOO_SMALL:
+                size *= 4
+                continue
+            _check(r)
+            return buf.raw[: n.value].decode()
+
+    __setitem__ = set
+    __getitem__ = get
+
+    def close(self) -> None:
+        h, self._h = self._h, None
+        if h:
+            lib.xnano_gamestream_config_free(h)
+
+    def __enter__(self) -> "GameStreamConfig":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Console:
+    """A SmartGlass session with a console. Use as a context manager::
+
+        with xnano.Console.connect(address, on_event=print) as console:
+            console.launch_title("ms-xbl-...://")
+            with xnano.Client.connect_console(console, on_video=f) as client:
+                ...
+
+    `on_event(ConsoleEvent)` runs on the library's thread (the CONNECTED
+    event on the thread calling `connect`, before it returns). Exceptions it
+    raises are printed and kept in `callback_errors`. Pull mode:
+    ``ConsoleConfig(event_queue_capacity=N)`` and `next_event` / `events()`.
+    """
+
+    def __init__(self, on_event: Optional[Callable[[ConsoleEvent], None]] = None):
+        self.callback_errors: list = []
+        h = ctypes.POINTER(_ffi.xnano_console)()
+        _check(lib.xnano_console_new(ctypes.byref(h)))
+        self._h = h
+        self._keep = None
+        if on_event is not None:
+            def tramp(_ud, ev):
+                try:
+                    on_event(ConsoleEvent.from_c(ev.contents))
+                except BaseException as e:  # never unwind into C
+                    self.callback_errors.append(e)
+                    traceback.print_exc()
+
+            cb = _ffi.xnano_console_event_callback(tramp)
+            try:
+                _check(lib.xnano_console_set_event_callback(self._h, cb, None))
+            except BaseException:
+                self.close()
+                raise
+            self._keep = cb
+
+    @classmethod
+    def connect(cls, address, config: Optional[ConsoleConfig] = None, *,
+                on_event: Optional[Callable[[ConsoleEvent], None]] = None, **config_fields) -> "Console":
+        """Creates a console handle and connects it to `address` ("host",
+        "host:port", (host, port) or a `ConsoleInfo`). `config_fields`
+        override `config` (``userhash=..., auth_token=...``)."""
+        cfg = config or ConsoleConfig()
+        for k, v in config_fields.items():
+            if not hasattr(cfg, k):
+                raise TypeError(f"unknown ConsoleConfig field {k!r}")
+            setattr(cfg, k, v)
+        c = cls(on_event)
+        try:
+            c.open(address, cfg)
+        except BaseException:
+            c.close()
+            raise
+        return c
+
+    def open(self, address, config: Optional[ConsoleConfig] = None) -> None:
+        """Connects this idle handle (`xnano_console_connect`)."""
+        c = (config or ConsoleConfig()).to_c()
+        _check(lib.xnano_console_connect(self._handle(), _address(address), ctypes.byref(c)))
+
+    def _handle(self):
+        if not self._h:
+            raise WrongStateError(Result.ERR_WRONG_STATE, "the console was closed")
+        return self._h
+
+    @property
+    def state(self) -> ConsoleState:
+        s = ctypes.c_int()
+        _check(lib.xnano_console_get_state(self._handle(), ctypes.byref(s)))
+        return ConsoleState(s.value)
+
+    @property
+    def info(self) -> ConsoleInfo:
+        i = _ffi.xnano_console_info()
+        _check(lib.xnano_console_get_info(self._handle(), ctypes.byref(i)))
+        return ConsoleInfo.from_c(i)
+
+    def events_dropped(self) -> int:
+        n = ctypes.c_uint64()
+        _check(lib.xnano_console_events_dropped(self._handle(), ctypes.byref(n)))
+        return n.value
+
+    def next_event(self, timeout: Optional[float] = 1.0) -> Optional[ConsoleEvent]:
+        """The next queued event (pull mode), or None after `timeout`
+        seconds. Raises ClosedError once CLOSED was taken."""
+        ms = 0 if timeout is None else max(0, int(timeout * 1000))
+        ev = ctypes.POINTER(_ffi.xnano_console_event)()
+        r = lib.xnano_console_next_event(self._handle(), ms, ctypes.byref(ev))
+        if r == _ffi.XNANO_ERR_TIMEOUT:
+            return None
+        _check(r)
+        try:
+            return ConsoleEvent.from_c(ev.contents)
+        finally:
+            lib.xnano_console_event_free(ev)
+
+    def events(self, timeout: float = 1.0) -> Iterator[ConsoleEvent]:
+        """Yields queued events until the session is closed (CLOSED last)."""
+        while True:
+            try:
+                e = self.next_event(timeout)
+            except ClosedError:
+                return
+            if e is not None:
+                yield e
+
+    # Commands.
+
+    def power_off(self) -> None:
+        _check(lib.xnano_console_power_off(self._handle()))
+
+    def launch_title(self, uri: str, location: TitleLocation = TitleLocation.FULL) -> None:
+        _check(lib.xnano_console_launch_title(self._handle(), uri.encode(), int(location)))
+
+    def media_command(self, title_id: int, command: MediaCommand, seek_position: int = 0) -> int:
+        """Sends a media command; returns its request id."""
+        rid = ctypes.c_uint64()
+        _check(lib.xnano_console_media_command(
+            self._handle(), title_id, int(command), seek_position, ctypes.byref(rid)))
+        return rid.value
+
+    def gamepad(self, state: Optional[GamepadState] = None, **kwargs) -> None:
+        """Sends a SmartGlass gamepad state (``buttons=GamepadButton.A``...)."""
+        g = (state or GamepadState(**kwargs)).to_c()
+        _check(lib.xnano_console_gamepad(self._handle(), ctypes.byref(g)))
+
+    def send_text(self, text: str) -> None:
+        _check(lib.xnano_console_send_text(self._handle(), text.encode()))
+
+    def text_acknowledge(self, text_session_id: int, version: int) -> None:
+        _check(lib.xnano_console_text_acknowledge(self._handle(), text_session_id, version))
+
+    def text_done(self, accept: bool = True) -> None:
+        r = _ffi.XNANO_TEXT_RESULT_ACCEPT if accept else _ffi.XNANO_TEXT_RESULT_CANCEL
+        _check(lib.xnano_console_text_done(self._handle(), r))
+
+    def game_dvr_record(self, start_delta_s: int = -30, end_delta_s: int = 0) -> None:
+        _check(lib.xnano_console_game_dvr_record(self._handle(), start_delta_s, end_delta_s))
+
+    def unsnap(self) -> None:
+        _check(lib.xnano_console_unsnap(self._handle()))
+
+    def disconnect(self) -> None:
+        """Says goodbye and joins the session's thread; the CLOSED event has
+        been delivered when it returns."""
+        _check(lib.xnano_console_disconnect(self._handle()))
+
+    def close(self) -> None:
+        """Disconnects and frees the handle (idempotent)."""
+        h = self._h
+        if h:
+            _check(lib.xnano_console_free(h))
+            self._h = None
+            self._keep = None
+
+    def __enter__(self) -> "Console":
         return self
 
     def __exit__(self, *exc) -> None:

@@ -15,9 +15,11 @@ from ctypes import (
     POINTER,
     Structure,
     c_bool,
+    c_char,
     c_char_p,
     c_double,
     c_int,
+    c_float,
     c_int16,
     c_int32,
     c_size_t,
@@ -57,6 +59,80 @@ XNANO_BUTTON_B = 0x2000
 XNANO_BUTTON_X = 0x4000
 XNANO_BUTTON_Y = 0x8000
 
+XNANO_CONSOLE_NAME_SIZE = 64
+XNANO_LIVE_ID_SIZE = 32
+XNANO_ADDRESS_SIZE = 64
+XNANO_UUID_SIZE = 40
+XNANO_SMARTGLASS_PORT = 5050
+
+XNANO_CURVE_P256 = 0
+XNANO_CURVE_P384 = 1
+XNANO_CURVE_P521 = 2
+
+XNANO_CONSOLE_FLAG_ALLOW_CONSOLE_USERS = 0x1
+XNANO_CONSOLE_FLAG_ALLOW_AUTHENTICATED_USERS = 0x2
+XNANO_CONSOLE_FLAG_ALLOW_ANONYMOUS_USERS = 0x4
+XNANO_CONSOLE_FLAG_CERTIFICATE_PENDING = 0x8
+
+XNANO_DEVICE_XBOX_ONE = 1
+
+XNANO_TITLE_LOCATION_FULL = 0
+XNANO_TITLE_LOCATION_FILL = 1
+XNANO_TITLE_LOCATION_SNAPPED = 2
+XNANO_TITLE_LOCATION_START_VIEW = 3
+XNANO_TITLE_LOCATION_SYSTEM_UI = 4
+XNANO_TITLE_LOCATION_DEFAULT = 5
+
+XNANO_MEDIA_PLAY = 0x2
+XNANO_MEDIA_PAUSE = 0x4
+XNANO_MEDIA_PLAY_PAUSE_TOGGLE = 0x8
+XNANO_MEDIA_STOP = 0x10
+XNANO_MEDIA_RECORD = 0x20
+XNANO_MEDIA_NEXT_TRACK = 0x40
+XNANO_MEDIA_PREVIOUS_TRACK = 0x80
+XNANO_MEDIA_FAST_FORWARD = 0x100
+XNANO_MEDIA_REWIND = 0x200
+XNANO_MEDIA_CHANNEL_UP = 0x400
+XNANO_MEDIA_CHANNEL_DOWN = 0x800
+XNANO_MEDIA_BACK = 0x1000
+XNANO_MEDIA_VIEW = 0x2000
+XNANO_MEDIA_MENU = 0x4000
+XNANO_MEDIA_SEEK = 0x8000
+
+XNANO_GAMEPAD_ENROLL = 0x1
+XNANO_GAMEPAD_NEXUS = 0x2
+XNANO_GAMEPAD_MENU = 0x4
+XNANO_GAMEPAD_VIEW = 0x8
+XNANO_GAMEPAD_A = 0x10
+XNANO_GAMEPAD_B = 0x20
+XNANO_GAMEPAD_X = 0x40
+XNANO_GAMEPAD_Y = 0x80
+XNANO_GAMEPAD_DPAD_UP = 0x100
+XNANO_GAMEPAD_DPAD_DOWN = 0x200
+XNANO_GAMEPAD_DPAD_LEFT = 0x400
+XNANO_GAMEPAD_DPAD_RIGHT = 0x800
+XNANO_GAMEPAD_LEFT_SHOULDER = 0x1000
+XNANO_GAMEPAD_RIGHT_SHOULDER = 0x2000
+XNANO_GAMEPAD_LEFT_THUMB = 0x4000
+XNANO_GAMEPAD_RIGHT_THUMB = 0x8000
+
+XNANO_TEXT_RESULT_CANCEL = 0
+XNANO_TEXT_RESULT_ACCEPT = 1
+
+XNANO_CHANNEL_CORE = 0
+XNANO_CHANNEL_SYSTEM_INPUT = 1
+XNANO_CHANNEL_SYSTEM_INPUT_TV_REMOTE = 2
+XNANO_CHANNEL_SYSTEM_MEDIA = 3
+XNANO_CHANNEL_SYSTEM_TEXT = 4
+XNANO_CHANNEL_SYSTEM_BROADCAST = 5
+XNANO_CHANNEL_TITLE = 7
+
+XNANO_GAMESTREAM_UNKNOWN = 0
+XNANO_GAMESTREAM_INITIALIZING = 1
+XNANO_GAMESTREAM_STARTED = 2
+XNANO_GAMESTREAM_STOPPED = 3
+XNANO_GAMESTREAM_PAUSED = 4
+
 XNANO_SIM_VIDEO_TEST_PATTERN = 0
 XNANO_SIM_VIDEO_SYNTHETIC = 1
 XNANO_SIM_AUDIO_OPUS = 0
@@ -76,6 +152,8 @@ XNANO_ERR_CLOSED = 8
 XNANO_ERR_BUFFER_TOO_SMALL = 9
 XNANO_ERR_UNSUPPORTED = 10
 XNANO_ERR_PANIC = 11
+XNANO_ERR_NOT_FOUND = 12
+XNANO_ERR_REFUSED = 13
 
 # enum xnano_state
 XNANO_STATE_IDLE = 0
@@ -90,6 +168,26 @@ XNANO_EVENT_VIDEO_FRAME = 1
 XNANO_EVENT_AUDIO = 2
 XNANO_EVENT_RUMBLE = 3
 
+# enum xnano_console_event_type
+XNANO_CONSOLE_EVENT_CONNECTED = 0
+XNANO_CONSOLE_EVENT_CLOSED = 1
+XNANO_CONSOLE_EVENT_CONSOLE_STATUS = 2
+XNANO_CONSOLE_EVENT_MEDIA_STATE = 3
+XNANO_CONSOLE_EVENT_TEXT_CONFIGURATION = 4
+XNANO_CONSOLE_EVENT_TEXT_INPUT = 5
+XNANO_CONSOLE_EVENT_TEXT_DONE = 6
+XNANO_CONSOLE_EVENT_CHANNEL_STARTED = 7
+XNANO_CONSOLE_EVENT_CHANNEL_FAILED = 8
+XNANO_CONSOLE_EVENT_GAMESTREAM_STATE = 9
+XNANO_CONSOLE_EVENT_GAMESTREAM_CONNECTED = 10
+XNANO_CONSOLE_EVENT_GAMESTREAM_FAILED = 11
+XNANO_CONSOLE_EVENT_OTHER = 12
+
+# enum xnano_console_state
+XNANO_CONSOLE_STATE_IDLE = 0
+XNANO_CONSOLE_STATE_CONNECTED = 1
+XNANO_CONSOLE_STATE_CLOSED = 2
+
 # enum xnano_log_level
 XNANO_LOG_OFF = 0
 XNANO_LOG_ERROR = 1
@@ -103,6 +201,8 @@ xnano_result = c_int
 xnano_state = c_int
 xnano_event_type = c_int
 xnano_log_level = c_int
+xnano_console_event_type = c_int
+xnano_console_state = c_int
 
 # ------------------------------------------------------------------ structs
 
@@ -247,6 +347,10 @@ class xnano_sim_config(Structure):
         ("delay_ms", c_uint32),
         ("jitter_ms", c_uint32),
         ("impairment_seed", c_uint64),
+        ("smartglass", c_bool),
+        ("smartglass_port", c_uint16),
+        ("smartglass_require_auth", c_bool),
+        ("smartglass_powered_on", c_bool),
     ]
 
 
@@ -266,6 +370,79 @@ class xnano_sim_stats(Structure):
         ("udp_dropped", c_uint64),
         ("bad_packets", c_uint64),
         ("client_connected", c_bool),
+        ("sg_discovery_requests", c_uint64),
+        ("sg_power_on_requests", c_uint64),
+        ("sg_connects_accepted", c_uint64),
+        ("sg_connects_rejected", c_uint64),
+        ("sg_messages_received", c_uint64),
+        ("sg_gamestreams_started", c_uint64),
+        ("sg_gamestreams_stopped", c_uint64),
+    ]
+
+
+class xnano_console_info(Structure):
+    _fields_ = [
+        ("name", c_char * XNANO_CONSOLE_NAME_SIZE),
+        ("live_id", c_char * XNANO_LIVE_ID_SIZE),
+        ("address", c_char * XNANO_ADDRESS_SIZE),
+        ("uuid", c_char * XNANO_UUID_SIZE),
+        ("curve", c_uint32),
+        ("flags", c_uint32),
+        ("device_type", c_uint32),
+        ("last_error", c_uint32),
+        ("port", c_uint16),
+    ]
+
+
+class xnano_console_config(Structure):
+    _fields_ = [
+        ("userhash", c_char_p),
+        ("auth_token", c_char_p),
+        ("ignore_anonymous_flag", c_bool),
+        ("discovery_timeout_ms", c_uint32),
+        ("wait_timeout_ms", c_uint32),
+        ("heartbeat_interval_ms", c_uint32),
+        ("console_timeout_ms", c_uint32),
+        ("event_queue_capacity", c_uint32),
+    ]
+
+
+class xnano_console_event(Structure):
+    _fields_ = [
+        ("kind", xnano_console_event_type),
+        ("error", xnano_result),
+        ("message", c_char_p),
+        ("json", c_char_p),
+        ("participant_id", c_uint32),
+        ("title_id", c_uint32),
+        ("os_major_version", c_uint32),
+        ("os_minor_version", c_uint32),
+        ("os_build_number", c_uint32),
+        ("active_title_count", c_uint32),
+        ("playback_status", c_uint32),
+        ("media_position", c_uint64),
+        ("media_end", c_uint64),
+        ("text_session_id", c_uint32),
+        ("text_version", c_uint32),
+        ("text_max_length", c_uint32),
+        ("text_result", c_uint32),
+        ("text", c_char_p),
+        ("channel", c_uint32),
+        ("gamestream_state", c_uint32),
+        ("tcp_port", c_uint16),
+        ("udp_port", c_uint16),
+    ]
+
+
+class xnano_gamepad(Structure):
+    _fields_ = [
+        ("buttons", c_uint16),
+        ("left_trigger", c_float),
+        ("right_trigger", c_float),
+        ("left_thumb_x", c_float),
+        ("left_thumb_y", c_float),
+        ("right_thumb_x", c_float),
+        ("right_thumb_y", c_float),
     ]
 
 
@@ -278,6 +455,18 @@ class xnano_sim(Structure):
     pass
 
 
+class xnano_console(Structure):
+    pass
+
+
+class xnano_discovery(Structure):
+    pass
+
+
+class xnano_gamestream_config(Structure):
+    pass
+
+
 # ---------------------------------------------------------------- callbacks
 
 xnano_video_callback = CFUNCTYPE(None, c_void_p, POINTER(xnano_video_frame))
@@ -285,6 +474,7 @@ xnano_audio_callback = CFUNCTYPE(None, c_void_p, POINTER(xnano_audio_packet))
 xnano_rumble_callback = CFUNCTYPE(None, c_void_p, POINTER(xnano_rumble))
 xnano_state_callback = CFUNCTYPE(None, c_void_p, xnano_state, xnano_result, c_char_p)
 xnano_log_callback = CFUNCTYPE(None, c_void_p, xnano_log_level, c_char_p, c_char_p)
+xnano_console_event_callback = CFUNCTYPE(None, c_void_p, POINTER(xnano_console_event))
 
 # ---------------------------------------------------------------- functions
 
@@ -350,6 +540,69 @@ FUNCTIONS = {
     "xnano_sim_close_client": (xnano_result, [_P(xnano_sim)]),
     "xnano_sim_stop": (xnano_result, [_P(xnano_sim)]),
     "xnano_sim_free": (None, [_P(xnano_sim)]),
+    # SmartGlass: discovery, power-on, console, gamestream configuration.
+    "xnano_client_connect_console": (
+        xnano_result,
+        [_P(xnano_client), _P(xnano_console), _P(xnano_gamestream_config)],
+    ),
+    "xnano_discover": (xnano_result, [c_char_p, c_uint32, _P(_P(xnano_discovery))]),
+    "xnano_discovery_count": (xnano_result, [_P(xnano_discovery), _P(c_size_t)]),
+    "xnano_discovery_get": (
+        xnano_result,
+        [_P(xnano_discovery), c_size_t, _P(xnano_console_info)],
+    ),
+    "xnano_discovery_free": (None, [_P(xnano_discovery)]),
+    "xnano_power_on": (xnano_result, [c_char_p, c_char_p, c_uint32]),
+    "xnano_console_config_default": (xnano_result, [_P(xnano_console_config)]),
+    "xnano_console_new": (xnano_result, [_P(_P(xnano_console))]),
+    "xnano_console_set_event_callback": (
+        xnano_result,
+        [_P(xnano_console), xnano_console_event_callback, c_void_p],
+    ),
+    "xnano_console_connect": (
+        xnano_result,
+        [_P(xnano_console), c_char_p, _P(xnano_console_config)],
+    ),
+    "xnano_console_get_state": (xnano_result, [_P(xnano_console), _P(xnano_console_state)]),
+    "xnano_console_get_info": (xnano_result, [_P(xnano_console), _P(xnano_console_info)]),
+    "xnano_console_next_event": (
+        xnano_result,
+        [_P(xnano_console), c_uint32, _P(_P(xnano_console_event))],
+    ),
+    "xnano_console_event_free": (None, [_P(xnano_console_event)]),
+    "xnano_console_events_dropped": (xnano_result, [_P(xnano_console), _P(c_uint64)]),
+    "xnano_console_disconnect": (xnano_result, [_P(xnano_console)]),
+    "xnano_console_free": (xnano_result, [_P(xnano_console)]),
+    "xnano_console_power_off": (xnano_result, [_P(xnano_console)]),
+    "xnano_console_launch_title": (xnano_result, [_P(xnano_console), c_char_p, c_uint32]),
+    "xnano_console_media_command": (
+        xnano_result,
+        [_P(xnano_console), c_uint32, c_uint32, c_uint64, _P(c_uint64)],
+    ),
+    "xnano_console_gamepad": (xnano_result, [_P(xnano_console), _P(xnano_gamepad)]),
+    "xnano_console_send_text": (xnano_result, [_P(xnano_console), c_char_p]),
+    "xnano_console_text_acknowledge": (xnano_result, [_P(xnano_console), c_uint32, c_uint32]),
+    "xnano_console_text_done": (xnano_result, [_P(xnano_console), c_uint32]),
+    "xnano_console_game_dvr_record": (xnano_result, [_P(xnano_console), c_int32, c_int32]),
+    "xnano_console_unsnap": (xnano_result, [_P(xnano_console)]),
+    "xnano_gamestream_config_new": (xnano_result, [_P(_P(xnano_gamestream_config))]),
+    "xnano_gamestream_config_set": (
+        xnano_result,
+        [_P(xnano_gamestream_config), c_char_p, c_char_p],
+    ),
+    "xnano_gamestream_config_get": (
+        xnano_result,
+        [_P(xnano_gamestream_config), c_char_p, c_char_p, c_size_t, _P(c_size_t)],
+    ),
+    "xnano_gamestream_config_free": (None, [_P(xnano_gamestream_config)]),
+    "xnano_sim_smartglass_port": (xnano_result, [_P(xnano_sim), _P(c_uint16)]),
+    "xnano_sim_console_info": (xnano_result, [_P(xnano_sim), _P(xnano_console_info)]),
+    "xnano_sim_smartglass_powered_on": (xnano_result, [_P(xnano_sim), _P(c_bool)]),
+    "xnano_sim_smartglass_message_count": (
+        xnano_result,
+        [_P(xnano_sim), c_char_p, _P(c_uint64)],
+    ),
+    "xnano_sim_start_text_session": (xnano_result, [_P(xnano_sim), c_char_p, _P(c_uint32)]),
 }
 
 # ------------------------------------------------------------------ loading
