@@ -84,19 +84,51 @@ namespace Xnano
                 {
                     r = NativeMethods.xnano_client_connect_nano(h.Ptr, hostUtf8, tcpPort, udpPort);
                 }
-                if (r != NativeMethods.XNANO_OK)
-                {
-                    var message = Utf8.Decode(NativeMethods.xnano_last_error());
-                    // A client still idle has no session that could call back (a call in the
-                    // wrong state leaves a running session, and its GCHandle, alone).
-                    if (NativeMethods.xnano_client_get_state(h.Ptr, out int state) == NativeMethods.XNANO_OK
-                        && state == NativeMethods.XNANO_STATE_IDLE)
-                    {
-                        ReleaseSelf();
-                    }
-                    throw new XnanoException((ResultCode)r, message);
-                }
+                FailConnect(h.Ptr, r);
             }
+        }
+
+        /// <summary>
+        /// Starts a gamestream over SmartGlass (<c>xnano_client_connect_console</c>): asks the
+        /// connected <paramref name="console"/> to stream with <paramref name="config"/> (null:
+        /// defaults), waits for its Nano host and connects to it. The client then works as after
+        /// <see cref="ConnectNano"/>; <see cref="Stop"/> also stops the console's stream.
+        /// </summary>
+        public void ConnectConsole(XboxConsole console, GameStreamConfig config = null)
+        {
+            if (console == null)
+            {
+                throw new ArgumentNullException(nameof(console));
+            }
+            using (var h = Use())
+            using (var ch = new HandleUse(console.Handle, nameof(XboxConsole)))
+            using (var gh = config == null ? default(HandleUse) : new HandleUse(config.Handle, nameof(GameStreamConfig)))
+            {
+                var r = _pullMode ? NativeMethods.XNANO_OK : InstallCallbacks(h.Ptr);
+                if (r == NativeMethods.XNANO_OK)
+                {
+                    r = NativeMethods.xnano_client_connect_console(h.Ptr, ch.Ptr, config == null ? IntPtr.Zero : gh.Ptr);
+                }
+                FailConnect(h.Ptr, r);
+            }
+        }
+
+        // After a connect call: throws for a failure, releasing the GCHandle when the client
+        // is still idle (no session that could call back; a call in the wrong state leaves a
+        // running session, and its GCHandle, alone).
+        private void FailConnect(IntPtr client, int r)
+        {
+            if (r == NativeMethods.XNANO_OK)
+            {
+                return;
+            }
+            var message = Utf8.Decode(NativeMethods.xnano_last_error());
+            if (NativeMethods.xnano_client_get_state(client, out int state) == NativeMethods.XNANO_OK
+                && state == NativeMethods.XNANO_STATE_IDLE)
+            {
+                ReleaseSelf();
+            }
+            throw new XnanoException((ResultCode)r, message);
         }
 
         /// <summary>Connects to a simulated console on this machine.</summary>

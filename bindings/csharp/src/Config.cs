@@ -125,5 +125,13 @@ namespace Xnano
         public uint JitterMs { get => Native.jitter_ms; set => Native.jitter_ms = value; }
         /// <summary>Seed of the impairment decisions.</summary>
         public ulong ImpairmentSeed { get => Native.impairment_seed; set => Native.impairment_seed = value; }
+        /// <summary>Also run the SmartGlass console (discovery, power, session, gamestreams).</summary>
+        public bool SmartGlass { get => Native.smartglass; set => Native.smartglass = value; }
+        /// <summary>SmartGlass UDP port on 127.0.0.1; 0: any free port.</summary>
+        public ushort SmartGlassPort { get => Native.smartglass_port; set => Native.smartglass_port = value; }
+        /// <summary>The SmartGlass console refuses anonymous connections.</summary>
+        public bool SmartGlassRequireAuth { get => Native.smartglass_require_auth; set => Native.smartglass_require_auth = value; }
+        /// <summary>The SmartGlass console starts powered on.</summary>
+        public bool SmartGlassPoweredOn { get => Native.smartglass_powered_on; set => Native.smartglass_powered_on = value; }
     }
 }

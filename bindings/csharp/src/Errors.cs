@@ -30,6 +30,10 @@ namespace Xnano
         Unsupported = NativeMethods.XNANO_ERR_UNSUPPORTED,
         /// <summary>A panic was caught inside libxnano (a bug in xnano).</summary>
         Panic = NativeMethods.XNANO_ERR_PANIC,
+        /// <summary>No console answered discovery at the address given, or it is off.</summary>
+        NotFound = NativeMethods.XNANO_ERR_NOT_FOUND,
+        /// <summary>The console refused (the connection, a channel or the gamestream).</summary>
+        Refused = NativeMethods.XNANO_ERR_REFUSED,
     }
 
     /// <summary>A failed libxnano call: its <see cref="ResultCode"/> and message.</summary>

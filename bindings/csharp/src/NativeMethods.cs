@@ -69,6 +69,8 @@ namespace Xnano.Native
         public const int XNANO_ERR_BUFFER_TOO_SMALL = 9;
         public const int XNANO_ERR_UNSUPPORTED = 10;
         public const int XNANO_ERR_PANIC = 11;
+        public const int XNANO_ERR_NOT_FOUND = 12;
+        public const int XNANO_ERR_REFUSED = 13;
 
         // enum xnano_state
         public const int XNANO_STATE_IDLE = 0;
@@ -91,6 +93,100 @@ namespace Xnano.Native
         public const int XNANO_LOG_DEBUG = 4;
         public const int XNANO_LOG_TRACE = 5;
 
+        public const int XNANO_CONSOLE_NAME_SIZE = 64;
+        public const int XNANO_LIVE_ID_SIZE = 32;
+        public const int XNANO_ADDRESS_SIZE = 64;
+        public const int XNANO_UUID_SIZE = 40;
+        public const ushort XNANO_SMARTGLASS_PORT = 5050;
+
+        public const uint XNANO_CURVE_P256 = 0;
+        public const uint XNANO_CURVE_P384 = 1;
+        public const uint XNANO_CURVE_P521 = 2;
+
+        public const uint XNANO_CONSOLE_FLAG_ALLOW_CONSOLE_USERS = 1;
+        public const uint XNANO_CONSOLE_FLAG_ALLOW_AUTHENTICATED_USERS = 2;
+        public const uint XNANO_CONSOLE_FLAG_ALLOW_ANONYMOUS_USERS = 4;
+        public const uint XNANO_CONSOLE_FLAG_CERTIFICATE_PENDING = 8;
+
+        public const uint XNANO_DEVICE_XBOX_ONE = 1;
+
+        public const uint XNANO_TITLE_LOCATION_FULL = 0;
+        public const uint XNANO_TITLE_LOCATION_FILL = 1;
+        public const uint XNANO_TITLE_LOCATION_SNAPPED = 2;
+        public const uint XNANO_TITLE_LOCATION_START_VIEW = 3;
+        public const uint XNANO_TITLE_LOCATION_SYSTEM_UI = 4;
+        public const uint XNANO_TITLE_LOCATION_DEFAULT = 5;
+
+        public const uint XNANO_MEDIA_PLAY = 2;
+        public const uint XNANO_MEDIA_PAUSE = 4;
+        public const uint XNANO_MEDIA_PLAY_PAUSE_TOGGLE = 8;
+        public const uint XNANO_MEDIA_STOP = 16;
+        public const uint XNANO_MEDIA_RECORD = 32;
+        public const uint XNANO_MEDIA_NEXT_TRACK = 64;
+        public const uint XNANO_MEDIA_PREVIOUS_TRACK = 128;
+        public const uint XNANO_MEDIA_FAST_FORWARD = 256;
+        public const uint XNANO_MEDIA_REWIND = 512;
+        public const uint XNANO_MEDIA_CHANNEL_UP = 1024;
+        public const uint XNANO_MEDIA_CHANNEL_DOWN = 2048;
+        public const uint XNANO_MEDIA_BACK = 4096;
+        public const uint XNANO_MEDIA_VIEW = 8192;
+        public const uint XNANO_MEDIA_MENU = 16384;
+        public const uint XNANO_MEDIA_SEEK = 32768;
+
+        public const ushort XNANO_GAMEPAD_ENROLL = 1;
+        public const ushort XNANO_GAMEPAD_NEXUS = 2;
+        public const ushort XNANO_GAMEPAD_MENU = 4;
+        public const ushort XNANO_GAMEPAD_VIEW = 8;
+        public const ushort XNANO_GAMEPAD_A = 16;
+        public const ushort XNANO_GAMEPAD_B = 32;
+        public const ushort XNANO_GAMEPAD_X = 64;
+        public const ushort XNANO_GAMEPAD_Y = 128;
+        public const ushort XNANO_GAMEPAD_DPAD_UP = 256;
+        public const ushort XNANO_GAMEPAD_DPAD_DOWN = 512;
+        public const ushort XNANO_GAMEPAD_DPAD_LEFT = 1024;
+        public const ushort XNANO_GAMEPAD_DPAD_RIGHT = 2048;
+        public const ushort XNANO_GAMEPAD_LEFT_SHOULDER = 4096;
+        public const ushort XNANO_GAMEPAD_RIGHT_SHOULDER = 8192;
+        public const ushort XNANO_GAMEPAD_LEFT_THUMB = 16384;
+        public const ushort XNANO_GAMEPAD_RIGHT_THUMB = 32768;
+
+        public const uint XNANO_TEXT_RESULT_CANCEL = 0;
+        public const uint XNANO_TEXT_RESULT_ACCEPT = 1;
+
+        public const uint XNANO_CHANNEL_CORE = 0;
+        public const uint XNANO_CHANNEL_SYSTEM_INPUT = 1;
+        public const uint XNANO_CHANNEL_SYSTEM_INPUT_TV_REMOTE = 2;
+        public const uint XNANO_CHANNEL_SYSTEM_MEDIA = 3;
+        public const uint XNANO_CHANNEL_SYSTEM_TEXT = 4;
+        public const uint XNANO_CHANNEL_SYSTEM_BROADCAST = 5;
+        public const uint XNANO_CHANNEL_TITLE = 7;
+
+        public const uint XNANO_GAMESTREAM_UNKNOWN = 0;
+        public const uint XNANO_GAMESTREAM_INITIALIZING = 1;
+        public const uint XNANO_GAMESTREAM_STARTED = 2;
+        public const uint XNANO_GAMESTREAM_STOPPED = 3;
+        public const uint XNANO_GAMESTREAM_PAUSED = 4;
+
+        // enum xnano_console_event_type
+        public const int XNANO_CONSOLE_EVENT_CONNECTED = 0;
+        public const int XNANO_CONSOLE_EVENT_CLOSED = 1;
+        public const int XNANO_CONSOLE_EVENT_CONSOLE_STATUS = 2;
+        public const int XNANO_CONSOLE_EVENT_MEDIA_STATE = 3;
+        public const int XNANO_CONSOLE_EVENT_TEXT_CONFIGURATION = 4;
+        public const int XNANO_CONSOLE_EVENT_TEXT_INPUT = 5;
+        public const int XNANO_CONSOLE_EVENT_TEXT_DONE = 6;
+        public const int XNANO_CONSOLE_EVENT_CHANNEL_STARTED = 7;
+        public const int XNANO_CONSOLE_EVENT_CHANNEL_FAILED = 8;
+        public const int XNANO_CONSOLE_EVENT_GAMESTREAM_STATE = 9;
+        public const int XNANO_CONSOLE_EVENT_GAMESTREAM_CONNECTED = 10;
+        public const int XNANO_CONSOLE_EVENT_GAMESTREAM_FAILED = 11;
+        public const int XNANO_CONSOLE_EVENT_OTHER = 12;
+
+        // enum xnano_console_state
+        public const int XNANO_CONSOLE_STATE_IDLE = 0;
+        public const int XNANO_CONSOLE_STATE_CONNECTED = 1;
+        public const int XNANO_CONSOLE_STATE_CLOSED = 2;
+
         // ------------------------------------------------------------------ callbacks
         // Every pointer argument is valid only during the call.
 
@@ -105,6 +201,9 @@ namespace Xnano.Native
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         public delegate void xnano_state_callback(IntPtr user_data, int state, int error, IntPtr message);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        public delegate void xnano_console_event_callback(IntPtr user_data, IntPtr @event);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         public delegate void xnano_log_callback(IntPtr user_data, int level, IntPtr target, IntPtr message);
@@ -177,6 +276,97 @@ namespace Xnano.Native
         public static extern int xnano_client_free(IntPtr client);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_client_connect_console(IntPtr client, IntPtr console, IntPtr config);
+
+        /// <summary><paramref name="address"/>: NUL-terminated UTF-8 or null (broadcast).</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_discover(byte[] address, uint timeout_ms, out IntPtr out_discovery);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_discovery_count(IntPtr discovery, out UIntPtr out_count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_discovery_get(IntPtr discovery, UIntPtr index, out xnano_console_info out_info);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern void xnano_discovery_free(IntPtr discovery);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_power_on(byte[] live_id, byte[] address, uint tries);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_config_default(out xnano_console_config out_config);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_new(out IntPtr out_console);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_set_event_callback(IntPtr console, xnano_console_event_callback callback, IntPtr user_data);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_connect(IntPtr console, byte[] address, ref xnano_console_config config);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_get_state(IntPtr console, out int out_state);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_get_info(IntPtr console, out xnano_console_info out_info);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_next_event(IntPtr console, uint timeout_ms, out IntPtr out_event);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern void xnano_console_event_free(IntPtr @event);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_events_dropped(IntPtr console, out ulong out_count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_disconnect(IntPtr console);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_free(IntPtr console);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_power_off(IntPtr console);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_launch_title(IntPtr console, byte[] uri, uint location);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_media_command(IntPtr console, uint title_id, uint command, ulong seek_position, out ulong out_request_id);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_gamepad(IntPtr console, ref xnano_gamepad state);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_send_text(IntPtr console, byte[] text);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_text_acknowledge(IntPtr console, uint text_session_id, uint version);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_text_done(IntPtr console, uint result);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_game_dvr_record(IntPtr console, int start_delta_s, int end_delta_s);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_console_unsnap(IntPtr console);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_gamestream_config_new(out IntPtr out_config);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_gamestream_config_set(IntPtr config, byte[] key, byte[] value);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_gamestream_config_get(IntPtr config, byte[] key, byte[] buffer, UIntPtr buffer_size, out UIntPtr out_len);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern void xnano_gamestream_config_free(IntPtr config);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern int xnano_set_log_callback(xnano_log_callback callback, IntPtr user_data, uint max_level);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -199,6 +389,21 @@ namespace Xnano.Native
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern void xnano_sim_free(IntPtr sim);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_sim_smartglass_port(IntPtr sim, out ushort out_port);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_sim_console_info(IntPtr sim, out xnano_console_info out_info);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_sim_smartglass_powered_on(IntPtr sim, [MarshalAs(UnmanagedType.I1)] out bool out_on);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_sim_smartglass_message_count(IntPtr sim, byte[] msg_type, out ulong out_count);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int xnano_sim_start_text_session(IntPtr sim, byte[] prompt, out uint out_clients);
     }
 
     // ---------------------------------------------------------------------- structs
@@ -320,6 +525,74 @@ namespace Xnano.Native
     }
 
     [StructLayout(LayoutKind.Sequential)]
+    public struct xnano_console_info
+    {
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = NativeMethods.XNANO_CONSOLE_NAME_SIZE)] public byte[] name;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = NativeMethods.XNANO_LIVE_ID_SIZE)] public byte[] live_id;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = NativeMethods.XNANO_ADDRESS_SIZE)] public byte[] address;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = NativeMethods.XNANO_UUID_SIZE)] public byte[] uuid;
+        public uint curve;
+        public uint flags;
+        public uint device_type;
+        public uint last_error;
+        public ushort port;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct xnano_console_config
+    {
+        /// <summary>NUL-terminated UTF-8, or zero.</summary>
+        public IntPtr userhash;
+        /// <summary>NUL-terminated UTF-8, or zero.</summary>
+        public IntPtr auth_token;
+        [MarshalAs(UnmanagedType.I1)] public bool ignore_anonymous_flag;
+        public uint discovery_timeout_ms;
+        public uint wait_timeout_ms;
+        public uint heartbeat_interval_ms;
+        public uint console_timeout_ms;
+        public uint event_queue_capacity;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct xnano_console_event
+    {
+        public int kind;
+        public int error;
+        public IntPtr message;
+        public IntPtr json;
+        public uint participant_id;
+        public uint title_id;
+        public uint os_major_version;
+        public uint os_minor_version;
+        public uint os_build_number;
+        public uint active_title_count;
+        public uint playback_status;
+        public ulong media_position;
+        public ulong media_end;
+        public uint text_session_id;
+        public uint text_version;
+        public uint text_max_length;
+        public uint text_result;
+        public IntPtr text;
+        public uint channel;
+        public uint gamestream_state;
+        public ushort tcp_port;
+        public ushort udp_port;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct xnano_gamepad
+    {
+        public ushort buttons;
+        public float left_trigger;
+        public float right_trigger;
+        public float left_thumb_x;
+        public float left_thumb_y;
+        public float right_thumb_x;
+        public float right_thumb_y;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
     public struct xnano_sim_config
     {
         public ushort tcp_port;
@@ -343,6 +616,10 @@ namespace Xnano.Native
         public uint delay_ms;
         public uint jitter_ms;
         public ulong impairment_seed;
+        [MarshalAs(UnmanagedType.I1)] public bool smartglass;
+        public ushort smartglass_port;
+        [MarshalAs(UnmanagedType.I1)] public bool smartglass_require_auth;
+        [MarshalAs(UnmanagedType.I1)] public bool smartglass_powered_on;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -362,6 +639,13 @@ namespace Xnano.Native
         public ulong udp_dropped;
         public ulong bad_packets;
         [MarshalAs(UnmanagedType.I1)] public bool client_connected;
+        public ulong sg_discovery_requests;
+        public ulong sg_power_on_requests;
+        public ulong sg_connects_accepted;
+        public ulong sg_connects_rejected;
+        public ulong sg_messages_received;
+        public ulong sg_gamestreams_started;
+        public ulong sg_gamestreams_stopped;
     }
 #pragma warning restore 1591
 }

@@ -71,6 +71,70 @@ namespace Xnano
             }
         }
 
+        /// <summary>The SmartGlass UDP port on <see cref="Host"/> (WrongState without SmartGlass).</summary>
+        public ushort SmartGlassPort
+        {
+            get
+            {
+                using (var h = Use())
+                {
+                    XnanoException.Check(NativeMethods.xnano_sim_smartglass_port(h.Ptr, out ushort port));
+                    return port;
+                }
+            }
+        }
+
+        /// <summary>"127.0.0.1:PORT", the SmartGlass address to discover and connect to.</summary>
+        public string SmartGlassAddress => Host + ":" + SmartGlassPort;
+
+        /// <summary>What the simulated SmartGlass console announces, as discovery reports it.</summary>
+        public ConsoleInfo ConsoleInfo
+        {
+            get
+            {
+                using (var h = Use())
+                {
+                    XnanoException.Check(NativeMethods.xnano_sim_console_info(h.Ptr, out xnano_console_info info));
+                    return new ConsoleInfo(info);
+                }
+            }
+        }
+
+        /// <summary>Whether the simulated SmartGlass console is powered on.</summary>
+        public bool SmartGlassPoweredOn
+        {
+            get
+            {
+                using (var h = Use())
+                {
+                    XnanoException.Check(NativeMethods.xnano_sim_smartglass_powered_on(h.Ptr, out bool on));
+                    return on;
+                }
+            }
+        }
+
+        /// <summary>How many SmartGlass messages of <paramref name="messageType"/> ("TitleLaunch",
+        /// "Gamepad", ...; null: all) the console received.</summary>
+        public ulong MessageCount(string messageType = null)
+        {
+            using (var h = Use())
+            {
+                XnanoException.Check(NativeMethods.xnano_sim_smartglass_message_count(h.Ptr, Utf8.Encode(messageType), out ulong n));
+                return n;
+            }
+        }
+
+        /// <summary>Opens a text entry session on every connected SmartGlass client with the
+        /// SystemText channel open; returns how many it reached.</summary>
+        public uint StartTextSession(string prompt = null)
+        {
+            using (var h = Use())
+            {
+                XnanoException.Check(NativeMethods.xnano_sim_start_text_session(h.Ptr, Utf8.Encode(prompt), out uint n));
+                return n;
+            }
+        }
+
         /// <summary>Stops and frees the console.</summary>
         public void Dispose()
         {

@@ -347,6 +347,20 @@ namespace Xnano
         public ulong ChatAudioReceived => Raw.chat_audio_received;
         /// <summary>True while a client is connected.</summary>
         public bool ClientConnected => Raw.client_connected;
+        /// <summary>SmartGlass discovery requests answered.</summary>
+        public ulong SgDiscoveryRequests => Raw.sg_discovery_requests;
+        /// <summary>SmartGlass power-on requests received.</summary>
+        public ulong SgPowerOnRequests => Raw.sg_power_on_requests;
+        /// <summary>SmartGlass connections accepted.</summary>
+        public ulong SgConnectsAccepted => Raw.sg_connects_accepted;
+        /// <summary>SmartGlass connections rejected.</summary>
+        public ulong SgConnectsRejected => Raw.sg_connects_rejected;
+        /// <summary>SmartGlass messages received.</summary>
+        public ulong SgMessagesReceived => Raw.sg_messages_received;
+        /// <summary>Gamestreams started over SmartGlass.</summary>
+        public ulong SgGamestreamsStarted => Raw.sg_gamestreams_started;
+        /// <summary>Gamestreams stopped over SmartGlass.</summary>
+        public ulong SgGamestreamsStopped => Raw.sg_gamestreams_stopped;
 
         /// <inheritdoc/>
         public override string ToString() =>
