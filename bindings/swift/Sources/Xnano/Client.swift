@@ -145,6 +145,14 @@ public final class Client {
         try check(xnano_client_connect_nano(handle, host, tcpPort, udpPort))
     }
 
+    /// Starts a gamestream over SmartGlass (`xnano_client_connect_console`): asks the
+    /// connected `console` to stream with `config` (nil: defaults), waits for its Nano host and
+    /// connects to it. The client then works as after `connectNano`; `stop()` also stops the
+    /// console's stream.
+    public func connect(console: Console, config: GameStreamConfig? = nil) throws {
+        try check(xnano_client_connect_console(handle, console.handle, config?.handle))
+    }
+
     /// Connects to a simulated console on this machine.
     public func connect(to sim: Simulator) throws {
         try connectNano(host: Simulator.host, tcpPort: sim.tcpPort, udpPort: sim.udpPort)
@@ -267,5 +275,47 @@ public final class Simulator {
     /// Stops the console; counters stay readable.
     public func stop() throws {
         try check(xnano_sim_stop(handle))
+    }
+
+    /// The SmartGlass UDP port on `Simulator.host` (`.wrongState` without SmartGlass).
+    public func smartglassPort() throws -> UInt16 {
+        var port: UInt16 = 0
+        try check(xnano_sim_smartglass_port(handle, &port))
+        return port
+    }
+
+    /// "127.0.0.1:PORT", the SmartGlass address to discover and connect to.
+    public func smartglassAddress() throws -> String {
+        "\(Simulator.host):\(try smartglassPort())"
+    }
+
+    /// What the simulated SmartGlass console announces, as discovery reports it.
+    public func consoleInfo() throws -> ConsoleInfo {
+        var info = xnano_console_info()
+        try check(xnano_sim_console_info(handle, &info))
+        return ConsoleInfo(info)
+    }
+
+    /// Whether the simulated SmartGlass console is powered on.
+    public func smartglassPoweredOn() throws -> Bool {
+        var on = false
+        try check(xnano_sim_smartglass_powered_on(handle, &on))
+        return on
+    }
+
+    /// How many SmartGlass messages of `type` ("TitleLaunch", "Gamepad"...; nil: all) arrived.
+    public func messageCount(_ type: String? = nil) throws -> UInt64 {
+        var n: UInt64 = 0
+        try check(xnano_sim_smartglass_message_count(handle, type, &n))
+        return n
+    }
+
+    /// Opens a text entry session on every connected SmartGlass client with the SystemText
+    /// channel open; returns how many it reached.
+    @discardableResult
+    public func startTextSession(prompt: String? = nil) throws -> UInt32 {
+        var n: UInt32 = 0
+        try check(xnano_sim_start_text_session(handle, prompt, &n))
+        return n
     }
 }

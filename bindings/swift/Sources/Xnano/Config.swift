@@ -100,4 +100,12 @@ public struct SimConfig {
     }
     /// UDP impairment: percentage of datagrams dropped.
     public var lossPercent: Double { get { raw.loss_pct } set { raw.loss_pct = newValue } }
+    /// Also run the SmartGlass console (discovery, power, session, gamestreams).
+    public var smartglass: Bool { get { raw.smartglass } set { raw.smartglass = newValue } }
+    /// SmartGlass UDP port on 127.0.0.1; 0: any free port.
+    public var smartglassPort: UInt16 { get { raw.smartglass_port } set { raw.smartglass_port = newValue } }
+    /// The SmartGlass console refuses anonymous connections.
+    public var smartglassRequireAuth: Bool { get { raw.smartglass_require_auth } set { raw.smartglass_require_auth = newValue } }
+    /// The SmartGlass console starts powered on.
+    public var smartglassPoweredOn: Bool { get { raw.smartglass_powered_on } set { raw.smartglass_powered_on = newValue } }
 }

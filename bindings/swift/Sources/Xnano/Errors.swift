@@ -26,6 +26,10 @@ public enum ResultCode: Equatable, CustomStringConvertible {
     case unsupported
     /// A panic was caught inside libxnano (a bug in xnano).
     case panic
+    /// No console answered discovery at the address given, or it is off.
+    case notFound
+    /// The console refused (the connection, a channel or the gamestream).
+    case refused
     /// A code this binding does not know (a newer library).
     case unknown(UInt32)
 
@@ -43,6 +47,8 @@ public enum ResultCode: Equatable, CustomStringConvertible {
         case XNANO_ERR_BUFFER_TOO_SMALL: self = .bufferTooSmall
         case XNANO_ERR_UNSUPPORTED: self = .unsupported
         case XNANO_ERR_PANIC: self = .panic
+        case XNANO_ERR_NOT_FOUND: self = .notFound
+        case XNANO_ERR_REFUSED: self = .refused
         default: self = .unknown(r.rawValue)
         }
     }
@@ -62,6 +68,8 @@ public enum ResultCode: Equatable, CustomStringConvertible {
         case .bufferTooSmall: return XNANO_ERR_BUFFER_TOO_SMALL.rawValue
         case .unsupported: return XNANO_ERR_UNSUPPORTED.rawValue
         case .panic: return XNANO_ERR_PANIC.rawValue
+        case .notFound: return XNANO_ERR_NOT_FOUND.rawValue
+        case .refused: return XNANO_ERR_REFUSED.rawValue
         case .unknown(let v): return v
         }
     }
