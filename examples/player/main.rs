@@ -63,7 +63,7 @@ struct Args {
     /// Start the simulated console in this process and connect to it.
     #[arg(long)]
     sim: bool,
-    /// Connect to an Xbox One console through SmartGlass (not wired yet: use --nano).
+    /// Connect to an Xbox One console through SmartGlass (HOST[:PORT]).
     #[arg(long, value_name = "HOST")]
     console: Option<String>,
     /// Simulated console: video size.
@@ -176,16 +176,54 @@ fn start_sim(args: &Args) -> Result<Endpoint, String> {
 }
 
 // ==== SmartGlass: --console HOST ============================================================
-// TODO(smartglass): wire this when src/smartglass/ lands. It is to: find HOST (discovery,
-// power-on if needed), open the encrypted SmartGlass session, start the gamestream on the
-// broadcast channel, and return the Nano TCP/UDP addresses the console announces. The
-// SmartGlass session goes in `_keep` so it lives (and is stopped on drop) as long as the
-// stream. Nothing else in the player changes.
+// Finds HOST (unicast discovery fetches its certificate), opens the encrypted SmartGlass
+// session, asks for the gamestream on the broadcast channel and returns the Nano TCP/UDP
+// addresses the console announces. The SmartGlass session goes in `_keep` so it lives as
+// long as the stream; dropping it disconnects.
 fn connect_console(host: &str) -> Result<Endpoint, String> {
-    Err(format!(
-        "--console {host}: SmartGlass is not wired into the player yet; \
-         use --nano HOST:TCP:UDP with the console's Nano ports, or --sim"
-    ))
+    use std::net::ToSocketAddrs;
+    use xnano::smartglass::engine::{ConnectOptions, ConsoleClient, Event};
+    use xnano::smartglass::{GameStreamConfig, ServiceChannel};
+    let with_port = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:{}", xnano::smartglass::PORT)
+    };
+    let addr = with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("--console {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("--console {host}: no address"))?;
+    let console = ConsoleClient::connect(addr, ConnectOptions::default(), Box::new(|_: &Event| {}))
+        .map_err(|e| format!("SmartGlass connect to {addr}: {e}"))?;
+    console
+        .start_channel(ServiceChannel::SystemBroadcast)
+        .map_err(|e| e.to_string())?;
+    console
+        .wait_channel(ServiceChannel::SystemBroadcast, Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    let gs = GameStreamConfig::default();
+    // Only the StartGameStream request: the player runs its own Nano client.
+    console
+        .with_session(|s, now| s.start_gamestream(&gs, now))
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let (tcp_port, udp_port) = loop {
+        if let Some(p) = console.gamestream_status().nano_ports() {
+            break p;
+        }
+        if console.is_closed() || Instant::now() > deadline {
+            return Err(format!("{addr}: the console did not start the gamestream"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let ip = console.console().address.ip();
+    Ok(Endpoint {
+        tcp: SocketAddr::new(ip, tcp_port),
+        udp: SocketAddr::new(ip, udp_port),
+        label: format!("console {} ({addr})", console.console().name),
+        _keep: Some(Box::new(console)),
+    })
 }
 // ==== end SmartGlass ========================================================================
 
