@@ -13,9 +13,11 @@ if ! need_pip construct || ! need_pip cryptography || ! need_pip pydantic; then
   python3 -m pip install --quiet construct==2.10.56 "cryptography<42" "pydantic<2"
 fi
 
-# libopus (+ pkg-config) for the simulated console's Opus audio (crate `opus` links the system lib).
-if ! dpkg -s libopus-dev >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2>&1; then
-  apt-get update -qq && apt-get install -y -qq libopus-dev pkg-config
+# No system library for the build: Opus is pure Rust (crate `opus-pure`), OpenH264 is built from
+# its bundled source (gcc/g++). ffmpeg is for tests only: an independent Opus decoder/encoder
+# (tests/sim_media.rs) and the demo's H.264 check (scripts/test-demo.sh).
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg
 fi
 
 # C toolchain and valgrind for the C example (examples/c, scripts/c-example.sh).

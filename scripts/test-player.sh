@@ -25,7 +25,6 @@ dpkg -s libsdl2-dev >/dev/null 2>&1 || missing+=(libsdl2-dev)
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 command -v xwd >/dev/null 2>&1 || missing+=(x11-apps)
 command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ((${#missing[@]})); then
   echo "test-player: installing ${missing[*]}"
   sudo=""

@@ -310,3 +310,228 @@ fn damaged_h264_gives_an_error_or_fewer_pictures_never_a_panic() {
     }
     assert_eq!(decode_h264_stream(&[]).unwrap().frames, 0);
 }
+
+// --- Opus interoperability with an independent decoder and encoder (FFmpeg) ---
+
+/// Whether `ffmpeg` runs here; when not, says so (the Opus interop tests then skip).
+/// `scripts/setup.sh` installs it.
+fn ffmpeg_available(test: &str) -> bool {
+    let ok = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED {test}: ffmpeg not found (scripts/setup.sh installs it)");
+    }
+    ok
+}
+
+/// What `ffmpeg -decoders` / `-encoders` lists (to pick FFmpeg's own Opus codec or libopus).
+fn ffmpeg_codecs(kind: &str) -> String {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", kind])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether the `ffmpeg -decoders`/`-encoders` listing has a codec named `name`.
+fn lists_codec(listing: &str, name: &str) -> bool {
+    listing
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some(name))
+}
+
+/// Decodes an Ogg Opus file with FFmpeg's decoder `decoder` to interleaved s16 stereo at 48 kHz.
+fn ffmpeg_decode_ogg(path: &std::path::Path, decoder: &str) -> Vec<i16> {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-c:a", decoder, "-i"])
+        .arg(path)
+        .args(["-f", "s16le", "-ac", "2", "-ar", "48000", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffmpeg -c:a {decoder}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+/// Amplitude of the `freq` Hz component of `x` (Goertzel), in sample units.
+fn tone_amplitude(x: &[i16], freq: f64) -> f64 {
+    let w = std::f64::consts::TAU * freq / 48000.0;
+    let c = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0f64, 0f64);
+    for &v in x {
+        let s = f64::from(v) + c * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    (s1 * s1 + s2 * s2 - c * s1 * s2).sqrt() * 2.0 / x.len() as f64
+}
+
+/// Checks interleaved stereo `pcm` holds the sim's tone: 440 Hz left, 660 Hz right, each about
+/// a quarter of full scale (8192), and not the other channel's frequency.
+fn assert_sim_tone(what: &str, pcm: &[i16]) {
+    let left: Vec<i16> = pcm.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = pcm.iter().skip(1).step_by(2).copied().collect();
+    let (l440, l660) = (tone_amplitude(&left, 440.0), tone_amplitude(&left, 660.0));
+    let (r660, r440) = (tone_amplitude(&right, 660.0), tone_amplitude(&right, 440.0));
+    eprintln!(
+        "{what}: left 440 Hz {l440:.0}, 660 Hz {l660:.0}; right 660 Hz {r660:.0}, 440 Hz {r440:.0}"
+    );
+    for (amp, name) in [(l440, "left 440 Hz"), (r660, "right 660 Hz")] {
+        assert!(
+            (7000.0..9400.0).contains(&amp),
+            "{what}: {name} amplitude {amp}"
+        );
+    }
+    for (amp, name) in [(l660, "left 660 Hz"), (r440, "right 440 Hz")] {
+        assert!(amp < 300.0, "{what}: {name} amplitude {amp}");
+    }
+}
+
+/// Signal-to-noise ratio in dB of `got` against `reference` (same length used: the shorter).
+fn snr_db(reference: &[i16], got: &[i16]) -> f64 {
+    let (mut signal, mut noise) = (0f64, 0f64);
+    for (r, g) in reference.iter().zip(got) {
+        signal += f64::from(*r).powi(2);
+        noise += (f64::from(*g) - f64::from(*r)).powi(2);
+    }
+    10.0 * (signal / noise.max(1e-9)).log10()
+}
+
+#[test]
+fn sim_opus_packets_decode_with_ffmpeg_to_the_tone_and_match_our_decoder() {
+    if !ffmpeg_available("sim_opus_packets_decode_with_ffmpeg_to_the_tone") {
+        return;
+    }
+    // Two seconds of the sim console's audio: 100 packets of 20 ms, 48 kHz stereo.
+    let mut src = AudioSource::new(AudioCodec::Opus, 48000, 2, 20).unwrap();
+    let packets: Vec<Vec<u8>> = (0..100).map(|_| src.next_packet().unwrap().data).collect();
+    // Each is one 20 ms frame (TOC: config with 20 ms, code 0, stereo flag).
+    for p in &packets {
+        let toc = p[0];
+        assert_eq!(toc & 0x03, 0, "one frame per packet: TOC {toc:#04x}");
+        assert_ne!(toc & 0x04, 0, "stereo: TOC {toc:#04x}");
+        let config = toc >> 3;
+        let frame_ms_x10 = match config {
+            0..=11 => [100, 200, 400, 600][usize::from(config % 4)],
+            12..=15 => [100, 200][usize::from(config % 2)],
+            _ => [25, 50, 100, 200][usize::from(config % 4)],
+        };
+        assert_eq!(frame_ms_x10, 200, "20 ms frames: TOC {toc:#04x}");
+    }
+
+    // Into an Ogg Opus file (RFC 7845), pre-skip = the encoder's delay.
+    let probe = opus_pure::OpusEncoder::new(48000, 2, opus_pure::Application::Audio).unwrap();
+    let head = opus_pure::OpusHead::for_encoder(&probe, 48000);
+    let pre_skip = usize::from(head.pre_skip);
+    let mut writer = opus_pure::OggOpusWriter::new(Vec::new(), head).unwrap();
+    for p in &packets {
+        writer.write_packet(p).unwrap();
+    }
+    let ogg = writer.finish().unwrap();
+    let dir = std::env::temp_dir().join(format!("xnano-opus-interop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("sim.opus");
+    std::fs::write(&path, ogg).unwrap();
+
+    // FFmpeg's own Opus decoder (independent of libopus and of opus-pure), and libopus's
+    // when this FFmpeg has it.
+    let listing = ffmpeg_codecs("-decoders");
+    let decoders: Vec<&str> = ["opus", "libopus"]
+        .into_iter()
+        .filter(|d| lists_codec(&listing, d))
+        .collect();
+    assert!(!decoders.is_empty(), "this ffmpeg lists no Opus decoder");
+    let ours = decode_opus_to_pcm(&packets, 48000, 2).unwrap();
+    assert_eq!(ours.len(), 100 * 960 * 2);
+    // Skip the first 100 ms (encoder ramp-up) in the tone checks.
+    assert_sim_tone("our decoder", &ours[4800 * 2..]);
+    for dec in decoders {
+        let theirs = ffmpeg_decode_ogg(&path, dec);
+        // Two seconds less the pre-skip FFmpeg trims off the front.
+        let expected = 100 * 960 - pre_skip;
+        eprintln!(
+            "ffmpeg -c:a {dec}: {} samples per channel (expected {expected}, pre-skip {pre_skip})",
+            theirs.len() / 2
+        );
+        assert!(
+            (theirs.len() / 2).abs_diff(expected) <= 960,
+            "ffmpeg -c:a {dec} decoded {} samples per channel, expected {expected}",
+            theirs.len() / 2
+        );
+        assert_sim_tone(&format!("ffmpeg -c:a {dec}"), &theirs[4800 * 2..]);
+        // Sample for sample, our decoder agrees with FFmpeg's (ours still has the pre-skip).
+        let snr = snr_db(&theirs, &ours[pre_skip * 2..]);
+        eprintln!("our decoder vs ffmpeg -c:a {dec}: {snr:.1} dB");
+        assert!(snr > 60.0, "our decoder vs ffmpeg -c:a {dec}: {snr:.1} dB");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ffmpeg_encoded_opus_decodes_with_our_decoder() {
+    if !ffmpeg_available("ffmpeg_encoded_opus_decodes_with_our_decoder") {
+        return;
+    }
+    let listing = ffmpeg_codecs("-encoders");
+    let (encoder, extra): (&str, &[&str]) = if lists_codec(&listing, "libopus") {
+        ("libopus", &["-frame_duration", "20", "-b:a", "96k"])
+    } else if lists_codec(&listing, "opus") {
+        ("opus", &["-strict", "-2", "-b:a", "96k"])
+    } else {
+        eprintln!(
+            "SKIPPED ffmpeg_encoded_opus_decodes_with_our_decoder: no Opus encoder in ffmpeg"
+        );
+        return;
+    };
+    // The sim's tone as PCM (exactly the samples the Opus source encodes), two seconds.
+    let mut pcm_src = AudioSource::new(AudioCodec::Pcm, 48000, 2, 20).unwrap();
+    let mut raw = Vec::new();
+    for _ in 0..100 {
+        raw.extend_from_slice(&pcm_src.next_packet().unwrap().data);
+    }
+    let dir = std::env::temp_dir().join(format!("xnano-opus-ffenc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (raw_path, ogg_path) = (dir.join("tone.s16le"), dir.join("ffmpeg.opus"));
+    std::fs::write(&raw_path, &raw).unwrap();
+    let out = std::process::Command::new("ffmpeg")
+        .args([
+            "-v", "error", "-y", "-f", "s16le", "-ar", "48000", "-ac", "2", "-i",
+        ])
+        .arg(&raw_path)
+        .args(["-c:a", encoder])
+        .args(extra)
+        .arg(&ogg_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffmpeg -c:a {encoder}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The packets out of the Ogg file, decoded by ours.
+    let file = std::fs::File::open(&ogg_path).unwrap();
+    let mut reader = opus_pure::OggOpusReader::new(std::io::BufReader::new(file)).unwrap();
+    assert_eq!(reader.head().channel_count, 2);
+    let packets: Vec<Vec<u8>> = reader.packets().map(|p| p.unwrap().data).collect();
+    assert!(packets.len() >= 100, "{} packets", packets.len());
+    let total = decode_opus_packets(&packets, 48000, 2).unwrap();
+    eprintln!(
+        "ffmpeg -c:a {encoder}: {} packets, {total} samples per channel",
+        packets.len()
+    );
+    assert!(total >= 96000, "{total} samples per channel");
+    let ours = decode_opus_to_pcm(&packets, 48000, 2).unwrap();
+    assert_sim_tone(
+        &format!("ffmpeg -c:a {encoder}, our decoder"),
+        &ours[4800 * 2..96000 * 2],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

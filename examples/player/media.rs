@@ -1,5 +1,5 @@
 //! Decoding threads: H.264 access units to I420 pictures (OpenH264), audio packets to s16 PCM
-//! (libopus, or PCM as sent).
+//! (Opus via the pure-Rust `opus-pure` decoder, or PCM as sent).
 //!
 //! The engine's callback only copies each event into a channel (it runs on the engine's socket
 //! threads, which must not stall); these threads do the work. The newest picture waits in a
@@ -281,8 +281,11 @@ pub fn spawn_audio(
 /// How the audio thread turns packets into samples.
 enum AudioDecoder {
     Opus {
-        dec: opus::Decoder,
+        /// Boxed: the decoder state is some 10 KB.
+        dec: Box<opus_pure::OpusDecoder>,
         channels: usize,
+        /// Samples per channel `buf` holds (the longest Opus packet, 120 ms).
+        max_frame: usize,
         buf: Vec<i16>,
     },
     Pcm16,
@@ -297,19 +300,22 @@ impl AudioDecoder {
             .ok_or_else(|| format!("{} audio channels: the player plays 1 or 2", fmt.channels))?;
         let rate = fmt.sample_rate;
         if fmt.codec == AudioCodec::Opus {
-            let ch = if channels == 1 {
-                opus::Channels::Mono
-            } else {
-                opus::Channels::Stereo
-            };
-            let dec = opus::Decoder::new(rate, ch)
+            let dec = i32::try_from(rate)
+                .map_err(|_| "out of range".to_string())
+                .and_then(|r| {
+                    opus_pure::OpusDecoder::new(r, usize::from(channels))
+                        .map(Box::new)
+                        .map_err(|e| e.to_string())
+                })
                 .map_err(|e| format!("Opus decoder for {rate} Hz: {e}"))?;
             // 120 ms is the longest Opus packet.
-            let buf = vec![0i16; rate as usize * 120 / 1000 * usize::from(channels)];
+            let max_frame = rate as usize * 120 / 1000;
+            let buf = vec![0i16; max_frame * usize::from(channels)];
             Ok((
                 AudioDecoder::Opus {
                     dec,
                     channels: usize::from(channels),
+                    max_frame,
                     buf,
                 },
                 rate,
@@ -330,9 +336,14 @@ impl AudioDecoder {
 
     fn decode(&mut self, data: &[u8]) -> Result<Vec<i16>, String> {
         match self {
-            AudioDecoder::Opus { dec, channels, buf } => {
+            AudioDecoder::Opus {
+                dec,
+                channels,
+                max_frame,
+                buf,
+            } => {
                 let n = dec
-                    .decode(data, buf, false)
+                    .decode_s16(data, *max_frame, buf)
                     .map_err(|e| format!("Opus: {e}"))?;
                 Ok(buf[..(n * *channels).min(buf.len())].to_vec())
             }

@@ -1,4 +1,4 @@
-//! A sine tone as Opus packets (libopus) or raw s16le PCM.
+//! A sine tone as Opus packets (the pure-Rust `opus-pure` encoder) or raw s16le PCM.
 
 use super::{pts_us, MediaError};
 
@@ -24,7 +24,7 @@ pub struct AudioPacket {
     pub samples_per_channel: usize,
 }
 
-/// Largest Opus packet we ask libopus for (its documented recommended maximum).
+/// Largest Opus packet we let the encoder write (libopus's documented recommended maximum).
 const MAX_OPUS_PACKET: usize = 4000;
 /// Tone amplitude, a quarter of full scale.
 const AMPLITUDE: f64 = 0.25 * 32767.0;
@@ -35,7 +35,8 @@ pub struct AudioSource {
     sample_rate: u32,
     channels: u8,
     frame_samples: usize,
-    encoder: Option<opus::Encoder>,
+    encoder: Option<opus_pure::OpusEncoder>,
+    packet_buf: Vec<u8>,
     samples_done: u64,
     index: u64,
     pcm: Vec<i16>,
@@ -67,13 +68,12 @@ impl AudioSource {
                         "Opus frame {frame_ms} ms: must be 10, 20, 40 or 60"
                     )));
                 }
-                let ch = if channels == 1 {
-                    opus::Channels::Mono
-                } else {
-                    opus::Channels::Stereo
-                };
-                let enc = opus::Encoder::new(sample_rate, ch, opus::Application::Audio)
-                    .map_err(|e| MediaError::Encode(format!("creating the Opus encoder: {e}")))?;
+                let enc = opus_pure::OpusEncoder::new(
+                    sample_rate as i32,
+                    usize::from(channels),
+                    opus_pure::Application::Audio,
+                )
+                .map_err(|e| MediaError::Encode(format!("creating the Opus encoder: {e}")))?;
                 Some(enc)
             }
             AudioCodec::Pcm => {
@@ -99,6 +99,11 @@ impl AudioSource {
             sample_rate,
             channels,
             frame_samples,
+            packet_buf: if encoder.is_some() {
+                vec![0; MAX_OPUS_PACKET]
+            } else {
+                Vec::new()
+            },
             encoder,
             samples_done: 0,
             index: 0,
@@ -140,9 +145,17 @@ impl AudioSource {
             }
         }
         let data = match &mut self.encoder {
-            Some(enc) => enc
-                .encode_vec(&self.pcm, MAX_OPUS_PACKET)
-                .map_err(|e| MediaError::Encode(format!("Opus packet {}: {e}", self.index)))?,
+            Some(enc) => {
+                let n = enc
+                    .encode_s16(&self.pcm, self.frame_samples, &mut self.packet_buf)
+                    .map_err(|e| MediaError::Encode(format!("Opus packet {}: {e}", self.index)))?;
+                self.packet_buf
+                    .get(..n)
+                    .ok_or_else(|| {
+                        MediaError::Encode(format!("Opus packet {}: {n} bytes", self.index))
+                    })?
+                    .to_vec()
+            }
             None => self.pcm.iter().flat_map(|s| s.to_le_bytes()).collect(),
         };
         let packet = AudioPacket {

@@ -1,4 +1,5 @@
-//! Decoding helpers for tests and examples: H.264 via OpenH264, Opus via libopus.
+//! Decoding helpers for tests and examples: H.264 via OpenH264, Opus via the pure-Rust
+//! `opus-pure` decoder.
 
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig};
 use openh264::formats::YUVSource;
@@ -194,20 +195,22 @@ pub fn decode_opus_to_pcm<P: AsRef<[u8]>>(
     sample_rate: u32,
     channels: u8,
 ) -> Result<Vec<i16>, MediaError> {
-    let ch = match channels {
-        1 => opus::Channels::Mono,
-        2 => opus::Channels::Stereo,
-        n => return Err(MediaError::Config(format!("{n} channels: must be 1 or 2"))),
-    };
-    let mut dec = opus::Decoder::new(sample_rate, ch)
+    if channels != 1 && channels != 2 {
+        return Err(MediaError::Config(format!(
+            "{channels} channels: must be 1 or 2"
+        )));
+    }
+    let rate = i32::try_from(sample_rate)
+        .map_err(|_| MediaError::Config(format!("Opus sample rate {sample_rate}")))?;
+    let mut dec = opus_pure::OpusDecoder::new(rate, usize::from(channels))
         .map_err(|e| MediaError::Decode(format!("creating the Opus decoder: {e}")))?;
     // 120 ms is the longest Opus packet.
-    let max_samples = sample_rate as usize * 120 / 1000 * usize::from(channels);
-    let mut buf = vec![0i16; max_samples];
+    let max_frame = sample_rate as usize * 120 / 1000;
+    let mut buf = vec![0i16; max_frame * usize::from(channels)];
     let mut out = Vec::new();
     for (i, p) in packets.iter().enumerate() {
         let n = dec
-            .decode(p.as_ref(), &mut buf, false)
+            .decode_s16(p.as_ref(), max_frame, &mut buf)
             .map_err(|e| MediaError::Decode(format!("Opus packet {i}: {e}")))?;
         let take = (n * usize::from(channels)).min(buf.len());
         out.extend_from_slice(&buf[..take]);
