@@ -9,9 +9,10 @@ XNANO_SWIFT_CHROOT="${XNANO_SWIFT_CHROOT:-/var/cache/xnano-swift-chroot}"
 XNANO_SWIFT_MIRROR="${XNANO_SWIFT_MIRROR:-http://deb.debian.org/debian}"
 # Inside the chroot the Swift runtime libraries are not on the loader path by default.
 XNANO_SWIFT_LIBS=/usr/libexec/swift/lib/swift/linux
-# Packages installed inside the chroot: the toolchain, a C toolchain for SwiftPM's clang
-# module imports, and the shared libraries libxnano.so links against (see `ldd`).
-XNANO_SWIFT_PACKAGES="swiftlang libc6-dev gcc libstdc++-14-dev libopus0"
+# Packages installed inside the chroot: the toolchain and a C toolchain for SwiftPM's clang
+# module imports (which also bring libstdc++, the one library libxnano.so needs beyond libc;
+# add any new run-time dependency of libxnano.so here, see `ldd target/debug/libxnano.so`).
+XNANO_SWIFT_PACKAGES="swiftlang libc6-dev gcc libstdc++-14-dev"
 # Marker written when the chroot is complete; a chroot without it is a failed attempt.
 XNANO_SWIFT_READY="$XNANO_SWIFT_CHROOT/.xnano-swift-ready"
 
