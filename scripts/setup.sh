@@ -40,3 +40,7 @@ command -v xdotool >/dev/null 2>&1 || player_pkgs+=(xdotool)
 if ((${#player_pkgs[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${player_pkgs[@]}"
 fi
+
+# Mono + NUnit 2.6 for the C# binding; Swift (from PATH, or a Debian 13 chroot) for the Swift one.
+bash "$(dirname "$0")/setup-csharp.sh"
+bash "$(dirname "$0")/setup-swift.sh"

@@ -26,6 +26,7 @@ cargo test --doc
 
 step "demo (README main command) + ffmpeg decode"
 bash scripts/test-demo.sh
+
 step "C examples under valgrind (examples/c)"
 bash scripts/c-example.sh
 
@@ -34,5 +35,15 @@ bash scripts/python-binding.sh
 
 step "player: headless under Xvfb against the simulated console"
 bash scripts/test-player.sh
+
+step "binding drift check (header vs Python, C#, Swift)"
+python3 scripts/check-bindings.py --self-test
+python3 scripts/check-bindings.py
+
+step "C# binding (Mono, NUnit)"
+bash scripts/test-csharp.sh
+
+step "Swift binding (swift test)"
+bash scripts/test-swift.sh
 
 step "all checks passed"

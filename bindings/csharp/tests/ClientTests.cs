@@ -1,0 +1,572 @@
+// End-to-end tests of the C# binding against the simulated console, through libxnano's C ABI.
+// NUnit 2.6 (runs under Mono's nunit-console; see scripts/test-csharp.sh).
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using System.Threading;
+using NUnit.Framework;
+using Xnano;
+using Xnano.Native;
+
+namespace Xnano.Tests
+{
+    /// <summary>Collects everything a client reports, thread-safely.</summary>
+    internal sealed class Recorder
+    {
+        public readonly List<VideoFrame> Frames = new List<VideoFrame>();
+        public readonly List<AudioPacket> Audio = new List<AudioPacket>();
+        public readonly List<Rumble> Rumble = new List<Rumble>();
+        public readonly List<StateChange> States = new List<StateChange>();
+        public readonly object Lock = new object();
+
+        public void Attach(Client c)
+        {
+            c.VideoFrameReceived += (s, f) => { lock (Lock) Frames.Add(f); };
+            c.AudioPacketReceived += (s, a) => { lock (Lock) Audio.Add(a); };
+            c.RumbleReceived += (s, r) => { lock (Lock) Rumble.Add(r); };
+            c.StateChanged += (s, e) => { lock (Lock) States.Add(e); };
+        }
+
+        public int Count<T>(List<T> list)
+        {
+            lock (Lock) return list.Count;
+        }
+    }
+
+    [TestFixture]
+    public class ClientTests
+    {
+        private static SimConfig CheapSim()
+        {
+            // Synthetic 320x240 video and PCM audio: cheap to produce.
+            return new SimConfig
+            {
+                Width = 320,
+                Height = 240,
+                Fps = 60,
+                KeyframeInterval = 30,
+                VideoSource = SimVideoSource.Synthetic,
+                AudioSource = SimAudioSource.Pcm,
+            };
+        }
+
+        /// <summary>Polls <paramref name="cond"/> (calling <paramref name="tick"/> each round) until true
+        /// or 20 s passed.</summary>
+        private static bool WaitFor(Func<bool> cond, Action tick = null, int timeoutMs = 20000)
+        {
+            var end = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+            while (DateTime.UtcNow < end)
+            {
+                tick?.Invoke();
+                if (cond())
+                {
+                    return true;
+                }
+                Thread.Sleep(20);
+            }
+            return cond();
+        }
+
+        /// <summary>A tick that sends changing input (A toggling, triggers 11/222) once connected.</summary>
+        private static Action PressLoop(Client c)
+        {
+            var n = 0;
+            return () =>
+            {
+                n++;
+                var s = c.State;
+                if (s == ClientState.Connected || s == ClientState.Streaming)
+                {
+                    c.SetControllerState(0, new ControllerState
+                    {
+                        Buttons = n % 2 == 1 ? Buttons.A : Buttons.None,
+                        LeftTrigger = 11,
+                        RightTrigger = 222,
+                        LeftThumbX = -1234,
+                    });
+                }
+            };
+        }
+
+        private static string RepoRoot()
+        {
+            var env = Environment.GetEnvironmentVariable("XNANO_REPO");
+            if (!string.IsNullOrEmpty(env))
+            {
+                return env;
+            }
+            var dir = new DirectoryInfo(AppDomain.CurrentDomain.BaseDirectory);
+            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "Cargo.toml")))
+            {
+                dir = dir.Parent;
+            }
+            Assert.IsNotNull(dir, "repository root not found; set XNANO_REPO");
+            return dir.FullName;
+        }
+
+        [Test]
+        public void VersionMatchesHeaderAndCargo()
+        {
+            var cargo = File.ReadAllText(Path.Combine(RepoRoot(), "Cargo.toml"));
+            var crate = Regex.Match(cargo, "^version\\s*=\\s*\"([^\"]+)\"", RegexOptions.Multiline).Groups[1].Value;
+            Assert.AreEqual(crate, Library.Version);
+            Assert.AreEqual(crate, Library.BindingVersion);
+            Assert.AreEqual(crate, string.Format("{0}.{1}.{2}", NativeMethods.XNANO_VERSION_MAJOR,
+                NativeMethods.XNANO_VERSION_MINOR, NativeMethods.XNANO_VERSION_PATCH));
+            Assert.AreEqual("XNANO_ERR_WRONG_STATE", Library.ResultName(ResultCode.WrongState));
+        }
+
+        [Test]
+        public void StructLayoutsMatchTheHeader()
+        {
+            // XNANO_LAYOUT: "struct field offset" and "struct sizeof size" lines printed by a C
+            // program compiled against include/xnano.h (scripts/test-csharp.sh makes it with
+            // scripts/check-bindings.py --layout-c).
+            var path = Environment.GetEnvironmentVariable("XNANO_LAYOUT");
+            if (string.IsNullOrEmpty(path))
+            {
+                Assert.Ignore("XNANO_LAYOUT not set");
+            }
+            var checkedFields = 0;
+            foreach (var line in File.ReadAllLines(path))
+            {
+                var parts = line.Split(' ');
+                var type = typeof(NativeMethods).Assembly.GetType("Xnano.Native." + parts[0]);
+                Assert.IsNotNull(type, parts[0]);
+                var expected = long.Parse(parts[2]);
+                if (parts[1] == "sizeof")
+                {
+                    Assert.AreEqual(expected, System.Runtime.InteropServices.Marshal.SizeOf(type), "sizeof " + parts[0]);
+                }
+                else
+                {
+                    Assert.AreEqual(expected, System.Runtime.InteropServices.Marshal.OffsetOf(type, parts[1]).ToInt64(),
+                        parts[0] + "." + parts[1]);
+                    checkedFields++;
+                }
+            }
+            Assert.Greater(checkedFields, 50);
+        }
+
+        [Test]
+        public void ConfigDefaultsComeFromTheLibrary()
+        {
+            var c = new ClientConfig();
+            Assert.AreEqual(TimeSpan.FromMilliseconds(5000), c.ConnectTimeout);
+            Assert.AreEqual(TimeSpan.FromMilliseconds(5000), c.SilenceTimeout);
+            Assert.AreEqual(0u, c.EventQueueCapacity);
+            Assert.IsTrue(c.WaitForFirstKeyframe);
+            Assert.IsNull(c.VideoWidth);
+            c.VideoWidth = 640;
+            Assert.AreEqual(640u, c.VideoWidth);
+            c.VideoCodec = VideoCodec.H264;
+            Assert.AreEqual(VideoCodec.H264, c.VideoCodec);
+            c.VideoCodec = null;
+            Assert.IsNull(c.VideoCodec);
+
+            var s = new SimConfig();
+            Assert.AreEqual(1280u, s.Width);
+            Assert.AreEqual(720u, s.Height);
+            Assert.AreEqual(60u, s.Fps);
+            Assert.AreEqual(SimVideoSource.TestPattern, s.VideoSource);
+            Assert.AreEqual(SimAudioSource.Opus, s.AudioSource);
+        }
+
+        [Test]
+        public void StreamWithEvents()
+        {
+            var rec = new Recorder();
+            using (var sim = new Simulator(CheapSim()))
+            using (var c = new Client())
+            {
+                rec.Attach(c);
+                c.Connect(sim);
+                var st = c.State;
+                Assert.That(st == ClientState.Connecting || st == ClientState.Connected || st == ClientState.Streaming, st.ToString());
+                var ok = WaitFor(
+                    () => rec.Count(rec.Frames) >= 30 && rec.Count(rec.Audio) >= 10 && rec.Count(rec.Rumble) >= 1
+                        && c.Stats.InputFramesAcked >= 1,
+                    PressLoop(c));
+                Assert.IsTrue(ok, c.Stats.ToString());
+                Assert.AreEqual(ClientState.Streaming, c.State);
+                // Connecting again is refused and leaves the running session alone.
+                Assert.AreEqual(ResultCode.WrongState, Assert.Throws<XnanoException>(() => c.Connect(sim)).Code);
+                var before = rec.Count(rec.Frames);
+                Assert.IsTrue(WaitFor(() => rec.Count(rec.Frames) >= before + 10), "still streaming");
+                c.RequestKeyframe();
+                c.ChangeVideoQuality(1, 2, 3, 4, 5, 6);
+                var stats = c.Stop();
+                Assert.AreEqual(ClientState.Closed, c.State);
+                c.Stop(); // stopping twice is fine
+
+                var f = rec.Frames[0];
+                Assert.AreEqual(320u, f.Width);
+                Assert.AreEqual(240u, f.Height);
+                Assert.AreEqual(VideoCodec.H264, f.Codec);
+                Assert.IsTrue(f.Keyframe);
+                Assert.Greater(f.Data.Length, 0);
+                var ids = rec.Frames.Select(x => x.FrameId).ToList();
+                CollectionAssert.AreEqual(Enumerable.Range((int)ids[0], ids.Count).Select(i => (uint)i).ToList(), ids,
+                    "frames in order, none lost");
+                var a = rec.Audio[0];
+                Assert.AreEqual(AudioCodec.Pcm, a.Codec);
+                Assert.AreEqual(2u, a.Channels);
+                Assert.AreEqual(48000u, a.SampleRate);
+                Assert.AreEqual(48000 / 50 * 2 * 2, a.Data.Length, "20 ms of s16 stereo");
+                var r = rec.Rumble[rec.Rumble.Count - 1];
+                Assert.AreEqual(0, r.Controller);
+                Assert.AreEqual(11, r.LeftTrigger);
+                Assert.AreEqual(222, r.RightTrigger);
+                Assert.AreEqual((ulong)rec.Frames.Count, stats.FramesDelivered);
+                Assert.GreaterOrEqual(stats.KeyframeRequests, 1ul);
+                Assert.GreaterOrEqual(stats.InputFramesSent, 1ul);
+                CollectionAssert.AreEqual(
+                    new[] { ClientState.Connected, ClientState.Streaming, ClientState.Closed },
+                    rec.States.Select(s => s.State).ToArray());
+                Assert.AreEqual(ResultCode.Ok, rec.States.Last().Error);
+
+                var ss = sim.Stats;
+                Assert.GreaterOrEqual(ss.InputFramesReceived, 1ul);
+                Assert.GreaterOrEqual(ss.RumbleSent, 1ul);
+                Assert.GreaterOrEqual(ss.VideoFramesSent, (ulong)rec.Frames.Count);
+            }
+        }
+
+        [Test]
+        public void RealH264AndOpus()
+        {
+            var rec = new Recorder();
+            var cfg = new SimConfig { Width = 320, Height = 240, Fps = 30, BitrateBps = 500000, KeyframeInterval = 30 };
+            using (var sim = new Simulator(cfg))
+            using (var c = new Client())
+            {
+                rec.Attach(c);
+                c.Connect(sim);
+                Assert.IsTrue(WaitFor(() => rec.Count(rec.Frames) >= 10 && rec.Count(rec.Audio) >= 10), c.Stats.ToString());
+            }
+            var f = rec.Frames[0];
+            Assert.IsTrue(f.Keyframe);
+            CollectionAssert.AreEqual(new byte[] { 0, 0, 0, 1 }, f.Data.Take(4).ToArray(), "Annex B start code");
+            var nalTypes = new HashSet<int>();
+            for (var i = 0; i + 3 < f.Data.Length; i++)
+            {
+                if (f.Data[i] == 0 && f.Data[i + 1] == 0 && f.Data[i + 2] == 1)
+                {
+                    nalTypes.Add(f.Data[i + 3] & 0x1F);
+                }
+            }
+            Assert.That(nalTypes.Contains(7) && nalTypes.Contains(8) && nalTypes.Contains(5),
+                "SPS, PPS and IDR slice in the first frame: " + string.Join(",", nalTypes));
+            var a = rec.Audio[0];
+            Assert.AreEqual(AudioCodec.Opus, a.Codec);
+            Assert.AreEqual(2u, a.Channels);
+            Assert.AreEqual(48000u, a.SampleRate);
+            Assert.That(a.Data.Length > 0 && a.Data.Length < 1500, a.Data.Length.ToString());
+        }
+
+        [Test]
+        public void PullMode()
+        {
+            using (var sim = new Simulator(CheapSim()))
+            using (var c = new Client(new ClientConfig { EventQueueCapacity = 512 }))
+            {
+                var raised = 0;
+                c.VideoFrameReceived += (s, e) => Interlocked.Increment(ref raised);
+                c.Connect(sim);
+                int video = 0, audio = 0, rumble = 0;
+                var states = new List<StateChange>();
+                var tick = PressLoop(c);
+                var end = DateTime.UtcNow.AddSeconds(20);
+                while (DateTime.UtcNow < end && !(video >= 20 && audio >= 5 && rumble >= 1))
+                {
+                    tick();
+                    var ev = c.NextEvent(TimeSpan.FromMilliseconds(50));
+                    if (ev is VideoFrame vf)
+                    {
+                        Assert.AreEqual(320u, vf.Width);
+                        Assert.Greater(vf.Data.Length, 0);
+                        video++;
+                    }
+                    else if (ev is AudioPacket)
+                    {
+                        audio++;
+                    }
+                    else if (ev is Rumble r)
+                    {
+                        Assert.AreEqual(222, r.RightTrigger);
+                        rumble++;
+                    }
+                    else if (ev is StateChange sc)
+                    {
+                        states.Add(sc);
+                    }
+                }
+                Assert.That(video >= 20 && audio >= 5 && rumble >= 1, $"video {video} audio {audio} rumble {rumble}");
+                Assert.AreEqual(ClientState.Connected, states[0].State);
+                Assert.AreEqual(0, raised, "pull mode raises no events");
+                c.Stop();
+                var rest = new List<ClientEvent>();
+                var ex = Assert.Throws<XnanoException>(() =>
+                {
+                    while (true)
+                    {
+                        var ev = c.NextEvent(TimeSpan.FromSeconds(1));
+                        Assert.IsNotNull(ev, "timed out before the session reported closed");
+                        rest.Add(ev);
+                    }
+                });
+                Assert.AreEqual(ResultCode.Closed, ex.Code);
+                var last = rest.Last() as StateChange;
+                Assert.IsNotNull(last);
+                Assert.AreEqual(ClientState.Closed, last.State);
+                Assert.AreEqual(ResultCode.Ok, last.Error);
+            }
+        }
+
+        [Test]
+        public void ErrorsBecomeExceptions()
+        {
+            // Nothing listens on this port: connection refused.
+            var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            var port = (ushort)((IPEndPoint)l.LocalEndpoint).Port;
+            l.Stop();
+            using (var c = new Client())
+            {
+                var ex = Assert.Throws<XnanoException>(() => c.ConnectNano("127.0.0.1", port, port));
+                Assert.AreEqual(ResultCode.Io, ex.Code);
+                Assert.AreEqual("XNANO_ERR_IO", ex.CodeName);
+                Assert.IsNotEmpty(ex.Message);
+                Assert.AreEqual(ClientState.Idle, c.State, "a failed connect leaves the client idle");
+
+                Assert.AreEqual(ResultCode.WrongState,
+                    Assert.Throws<XnanoException>(() => c.SetControllerState(0, new ControllerState { Buttons = Buttons.A })).Code);
+                Assert.AreEqual(ResultCode.WrongState, Assert.Throws<XnanoException>(() => c.RequestKeyframe()).Code);
+                Assert.AreEqual(ResultCode.WrongState, Assert.Throws<XnanoException>(() => c.NextEvent(TimeSpan.Zero)).Code);
+                Assert.AreEqual(ResultCode.InvalidArgument,
+                    Assert.Throws<XnanoException>(() => c.SetControllerState(9, new ControllerState())).Code);
+                Assert.AreEqual(ResultCode.InvalidArgument,
+                    Assert.Throws<XnanoException>(() => c.ChangeVideoQuality(1, 2, 3)).Code);
+                Assert.Throws<ArgumentNullException>(() => c.ConnectNano(null, 1, 1));
+                Assert.Throws<ArgumentException>(() => c.ConnectNano("bad\0host", 1, 1));
+                Assert.AreEqual(0ul, c.Stats.FramesDelivered);
+                c.Stop(); // never connected: fine
+            }
+            var disposed = new Client();
+            disposed.Dispose();
+            disposed.Dispose(); // twice: fine
+            Assert.Throws<ObjectDisposedException>(() => disposed.RequestKeyframe());
+            Assert.Throws<ObjectDisposedException>(() => { var s = disposed.State; });
+
+            var bad = Assert.Throws<XnanoException>(() => new Client(new ClientConfig { ConnectTimeout = TimeSpan.Zero }));
+            Assert.AreEqual(ResultCode.InvalidArgument, bad.Code);
+            StringAssert.Contains("connect_timeout_ms", bad.Message);
+            Assert.AreEqual(ResultCode.InvalidArgument,
+                Assert.Throws<XnanoException>(() => new Simulator(new SimConfig { Fps = 0 })).Code);
+            Assert.Throws<ArgumentOutOfRangeException>(() => new ClientConfig { ConnectTimeout = TimeSpan.FromSeconds(-1) });
+
+            var sim = new Simulator(CheapSim());
+            sim.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => { var s = sim.Stats; });
+        }
+
+        [Test]
+        public void StopOrDisposeFromOwnHandlerIsRefused()
+        {
+            using (var sim = new Simulator(CheapSim()))
+            using (var c = new Client())
+            {
+                var results = new List<ResultCode>();
+                var done = new ManualResetEvent(false);
+                c.VideoFrameReceived += (s, f) =>
+                {
+                    if (done.WaitOne(0))
+                    {
+                        return;
+                    }
+                    foreach (var act in new Action[] { () => c.Stop(), () => c.Dispose() })
+                    {
+                        try
+                        {
+                            act();
+                            results.Add(ResultCode.Ok);
+                        }
+                        catch (XnanoException e)
+                        {
+                            results.Add(e.Code);
+                        }
+                    }
+                    // Other calls from a handler are fine.
+                    c.RequestKeyframe();
+                    var unused = c.Stats;
+                    done.Set();
+                };
+                c.Connect(sim);
+                Assert.IsTrue(done.WaitOne(20000), "no video frame");
+                CollectionAssert.AreEqual(new[] { ResultCode.FromCallback, ResultCode.FromCallback }, results);
+                Assert.AreEqual(ClientState.Streaming, c.State, "the refused stop did nothing");
+                c.Stop();
+                Assert.AreEqual(ClientState.Closed, c.State);
+            }
+        }
+
+        [Test]
+        public void ConsoleClosingTheSessionIsReported()
+        {
+            using (var sim = new Simulator(CheapSim()))
+            using (var c = new Client())
+            {
+                var rec = new Recorder();
+                rec.Attach(c);
+                c.Connect(sim);
+                Assert.IsTrue(WaitFor(() => rec.Count(rec.Frames) >= 1));
+                sim.CloseClient();
+                Assert.IsTrue(WaitFor(() => c.State == ClientState.Closed), c.State.ToString());
+                Assert.IsTrue(WaitFor(() => rec.Count(rec.States) >= 1 && rec.States.Last().State == ClientState.Closed));
+                var last = rec.States.Last();
+                Assert.AreNotEqual(ResultCode.Ok, last.Error, last.ToString());
+                Assert.AreEqual(1, rec.States.Count(s => s.State == ClientState.Closed), "CLOSED comes once");
+                Assert.Throws<XnanoException>(() => c.RequestKeyframe());
+            }
+        }
+
+        [Test]
+        public void HandlerExceptionsGoToCallbackError()
+        {
+            using (var sim = new Simulator(CheapSim()))
+            using (var c = new Client())
+            {
+                var errors = 0;
+                var frames = 0;
+                c.VideoFrameReceived += (s, f) =>
+                {
+                    Interlocked.Increment(ref frames);
+                    throw new InvalidOperationException("boom");
+                };
+                c.CallbackError += (s, e) =>
+                {
+                    Assert.IsInstanceOf<InvalidOperationException>(e.Exception);
+                    Interlocked.Increment(ref errors);
+                };
+                c.Connect(sim);
+                Assert.IsTrue(WaitFor(() => Volatile.Read(ref frames) >= 10), "the stream goes on after a throwing handler");
+                Assert.GreaterOrEqual(Volatile.Read(ref errors), 10);
+                Assert.AreEqual(ClientState.Streaming, c.State);
+            }
+        }
+
+        [Test]
+        public void ChatAudioReachesTheConsole()
+        {
+            using (var sim = new Simulator(CheapSim()))
+            using (var c = new Client())
+            {
+                var frames = 0;
+                c.VideoFrameReceived += (s, f) => Interlocked.Increment(ref frames);
+                c.Connect(sim);
+                Assert.IsTrue(WaitFor(() => Volatile.Read(ref frames) >= 5));
+                var ok = WaitFor(() => sim.Stats.ChatAudioReceived >= 1, () =>
+                {
+                    try
+                    {
+                        c.SendChatAudio(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 });
+                    }
+                    catch (XnanoException e) when (e.Code == ResultCode.WrongState)
+                    {
+                        // channel not open yet
+                    }
+                });
+                Assert.IsTrue(ok, sim.Stats.ToString());
+                Assert.GreaterOrEqual(c.Stats.ChatAudioSent, 1ul);
+                Assert.Throws<ArgumentNullException>(() => c.SendChatAudio(null));
+            }
+        }
+
+        [Test]
+        public void GarbageCollectionDuringAStream()
+        {
+            // The callback delegates and the client must survive collections while streaming
+            // (nothing but native code references the client); a forgotten client becomes
+            // collectable once its session closed.
+            using (var sim = new Simulator(CheapSim()))
+            {
+                var counter = new int[1];
+                var weak = StartForgottenClient(sim, counter);
+                for (var i = 0; i < 5; i++)
+                {
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                    Thread.Sleep(50);
+                }
+                var before = Volatile.Read(ref counter[0]);
+                Assert.IsTrue(WaitFor(() => Volatile.Read(ref counter[0]) >= before + 20),
+                    "frames keep coming to a client only native code references");
+                Assert.IsTrue(weak.IsAlive, "a connected client stays alive");
+                sim.CloseClient();
+                Assert.IsTrue(WaitFor(() => StateOf(weak) == ClientState.Closed), "the console closed the session");
+                Assert.IsTrue(WaitFor(() => ReferencedByNative(weak) == false),
+                    "once closed, native code no longer keeps the client alive");
+                // Collection itself cannot be asserted under Mono's conservative stack scanning;
+                // the finalizer path (SafeHandle -> xnano_client_free) runs when it happens.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static ClientState? StateOf(WeakReference weak) => (weak.Target as Client)?.State;
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static bool? ReferencedByNative(WeakReference weak) => (weak.Target as Client)?.IsReferencedByNative;
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static WeakReference StartForgottenClient(Simulator sim, int[] counter)
+        {
+            var c = new Client();
+            c.VideoFrameReceived += (s, f) => Interlocked.Increment(ref counter[0]);
+            c.Connect(sim);
+            return new WeakReference(c);
+        }
+
+        [Test]
+        public void LogHandlerReceivesMessages()
+        {
+            var messages = new List<string>();
+            Library.SetLogHandler((level, target, text) =>
+            {
+                lock (messages) messages.Add(level + " " + target + ": " + text);
+            }, LogLevel.Debug);
+            try
+            {
+                using (var sim = new Simulator(CheapSim()))
+                using (var c = new Client())
+                {
+                    var frames = 0;
+                    c.VideoFrameReceived += (s, f) => Interlocked.Increment(ref frames);
+                    c.Connect(sim);
+                    Assert.IsTrue(WaitFor(() => Volatile.Read(ref frames) >= 1));
+                }
+                lock (messages)
+                {
+                    Assert.IsNotEmpty(messages);
+                    Assert.That(messages.Any(m => m.Contains("xnano")), string.Join("\n", messages.Take(5)));
+                }
+            }
+            finally
+            {
+                Library.SetLogHandler(null);
+            }
+            int n;
+            lock (messages) n = messages.Count;
+            using (var sim = new Simulator(CheapSim()))
+            {
+            }
+            lock (messages) Assert.AreEqual(n, messages.Count, "no messages after the handler was removed");
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import CXnano
+
+private let any = UInt32(truncatingIfNeeded: XNANO_ANY)
+
+private func pref(_ v: UInt32) -> UInt32? { v == any ? nil : v }
+
+/// Client settings; `ClientConfig()` holds the library's defaults
+/// (`xnano_client_config_default`). Preferences left nil mean "any".
+public struct ClientConfig {
+    /// The C struct, for fields without a Swift property.
+    public var raw: xnano_client_config
+
+    public init() {
+        raw = xnano_client_config()
+        // Cannot fail: the pointer is valid.
+        _ = xnano_client_config_default(&raw)
+    }
+
+    /// Preferred video width, or nil for any.
+    public var videoWidth: UInt32? { get { pref(raw.video_width) } set { raw.video_width = newValue ?? any } }
+    /// Preferred video height, or nil for any.
+    public var videoHeight: UInt32? { get { pref(raw.video_height) } set { raw.video_height = newValue ?? any } }
+    /// Preferred video codec, or nil for any.
+    public var videoCodec: VideoCodec? {
+        get { pref(raw.video_codec).flatMap { VideoCodec(c: $0) } }
+        set { raw.video_codec = newValue?.rawValue ?? any }
+    }
+    /// Preferred audio codec, or nil for any.
+    public var audioCodec: AudioCodec? {
+        get { pref(raw.audio_codec).flatMap { AudioCodec(c: $0) } }
+        set { raw.audio_codec = newValue?.rawValue ?? any }
+    }
+    /// TCP connect and handshake timeout, ms.
+    public var connectTimeoutMs: UInt32 { get { raw.connect_timeout_ms } set { raw.connect_timeout_ms = newValue } }
+    /// The session closes (`.timeout`) when the console is silent this long, ms.
+    public var silenceTimeoutMs: UInt32 { get { raw.silence_timeout_ms } set { raw.silence_timeout_ms = newValue } }
+    /// 0: events go to the closures only. N > 0: pull mode, no closures are called and at
+    /// most N events are queued for `Client.nextEvent`.
+    public var eventQueueCapacity: UInt32 { get { raw.event_queue_capacity } set { raw.event_queue_capacity = newValue } }
+    /// Hold video back until the first keyframe.
+    public var waitForFirstKeyframe: Bool { get { raw.wait_for_first_keyframe } set { raw.wait_for_first_keyframe = newValue } }
+    /// Open the ChatAudio channel.
+    public var chatAudio: Bool { get { raw.chat_audio } set { raw.chat_audio = newValue } }
+}
+
+/// Video source of the simulated console.
+public enum SimVideoSource {
+    /// Real H.264 of a moving test pattern.
+    case testPattern
+    /// Synthetic self-checking frames (not decodable; cheap).
+    case synthetic
+}
+
+/// Audio source of the simulated console.
+public enum SimAudioSource {
+    /// Opus, stereo, 48 kHz, 20 ms packets.
+    case opus
+    /// PCM s16le, stereo, 48 kHz, 20 ms packets.
+    case pcm
+    /// No audio.
+    case none
+}
+
+/// Settings of the simulated console; `SimConfig()` holds the library's defaults.
+public struct SimConfig {
+    /// The C struct, for fields without a Swift property.
+    public var raw: xnano_sim_config
+
+    public init() {
+        raw = xnano_sim_config()
+        _ = xnano_sim_config_default(&raw)
+    }
+
+    public var width: UInt32 { get { raw.width } set { raw.width = newValue } }
+    public var height: UInt32 { get { raw.height } set { raw.height = newValue } }
+    public var fps: UInt32 { get { raw.fps } set { raw.fps = newValue } }
+    public var bitrateBps: UInt32 { get { raw.bitrate_bps } set { raw.bitrate_bps = newValue } }
+    public var keyframeInterval: UInt32 { get { raw.keyframe_interval } set { raw.keyframe_interval = newValue } }
+    public var videoSource: SimVideoSource {
+        get { raw.video_source == UInt32(XNANO_SIM_VIDEO_SYNTHETIC) ? .synthetic : .testPattern }
+        set {
+            raw.video_source = UInt32(newValue == .synthetic ? XNANO_SIM_VIDEO_SYNTHETIC : XNANO_SIM_VIDEO_TEST_PATTERN)
+        }
+    }
+    public var audioSource: SimAudioSource {
+        get {
+            switch raw.audio_source {
+            case UInt32(XNANO_SIM_AUDIO_PCM): return .pcm
+            case UInt32(XNANO_SIM_AUDIO_NONE): return .none
+            default: return .opus
+            }
+        }
+        set {
+            switch newValue {
+            case .opus: raw.audio_source = UInt32(XNANO_SIM_AUDIO_OPUS)
+            case .pcm: raw.audio_source = UInt32(XNANO_SIM_AUDIO_PCM)
+            case .none: raw.audio_source = UInt32(XNANO_SIM_AUDIO_NONE)
+            }
+        }
+    }
+    /// UDP impairment: percentage of datagrams dropped.
+    public var lossPercent: Double { get { raw.loss_pct } set { raw.loss_pct = newValue } }
+    /// Also run the SmartGlass console (discovery, power, session, gamestreams).
+    public var smartglass: Bool { get { raw.smartglass } set { raw.smartglass = newValue } }
+    /// SmartGlass UDP port on 127.0.0.1; 0: any free port.
+    public var smartglassPort: UInt16 { get { raw.smartglass_port } set { raw.smartglass_port = newValue } }
+    /// The SmartGlass console refuses anonymous connections.
+    public var smartglassRequireAuth: Bool { get { raw.smartglass_require_auth } set { raw.smartglass_require_auth = newValue } }
+    /// The SmartGlass console starts powered on.
+    public var smartglassPoweredOn: Bool { get { raw.smartglass_powered_on } set { raw.smartglass_powered_on = newValue } }
+}
