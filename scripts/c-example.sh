@@ -24,7 +24,9 @@ vg() {
     "$@"
 }
 
-vg target/c-example/stream_sim 5 "$out"
+vg target/c-example/stream_sim 5 "$out" --pcm
+# Natively, with Opus audio as well.
+target/c-example/stream_sim 3 "$out"
 vg target/c-example/console_sim 3 "$out" --synthetic
 test -s "$out/sg_video.h264" || { echo "sg_video.h264 is empty" >&2; exit 1; }
 
@@ -35,4 +37,15 @@ if [ "$start" != "00000001" ]; then
   exit 1
 fi
 test -s "$out/audio.raw" || { echo "audio.raw is empty" >&2; exit 1; }
-echo "C examples: passed under valgrind"
+
+# FFI abuse (examples/c/abuse.c): NULLs, wrong states, stop/free from
+# callbacks, create/connect/stop/free cycles leaving no thread or fd behind,
+# threads hammering one client while it stops. Under valgrind (few cycles:
+# it is slow) and under AddressSanitizer + UBSan with the full 1000 cycles.
+vg target/c-example/abuse 20 2
+cc -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+  -Iinclude -o target/c-example/abuse-asan examples/c/abuse.c \
+  -Ltarget/debug -Wl,-rpath,"$PWD/target/debug" -lxnano -pthread
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  target/c-example/abuse-asan 1000 8
+echo "C examples: passed under valgrind and AddressSanitizer"

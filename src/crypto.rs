@@ -283,7 +283,7 @@ impl Crypto {
         iv: &[u8; 16],
         ciphertext: &[u8],
     ) -> Result<Vec<u8>, WireError> {
-        if ciphertext.len() % BLOCK != 0 {
+        if !ciphertext.len().is_multiple_of(BLOCK) {
             return Err(crypto_err(
                 packet,
                 "ciphertext is not a whole number of AES blocks",

@@ -133,7 +133,7 @@ fn pcapng(buf: &[u8]) -> Result<Vec<PcapRecord>, WireError> {
         let c = Cur { b: buf, le };
         let btype = c.u32(at, "block type")?;
         let blen = c.u32(at + 4, "block length")? as usize;
-        if blen < 12 || blen % 4 != 0 {
+        if blen < 12 || !blen.is_multiple_of(4) {
             return Err(err("block length", "invalid"));
         }
         let body = c.slice(at + 8, blen - 12, "block body")?;

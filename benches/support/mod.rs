@@ -48,7 +48,7 @@ pub fn client_cfg() -> ClientConfig {
 /// Frame `i` of the stream: about 40 KB (36..44 KB), a 120 KB keyframe
 /// every 120 frames.
 pub fn frame(i: u64) -> EncodedFrame {
-    let keyframe = i % 120 == 0;
+    let keyframe = i.is_multiple_of(120);
     let len = frame_len(i);
     let mut data = vec![0u8; len];
     for (k, b) in data.iter_mut().enumerate().step_by(61) {
@@ -64,7 +64,7 @@ pub fn frame(i: u64) -> EncodedFrame {
 
 /// The length of frame `i`.
 pub fn frame_len(i: u64) -> usize {
-    if i % 120 == 0 {
+    if i.is_multiple_of(120) {
         120_000
     } else {
         36_000 + ((i * 7919) % 8_000) as usize

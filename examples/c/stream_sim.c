@@ -6,11 +6,12 @@
  * controller input, receives rumble, prints statistics. Exits 0 only if
  * video frames, audio packets and rumble arrived and input was acked.
  *
- *   stream_sim [SECONDS] [OUTDIR] [--synthetic]
+ *   stream_sim [SECONDS] [OUTDIR] [--synthetic] [--pcm]
  *
  * --synthetic makes the console send synthetic (non-H.264) frames, which
  * are cheap to produce (e.g. under valgrind); the default is a real H.264
- * test pattern.
+ * test pattern. --pcm makes it send PCM audio instead of Opus (the pure-Rust
+ * Opus encoder of the simulated console is slow under valgrind).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -132,10 +133,13 @@ int main(int argc, char **argv)
     double seconds = 5.0;
     const char *outdir = ".";
     int synthetic = 0;
+    int pcm = 0;
     int positional = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--synthetic") == 0) {
             synthetic = 1;
+        } else if (strcmp(argv[i], "--pcm") == 0) {
+            pcm = 1;
         } else if (positional == 0) {
             seconds = atof(argv[i]);
             positional++;
@@ -188,7 +192,8 @@ int main(int argc, char **argv)
     sim_cfg.bitrate_bps = 500000;
     sim_cfg.keyframe_interval = 30;
     sim_cfg.video_source = synthetic ? XNANO_SIM_VIDEO_SYNTHETIC : XNANO_SIM_VIDEO_TEST_PATTERN;
-    sim_cfg.audio_source = XNANO_SIM_AUDIO_OPUS;
+    sim_cfg.audio_source = pcm ? XNANO_SIM_AUDIO_PCM : XNANO_SIM_AUDIO_OPUS;
+    sim_cfg.smartglass = false; /* this example uses the direct Nano path */
     if (!check(xnano_sim_new(&sim_cfg, &sim), "sim_new")) {
         return 1;
     }

@@ -808,6 +808,13 @@ struct ClientInner {
     cfg: ClientConfig,
     queue_capacity: usize,
     slot: RwLock<Slot>,
+    /// Set while `stop` waits for the slot's write lock. Calls check it
+    /// before taking the (recursive, writer-blind) read lock, so threads
+    /// hammering the client cannot starve a stop.
+    stopping: AtomicBool,
+    /// The current session's context, for readers that must not touch the
+    /// slot lock (state, events): set when a session starts.
+    ctx: Mutex<Option<Arc<Ctx>>>,
 }
 
 impl xnano_client {
@@ -842,6 +849,9 @@ impl xnano_client {
     }
 
     fn with_running<T>(&self, f: impl FnOnce(&Client) -> FfiResult<T>) -> FfiResult<T> {
+        if self.inner.stopping.load(Ordering::Acquire) {
+            return Err(FfiError::new(XNANO_ERR_CLOSED, "the client is stopping"));
+        }
         let slot = self.inner.slot.read_recursive();
         match &*slot {
             Slot::Running { client, .. } => f(client),
@@ -858,8 +868,11 @@ impl xnano_client {
                 "cannot stop or free a client from inside its own callback",
             ));
         }
+        // New calls now fail fast instead of queueing on the read lock.
+        self.inner.stopping.store(true, Ordering::Release);
         let (client, ctx, link) = {
             let mut slot = self.inner.slot.write();
+            self.inner.stopping.store(false, Ordering::Release);
             let ctx = match &*slot {
                 Slot::Running { ctx, .. } => ctx.clone(),
                 Slot::Idle(_) | Slot::Stopped { .. } => return Ok(()),
@@ -939,6 +952,8 @@ pub extern "C" fn xnano_client_new(
                 cfg,
                 queue_capacity: c.event_queue_capacity as usize,
                 slot: RwLock::new(Slot::Idle(Callbacks::default())),
+                stopping: AtomicBool::new(false),
+                ctx: Mutex::new(None),
             }),
         });
         // SAFETY: checked non-NULL.
@@ -1056,6 +1071,7 @@ pub extern "C" fn xnano_client_connect_nano(
         let h = ctx.clone();
         let handler: EventHandler = Box::new(move |ev| h.handle(ev));
         let engine = Client::connect(tcp, udp, c.inner.cfg.clone(), handler)?;
+        *c.inner.ctx.lock() = Some(ctx.clone());
         *slot = Slot::Running {
             client: engine,
             ctx,
@@ -1106,6 +1122,7 @@ pub extern "C" fn xnano_client_connect_console(
         let mute = || ctx.closed_reported.store(true, Ordering::Release);
         let (engine, link) =
             start_gamestream(con, c.id(), &gs, c.inner.cfg.clone(), handler, &mute)?;
+        *c.inner.ctx.lock() = Some(ctx.clone());
         *slot = Slot::Running {
             client: engine,
             ctx,
@@ -1116,10 +1133,7 @@ pub extern "C" fn xnano_client_connect_console(
 }
 
 fn ctx_of(c: &xnano_client) -> Option<Arc<Ctx>> {
-    match &*c.inner.slot.read_recursive() {
-        Slot::Idle(_) => None,
-        Slot::Running { ctx, .. } | Slot::Stopped { ctx, .. } => Some(ctx.clone()),
-    }
+    c.inner.ctx.lock().clone()
 }
 
 /// Writes the client's current state to `out_state`.
@@ -1260,6 +1274,9 @@ pub extern "C" fn xnano_client_get_stats(
         // SAFETY: the caller passes a live handle or NULL.
         let c = unsafe { client_ref(client) }?;
         let out = out_ptr(out_stats, "out_stats")?;
+        if c.inner.stopping.load(Ordering::Acquire) {
+            return Err(FfiError::state("the client is stopping"));
+        }
         let st = match &*c.inner.slot.read_recursive() {
             Slot::Idle(_) => xnano_client_stats::default(),
             Slot::Running { client, ctx, .. } => xnano_client_stats::from_core(

@@ -464,7 +464,11 @@ fn streams_with_callbacks_and_callbacks_call_back_in() {
         let st = xnano_controller_state {
             left_trigger: 100,
             right_trigger: 200,
-            buttons: if i % 2 == 0 { XNANO_BUTTON_A } else { 0 },
+            buttons: if i.is_multiple_of(2) {
+                XNANO_BUTTON_A
+            } else {
+                0
+            },
             ..Default::default()
         };
         if rec.states.lock().len() >= 2 {

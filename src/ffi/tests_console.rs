@@ -753,7 +753,11 @@ fn full_smartglass_path_to_frames_and_back() {
         let st = xnano_controller_state {
             left_trigger: 100,
             right_trigger: 200,
-            buttons: if i % 2 == 0 { XNANO_BUTTON_A } else { 0 },
+            buttons: if i.is_multiple_of(2) {
+                XNANO_BUTTON_A
+            } else {
+                0
+            },
             ..Default::default()
         };
         if crec.states.lock().len() >= 2 {

@@ -247,7 +247,13 @@ impl Client {
 
     /// The statistics so far.
     pub fn stats(&self) -> SessionStats {
-        let mut st = self.shared.session.lock().stats();
+        // Copy under the lock, sort outside it: other threads (the readers,
+        // the user's own calls) must not wait for the percentiles.
+        let (mut st, samples) = {
+            let s = self.shared.session.lock();
+            (s.stats_without_latency(), s.latency_samples())
+        };
+        super::session::apply_latency(&mut st, samples);
         st.udp_foreign_packets = self.shared.udp_foreign.load(Ordering::Relaxed);
         st
     }

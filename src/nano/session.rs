@@ -511,6 +511,15 @@ impl ClientSession {
 
     /// Statistics so far.
     pub fn stats(&self) -> SessionStats {
+        let mut st = self.stats_without_latency();
+        apply_latency(&mut st, self.latencies.clone());
+        st
+    }
+
+    /// The statistics without the latency percentiles (cheap: no sorting).
+    /// With [`ClientSession::latency_samples`] and [`apply_latency`] a
+    /// caller holding a lock can sort outside it.
+    pub fn stats_without_latency(&self) -> SessionStats {
         let mut st = self.stats.clone();
         if let Some(r) = &self.reassembler {
             let ReassemblyStats {
@@ -534,17 +543,12 @@ impl ClientSession {
             st.chunks_invalid = chunks_invalid;
             st.video_bytes = bytes_delivered;
         }
-        if !self.latencies.is_empty() {
-            let mut l = self.latencies.clone();
-            l.sort_unstable();
-            let pct = |p: usize| l[((l.len() - 1) * p) / 100] as u64;
-            st.latency_p50_ns = pct(50);
-            st.latency_p99_ns = pct(99);
-            st.latency_p50_us = st.latency_p50_ns / 1000;
-            st.latency_p99_us = st.latency_p99_ns / 1000;
-            st.latency_max_us = *l.last().expect("non-empty") as u64 / 1000;
-        }
         st
+    }
+
+    /// The recent delivery latencies (nanoseconds, unordered).
+    pub fn latency_samples(&self) -> Vec<u32> {
+        self.latencies.clone()
     }
 
     /// Records how long a frame took from its last chunk to the user.
@@ -1390,6 +1394,20 @@ fn choose_audio(offered: &[AudioFormat], pref: &AudioPreference) -> Option<Audio
         })
         .or_else(|| offered.first())
         .cloned()
+}
+
+/// Fills the latency percentiles of `st` from `samples` (nanoseconds).
+pub fn apply_latency(st: &mut SessionStats, mut samples: Vec<u32>) {
+    if samples.is_empty() {
+        return;
+    }
+    samples.sort_unstable();
+    let pct = |p: usize| u64::from(samples[((samples.len() - 1) * p) / 100]);
+    st.latency_p50_ns = pct(50);
+    st.latency_p99_ns = pct(99);
+    st.latency_p50_us = st.latency_p50_ns / 1000;
+    st.latency_p99_us = st.latency_p99_ns / 1000;
+    st.latency_max_us = pct(100) / 1000;
 }
 
 #[cfg(test)]

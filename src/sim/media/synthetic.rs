@@ -228,7 +228,7 @@ impl SyntheticVideo {
     /// Produces the next frame.
     pub fn next_frame(&mut self) -> EncodedFrame {
         let index = self.index;
-        let periodic = self.keyframe_interval > 0 && index % self.keyframe_interval == 0;
+        let periodic = self.keyframe_interval > 0 && index.is_multiple_of(self.keyframe_interval);
         let keyframe = index == 0 || periodic || self.force_next;
         self.force_next = false;
         let len = if keyframe {

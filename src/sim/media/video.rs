@@ -37,7 +37,7 @@ impl VideoSource {
         bitrate_bps: u32,
         keyframe_interval_frames: u32,
     ) -> Result<Self, MediaError> {
-        if width < 16 || height < 16 || width % 2 != 0 || height % 2 != 0 {
+        if width < 16 || height < 16 || !width.is_multiple_of(2) || !height.is_multiple_of(2) {
             return Err(MediaError::Config(format!(
                 "video size {width}x{height}: both must be even and at least 16"
             )));
