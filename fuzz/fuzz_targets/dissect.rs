@@ -1,0 +1,27 @@
+//! The dissector (`xnano decode`): a file as one UDP packet of each channel
+//! class, or as a TCP stream, with and without the captured key. Every
+//! result must serialise to JSON.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use xnano::crypto::Crypto;
+use xnano::dissect::decode_file;
+use xnano_fuzz::{all_classes, vector_crypto};
+
+static CRYPTO: OnceLock<Crypto> = OnceLock::new();
+
+fuzz_target!(|data: &[u8]| {
+    let c = CRYPTO.get_or_init(vector_crypto);
+    for class in all_classes() {
+        for tcp in [false, true] {
+            for v in decode_file(data, class.clone(), tcp, Some(c)) {
+                serde_json::to_string(&v).expect("serialises");
+            }
+        }
+    }
+    for v in decode_file(data, None, false, None) {
+        serde_json::to_string(&v).expect("serialises");
+    }
+});
