@@ -23,8 +23,7 @@ use xnano::wire::nano::{
 };
 use xnano::wire::streamer::StreamerBody;
 use xnano::wire::video::{
-    parse_udp_video_data, VideoCodec, VideoDataRef, VideoFormat, VideoPayload,
-    VideoServerHandshake,
+    parse_udp_video_data, VideoCodec, VideoDataRef, VideoFormat, VideoPayload, VideoServerHandshake,
 };
 use xnano_fuzz::{after, byte_at, packet, streamer, tcp_packet, Clock, Input, CHANNEL_IDS};
 
@@ -295,7 +294,11 @@ fuzz_target!(|data: &[u8]| {
             // Right after handle_timeout(now) the next deadline lies in the
             // future; otherwise the engine's timer thread would spin.
             if let Some(t) = s.poll_timeout() {
-                assert!(t > clock.now(), "deadline {:?} not after now", clock.now() - t);
+                assert!(
+                    t > clock.now(),
+                    "deadline {:?} not after now",
+                    clock.now() - t
+                );
             }
         }
     }

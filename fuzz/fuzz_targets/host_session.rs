@@ -13,7 +13,9 @@ use std::net::SocketAddr;
 use libfuzzer_sys::fuzz_target;
 use xnano::sim::media::EncodedFrame;
 use xnano::sim::nano_host::{class_of_channel_id, HostConfig, HostSession};
-use xnano::wire::audio::{AudioClientHandshake, AudioCodec, AudioControl, AudioFormat, AudioPayload};
+use xnano::wire::audio::{
+    AudioClientHandshake, AudioCodec, AudioControl, AudioFormat, AudioPayload,
+};
 use xnano::wire::control::{ControlMessage, ControlPayload, ControllerEvent, ControllerEventType};
 use xnano::wire::framing::{encode_frame, TcpDeframer};
 use xnano::wire::nano::{
@@ -21,7 +23,9 @@ use xnano::wire::nano::{
 };
 use xnano::wire::rtp::{PayloadType, RtpHeader};
 use xnano::wire::streamer::StreamerBody;
-use xnano::wire::video::{VideoClientHandshake, VideoCodec, VideoControl, VideoFormat, VideoPayload};
+use xnano::wire::video::{
+    VideoClientHandshake, VideoCodec, VideoControl, VideoFormat, VideoPayload,
+};
 use xnano_fuzz::{packet, streamer, tcp_packet, Clock, Input, CHANNEL_IDS};
 
 const HOST_CONN: u16 = 0x4321;
@@ -38,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
         ..HostConfig::default()
     };
     let mut h = HostSession::new(cfg, clock.now());
-    let addrs: [SocketAddr; 2] = ["127.0.0.1:5000".parse().unwrap(), "127.0.0.1:5001".parse().unwrap()];
+    let addrs: [SocketAddr; 2] = [
+        "127.0.0.1:5000".parse().unwrap(),
+        "127.0.0.1:5001".parse().unwrap(),
+    ];
     let mut tcp_dead = false;
     let mut out_deframer = TcpDeframer::default();
     let mut seq = 1u32;
@@ -101,7 +108,10 @@ fuzz_target!(|data: &[u8]| {
                     }),
                 };
                 seq = seq.wrapping_add(1);
-                tcp_in = Some(tcp_packet(CHANNEL_IDS[0], streamer(seq, StreamerBody::Video(body))));
+                tcp_in = Some(tcp_packet(
+                    CHANNEL_IDS[0],
+                    streamer(seq, StreamerBody::Video(body)),
+                ));
             }
             9 => {
                 let body = match inp.u8() % 2 {
@@ -129,7 +139,10 @@ fuzz_target!(|data: &[u8]| {
                 };
                 let msg = ControlMessage::new(seq, 1, 1406, ControlPayload::ControllerEvent(ev));
                 seq = seq.wrapping_add(1);
-                tcp_in = Some(tcp_packet(CHANNEL_IDS[3], streamer(seq, StreamerBody::Control(msg))));
+                tcp_in = Some(tcp_packet(
+                    CHANNEL_IDS[3],
+                    streamer(seq, StreamerBody::Control(msg)),
+                ));
             }
             11 => {
                 let conn = if inp.u8() == 0 { 9 } else { HOST_CONN };
@@ -163,12 +176,17 @@ fuzz_target!(|data: &[u8]| {
                 let id = CHANNEL_IDS[usize::from(inp.u8() % 6)];
                 let class = class_of_channel_id(id);
                 let body = inp.blob(200);
-                let msg = match xnano::wire::streamer::StreamerMessage::decode(body, class.as_ref()) {
+                let msg = match xnano::wire::streamer::StreamerMessage::decode(body, class.as_ref())
+                {
                     Ok(m) => m,
                     Err(_) => continue,
                 };
                 let from = addrs[usize::from(inp.u8() & 1)];
-                h.handle_udp(&packet(HOST_CONN, id, NanoPayload::Streamer(msg)), from, now);
+                h.handle_udp(
+                    &packet(HOST_CONN, id, NanoPayload::Streamer(msg)),
+                    from,
+                    now,
+                );
             }
             _ => match inp.u8() % 4 {
                 0 => h.close(now),
@@ -191,14 +209,24 @@ fuzz_target!(|data: &[u8]| {
         while let Some(b) = h.poll_tcp_transmit() {
             out_deframer.push(&b);
             while let Some(p) = out_deframer.next_packet().expect("host framing is valid") {
-                let id = NanoPacket::decode(p, None).expect("decodes").header.channel_id;
+                let id = NanoPacket::decode(p, None)
+                    .expect("decodes")
+                    .header
+                    .channel_id;
                 NanoPacket::decode(p, class_of_channel_id(id))
                     .unwrap_or_else(|e| panic!("host sent an undecodable TCP packet: {e}"));
             }
         }
         while let Some((b, to)) = h.poll_udp_transmit() {
-            assert_eq!(Some(to), h.client_udp_addr(), "UDP to an address not learned");
-            let id = NanoPacket::decode(&b, None).expect("decodes").header.channel_id;
+            assert_eq!(
+                Some(to),
+                h.client_udp_addr(),
+                "UDP to an address not learned"
+            );
+            let id = NanoPacket::decode(&b, None)
+                .expect("decodes")
+                .header
+                .channel_id;
             NanoPacket::decode(&b, class_of_channel_id(id))
                 .unwrap_or_else(|e| panic!("host sent an undecodable datagram: {e}"));
         }

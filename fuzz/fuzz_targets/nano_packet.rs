@@ -14,8 +14,9 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         let b1 = p.to_bytes();
-        let p2 = NanoPacket::decode(&b1, class.clone())
-            .unwrap_or_else(|e| panic!("re-encoded packet does not decode ({class:?}): {e}\n{p:?}"));
+        let p2 = NanoPacket::decode(&b1, class.clone()).unwrap_or_else(|e| {
+            panic!("re-encoded packet does not decode ({class:?}): {e}\n{p:?}")
+        });
         let b2 = p2.to_bytes();
         assert_eq!(b1, b2, "encoding is not stable for {class:?}: {p:?}");
     }

@@ -110,11 +110,20 @@ fuzz_target!(|data: &[u8]| {
                         assert!(after(l, f.frame_id), "frame {} after {l}", f.frame_id);
                     }
                     if after_loss || (cfg.wait_for_first_keyframe && !delivered_any) {
-                        assert!(f.is_keyframe(), "frame {} after a loss is not a keyframe", f.frame_id);
+                        assert!(
+                            f.is_keyframe(),
+                            "frame {} after a loss is not a keyframe",
+                            f.frame_id
+                        );
                     }
                     assert!(f.data.len() <= cfg.max_frame_size);
                     for (i, b) in f.data.iter().enumerate() {
-                        assert_eq!(*b, byte_at(f.frame_id, i), "frame {} corrupt at {i}", f.frame_id);
+                        assert_eq!(
+                            *b,
+                            byte_at(f.frame_id, i),
+                            "frame {} corrupt at {i}",
+                            f.frame_id
+                        );
                     }
                     last_id = Some(f.frame_id);
                     after_loss = false;

@@ -53,8 +53,14 @@ fuzz_target!(|data: &[u8]| {
         ..ClientConfig::default()
     };
     let mut client = ClientSession::new(ccfg, clock.now());
-    let mut video = SyntheticVideo::new(u64::from(inp.u8()), 36, 36 + usize::from(inp.u16() % 6000), 0, 60)
-        .expect("valid sizes");
+    let mut video = SyntheticVideo::new(
+        u64::from(inp.u8()),
+        36,
+        36 + usize::from(inp.u16() % 6000),
+        0,
+        60,
+    )
+    .expect("valid sizes");
 
     let mut to_client_tcp: VecDeque<u8> = VecDeque::new();
     let mut to_host_tcp: VecDeque<u8> = VecDeque::new();
@@ -77,7 +83,8 @@ fuzz_target!(|data: &[u8]| {
             2 => {
                 let n = usize::from(inp.u8()) + 1;
                 let b: Vec<u8> = to_host_tcp.drain(..n.min(to_host_tcp.len())).collect();
-                host.handle_tcp(&b, now).expect("the client's TCP framing is valid");
+                host.handle_tcp(&b, now)
+                    .expect("the client's TCP framing is valid");
             }
             3..=5 => {
                 if let Some(d) = to_client_udp.pop_front() {
@@ -201,9 +208,14 @@ fuzz_target!(|data: &[u8]| {
                         let sent = host
                             .sent_frame(f.frame_id)
                             .unwrap_or_else(|| panic!("frame {} was never sent", f.frame_id));
-                        assert!(sent.data == f.data, "frame {} differs from the one sent", f.frame_id);
+                        assert!(
+                            sent.data == f.data,
+                            "frame {} differs from the one sent",
+                            f.frame_id
+                        );
                         assert_eq!(sent.keyframe, f.keyframe);
-                        let info = verify_synthetic_info(&f.data).expect("frame passes its checksum");
+                        let info =
+                            verify_synthetic_info(&f.data).expect("frame passes its checksum");
                         assert_eq!(info.index, sent.index);
                     }
                     client.recycle_frame(f.data);

@@ -39,7 +39,11 @@ fuzz_target!(|data: &[u8]| {
             Ok(None) | Err(_) => {}
         }
         let _ = r.push_decode(&h, &f);
-        assert!(r.buffered() <= max, "{} buffered, limit {max}", r.buffered());
+        assert!(
+            r.buffered() <= max,
+            "{} buffered, limit {max}",
+            r.buffered()
+        );
         if r.pending() == 0 {
             assert_eq!(r.buffered(), 0);
         }

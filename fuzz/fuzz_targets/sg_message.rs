@@ -35,8 +35,10 @@ fuzz_target!(|data: &[u8]| {
             let i = usize::from(data[0]) * 7 % t.len();
             t[i] ^= 0x01;
             match Message::decode(&t, c) {
-                Err(WireError::Crypto { .. }) | Err(WireError::Truncated { .. })
-                | Err(WireError::Invalid { .. }) | Err(WireError::Trailing { .. }) => {}
+                Err(WireError::Crypto { .. })
+                | Err(WireError::Truncated { .. })
+                | Err(WireError::Invalid { .. })
+                | Err(WireError::Trailing { .. }) => {}
                 Ok(m) => panic!("tampered datagram decoded: {m:?}"),
             }
         }

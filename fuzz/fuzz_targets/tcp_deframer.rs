@@ -32,7 +32,10 @@ fuzz_target!(|data: &[u8]| {
                 Ok(None) => break,
                 Err(_) => {
                     failed = true;
-                    assert!(d.next_packet().is_err(), "deframer recovered after a bad length");
+                    assert!(
+                        d.next_packet().is_err(),
+                        "deframer recovered after a bad length"
+                    );
                     break;
                 }
             }

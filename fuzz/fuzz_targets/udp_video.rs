@@ -28,7 +28,9 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(h.timestamp, sh.timestamp);
             assert_eq!(v.to_owned(), *sd);
         }
-        (Ok((_, v)), None) => panic!("fast path accepted what the decoder rejects: {v:?} / {slow:?}"),
+        (Ok((_, v)), None) => {
+            panic!("fast path accepted what the decoder rejects: {v:?} / {slow:?}")
+        }
         (Err(e), Some((_, d))) => panic!("fast path rejected video data {d:?}: {e}"),
         (Err(_), None) => {}
     }

@@ -271,12 +271,18 @@ pub struct SessionStats {
     pub udp_malformed: u64,
     /// UDP datagrams with a wrong connection id or unknown channel.
     pub udp_rejected: u64,
+    /// Of `udp_rejected`: datagrams carrying a connection id other than the console's.
+    pub udp_wrong_connection_id: u64,
     /// UDP datagrams from an address other than the console's (engine).
     pub udp_foreign_packets: u64,
     /// TCP packets received.
     pub tcp_packets: u64,
     /// TCP packets that did not decode.
     pub tcp_malformed: u64,
+    /// Most video frames held by the reassembler at once.
+    pub peak_frames_in_flight: u64,
+    /// Most video bytes held by the reassembler at once.
+    pub peak_held_bytes: u64,
     /// Delivery latency (last chunk to callback), median, microseconds.
     pub latency_p50_us: u64,
     /// Delivery latency, 99th percentile, microseconds.
@@ -513,6 +519,8 @@ impl ClientSession {
                 chunks_late,
                 chunks_invalid,
                 bytes_delivered,
+                peak_frames_in_flight,
+                peak_held_bytes,
             } = r.stats().clone();
             st.frames_delivered = frames_delivered;
             st.frames_dropped = frames_dropped;
@@ -523,6 +531,8 @@ impl ClientSession {
             st.chunks_late = chunks_late;
             st.chunks_invalid = chunks_invalid;
             st.video_bytes = bytes_delivered;
+            st.peak_frames_in_flight = peak_frames_in_flight;
+            st.peak_held_bytes = peak_held_bytes;
         }
         if !self.latencies.is_empty() {
             let mut l = self.latencies.clone();
@@ -981,13 +991,16 @@ impl ClientSession {
         }
         // Fast path: video data, parsed without allocation.
         if let Ok((h, v)) = video::parse_udp_video_data(data) {
+            if h.connection_id != self.host_conn_id {
+                self.stats.udp_rejected += 1;
+                self.stats.udp_wrong_connection_id += 1;
+                return;
+            }
             let Some(idx) = self.channel_idx(h.channel_id) else {
                 self.stats.udp_rejected += 1;
                 return;
             };
-            if h.connection_id != self.host_conn_id
-                || self.channels[idx].class != ChannelClass::Video
-            {
+            if self.channels[idx].class != ChannelClass::Video {
                 self.stats.udp_rejected += 1;
                 return;
             }
@@ -1022,6 +1035,7 @@ impl ClientSession {
         let cid = pkt.header.channel_id;
         if pkt.header.connection_id != self.host_conn_id {
             self.stats.udp_rejected += 1;
+            self.stats.udp_wrong_connection_id += 1;
             return;
         }
         let Some(idx) = self.channel_idx(cid) else {
