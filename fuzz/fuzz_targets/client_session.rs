@@ -6,8 +6,10 @@
 //! reached quickly.
 //!
 //! Invariants: every packet the client sends decodes; no event follows
-//! `Closed`; video frames come in increasing id order, never exceed the
-//! frame cap, and when only assisted chunks carried video, are uncorrupted.
+//! `Closed`; video frames and loss reports come in increasing id order
+//! (within one video handshake), never exceed the frame cap, and when only
+//! assisted chunks carried video, are uncorrupted; right after
+//! `handle_timeout(now)` the next deadline is after `now`.
 #![no_main]
 
 use std::collections::HashMap;
@@ -267,6 +269,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(!closed, "event after Closed: {ev:?}");
             match ev {
                 ClientEvent::Closed(_) => closed = true,
+                // A new video handshake starts a new stream at its initial
+                // frame id: ordering restarts.
+                ClientEvent::VideoFormat(_) => last_frame = None,
                 ClientEvent::VideoFrame(f) => {
                     if let Some(l) = last_frame {
                         assert!(after(l, f.frame_id), "frame {} after {l}", f.frame_id);
