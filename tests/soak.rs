@@ -118,9 +118,15 @@ impl Outcome {
 
 const HEADER: &str = "| case | s | frames sent | delivered | % | lost | held back | corrupt | keyframe requests | keyframes | peak frames in flight | peak KiB held | session |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
-fn run_case(name: &'static str, seed: u64, imp: Impairment, secs: u64) -> Outcome {
+fn run_case(
+    name: &'static str,
+    seed: u64,
+    imp: Impairment,
+    cfg: ClientConfig,
+    secs: u64,
+) -> Outcome {
     let sim = Arc::new(SimServer::start(stream_config(seed, imp)).expect("sim starts"));
-    let (client, checked) = checked_client(&sim, ClientConfig::default());
+    let (client, checked) = checked_client(&sim, cfg);
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs(secs));
     let run = started.elapsed().as_secs_f64();
@@ -172,17 +178,32 @@ fn imp(loss: f64, reorder: f64, dup: f64, delay: u64, jitter: u64, seed: u64) ->
 #[test]
 fn impairment_matrix() {
     let secs = soak_secs(6);
-    let cases: Vec<(&'static str, Impairment)> = vec![
-        ("loss 0%", imp(0.0, 0.0, 0.0, 0, 0, 1)),
-        ("loss 1%", imp(1.0, 0.0, 0.0, 0, 0, 2)),
-        ("loss 5%", imp(5.0, 0.0, 0.0, 0, 0, 3)),
-        ("loss 10%", imp(10.0, 0.0, 0.0, 0, 0, 4)),
-        ("loss 20%", imp(20.0, 0.0, 0.0, 0, 0, 5)),
-        ("reorder 10%", imp(0.0, 10.0, 0.0, 0, 0, 6)),
-        ("duplicate 10%", imp(0.0, 0.0, 10.0, 0, 0, 7)),
-        ("delay 50 ms", imp(0.0, 0.0, 0.0, 50, 0, 8)),
-        ("delay 30±30 ms", imp(0.0, 0.0, 0.0, 30, 30, 9)),
-        ("all 5% + 20±10 ms", imp(5.0, 5.0, 5.0, 20, 10, 10)),
+    let dflt = ClientConfig::default;
+    // Jitter beyond the 16 ms defrag timeout (videoPacketDefragTimeoutMs)
+    // spreads a frame's chunks past it; a longer timeout absorbs it.
+    let patient = || ClientConfig {
+        reassembly: ReassemblyConfig {
+            defrag_timeout: Duration::from_millis(100),
+            ..ReassemblyConfig::default()
+        },
+        ..ClientConfig::default()
+    };
+    let cases: Vec<(&'static str, Impairment, ClientConfig)> = vec![
+        ("loss 0%", imp(0.0, 0.0, 0.0, 0, 0, 1), dflt()),
+        ("loss 1%", imp(1.0, 0.0, 0.0, 0, 0, 2), dflt()),
+        ("loss 5%", imp(5.0, 0.0, 0.0, 0, 0, 3), dflt()),
+        ("loss 10%", imp(10.0, 0.0, 0.0, 0, 0, 4), dflt()),
+        ("loss 20%", imp(20.0, 0.0, 0.0, 0, 0, 5), dflt()),
+        ("reorder 10%", imp(0.0, 10.0, 0.0, 0, 0, 6), dflt()),
+        ("duplicate 10%", imp(0.0, 0.0, 10.0, 0, 0, 7), dflt()),
+        ("delay 50 ms", imp(0.0, 0.0, 0.0, 50, 0, 8), dflt()),
+        ("delay 30±30 ms", imp(0.0, 0.0, 0.0, 30, 30, 9), dflt()),
+        (
+            "delay 30±30 ms, defrag 100 ms",
+            imp(0.0, 0.0, 0.0, 30, 30, 9),
+            patient(),
+        ),
+        ("all 5% + 20±10 ms", imp(5.0, 5.0, 5.0, 20, 10, 10), dflt()),
     ];
     let rss_start = proc_status_kib("VmRSS").unwrap_or(0);
     let mut samples: Vec<(f64, u64)> = Vec::new();
@@ -191,9 +212,9 @@ fn impairment_matrix() {
         let handles: Vec<_> = cases
             .iter()
             .enumerate()
-            .map(|(i, (name, im))| {
-                let im = im.clone();
-                s.spawn(move || run_case(name, 100 + i as u64, im, secs))
+            .map(|(i, (name, im, cfg))| {
+                let (im, cfg) = (im.clone(), cfg.clone());
+                s.spawn(move || run_case(name, 100 + i as u64, im, cfg, secs))
             })
             .collect();
         while !handles.iter().all(|h| h.is_finished()) {
@@ -276,6 +297,15 @@ fn impairment_matrix() {
         );
     }
     assert!(by("duplicate 10%").stats.chunks_duplicate > 0);
+    // A defrag timeout above the jitter turns most of the jitter losses into
+    // delivered frames.
+    let (j, p) = (by("delay 30±30 ms"), by("delay 30±30 ms, defrag 100 ms"));
+    assert!(
+        p.delivered > 2 * j.delivered,
+        "{} vs {}",
+        p.delivered,
+        j.delivered
+    );
     // Under loss, losses are reported and recovery uses keyframe requests.
     for n in ["loss 5%", "loss 10%", "loss 20%"] {
         let o = by(n);
