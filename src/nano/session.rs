@@ -1171,12 +1171,15 @@ impl ClientSession {
     /// Asks the console for a keyframe.
     pub fn request_keyframe(&mut self, now: Instant) -> Result<(), &'static str> {
         self.check_open()?;
+        // Retries are paced from the last attempt, sent or not: when the
+        // Video channel is gone the attempt fails, and a deadline left in
+        // the past would make the engine's timer spin.
+        self.last_keyframe_request = Some(now);
         self.send_video_control(VideoControl {
             flags: VIDEO_CONTROL_REQUEST_KEYFRAME,
             ..Default::default()
         })?;
         self.stats.keyframe_requests += 1;
-        self.last_keyframe_request = Some(now);
         Ok(())
     }
 
@@ -1474,5 +1477,99 @@ mod tests {
             s.poll_event(),
             Some(ClientEvent::Closed(CloseReason::Protocol(_)))
         ));
+    }
+
+    /// Regression (fuzz invariant of `client_session`): the console closed
+    /// the Video channel while the client waited for a keyframe; the failed
+    /// retry left the keyframe deadline in the past, so `poll_timeout`
+    /// returned `now` after every `handle_timeout(now)` (a timer spin).
+    #[test]
+    fn no_deadline_in_the_past_after_the_video_channel_closes() {
+        use crate::wire::video::{VideoData, VideoServerHandshake};
+        let t0 = Instant::now();
+        let cfg = ClientConfig {
+            connection_id: Some(1),
+            initial_video_frame_id: Some(10),
+            ..Default::default()
+        };
+        let mut s = ClientSession::new(cfg, t0);
+        let tcp = |s: &mut ClientSession, ch: u16, payload: NanoPayload, now: Instant| {
+            let pkt = NanoPacket {
+                header: RtpHeader {
+                    channel_id: ch,
+                    ..RtpHeader::default()
+                },
+                payload,
+            };
+            let mut f = Vec::new();
+            encode_frame(&pkt.to_bytes(), &mut f);
+            s.handle_tcp(&f, now);
+        };
+        let ack = ControlHandshake {
+            handshake_type: ControlHandshakeType::Ack,
+            connection_id: 77,
+        };
+        tcp(&mut s, 0, NanoPayload::ControlHandshake(ack), t0);
+        let create = ChannelControl::Create {
+            name: ChannelClass::Video,
+            flags: 0,
+        };
+        tcp(&mut s, 1024, NanoPayload::ChannelControl(create), t0);
+        let open = ChannelControl::Open { flags: vec![] };
+        tcp(&mut s, 1024, NanoPayload::ChannelControl(open), t0);
+        let fmt = VideoFormat {
+            fps: 60,
+            width: 64,
+            height: 64,
+            codec: VideoCodec::H264,
+            rgb: None,
+        };
+        let hs = VideoServerHandshake {
+            protocol_version: 5,
+            width: 64,
+            height: 64,
+            fps: 60,
+            reference_timestamp: 0,
+            formats: vec![fmt],
+        };
+        let body = StreamerBody::Video(VideoPayload::ServerHandshake(hs));
+        let msg = StreamerMessage::new(3, Some((1, 0)), body);
+        tcp(&mut s, 1024, NanoPayload::Streamer(msg), t0);
+        // Frame 11 (not a keyframe) arrives, frame 10 never does.
+        let chunk = VideoData {
+            flags: 0x04,
+            frame_id: 11,
+            timestamp: 0,
+            total_size: 4,
+            packet_count: 1,
+            offset: 0,
+            data: vec![1, 2, 3, 4],
+        };
+        let msg = StreamerMessage::new(0, None, StreamerBody::Video(VideoPayload::Data(chunk)));
+        let pkt = NanoPacket {
+            header: RtpHeader {
+                connection_id: 77,
+                channel_id: 1024,
+                ..RtpHeader::default()
+            },
+            payload: NanoPayload::Streamer(msg),
+        };
+        s.handle_udp(&pkt.to_bytes(), t0);
+        let mut now = t0 + Duration::from_millis(20);
+        s.handle_timeout(now);
+        assert!(s.stats().keyframe_requests > 0, "{:?}", s.stats());
+        tcp(
+            &mut s,
+            1024,
+            NanoPayload::ChannelControl(ChannelControl::Close { flags: 0 }),
+            now,
+        );
+        for _ in 0..100 {
+            now += Duration::from_millis(10);
+            s.handle_timeout(now);
+            let next = s.poll_timeout().expect("open");
+            assert!(next > now, "deadline {:?} not after now", now - next);
+        }
+        assert!(!s.is_closed());
     }
 }
