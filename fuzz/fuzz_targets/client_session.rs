@@ -94,6 +94,8 @@ fuzz_target!(|data: &[u8]| {
     // What the client learned, mirrored to decode its own output.
     let mut classes: HashMap<u16, ChannelClass> = HashMap::new();
     let mut out_deframer = TcpDeframer::default();
+    let mut in_deframer = TcpDeframer::default();
+    let mut in_ok = true;
     let mut closed = false;
     let mut last_frame: Option<u32> = None;
     let mut tainted = false;
@@ -103,12 +105,13 @@ fuzz_target!(|data: &[u8]| {
     while !inp.is_empty() {
         let now = clock.now();
         let op = inp.u8() % 16;
+        let mut tcp_in: Vec<Vec<u8>> = Vec::new();
         let timed_out = matches!(op, 4..=6);
         match op {
             0 => {
                 let b = inp.blob(2048);
                 tainted = true; // raw bytes may carry video chunks
-                s.handle_tcp(b, now);
+                tcp_in.push(b.to_vec());
             }
             1 => {
                 let b = inp.blob(2048);
@@ -123,8 +126,8 @@ fuzz_target!(|data: &[u8]| {
                 encode_frame(b, &mut f);
                 // Split the frame at a fuzz-chosen point.
                 let cut = usize::from(inp.u8()) % (f.len() + 1);
-                s.handle_tcp(&f[..cut], now);
-                s.handle_tcp(&f[cut..], now);
+                tcp_in.push(f[..cut].to_vec());
+                tcp_in.push(f[cut..].to_vec());
             }
             2 | 3 => {
                 let b = inp.blob(1500);
@@ -147,18 +150,17 @@ fuzz_target!(|data: &[u8]| {
                     handshake_type: ControlHandshakeType::from_raw(kind & 1),
                     connection_id: HOST_CONN,
                 };
-                s.handle_tcp(&tcp_packet(0, NanoPayload::ControlHandshake(hs)), now);
+                tcp_in.push(tcp_packet(0, NanoPayload::ControlHandshake(hs)));
             }
             8 => {
                 let k = inp.u8();
                 let id = CHANNEL_IDS[usize::from(k % 6)].wrapping_add(u16::from(k >> 6));
                 let class = class_of(inp.u8());
-                classes.insert(id, class.clone());
                 let cc = ChannelControl::Create {
                     name: class,
                     flags: 0,
                 };
-                s.handle_tcp(&tcp_packet(id, NanoPayload::ChannelControl(cc)), now);
+                tcp_in.push(tcp_packet(id, NanoPayload::ChannelControl(cc)));
             }
             9 => {
                 let id = CHANNEL_IDS[usize::from(inp.u8() % 6)];
@@ -169,7 +171,7 @@ fuzz_target!(|data: &[u8]| {
                         flags: inp.blob(8).to_vec(),
                     }
                 };
-                s.handle_tcp(&tcp_packet(id, NanoPayload::ChannelControl(cc)), now);
+                tcp_in.push(tcp_packet(id, NanoPayload::ChannelControl(cc)));
             }
             10 => {
                 let id = CHANNEL_IDS[usize::from(inp.u8() % 6)];
@@ -207,7 +209,7 @@ fuzz_target!(|data: &[u8]| {
                     })),
                 };
                 seq = seq.wrapping_add(1);
-                s.handle_tcp(&tcp_packet(id, streamer(seq, body)), now);
+                tcp_in.push(tcp_packet(id, streamer(seq, body)));
             }
             11..=13 => {
                 let conn = if inp.u8() == 0 { 7 } else { HOST_CONN };
@@ -249,15 +251,61 @@ fuzz_target!(|data: &[u8]| {
             }
         }
 
+        // Feed the TCP bytes, and mirror the channel classes the client
+        // learns from the same stream (to decode what it sends; a class
+        // replaced in this step may still apply to what it sent before).
+        let mut replaced: Vec<(u16, ChannelClass)> = Vec::new();
+        for b in tcp_in {
+            s.handle_tcp(&b, now);
+            if in_ok {
+                in_deframer.push(&b);
+                loop {
+                    match in_deframer.next_packet() {
+                        Ok(Some(p)) => {
+                            if let Ok(NanoPacket {
+                                header,
+                                payload:
+                                    NanoPayload::ChannelControl(ChannelControl::Create { name, .. }),
+                            }) = NanoPacket::decode(p, None)
+                            {
+                                let id = header.channel_id;
+                                if let Some(old) = classes.insert(id, name) {
+                                    replaced.push((id, old));
+                                }
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(_) => {
+                            in_ok = false;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+
         // Everything the client sends decodes.
         while let Some(b) = s.poll_tcp_transmit() {
             out_deframer.push(&b);
             while let Some(p) = out_deframer.next_packet().expect("client framing is valid") {
-                let class = NanoPacket::decode(p, None)
-                    .map(|x| classes.get(&x.header.channel_id).cloned())
-                    .unwrap_or(None);
-                NanoPacket::decode(p, class)
-                    .unwrap_or_else(|e| panic!("client sent an undecodable TCP packet: {e}"));
+                let id = NanoPacket::decode(p, None)
+                    .unwrap_or_else(|e| panic!("client sent an undecodable TCP packet: {e}"))
+                    .header
+                    .channel_id;
+                let mut candidates = vec![classes.get(&id).cloned()];
+                candidates.extend(
+                    replaced
+                        .iter()
+                        .filter(|r| r.0 == id)
+                        .map(|r| Some(r.1.clone())),
+                );
+                let results: Vec<_> = candidates
+                    .into_iter()
+                    .map(|c| NanoPacket::decode(p, c))
+                    .collect();
+                if results.iter().all(|r| r.is_err()) {
+                    panic!("client sent an undecodable TCP packet: {:?}", results[0]);
+                }
             }
         }
         while let Some(b) = s.poll_udp_transmit() {
@@ -301,7 +349,7 @@ fuzz_target!(|data: &[u8]| {
             if let Some(t) = s.poll_timeout() {
                 assert!(
                     t > clock.now(),
-                    "deadline {:?} not after now",
+                    "deadline {:?} not after now: {s:#?}",
                     clock.now() - t
                 );
             }

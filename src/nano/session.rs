@@ -489,7 +489,8 @@ impl ClientSession {
         consider(self.next_udp_handshake);
         if let Some(r) = &self.reassembler {
             consider(r.poll_timeout());
-            if r.waiting_for_keyframe() {
+            // Retried only once UDP flows, as in `handle_timeout`.
+            if r.waiting_for_keyframe() && self.udp_established {
                 consider(
                     self.last_keyframe_request
                         .map(|x| x + self.cfg.keyframe_retry),
@@ -1477,6 +1478,76 @@ mod tests {
             s.poll_event(),
             Some(ClientEvent::Closed(CloseReason::Protocol(_)))
         ));
+    }
+
+    /// Regression (fuzz target `client_session`): a keyframe requested
+    /// before the first datagram arrived put a retry deadline into
+    /// `poll_timeout` that `handle_timeout` does not act on until UDP flows,
+    /// so the timer spun (e.g. with UDP blocked).
+    #[test]
+    fn no_deadline_in_the_past_before_udp_flows() {
+        use crate::wire::video::VideoServerHandshake;
+        let t0 = Instant::now();
+        let cfg = ClientConfig {
+            connection_id: Some(1),
+            ..Default::default()
+        };
+        let mut s = ClientSession::new(cfg, t0);
+        let mut feed = |payload: NanoPayload, ch: u16| {
+            let pkt = NanoPacket {
+                header: RtpHeader {
+                    channel_id: ch,
+                    ..RtpHeader::default()
+                },
+                payload,
+            };
+            let mut f = Vec::new();
+            encode_frame(&pkt.to_bytes(), &mut f);
+            s.handle_tcp(&f, t0);
+        };
+        feed(
+            NanoPayload::ControlHandshake(ControlHandshake {
+                handshake_type: ControlHandshakeType::Ack,
+                connection_id: 77,
+            }),
+            0,
+        );
+        let create = ChannelControl::Create {
+            name: ChannelClass::Video,
+            flags: 0,
+        };
+        feed(NanoPayload::ChannelControl(create), 1024);
+        feed(
+            NanoPayload::ChannelControl(ChannelControl::Open { flags: vec![] }),
+            1024,
+        );
+        let hs = VideoServerHandshake {
+            protocol_version: 5,
+            width: 64,
+            height: 64,
+            fps: 60,
+            reference_timestamp: 0,
+            formats: vec![VideoFormat {
+                fps: 60,
+                width: 64,
+                height: 64,
+                codec: VideoCodec::H264,
+                rgb: None,
+            }],
+        };
+        let body = StreamerBody::Video(VideoPayload::ServerHandshake(hs));
+        feed(
+            NanoPayload::Streamer(StreamerMessage::new(3, Some((1, 0)), body)),
+            1024,
+        );
+        s.request_keyframe(t0).unwrap();
+        let mut now = t0;
+        for _ in 0..60 {
+            now += Duration::from_millis(10);
+            s.handle_timeout(now);
+            let next = s.poll_timeout().expect("open");
+            assert!(next > now, "deadline {:?} not after now", now - next);
+        }
     }
 
     /// Regression (fuzz invariant of `client_session`): the console closed
