@@ -46,4 +46,11 @@ bash scripts/test-csharp.sh
 step "Swift binding (swift test)"
 bash scripts/test-swift.sh
 
+# Bounded fuzzing: every cargo-fuzz target for XNANO_FUZZ_SECS (default 10)
+# seconds; fails on any crash. XNANO_SKIP_FUZZ=1 skips it (local runs).
+if [ "${XNANO_SKIP_FUZZ:-0}" != "1" ]; then
+  step "fuzz smoke (${XNANO_FUZZ_SECS:-10} s per target)"
+  bash scripts/fuzz-smoke.sh "${XNANO_FUZZ_SECS:-10}"
+fi
+
 step "all checks passed"

@@ -139,6 +139,10 @@ pub struct ReassemblyStats {
     pub chunks_invalid: u64,
     /// Bytes of frames delivered.
     pub bytes_delivered: u64,
+    /// The most frames ever in flight at once (bounded by `max_frames_in_flight`).
+    pub peak_frames_in_flight: u64,
+    /// The most bytes ever held at once (bounded by `max_total_bytes`).
+    pub peak_held_bytes: u64,
 }
 
 #[derive(Debug)]
@@ -276,6 +280,9 @@ impl Reassembler {
             ChunkVerdict::Invalid => self.stats.chunks_invalid += 1,
         }
         if v == ChunkVerdict::Accepted {
+            let st = &mut self.stats;
+            st.peak_frames_in_flight = st.peak_frames_in_flight.max(self.slots.len() as u64);
+            st.peak_held_bytes = st.peak_held_bytes.max(self.held_bytes as u64);
             self.advance();
         }
         v

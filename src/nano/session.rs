@@ -277,12 +277,18 @@ pub struct SessionStats {
     pub udp_malformed: u64,
     /// UDP datagrams with a wrong connection id or unknown channel.
     pub udp_rejected: u64,
+    /// Of `udp_rejected`: datagrams carrying a connection id other than the console's.
+    pub udp_wrong_connection_id: u64,
     /// UDP datagrams from an address other than the console's (engine).
     pub udp_foreign_packets: u64,
     /// TCP packets received.
     pub tcp_packets: u64,
     /// TCP packets that did not decode.
     pub tcp_malformed: u64,
+    /// Most video frames held by the reassembler at once.
+    pub peak_frames_in_flight: u64,
+    /// Most video bytes held by the reassembler at once.
+    pub peak_held_bytes: u64,
     /// Delivery latency (last chunk to callback), median, microseconds.
     pub latency_p50_us: u64,
     /// Delivery latency, 99th percentile, microseconds.
@@ -493,7 +499,8 @@ impl ClientSession {
         consider(self.next_udp_handshake);
         if let Some(r) = &self.reassembler {
             consider(r.poll_timeout());
-            if r.waiting_for_keyframe() {
+            // Retried only once UDP flows, as in `handle_timeout`.
+            if r.waiting_for_keyframe() && self.udp_established {
                 consider(
                     self.last_keyframe_request
                         .map(|x| x + self.cfg.keyframe_retry),
@@ -532,6 +539,8 @@ impl ClientSession {
                 chunks_late,
                 chunks_invalid,
                 bytes_delivered,
+                peak_frames_in_flight,
+                peak_held_bytes,
             } = r.stats().clone();
             st.frames_delivered = frames_delivered;
             st.frames_dropped = frames_dropped;
@@ -542,6 +551,8 @@ impl ClientSession {
             st.chunks_late = chunks_late;
             st.chunks_invalid = chunks_invalid;
             st.video_bytes = bytes_delivered;
+            st.peak_frames_in_flight = peak_frames_in_flight;
+            st.peak_held_bytes = peak_held_bytes;
         }
         st
     }
@@ -998,13 +1009,16 @@ impl ClientSession {
         }
         // Fast path: video data, parsed without allocation.
         if let Ok((h, v)) = video::parse_udp_video_data(data) {
+            if h.connection_id != self.host_conn_id {
+                self.stats.udp_rejected += 1;
+                self.stats.udp_wrong_connection_id += 1;
+                return;
+            }
             let Some(idx) = self.channel_idx(h.channel_id) else {
                 self.stats.udp_rejected += 1;
                 return;
             };
-            if h.connection_id != self.host_conn_id
-                || self.channels[idx].class != ChannelClass::Video
-            {
+            if self.channels[idx].class != ChannelClass::Video {
                 self.stats.udp_rejected += 1;
                 return;
             }
@@ -1039,6 +1053,7 @@ impl ClientSession {
         let cid = pkt.header.channel_id;
         if pkt.header.connection_id != self.host_conn_id {
             self.stats.udp_rejected += 1;
+            self.stats.udp_wrong_connection_id += 1;
             return;
         }
         let Some(idx) = self.channel_idx(cid) else {
@@ -1174,12 +1189,15 @@ impl ClientSession {
     /// Asks the console for a keyframe.
     pub fn request_keyframe(&mut self, now: Instant) -> Result<(), &'static str> {
         self.check_open()?;
+        // Retries are paced from the last attempt, sent or not: when the
+        // Video channel is gone the attempt fails, and a deadline left in
+        // the past would make the engine's timer spin.
+        self.last_keyframe_request = Some(now);
         self.send_video_control(VideoControl {
             flags: VIDEO_CONTROL_REQUEST_KEYFRAME,
             ..Default::default()
         })?;
         self.stats.keyframe_requests += 1;
-        self.last_keyframe_request = Some(now);
         Ok(())
     }
 
@@ -1491,5 +1509,169 @@ mod tests {
             s.poll_event(),
             Some(ClientEvent::Closed(CloseReason::Protocol(_)))
         ));
+    }
+
+    /// Regression (fuzz target `client_session`): a keyframe requested
+    /// before the first datagram arrived put a retry deadline into
+    /// `poll_timeout` that `handle_timeout` does not act on until UDP flows,
+    /// so the timer spun (e.g. with UDP blocked).
+    #[test]
+    fn no_deadline_in_the_past_before_udp_flows() {
+        use crate::wire::video::VideoServerHandshake;
+        let t0 = Instant::now();
+        let cfg = ClientConfig {
+            connection_id: Some(1),
+            ..Default::default()
+        };
+        let mut s = ClientSession::new(cfg, t0);
+        let mut feed = |payload: NanoPayload, ch: u16| {
+            let pkt = NanoPacket {
+                header: RtpHeader {
+                    channel_id: ch,
+                    ..RtpHeader::default()
+                },
+                payload,
+            };
+            let mut f = Vec::new();
+            encode_frame(&pkt.to_bytes(), &mut f);
+            s.handle_tcp(&f, t0);
+        };
+        feed(
+            NanoPayload::ControlHandshake(ControlHandshake {
+                handshake_type: ControlHandshakeType::Ack,
+                connection_id: 77,
+            }),
+            0,
+        );
+        let create = ChannelControl::Create {
+            name: ChannelClass::Video,
+            flags: 0,
+        };
+        feed(NanoPayload::ChannelControl(create), 1024);
+        feed(
+            NanoPayload::ChannelControl(ChannelControl::Open { flags: vec![] }),
+            1024,
+        );
+        let hs = VideoServerHandshake {
+            protocol_version: 5,
+            width: 64,
+            height: 64,
+            fps: 60,
+            reference_timestamp: 0,
+            formats: vec![VideoFormat {
+                fps: 60,
+                width: 64,
+                height: 64,
+                codec: VideoCodec::H264,
+                rgb: None,
+            }],
+        };
+        let body = StreamerBody::Video(VideoPayload::ServerHandshake(hs));
+        feed(
+            NanoPayload::Streamer(StreamerMessage::new(3, Some((1, 0)), body)),
+            1024,
+        );
+        s.request_keyframe(t0).unwrap();
+        let mut now = t0;
+        for _ in 0..60 {
+            now += Duration::from_millis(10);
+            s.handle_timeout(now);
+            let next = s.poll_timeout().expect("open");
+            assert!(next > now, "deadline {:?} not after now", now - next);
+        }
+    }
+
+    /// Regression (fuzz invariant of `client_session`): the console closed
+    /// the Video channel while the client waited for a keyframe; the failed
+    /// retry left the keyframe deadline in the past, so `poll_timeout`
+    /// returned `now` after every `handle_timeout(now)` (a timer spin).
+    #[test]
+    fn no_deadline_in_the_past_after_the_video_channel_closes() {
+        use crate::wire::video::{VideoData, VideoServerHandshake};
+        let t0 = Instant::now();
+        let cfg = ClientConfig {
+            connection_id: Some(1),
+            initial_video_frame_id: Some(10),
+            ..Default::default()
+        };
+        let mut s = ClientSession::new(cfg, t0);
+        let tcp = |s: &mut ClientSession, ch: u16, payload: NanoPayload, now: Instant| {
+            let pkt = NanoPacket {
+                header: RtpHeader {
+                    channel_id: ch,
+                    ..RtpHeader::default()
+                },
+                payload,
+            };
+            let mut f = Vec::new();
+            encode_frame(&pkt.to_bytes(), &mut f);
+            s.handle_tcp(&f, now);
+        };
+        let ack = ControlHandshake {
+            handshake_type: ControlHandshakeType::Ack,
+            connection_id: 77,
+        };
+        tcp(&mut s, 0, NanoPayload::ControlHandshake(ack), t0);
+        let create = ChannelControl::Create {
+            name: ChannelClass::Video,
+            flags: 0,
+        };
+        tcp(&mut s, 1024, NanoPayload::ChannelControl(create), t0);
+        let open = ChannelControl::Open { flags: vec![] };
+        tcp(&mut s, 1024, NanoPayload::ChannelControl(open), t0);
+        let fmt = VideoFormat {
+            fps: 60,
+            width: 64,
+            height: 64,
+            codec: VideoCodec::H264,
+            rgb: None,
+        };
+        let hs = VideoServerHandshake {
+            protocol_version: 5,
+            width: 64,
+            height: 64,
+            fps: 60,
+            reference_timestamp: 0,
+            formats: vec![fmt],
+        };
+        let body = StreamerBody::Video(VideoPayload::ServerHandshake(hs));
+        let msg = StreamerMessage::new(3, Some((1, 0)), body);
+        tcp(&mut s, 1024, NanoPayload::Streamer(msg), t0);
+        // Frame 11 (not a keyframe) arrives, frame 10 never does.
+        let chunk = VideoData {
+            flags: 0x04,
+            frame_id: 11,
+            timestamp: 0,
+            total_size: 4,
+            packet_count: 1,
+            offset: 0,
+            data: vec![1, 2, 3, 4],
+        };
+        let msg = StreamerMessage::new(0, None, StreamerBody::Video(VideoPayload::Data(chunk)));
+        let pkt = NanoPacket {
+            header: RtpHeader {
+                connection_id: 77,
+                channel_id: 1024,
+                ..RtpHeader::default()
+            },
+            payload: NanoPayload::Streamer(msg),
+        };
+        s.handle_udp(&pkt.to_bytes(), t0);
+        let mut now = t0 + Duration::from_millis(20);
+        s.handle_timeout(now);
+        assert!(s.stats().keyframe_requests > 0, "{:?}", s.stats());
+        tcp(
+            &mut s,
+            1024,
+            NanoPayload::ChannelControl(ChannelControl::Close { flags: 0 }),
+            now,
+        );
+        for _ in 0..100 {
+            now += Duration::from_millis(10);
+            s.handle_timeout(now);
+            let next = s.poll_timeout().expect("open");
+            assert!(next > now, "deadline {:?} not after now", now - next);
+        }
+        assert!(!s.is_closed());
     }
 }

@@ -453,6 +453,37 @@ impl SimServer {
         self.shared.silent.store(silent, Ordering::SeqCst);
     }
 
+    /// The current client's UDP address, once learned from its UDP handshake.
+    pub fn client_udp_addr(&self) -> Option<SocketAddr> {
+        self.shared
+            .session
+            .lock()
+            .as_ref()
+            .and_then(|s| s.client_udp_addr())
+    }
+
+    /// Test hook for hostile-console tests: sends `datagram` as is from the
+    /// console's UDP socket to the current client (through the impairment
+    /// stage, like any datagram). Returns false when no client UDP address is
+    /// known yet.
+    pub fn inject_udp(&self, datagram: Vec<u8>) -> bool {
+        match self.client_udp_addr() {
+            Some(to) => self.shared.udp_tx.send((datagram, to)).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Test hook for hostile-console tests: writes `bytes` as is to the
+    /// current client's TCP connection, between two whole packets of the
+    /// session. Returns false when there is no connection or the write fails.
+    pub fn inject_tcp(&self, bytes: &[u8]) -> bool {
+        let mut w = self.shared.tcp_writer.lock();
+        match w.as_mut() {
+            Some(w) => w.write_all(bytes).is_ok(),
+            None => false,
+        }
+    }
+
     /// Closes the current client's session from the console's side (Channel
     /// Close for every open channel, then the TCP connection is shut down).
     pub fn close_client(&self) {

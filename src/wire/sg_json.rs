@@ -91,6 +91,26 @@ impl JsonFragment {
             .and_then(|d| d.as_str())
             .ok_or_else(|| WireError::invalid(P, "fragment_data", "missing or not a string"))?
             .to_string();
+        let f = JsonFragment {
+            datagram_size,
+            datagram_id,
+            fragment_offset,
+            fragment_length,
+            fragment_data,
+        };
+        f.validate()?;
+        Ok(f)
+    }
+
+    /// Checks the fields agree: the length matches the data, the piece is
+    /// not empty and lies inside the datagram, the data is base64 alphabet.
+    pub fn validate(&self) -> Result<(), WireError> {
+        let (datagram_size, fragment_offset, fragment_length, fragment_data) = (
+            self.datagram_size,
+            self.fragment_offset,
+            self.fragment_length,
+            &self.fragment_data,
+        );
         if fragment_data.len() != fragment_length {
             return Err(WireError::invalid(
                 P,
@@ -117,13 +137,7 @@ impl JsonFragment {
         {
             return Err(WireError::invalid(P, "fragment_data", "not base64"));
         }
-        Ok(JsonFragment {
-            datagram_size,
-            datagram_id,
-            fragment_offset,
-            fragment_length,
-            fragment_data,
-        })
+        Ok(())
     }
 
     /// Parses JSON text: `Ok(None)` when it is valid JSON but not a fragment.
@@ -241,6 +255,8 @@ impl JsonReassembler {
     /// Overlapping pieces or a size that disagrees with earlier pieces are
     /// errors (the datagram is dropped); an exact duplicate is ignored.
     pub fn push(&mut self, f: JsonFragment) -> Result<Option<String>, WireError> {
+        // Fragments built by hand have not been through `from_value`.
+        f.validate()?;
         if f.datagram_size > self.max_bytes {
             return Err(WireError::invalid(
                 P,
@@ -419,5 +435,31 @@ mod tests {
             fragment_data: "AAAA".into(),
         };
         assert!(r.push(huge).is_err());
+    }
+
+    /// Regression (fuzz target `sg_json`): `push` trusted the fields of a
+    /// hand-built fragment, so a length that disagreed with the data broke
+    /// the buffer accounting (and an offset near `usize::MAX` overflowed).
+    #[test]
+    fn push_validates_hand_built_fragments() {
+        let mut r = JsonReassembler::new(4, 100);
+        let lying = JsonFragment {
+            datagram_size: 90,
+            datagram_id: 1,
+            fragment_offset: 0,
+            fragment_length: 80,
+            fragment_data: "AAAA".into(),
+        };
+        assert_eq!(r.push(lying).unwrap_err().field(), "fragment_length");
+        let overflowing = JsonFragment {
+            datagram_size: 90,
+            datagram_id: 2,
+            fragment_offset: usize::MAX - 1,
+            fragment_length: 4,
+            fragment_data: "AAAA".into(),
+        };
+        assert_eq!(r.push(overflowing).unwrap_err().field(), "fragment_offset");
+        assert_eq!(r.pending(), 0);
+        assert_eq!(r.buffered(), 0);
     }
 }
