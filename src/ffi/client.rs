@@ -800,7 +800,7 @@ enum Slot {
     },
     Stopped {
         ctx: Arc<Ctx>,
-        stats: Option<SessionStats>,
+        stats: Option<Box<SessionStats>>,
     },
 }
 
@@ -895,7 +895,7 @@ impl xnano_client {
             l.stopped();
         }
         if let Slot::Stopped { stats: s, .. } = &mut *self.inner.slot.write() {
-            *s = Some(stats);
+            *s = Some(Box::new(stats));
         }
         // The engine does not report its own stop: CLOSED is delivered here,
         // on the calling thread, unless the session had already closed.
