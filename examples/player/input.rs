@@ -149,7 +149,7 @@ pub fn scripted(elapsed_ms: u128) -> ControllerState {
     let phase = (elapsed_ms % 1000) as u32;
     let ramp = if phase < 500 { phase } else { 1000 - phase };
     ControllerState {
-        buttons: if (elapsed_ms / 500) % 2 == 0 {
+        buttons: if (elapsed_ms / 500).is_multiple_of(2) {
             buttons::A
         } else {
             0
