@@ -1,14 +1,13 @@
 //! `xnano_client`: one gamestream session (the Nano client engine).
 
-use std::collections::VecDeque;
 use std::ffi::{c_char, c_void, CString};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex, RwLock};
+use parking_lot::{Mutex, RwLock};
 
 use super::console::{
     console_ref, gamestream_config_arg, start_gamestream, xnano_console, xnano_gamestream_config,
@@ -537,11 +536,7 @@ pub(crate) fn test_id(c: *const xnano_client) -> usize {
     unsafe { &*c }.id()
 }
 
-struct Queue {
-    events: Mutex<VecDeque<Box<OwnedEvent>>>,
-    ready: Condvar,
-    capacity: usize,
-}
+type Queue = super::EventQueue<OwnedEvent>;
 
 #[derive(Default, Clone, Copy)]
 struct VideoInfo {
@@ -835,11 +830,7 @@ impl xnano_client {
             state: Mutex::new(xnano_state::XNANO_STATE_CONNECTING),
             video: Mutex::new(VideoInfo::default()),
             audio: Mutex::new(AudioInfo::default()),
-            queue: (self.inner.queue_capacity > 0).then(|| Queue {
-                events: Mutex::new(VecDeque::new()),
-                ready: Condvar::new(),
-                capacity: self.inner.queue_capacity,
-            }),
+            queue: Queue::with_capacity(self.inner.queue_capacity),
             events_dropped: AtomicU64::new(0),
             closed_reported: AtomicBool::new(false),
             closed_queued: AtomicBool::new(false),
@@ -1325,23 +1316,11 @@ pub extern "C" fn xnano_client_next_event(
             .queue
             .as_ref()
             .ok_or_else(|| FfiError::state("no event queue"))?;
-        let deadline = Instant::now() + Duration::from_millis(timeout_ms.into());
-        let mut events = q.events.lock();
-        loop {
-            if let Some(e) = events.pop_front() {
-                drop(events);
-                // SAFETY: checked non-NULL. `OwnedEvent` is repr(C) with the
-                // public event first, so the pointers are interchangeable.
-                unsafe { write_out(out, Box::into_raw(e).cast::<xnano_event>()) };
-                return Ok(());
-            }
-            if ctx.closed_queued.load(Ordering::Acquire) {
-                return Err(FfiError::new(XNANO_ERR_CLOSED, "the session is closed"));
-            }
-            if q.ready.wait_until(&mut events, deadline).timed_out() && events.is_empty() {
-                return Err(FfiError::new(XNANO_ERR_TIMEOUT, "no event in time"));
-            }
-        }
+        let e = q.pop_wait(timeout_ms, &ctx.closed_queued)?;
+        // SAFETY: checked non-NULL. `OwnedEvent` is repr(C) with the public
+        // event first, so the pointers are interchangeable.
+        unsafe { write_out(out, Box::into_raw(e).cast::<xnano_event>()) };
+        Ok(())
     })
 }
 

@@ -920,11 +920,7 @@ unsafe impl Send for Cb {}
 // SAFETY: as above; immutable once connected.
 unsafe impl Sync for Cb {}
 
-struct Queue {
-    events: Mutex<VecDeque<Box<OwnedConsoleEvent>>>,
-    ready: Condvar,
-    capacity: usize,
-}
+type Queue = super::EventQueue<OwnedConsoleEvent>;
 
 /// Events are held back until `xnano_console_connect` has stored the
 /// session (so that callbacks may call back into the console).
@@ -1234,11 +1230,7 @@ pub extern "C" fn xnano_console_connect(
                     held: VecDeque::new(),
                 }),
                 held_cv: Condvar::new(),
-                queue: (cfg.event_queue_capacity > 0).then(|| Queue {
-                    events: Mutex::new(VecDeque::new()),
-                    ready: Condvar::new(),
-                    capacity: cfg.event_queue_capacity as usize,
-                }),
+                queue: Queue::with_capacity(cfg.event_queue_capacity as usize),
                 events_dropped: AtomicU64::new(0),
                 closed_reported: AtomicBool::new(false),
                 closed_queued: AtomicBool::new(false),
@@ -1334,23 +1326,11 @@ pub extern "C" fn xnano_console_next_event(
         let q = ctx.queue.as_ref().ok_or_else(|| {
             FfiError::state("no event queue: set event_queue_capacity in the config")
         })?;
-        let deadline = Instant::now() + Duration::from_millis(timeout_ms.into());
-        let mut events = q.events.lock();
-        loop {
-            if let Some(e) = events.pop_front() {
-                drop(events);
-                // SAFETY: checked non-NULL. `OwnedConsoleEvent` is repr(C)
-                // with the public event first.
-                unsafe { write_out(out, Box::into_raw(e).cast::<xnano_console_event>()) };
-                return Ok(());
-            }
-            if ctx.closed_queued.load(Ordering::Acquire) {
-                return Err(FfiError::new(XNANO_ERR_CLOSED, "the session is closed"));
-            }
-            if q.ready.wait_until(&mut events, deadline).timed_out() && events.is_empty() {
-                return Err(FfiError::new(XNANO_ERR_TIMEOUT, "no event in time"));
-            }
-        }
+        let e = q.pop_wait(timeout_ms, &ctx.closed_queued)?;
+        // SAFETY: checked non-NULL. `OwnedConsoleEvent` is repr(C) with the
+        // public event first.
+        unsafe { write_out(out, Box::into_raw(e).cast::<xnano_console_event>()) };
+        Ok(())
     })
 }
 

@@ -182,6 +182,49 @@ pub(crate) fn close_reason_code(r: &crate::smartglass::CloseReason) -> xnano_res
 
 pub(crate) type FfiResult<T> = Result<T, FfiError>;
 
+/// The bounded queue of owned events behind the pull APIs
+/// (`xnano_client_next_event`, `xnano_console_next_event`).
+pub(crate) struct EventQueue<T> {
+    pub(crate) events: parking_lot::Mutex<std::collections::VecDeque<Box<T>>>,
+    pub(crate) ready: parking_lot::Condvar,
+    pub(crate) capacity: usize,
+}
+
+impl<T> EventQueue<T> {
+    /// A queue of at most `capacity` events, or none when it is 0.
+    pub(crate) fn with_capacity(capacity: usize) -> Option<EventQueue<T>> {
+        (capacity > 0).then(|| EventQueue {
+            events: parking_lot::Mutex::new(std::collections::VecDeque::new()),
+            ready: parking_lot::Condvar::new(),
+            capacity,
+        })
+    }
+
+    /// The next event, waiting up to `timeout_ms`; `XNANO_ERR_CLOSED` once
+    /// the queue is empty and `closed` is set, `XNANO_ERR_TIMEOUT` when
+    /// nothing came in time.
+    pub(crate) fn pop_wait(
+        &self,
+        timeout_ms: u32,
+        closed: &std::sync::atomic::AtomicBool,
+    ) -> FfiResult<Box<T>> {
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms.into());
+        let mut events = self.events.lock();
+        loop {
+            if let Some(e) = events.pop_front() {
+                return Ok(e);
+            }
+            if closed.load(std::sync::atomic::Ordering::Acquire) {
+                return Err(FfiError::new(XNANO_ERR_CLOSED, "the session is closed"));
+            }
+            if self.ready.wait_until(&mut events, deadline).timed_out() && events.is_empty() {
+                return Err(FfiError::new(XNANO_ERR_TIMEOUT, "no event in time"));
+            }
+        }
+    }
+}
+
 thread_local! {
     /// Ids of the handles (clients, consoles) whose callback is running on this thread.
     static IN_CALLBACK: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
