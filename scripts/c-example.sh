@@ -42,7 +42,7 @@ test -s "$out/audio.raw" || { echo "audio.raw is empty" >&2; exit 1; }
 # callbacks, create/connect/stop/free cycles leaving no thread or fd behind,
 # threads hammering one client while it stops. Under valgrind (few cycles:
 # it is slow) and under AddressSanitizer + UBSan with the full 1000 cycles.
-vg target/c-example/abuse 20 2
+vg target/c-example/abuse 20 4 500
 cc -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
   -Iinclude -o target/c-example/abuse-asan examples/c/abuse.c \
   -Ltarget/debug -Wl,-rpath,"$PWD/target/debug" -lxnano -pthread
