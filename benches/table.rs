@@ -391,6 +391,7 @@ fn main() {
     eprintln!("row 3/4: 1080p60 real-time session in a child process ...");
     let exe = std::env::current_exe().unwrap();
     let child = Command::new(exe)
+        .arg("--bench")
         .env("XNANO_BENCH_CHILD", "1")
         .output()
         .expect("child");
