@@ -181,19 +181,10 @@ fn start_sim(args: &Args) -> Result<Endpoint, String> {
 // addresses the console announces. The SmartGlass session goes in `_keep` so it lives as
 // long as the stream; dropping it disconnects.
 fn connect_console(host: &str) -> Result<Endpoint, String> {
-    use std::net::ToSocketAddrs;
     use xnano::smartglass::engine::{ConnectOptions, ConsoleClient, Event};
     use xnano::smartglass::{GameStreamConfig, ServiceChannel};
-    let with_port = if host.contains(':') {
-        host.to_string()
-    } else {
-        format!("{host}:{}", xnano::smartglass::PORT)
-    };
-    let addr = with_port
-        .to_socket_addrs()
-        .map_err(|e| format!("--console {host}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("--console {host}: no address"))?;
+    let addr =
+        xnano::smartglass::resolve_addr(host).map_err(|e| format!("--console {host}: {e}"))?;
     let console = ConsoleClient::connect(addr, ConnectOptions::default(), Box::new(|_: &Event| {}))
         .map_err(|e| format!("SmartGlass connect to {addr}: {e}"))?;
     console

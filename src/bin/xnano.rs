@@ -307,32 +307,15 @@ fn parse_nano_target(s: &str) -> Result<(SocketAddr, SocketAddr), String> {
 }
 
 /// Resolves HOST[:PORT] with a default port.
-fn resolve(s: &str, default_port: u16) -> Result<SocketAddr, String> {
-    let with_port = if s.parse::<SocketAddr>().is_ok() {
-        s.to_string()
-    } else if s.parse::<std::net::IpAddr>().is_ok() {
-        SocketAddr::new(s.parse().expect("checked"), default_port).to_string()
-    } else if s
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        s.to_string()
-    } else {
-        format!("{s}:{default_port}")
-    };
-    with_port
-        .to_socket_addrs()
-        .map_err(|e| format!("{s}: {e}"))?
-        .find(|a| a.is_ipv4())
-        .or_else(|| with_port.to_socket_addrs().ok()?.next())
-        .ok_or_else(|| format!("{s}: did not resolve"))
+fn resolve(s: &str) -> Result<SocketAddr, String> {
+    xnano::smartglass::resolve_addr(s).map_err(|e| e.to_string())
 }
 
 fn cmd_discover(addr: Option<String>, timeout_ms: u64, json: bool) -> Result<(), String> {
     use xnano::smartglass::{discovery::DiscoveryConfig, engine};
     let timeout = Duration::from_millis(timeout_ms);
     let cfg = match &addr {
-        Some(a) => DiscoveryConfig::unicast(resolve(a, xnano::smartglass::PORT)?, timeout),
+        Some(a) => DiscoveryConfig::unicast(resolve(a)?, timeout),
         None => DiscoveryConfig::network(timeout),
     };
     if !json {
@@ -379,9 +362,7 @@ fn cmd_power_on(
     tries: u32,
 ) -> Result<(), String> {
     use xnano::smartglass::{discovery::PowerOnConfig, engine};
-    let addr = addr
-        .map(|a| resolve(&a, xnano::smartglass::PORT))
-        .transpose()?;
+    let addr = addr.map(|a| resolve(&a)).transpose()?;
     let mut cfg = PowerOnConfig::new(&live_id, addr);
     if unicast {
         cfg.targets = addr.into_iter().collect();
@@ -677,7 +658,7 @@ fn start_console_stream(
     use xnano::smartglass::engine::{ConnectOptions, Event};
     use xnano::smartglass::session::SessionEvent;
     use xnano::smartglass::{GameStreamConfig, GameStreamEvent};
-    let addr = resolve(console, xnano::smartglass::PORT)?;
+    let addr = resolve(console)?;
     let mut gs = GameStreamConfig::default();
     for kv in &a.gamestream {
         let (k, v) = kv
