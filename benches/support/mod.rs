@@ -87,11 +87,21 @@ pub fn datagrams(p: &mut SessionPair, first: u64, n: u64) -> Vec<Vec<u8>> {
 
 /// The datagrams of frames `first..first + n`, grouped by frame.
 pub fn frames_of(p: &mut SessionPair, first: u64, n: u64) -> Vec<Vec<Vec<u8>>> {
+    host_frames(&mut p.host, first, n)
+}
+
+/// Pushes frames `first..first + n` through `host` and takes the datagrams
+/// it sends, grouped by frame.
+fn host_frames(host: &mut HostSession, first: u64, n: u64) -> Vec<Vec<Vec<u8>>> {
     let now = Instant::now();
     let mut out = Vec::new();
     for i in first..first + n {
-        assert!(p.host.push_video_frame(&frame(i), now));
-        out.push(p.host_datagrams());
+        assert!(host.push_video_frame(&frame(i), now));
+        let mut f = Vec::new();
+        while let Some((b, _)) = host.poll_udp_transmit() {
+            f.push(b);
+        }
+        out.push(f);
     }
     out
 }
@@ -207,17 +217,7 @@ impl Blaster {
 impl Streaming {
     /// Builds `n` frames of datagrams, grouped by frame.
     pub fn build(&mut self, first: u64, n: u64) -> Vec<Vec<Vec<u8>>> {
-        let now = Instant::now();
-        let mut out = Vec::new();
-        for i in first..first + n {
-            assert!(self.host.push_video_frame(&frame(i), now));
-            let mut f = Vec::new();
-            while let Some((b, _)) = self.host.poll_udp_transmit() {
-                f.push(b);
-            }
-            out.push(f);
-        }
-        out
+        host_frames(&mut self.host, first, n)
     }
 
     /// The client's UDP address.
