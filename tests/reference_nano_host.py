@@ -12,7 +12,9 @@ with their formats, the ChatAudio and InputFeedback reversed handshakes, and
 the UDP handshake. Every packet it sends is built with xbox.nano's factory /
 packet structs and xbox.nano.packer; every packet the client sends (TCP and
 UDP) is parsed with xbox.nano.packer.unpack. A packet the reference cannot
-parse is printed as "UNPARSED <transport>:<channel> <hex> # <error>".
+parse is printed as "UNPARSED <transport>:<channel> <hex> # <error>"; one it
+parses but a host would not expect there (wrong connection id, a payload type
+the client does not send) as "UNEXPECTED <transport>:<channel> <hex> # <why>".
 
 Once the client has started the video stream and its UDP address is known,
 the host sends --frames video frames (at --fps, each frame's chunks paced at
@@ -106,6 +108,7 @@ class Host:
         self.next_feedback_id = 0
         # Counters for the summary.
         self.unparsed = 0
+        self.unexpected = 0
         self.tcp_parsed = 0
         self.udp_parsed = 0
         self.input_frames = 0
@@ -255,8 +258,10 @@ class Host:
             self.udp_parsed += 1
         try:
             self.dispatch(msg, addr)
-        except Exception as e:  # parsed, but not what the host side expects
-            self.unparsed_packet("%s:%d" % (transport, cid), data, "unexpected: " + repr(e))
+        except Exception as e:  # parsed, but not what a host expects here
+            self.unexpected += 1
+            self.say("UNEXPECTED %s:%d %s # %s" % (
+                transport, cid, data[:64].hex(), str(e).replace("\n", " ")[:200]))
 
     def dispatch(self, msg, addr):
         pt = msg.header.flags.payload_type
@@ -545,6 +550,7 @@ class Host:
             ("frames_sent", self.frames_sent),
             ("keyframes_sent", self.keyframes_sent),
             ("unparsed", self.unparsed),
+            ("unexpected", self.unexpected),
             ("tcp_parsed", self.tcp_parsed),
             ("udp_parsed", self.udp_parsed),
             ("input_frames", self.input_frames),
