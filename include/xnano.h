@@ -1192,6 +1192,14 @@ typedef struct xnano_client_stats {
    * Events dropped because the event queue was full.
    */
   uint64_t events_dropped;
+  /**
+   * Frame-id restarts seen (encoder restarts, stalls resynchronised).
+   */
+  uint64_t frame_id_restarts;
+  /**
+   * Video chunks whose flags differed from their frame's other chunks.
+   */
+  uint64_t chunk_flag_mismatches;
 } xnano_client_stats;
 
 /**

@@ -334,6 +334,10 @@ pub struct xnano_client_stats {
     pub latency_max_us: u64,
     /// Events dropped because the event queue was full.
     pub events_dropped: u64,
+    /// Frame-id restarts seen (encoder restarts, stalls resynchronised).
+    pub frame_id_restarts: u64,
+    /// Video chunks whose flags differed from their frame's other chunks.
+    pub chunk_flag_mismatches: u64,
 }
 
 impl xnano_client_stats {
@@ -367,6 +371,8 @@ impl xnano_client_stats {
             latency_p99_us: s.latency_p99_us,
             latency_max_us: s.latency_max_us,
             events_dropped,
+            frame_id_restarts: s.frame_id_restarts,
+            chunk_flag_mismatches: s.chunk_flag_mismatches,
         }
     }
 }

@@ -3,8 +3,20 @@
 //! Chunks of a frame arrive over UDP out of order, twice, or not at all. The
 //! [`Reassembler`] collects them, delivers every complete frame exactly once
 //! and in frame-id order, never a partial or corrupt one, gives up on a frame
-//! whose chunks do not all arrive within the defrag timeout, reports the lost
-//! range, and after a loss holds back dependent frames until a keyframe.
+//! whose chunks stop arriving for the defrag timeout (or that grows older than
+//! the age cap), reports the lost range, and after a loss holds back dependent
+//! frames until a keyframe.
+//!
+//! Timing follows what a console may do (shared/PROTOCOL-NOTES.md, "Timing
+//! nobody captured"): a console paces a large keyframe over far more than the
+//! 16 ms defrag timeout, so the timeout counts from a frame's *last accepted*
+//! chunk, never from its first; `max_frame_age` caps how long a trickle can
+//! hold a frame. A frame-id jump backwards (beyond the recently finished ids)
+//! or forwards beyond the in-flight window is an encoder restart: what is
+//! pending is dropped and reported, the ids resynchronise and delivery resumes
+//! at the next keyframe. If chunks keep arriving and nothing is delivered for
+//! `stall_timeout`, the reassembler asks for a keyframe and resynchronises on
+//! the ids that arrive, so video never freezes silently.
 //!
 //! Memory is bounded whatever arrives: at most `max_frames_in_flight` frames
 //! are held, each at most `max_frame_size` bytes, together at most
@@ -20,8 +32,17 @@ pub const FLAG_KEYFRAME: u32 = 0x02;
 /// Limits and timing of the reassembler.
 #[derive(Debug, Clone)]
 pub struct ReassemblyConfig {
-    /// How long a frame may wait for its missing chunks (videoPacketDefragTimeoutMs, 16 ms).
+    /// How long an incomplete frame may go without a new chunk before it is
+    /// given up (videoPacketDefragTimeoutMs, 16 ms). Counted from the frame's
+    /// last accepted chunk.
     pub defrag_timeout: Duration,
+    /// The most time a frame may take from its first chunk to its last,
+    /// however steadily its chunks trickle in (750 ms: a 150 KB keyframe at
+    /// 2 Mbit/s takes 600 ms).
+    pub max_frame_age: Duration,
+    /// Chunks arriving while nothing is delivered for this long: ask for a
+    /// keyframe and resynchronise on the arriving ids (2 s).
+    pub stall_timeout: Duration,
     /// Frames held at once (complete-but-waiting plus incomplete).
     pub max_frames_in_flight: usize,
     /// The largest frame accepted (total_size).
@@ -38,6 +59,8 @@ impl Default for ReassemblyConfig {
     fn default() -> Self {
         ReassemblyConfig {
             defrag_timeout: Duration::from_millis(16),
+            max_frame_age: Duration::from_millis(750),
+            stall_timeout: Duration::from_secs(2),
             max_frames_in_flight: 64,
             max_frame_size: 4 << 20,
             max_chunks_per_frame: 8192,
@@ -143,6 +166,13 @@ pub struct ReassemblyStats {
     pub peak_frames_in_flight: u64,
     /// The most bytes ever held at once (bounded by `max_total_bytes`).
     pub peak_held_bytes: u64,
+    /// Frame-id discontinuities treated as an encoder restart (a jump
+    /// backwards, or forwards beyond the in-flight window), and
+    /// resynchronisations by the stall guard.
+    pub frame_id_restarts: u64,
+    /// Chunks whose flags differ from those of the frame's earlier chunks
+    /// (the frame keeps the union; the keyframe bit of any chunk counts).
+    pub chunk_flag_mismatches: u64,
 }
 
 #[derive(Debug)]
@@ -162,7 +192,11 @@ struct Slot {
     chunks: Vec<(u32, u32)>,
     bytes: usize,
     data: Vec<u8>,
+    /// Given up at this instant unless complete: the defrag timeout after the
+    /// last accepted chunk, capped by the age limit.
     deadline: Instant,
+    /// The age limit: first chunk (or placeholder creation) + `max_frame_age`.
+    expires: Instant,
     completed_at: Option<Instant>,
 }
 
@@ -186,7 +220,25 @@ pub struct Reassembler {
     pool: Vec<Vec<u8>>,
     chunk_pool: Vec<Vec<(u32, u32)>>,
     stats: ReassemblyStats,
+    /// Whether any chunk was ever accepted (a first far jump is the stream's
+    /// start, not a restart).
+    seen_any: bool,
+    /// Ids of the stream before the last restart: `(next, at)`. Stragglers
+    /// near that id are late, not another restart.
+    prev_epoch: Option<u32>,
+    /// Last time a frame was delivered or the ids were resynchronised.
+    last_progress: Option<Instant>,
+    /// Late chunks since `last_progress`.
+    late_since_progress: u32,
 }
+
+/// Frames behind `next` that still count as late chunks rather than a
+/// restart, as a multiple of the in-flight window.
+const LATE_WINDOWS: usize = 4;
+
+/// Late chunks, besides the time, that make a stall (a stray duplicate after a
+/// quiet spell does not).
+const STALL_MIN_LATE_CHUNKS: u32 = 32;
 
 impl Reassembler {
     /// A reassembler expecting `first_frame_id` first (the initial frame id of
@@ -203,6 +255,10 @@ impl Reassembler {
             pool: Vec::new(),
             chunk_pool: Vec::new(),
             stats: ReassemblyStats::default(),
+            seen_any: false,
+            prev_epoch: None,
+            last_progress: None,
+            late_since_progress: 0,
         }
     }
 
@@ -243,7 +299,7 @@ impl Reassembler {
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.slots
             .iter()
-            .filter(|s| !s.is_complete())
+            .filter(|s| !s.is_complete() && !s.given_up)
             .map(|s| s.deadline)
             .min()
     }
@@ -272,7 +328,20 @@ impl Reassembler {
 
     /// Feeds one chunk.
     pub fn handle_chunk(&mut self, c: &Chunk<'_>, now: Instant) -> ChunkVerdict {
-        let v = self.store(c, now);
+        let mut v = self.store(c, now);
+        if v == ChunkVerdict::Late {
+            // Chunks arrive yet nothing has been delivered for the stall bound
+            // (ids that restarted a little behind, say): resynchronise on them.
+            let since = *self.last_progress.get_or_insert(now);
+            self.late_since_progress = self.late_since_progress.saturating_add(1);
+            if now.saturating_duration_since(since) >= self.cfg.stall_timeout
+                && self.late_since_progress >= STALL_MIN_LATE_CHUNKS
+            {
+                self.restart(c.frame_id, now);
+                self.prev_epoch = None;
+                v = self.store(c, now);
+            }
+        }
         match v {
             ChunkVerdict::Accepted => self.stats.chunks_accepted += 1,
             ChunkVerdict::Duplicate => self.stats.chunks_duplicate += 1,
@@ -300,23 +369,37 @@ impl Reassembler {
         {
             return ChunkVerdict::Invalid;
         }
+        let window = self.cfg.max_frames_in_flight.max(1);
         let next = *self.next.get_or_insert(c.frame_id);
         let dist = c.frame_id.wrapping_sub(next) as i32;
-        if dist < 0 {
-            return ChunkVerdict::Late;
+        if let Some(prev) = self.prev_epoch {
+            // A straggler of the stream before the last restart.
+            let d = c.frame_id.wrapping_sub(prev) as i32;
+            if d.unsigned_abs() as usize <= window * LATE_WINDOWS
+                && dist.unsigned_abs() as usize >= window
+            {
+                return ChunkVerdict::Late;
+            }
         }
-        let dist = dist as usize;
-        if dist >= self.cfg.max_frames_in_flight {
-            // Far ahead: everything before it is lost; resynchronise there,
-            // keeping frames that fit in the window.
-            let new_next = c
-                .frame_id
-                .wrapping_sub(self.cfg.max_frames_in_flight as u32 - 1);
-            self.drop_until(new_next);
+        if dist < 0 {
+            if dist.unsigned_abs() as usize <= window * LATE_WINDOWS {
+                return ChunkVerdict::Late;
+            }
+            // Far behind what was already finished: the encoder restarted.
+            self.restart(c.frame_id, now);
+        } else if dist as usize >= window {
+            if self.seen_any {
+                // Far ahead: a restart (or a gap longer than the window).
+                self.restart(c.frame_id, now);
+            } else {
+                // The stream's first chunk is not where the handshake said.
+                self.next = Some(c.frame_id);
+            }
         }
         let next = self.next.unwrap_or(c.frame_id);
         let mut idx = c.frame_id.wrapping_sub(next) as usize;
         let deadline = now + self.cfg.defrag_timeout;
+        let expires = now + self.cfg.max_frame_age;
         while self.slots.len() <= idx {
             let id = next.wrapping_add(self.slots.len() as u32);
             let chunks = self.chunk_pool.pop().unwrap_or_default();
@@ -331,7 +414,8 @@ impl Reassembler {
                 chunks,
                 bytes: 0,
                 data: Vec::new(),
-                deadline,
+                deadline: deadline.min(expires),
+                expires,
                 completed_at: None,
             });
         }
@@ -352,6 +436,7 @@ impl Reassembler {
         }
         if !slot.started {
             slot.started = true;
+            slot.expires = expires;
             slot.flags = c.flags;
             slot.timestamp = c.timestamp;
             slot.total_size = c.total_size;
@@ -365,15 +450,13 @@ impl Reassembler {
             if slot.deadline > deadline {
                 slot.deadline = deadline;
             }
-        } else if slot.total_size != c.total_size
-            || slot.packet_count != c.packet_count
-            || slot.flags != c.flags
-        {
+        } else if slot.total_size != c.total_size || slot.packet_count != c.packet_count {
             return ChunkVerdict::Invalid;
         }
         if slot.is_complete() {
             return ChunkVerdict::Duplicate;
         }
+        let flags_differ = slot.flags != c.flags;
         // Find the place by offset; reject overlaps, detect duplicates.
         let off = c.offset;
         let pos = slot.chunks.partition_point(|&(o, _)| o < off);
@@ -401,10 +484,55 @@ impl Reassembler {
         slot.chunks.insert(pos, (off, len as u32));
         slot.data[off as usize..off as usize + len].copy_from_slice(c.data);
         slot.bytes += len;
+        if flags_differ {
+            // Chunks of one frame need not agree (a console may set the
+            // keyframe bit on some only): keep the union, count it.
+            slot.flags |= c.flags;
+            self.stats.chunk_flag_mismatches += 1;
+        }
+        // Inactivity, not age: a paced frame lives while its chunks come.
+        slot.deadline = (now + self.cfg.defrag_timeout).min(slot.expires);
+        self.seen_any = true;
         if slot.chunks.len() == slot.packet_count as usize && slot.bytes == total {
             slot.completed_at = Some(now);
         }
         ChunkVerdict::Accepted
+    }
+
+    /// An encoder restart: delivers what is complete in order, reports the
+    /// rest of what is pending lost, and resynchronises on `new_next`; the
+    /// next frame delivered is a keyframe.
+    fn restart(&mut self, new_next: u32, now: Instant) {
+        self.stats.frame_id_restarts += 1;
+        let old_next = self.next;
+        let mut lost: Option<(u32, u32)> = None;
+        while let Some(s) = self.slots.pop_front() {
+            if s.is_complete() {
+                if let Some((first, last)) = lost.take() {
+                    self.lost(first, last);
+                }
+                self.deliver(s);
+                continue;
+            }
+            let id = s.frame_id;
+            if s.started || s.given_up {
+                self.stats.frames_lost += 1;
+                match &mut lost {
+                    Some((_, l)) => *l = id,
+                    None => lost = Some((id, id)),
+                }
+            }
+            self.release(s);
+        }
+        if let Some((first, last)) = lost {
+            self.lost(first, last);
+        }
+        self.prev_epoch = old_next;
+        self.next = Some(new_next);
+        self.need_keyframe = true;
+        self.events.push_back(Event::NeedKeyframe);
+        self.last_progress = Some(now);
+        self.late_since_progress = 0;
     }
 
     /// Gives up every frame before `new_next` (declaring them lost).
@@ -485,6 +613,8 @@ impl Reassembler {
             self.recycle(buf);
         } else {
             self.need_keyframe = false;
+            self.last_progress = s.completed_at.or(self.last_progress);
+            self.late_since_progress = 0;
             self.stats.frames_delivered += 1;
             if keyframe {
                 self.stats.keyframes_delivered += 1;
@@ -779,6 +909,271 @@ mod tests {
             Some(Event::Frame(f)) => assert_eq!(f.data, b"abcdefghij"),
             other => panic!("expected the frame, got {other:?}"),
         }
+    }
+
+    /// Feeds a frame's chunks one at a time, `gap` apart, from `start`;
+    /// returns the instant of the last chunk.
+    fn feed_paced(
+        r: &mut Reassembler,
+        id: u32,
+        flags: u32,
+        data: &[u8],
+        start: Instant,
+        gap: Duration,
+    ) -> Instant {
+        let mut t = start;
+        for (i, (fid, d, off, n)) in chunks_of(id, data, 1400).into_iter().enumerate() {
+            t = start + gap * i as u32;
+            r.handle_timeout(t);
+            r.handle_chunk(
+                &Chunk {
+                    flags,
+                    frame_id: fid,
+                    timestamp: 0,
+                    total_size: data.len() as u32,
+                    packet_count: n,
+                    offset: off,
+                    data: &d,
+                },
+                t,
+            );
+        }
+        t
+    }
+
+    #[test]
+    fn paced_keyframe_longer_than_the_defrag_timeout_is_delivered() {
+        // 150 KB at 5 Mbit/s: one 1400-byte chunk every 2.24 ms, 240 ms in all.
+        let t = Instant::now();
+        let mut r = Reassembler::new(ReassemblyConfig::default(), Some(0));
+        let key = payload(0, 150_000);
+        let gap = Duration::from_micros(2240);
+        let end = feed_paced(&mut r, 0, FLAG_KEYFRAME, &key, t, gap);
+        assert!(end - t > Duration::from_millis(200));
+        let p = payload(1, 20_000);
+        feed_paced(&mut r, 1, 0, &p, end + gap, gap);
+        let ev = frames(&mut r);
+        assert_eq!(frame_ids(&ev), vec![0, 1]);
+        match &ev[0] {
+            Event::Frame(f) => assert_eq!(f.data, key),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.stats().frames_lost, 0);
+    }
+
+    #[test]
+    fn loss_in_a_paced_frame_detected_a_defrag_timeout_after_its_last_chunk() {
+        let t = Instant::now();
+        let mut r = Reassembler::new(ReassemblyConfig::default(), Some(0));
+        let key = payload(0, 100_000);
+        let gap = Duration::from_millis(2);
+        // Every chunk but the last.
+        let cs = chunks_of(0, &key, 1400);
+        let n = cs.len();
+        let mut last = t;
+        for (i, (fid, d, off, cnt)) in cs.into_iter().take(n - 1).enumerate() {
+            last = t + gap * i as u32;
+            r.handle_timeout(last);
+            r.handle_chunk(
+                &Chunk {
+                    flags: FLAG_KEYFRAME,
+                    frame_id: fid,
+                    timestamp: 0,
+                    total_size: key.len() as u32,
+                    packet_count: cnt,
+                    offset: off,
+                    data: &d,
+                },
+                last,
+            );
+        }
+        assert!(frames(&mut r).is_empty());
+        let deadline = r.poll_timeout().expect("a deadline");
+        assert_eq!(deadline, last + Duration::from_millis(16));
+        r.handle_timeout(last + Duration::from_millis(15));
+        assert!(frames(&mut r).is_empty());
+        r.handle_timeout(last + Duration::from_millis(16));
+        let ev = frames(&mut r);
+        assert!(matches!(ev[0], Event::Lost { first: 0, last: 0 }), "{ev:?}");
+    }
+
+    #[test]
+    fn a_trickle_cannot_hold_a_frame_past_its_age_cap() {
+        let t = Instant::now();
+        let cfg = ReassemblyConfig::default();
+        let cap = cfg.max_frame_age;
+        let mut r = Reassembler::new(cfg, Some(0));
+        let data = payload(0, 1400 * 1000);
+        // One chunk every 10 ms: never inactive for 16 ms, never complete in time.
+        let mut i = 0u32;
+        let mut lost_at = None;
+        for (fid, d, off, n) in chunks_of(0, &data, 1400) {
+            let now = t + Duration::from_millis(10) * i;
+            i += 1;
+            r.handle_timeout(now);
+            if frames(&mut r)
+                .iter()
+                .any(|e| matches!(e, Event::Lost { .. }))
+            {
+                lost_at = Some(now);
+                break;
+            }
+            r.handle_chunk(
+                &Chunk {
+                    flags: FLAG_KEYFRAME,
+                    frame_id: fid,
+                    timestamp: 0,
+                    total_size: data.len() as u32,
+                    packet_count: n,
+                    offset: off,
+                    data: &d,
+                },
+                now,
+            );
+        }
+        let lost_at = lost_at.expect("given up");
+        assert!(lost_at - t >= cap && lost_at - t <= cap + Duration::from_millis(10));
+        assert_eq!(r.held_bytes(), 0);
+    }
+
+    #[test]
+    fn frame_id_restart_backwards_resynchronises() {
+        let t = Instant::now();
+        let mut r = Reassembler::new(ReassemblyConfig::default(), Some(3_715_731_054));
+        for id in 3_715_731_054..3_715_731_064u32 {
+            let f = if id == 3_715_731_054 {
+                FLAG_KEYFRAME
+            } else {
+                0
+            };
+            feed(&mut r, id, f, &payload(id, 3000), 1000, t);
+        }
+        // Frame 3_715_731_064 is half sent when the encoder restarts at 7.
+        let half = payload(1, 3000);
+        r.handle_chunk(
+            &Chunk {
+                flags: 0,
+                frame_id: 3_715_731_064,
+                timestamp: 0,
+                total_size: 3000,
+                packet_count: 3,
+                offset: 0,
+                data: &half[..1000],
+            },
+            t,
+        );
+        assert_eq!(frame_ids(&frames(&mut r)).len(), 10);
+        for id in 7..20u32 {
+            let f = if id == 7 { FLAG_KEYFRAME } else { 0 };
+            feed(&mut r, id, f, &payload(id, 3000), 1000, t);
+        }
+        let ev = frames(&mut r);
+        assert_eq!(frame_ids(&ev), (7..20).collect::<Vec<_>>());
+        assert!(ev.iter().any(|e| matches!(
+            e,
+            Event::Lost {
+                first: 3_715_731_064,
+                last: 3_715_731_064
+            }
+        )));
+        assert_eq!(r.stats().frame_id_restarts, 1);
+        // A straggler of the old stream is late, not another restart.
+        feed(&mut r, 3_715_731_065, 0, &payload(0, 500), 1000, t);
+        feed(&mut r, 20, 0, &payload(20, 3000), 1000, t);
+        assert_eq!(frame_ids(&frames(&mut r)), vec![20]);
+        assert_eq!(r.stats().frame_id_restarts, 1);
+    }
+
+    #[test]
+    fn frame_id_restart_forwards_waits_for_a_keyframe() {
+        let t = Instant::now();
+        let mut r = Reassembler::new(ReassemblyConfig::default(), Some(0));
+        for id in 0..5u32 {
+            let f = if id == 0 { FLAG_KEYFRAME } else { 0 };
+            feed(&mut r, id, f, &payload(id, 3000), 1000, t);
+        }
+        assert_eq!(frame_ids(&frames(&mut r)), vec![0, 1, 2, 3, 4]);
+        // A new stream far ahead, its first frame not a keyframe.
+        feed(&mut r, 1_000_000, 0, &payload(1, 3000), 1000, t);
+        feed(&mut r, 1_000_001, FLAG_KEYFRAME, &payload(2, 3000), 1000, t);
+        feed(&mut r, 1_000_002, 0, &payload(3, 3000), 1000, t);
+        let ev = frames(&mut r);
+        assert_eq!(frame_ids(&ev), vec![1_000_001, 1_000_002]);
+        assert!(ev.iter().any(|e| matches!(e, Event::NeedKeyframe)));
+        assert_eq!(r.stats().frame_id_restarts, 1);
+    }
+
+    #[test]
+    fn small_backward_restart_is_caught_by_the_stall_guard() {
+        // The encoder restarts a little back: its chunks look late. Chunks keep
+        // arriving and nothing is delivered: after the stall bound the
+        // reassembler asks for a keyframe and resynchronises.
+        let t = Instant::now();
+        let cfg = ReassemblyConfig::default();
+        let stall = cfg.stall_timeout;
+        let mut r = Reassembler::new(cfg, Some(1000));
+        for id in 1000..1010u32 {
+            feed(&mut r, id, FLAG_KEYFRAME, &payload(id, 2000), 1000, t);
+        }
+        assert_eq!(frame_ids(&frames(&mut r)).len(), 10);
+        // 200 ids back: within the late window, so no restart is seen.
+        let mut id = 810u32;
+        let mut now = t;
+        let mut delivered = Vec::new();
+        while now - t < stall * 3 {
+            now += Duration::from_millis(16);
+            r.handle_timeout(now);
+            let f = if (id - 810) % 30 == 0 {
+                FLAG_KEYFRAME
+            } else {
+                0
+            };
+            feed(&mut r, id, f, &payload(id, 2000), 1000, now);
+            delivered.extend(frame_ids(&frames(&mut r)));
+            id += 1;
+        }
+        assert!(!delivered.is_empty(), "frozen");
+        assert_eq!(r.stats().frame_id_restarts, 1);
+        let first = delivered[0];
+        assert!(now - t >= stall);
+        assert_eq!(delivered, (first..id).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn chunks_with_different_flags_make_one_frame() {
+        let t = Instant::now();
+        let mut r = Reassembler::new(ReassemblyConfig::default(), Some(0));
+        let data = payload(0, 3000);
+        for (i, (fid, d, off, n)) in chunks_of(0, &data, 1000).into_iter().enumerate() {
+            // Keyframe bit on the second chunk only; 0x04 on the first.
+            let flags = match i {
+                0 => 0x04,
+                1 => 0x04 | FLAG_KEYFRAME,
+                _ => 0,
+            };
+            r.handle_chunk(
+                &Chunk {
+                    flags,
+                    frame_id: fid,
+                    timestamp: 0,
+                    total_size: 3000,
+                    packet_count: n,
+                    offset: off,
+                    data: &d,
+                },
+                t,
+            );
+        }
+        let ev = frames(&mut r);
+        match &ev[..] {
+            [Event::Frame(f)] => {
+                assert!(f.is_keyframe());
+                assert_eq!(f.data, data);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.stats().chunk_flag_mismatches, 2);
+        assert_eq!(r.stats().chunks_invalid, 0);
     }
 
     #[test]

@@ -289,6 +289,10 @@ pub struct SessionStats {
     pub peak_frames_in_flight: u64,
     /// Most video bytes held by the reassembler at once.
     pub peak_held_bytes: u64,
+    /// Frame-id restarts (an encoder restart, or a stall resynchronised).
+    pub frame_id_restarts: u64,
+    /// Video chunks whose flags differed from their frame's other chunks.
+    pub chunk_flag_mismatches: u64,
     /// Delivery latency (last chunk to callback), median, microseconds.
     pub latency_p50_us: u64,
     /// Delivery latency, 99th percentile, microseconds.
@@ -541,6 +545,8 @@ impl ClientSession {
                 bytes_delivered,
                 peak_frames_in_flight,
                 peak_held_bytes,
+                frame_id_restarts,
+                chunk_flag_mismatches,
             } = r.stats().clone();
             st.frames_delivered = frames_delivered;
             st.frames_dropped = frames_dropped;
@@ -553,6 +559,8 @@ impl ClientSession {
             st.video_bytes = bytes_delivered;
             st.peak_frames_in_flight = peak_frames_in_flight;
             st.peak_held_bytes = peak_held_bytes;
+            st.frame_id_restarts = frame_id_restarts;
+            st.chunk_flag_mismatches = chunk_flag_mismatches;
         }
         st
     }

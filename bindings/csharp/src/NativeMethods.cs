@@ -510,6 +510,8 @@ namespace Xnano.Native
         public ulong latency_p99_us;
         public ulong latency_max_us;
         public ulong events_dropped;
+        public ulong frame_id_restarts;
+        public ulong chunk_flag_mismatches;
     }
 
     [StructLayout(LayoutKind.Sequential)]

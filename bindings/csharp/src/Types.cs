@@ -309,6 +309,10 @@ namespace Xnano
         public ulong UdpPackets => Raw.udp_packets;
         /// <summary>Events dropped because the event queue was full.</summary>
         public ulong EventsDropped => Raw.events_dropped;
+        /// <summary>Frame-id restarts seen (encoder restarts, stalls resynchronised).</summary>
+        public ulong FrameIdRestarts => Raw.frame_id_restarts;
+        /// <summary>Video chunks whose flags differed from their frame's other chunks.</summary>
+        public ulong ChunkFlagMismatches => Raw.chunk_flag_mismatches;
         /// <summary>Frame delivery latency, median.</summary>
         public TimeSpan LatencyP50 => TimeSpan.FromTicks((long)Raw.latency_p50_us * 10);
         /// <summary>Frame delivery latency, 99th percentile.</summary>

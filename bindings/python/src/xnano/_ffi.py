@@ -308,6 +308,8 @@ class xnano_client_stats(Structure):
             "latency_p99_us",
             "latency_max_us",
             "events_dropped",
+            "frame_id_restarts",
+            "chunk_flag_mismatches",
         )
     ]
 
