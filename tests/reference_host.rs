@@ -147,13 +147,21 @@ impl RefHost {
     fn transcript(&self) -> String {
         let out = self.out.lock();
         let frames = out.iter().filter(|l| l.starts_with("FRAME ")).count();
-        let mut s: String = out
-            .iter()
-            .filter(|l| !l.starts_with("FRAME "))
-            .take(200)
-            .map(|l| format!("  {l}\n"))
-            .collect();
-        s.push_str(&format!("  ({frames} FRAME lines)\n"));
+        let unparsed = out.iter().filter(|l| l.starts_with("UNPARSED ")).count();
+        let mut shown_unparsed = 0;
+        let mut s = String::new();
+        for l in out.iter().filter(|l| !l.starts_with("FRAME ")).take(300) {
+            if l.starts_with("UNPARSED ") {
+                shown_unparsed += 1;
+                if shown_unparsed > 3 {
+                    continue;
+                }
+            }
+            s.push_str(&format!("  {l}\n"));
+        }
+        s.push_str(&format!(
+            "  ({frames} FRAME lines, {unparsed} UNPARSED lines, 3 shown)\n"
+        ));
         let err = self.err.lock();
         if !err.is_empty() {
             s.push_str("stderr:\n");
@@ -345,7 +353,7 @@ fn run(args: &[&str]) -> Run {
             while !stop.load(Ordering::Relaxed) {
                 if seen.lock().input_ready {
                     let st = ControllerState {
-                        buttons: if i % 2 == 0 {
+                        buttons: if i.is_multiple_of(2) {
                             xnano::nano::buttons::A
                         } else {
                             0
