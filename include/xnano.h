@@ -1200,6 +1200,10 @@ typedef struct xnano_client_stats {
    * Video chunks whose flags differed from their frame's other chunks.
    */
   uint64_t chunk_flag_mismatches;
+  /**
+   * Input frames sent again until the console acked the latest state.
+   */
+  uint64_t input_frames_resent;
 } xnano_client_stats;
 
 /**

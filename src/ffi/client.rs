@@ -338,6 +338,8 @@ pub struct xnano_client_stats {
     pub frame_id_restarts: u64,
     /// Video chunks whose flags differed from their frame's other chunks.
     pub chunk_flag_mismatches: u64,
+    /// Input frames sent again until the console acked the latest state.
+    pub input_frames_resent: u64,
 }
 
 impl xnano_client_stats {
@@ -373,6 +375,7 @@ impl xnano_client_stats {
             events_dropped,
             frame_id_restarts: s.frame_id_restarts,
             chunk_flag_mismatches: s.chunk_flag_mismatches,
+            input_frames_resent: s.input_frames_resent,
         }
     }
 }

@@ -30,8 +30,8 @@ use crate::wire::control::{
 };
 use crate::wire::framing::{encode_frame, TcpDeframer};
 use crate::wire::input::{
-    FrameAck, InputAnalog, InputButtons, InputClientHandshake, InputFrame, InputPayload,
-    InputServerHandshake,
+    FrameAck, InputAnalog, InputButtons, InputClientHandshake, InputExtension, InputFrame,
+    InputPayload, InputServerHandshake,
 };
 use crate::wire::nano::{
     ChannelClass, ChannelControl, ControlHandshake, ControlHandshakeType, NanoPacket, NanoPayload,
@@ -265,6 +265,9 @@ pub struct SessionStats {
     pub input_frames_sent: u64,
     /// Input frames acked by the console.
     pub input_frames_acked: u64,
+    /// Input frames sent again because the console had not acked the latest
+    /// state (included in `input_frames_sent`).
+    pub input_frames_resent: u64,
     /// Rumble events delivered.
     pub rumble_events: u64,
     /// ChatAudio packets sent.
@@ -338,7 +341,21 @@ struct InputChan {
     ref_instant: Instant,
     last_sent: Option<Instant>,
     dirty: bool,
+    /// The last frame sent and not yet acknowledged: its state is sent again
+    /// until the console acks it, so a lost release cannot leave a button
+    /// held on the console.
+    unacked: Option<u32>,
+    /// Resends of the current state so far (at most `MAX_INPUT_RESENDS`).
+    resends: u32,
 }
+
+/// Resends of an unacknowledged input state before giving up (the console may
+/// not ack at all: some hosts never do).
+const MAX_INPUT_RESENDS: u32 = 10;
+
+/// The least time between a frame and its resend, however high
+/// inputReadsPerSecond is: room for the ack's round trip.
+const INPUT_RESEND_MIN: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Default)]
 struct Controller {
@@ -357,6 +374,11 @@ pub struct ClientSession {
     phase: Phase,
     start: Instant,
     wall_ms_at_start: u64,
+    /// The RTP timestamp of every packet we send. The captured client sends a
+    /// non-zero value shared by its packets (`tcp_input_client_handshake`,
+    /// `tcp_channel_close` and `udp_input_frame` all carry 2376737668):
+    /// one value per session, taken from the wall clock at the start.
+    rtp_timestamp: u32,
     conn_id: u16,
     host_conn_id: u16,
     deframer: TcpDeframer,
@@ -397,6 +419,7 @@ impl ClientSession {
             phase: Phase::Handshake,
             start: now,
             wall_ms_at_start: wall,
+            rtp_timestamp: (wall as u32).max(1),
             conn_id,
             host_conn_id: 0,
             deframer: TcpDeframer::default(),
@@ -515,6 +538,10 @@ impl ClientSession {
         for ic in &self.inputs {
             if ic.dirty && ic.ready {
                 consider(Some(ic.last_sent.map_or(self.start, |l| l + interval)));
+            } else if let (true, Some(_), Some(l)) = (ic.ready, ic.unacked, ic.last_sent) {
+                if ic.resends < MAX_INPUT_RESENDS {
+                    consider(Some(l + interval.max(INPUT_RESEND_MIN)));
+                }
             }
         }
         Some(t)
@@ -589,6 +616,7 @@ impl ClientSession {
             header: RtpHeader {
                 payload_type: pt,
                 sequence_num: seq,
+                timestamp: self.rtp_timestamp,
                 channel_id,
                 connection_id: 0,
                 ..RtpHeader::default()
@@ -612,10 +640,12 @@ impl ClientSession {
     }
 
     fn send_channel_control(&mut self, idx: usize, cc: ChannelControl) {
-        let ch = &mut self.channels[idx];
-        let seq = ch.rtp_seq;
-        ch.rtp_seq = ch.rtp_seq.wrapping_add(1);
-        let id = ch.id;
+        // Channel controls do not take a sequence number: the captured client
+        // sends Open and Close with 0 and numbers its handshake 0, the control
+        // after it 1 (`tcp_channel_open_no_flags`, `tcp_channel_close`,
+        // `tcp_video_client_handshake`, `tcp_video_control`).
+        let seq = 0;
+        let id = self.channels[idx].id;
         self.send_tcp_raw(
             PayloadType::ChannelControl,
             id,
@@ -643,6 +673,7 @@ impl ClientSession {
             header: RtpHeader {
                 payload_type: PayloadType::Streamer,
                 sequence_num: seq,
+                timestamp: self.rtp_timestamp,
                 channel_id: ch.id,
                 connection_id: self.host_conn_id,
                 ..RtpHeader::default()
@@ -744,6 +775,7 @@ impl ClientSession {
             header: RtpHeader {
                 payload_type: PayloadType::UDPHandshake,
                 connection_id: self.host_conn_id,
+                timestamp: self.rtp_timestamp,
                 ..RtpHeader::default()
             },
             payload: NanoPayload::UdpHandshake(UdpHandshake { handshake_type: 1 }),
@@ -891,8 +923,10 @@ impl ClientSession {
                 self.send_streamer_tcp(idx, StreamerBody::Video(VideoPayload::ClientHandshake(ch)));
                 self.send_streamer_tcp(
                     idx,
+                    // Start and request a keyframe in one control, as the
+                    // captured client does (`tcp_video_control`: 0x30).
                     StreamerBody::Video(VideoPayload::Control(VideoControl {
-                        flags: VIDEO_CONTROL_START_STREAM,
+                        flags: VIDEO_CONTROL_START_STREAM | VIDEO_CONTROL_REQUEST_KEYFRAME,
                         ..Default::default()
                     })),
                 );
@@ -964,20 +998,31 @@ impl ClientSession {
                     last_sent: None,
                     // Send the current state once so the console knows it.
                     dirty: true,
+                    unacked: None,
+                    resends: 0,
                 });
                 self.emit(ClientEvent::InputReady(controller));
                 self.flush_input(now);
             }
             StreamerBody::Input(InputPayload::ClientHandshake(_)) => {}
-            StreamerBody::Input(InputPayload::FrameAck(a)) => self.on_frame_ack(a),
+            StreamerBody::Input(InputPayload::FrameAck(a)) => self.on_frame_ack(idx, a),
             StreamerBody::Input(InputPayload::Frame(f)) => self.on_feedback_frame(idx, f),
             StreamerBody::Control(c) => self.on_control(c),
             _ => {}
         }
     }
 
-    fn on_frame_ack(&mut self, _a: FrameAck) {
+    fn on_frame_ack(&mut self, idx: usize, a: FrameAck) {
         self.stats.input_frames_acked += 1;
+        let cid = self.channels[idx].id;
+        for ic in self.inputs.iter_mut().filter(|i| i.channel == cid) {
+            // An ack of the last frame sent, or of a later one, settles it.
+            if let Some(u) = ic.unacked {
+                if a.acked_frame.wrapping_sub(u) as i32 >= 0 {
+                    ic.unacked = None;
+                }
+            }
+        }
     }
 
     fn on_feedback_frame(&mut self, idx: usize, f: InputFrame) {
@@ -1090,7 +1135,7 @@ impl ClientSession {
                 }));
             }
             (ChannelClass::Input, StreamerBody::Input(InputPayload::FrameAck(a))) => {
-                self.on_frame_ack(a)
+                self.on_frame_ack(idx, a)
             }
             (ChannelClass::InputFeedback, StreamerBody::Input(InputPayload::Frame(f))) => {
                 self.on_feedback_frame(idx, f)
@@ -1300,7 +1345,16 @@ impl ClientSession {
         let interval = self.input_interval();
         for i in 0..self.inputs.len() {
             let ic = &self.inputs[i];
-            if !ic.ready || !ic.dirty || ic.last_sent.is_some_and(|l| now < l + interval) {
+            if !ic.ready {
+                continue;
+            }
+            let resend = !ic.dirty
+                && ic.unacked.is_some()
+                && ic.resends < MAX_INPUT_RESENDS
+                && ic
+                    .last_sent
+                    .is_some_and(|l| now >= l + interval.max(INPUT_RESEND_MIN));
+            if !resend && (!ic.dirty || ic.last_sent.is_some_and(|l| now < l + interval)) {
                 continue;
             }
             let Some(idx) = self.channel_idx(ic.channel) else {
@@ -1325,12 +1379,26 @@ impl ClientSession {
                     right_thumb_y: st.right_thumb_y,
                     ..Default::default()
                 },
-                extension: None,
+                // The captured client's frames carry the extension with
+                // byte_6 = 1 ("1 for gamepad"), and the reference cannot parse
+                // a frame without it (`udp_input_frame`).
+                extension: Some(InputExtension {
+                    byte_6: 1,
+                    ..Default::default()
+                }),
             };
             let _ = ic.ref_ms;
             let ic = &mut self.inputs[i];
+            // A resend is a new frame (a new id) with the same state.
+            ic.unacked = Some(ic.next_frame_id);
             ic.next_frame_id = ic.next_frame_id.wrapping_add(1);
             ic.last_sent = Some(now);
+            if resend {
+                ic.resends += 1;
+                self.stats.input_frames_resent += 1;
+            } else {
+                ic.resends = 0;
+            }
             ic.dirty = false;
             self.stats.input_frames_sent += 1;
             self.send_streamer_udp(idx, StreamerBody::Input(InputPayload::Frame(frame)));
@@ -1681,5 +1749,186 @@ mod tests {
             assert!(next > now, "deadline {:?} not after now", now - next);
         }
         assert!(!s.is_closed());
+    }
+
+    /// The packets the client sends, as the captured client sends them
+    /// (shared/PROTOCOL-NOTES.md, "What the official client sends"), and
+    /// input that is resent until the console acks it.
+    #[test]
+    fn sends_what_the_captured_client_sends_and_resends_unacked_input() {
+        use crate::wire::input::InputServerHandshake;
+        use crate::wire::video::VideoServerHandshake;
+        let t0 = Instant::now();
+        let cfg = ClientConfig {
+            connection_id: Some(1),
+            ..Default::default()
+        };
+        let mut s = ClientSession::new(cfg, t0);
+        let tcp = |s: &mut ClientSession, ch: u16, payload: NanoPayload| {
+            let pkt = NanoPacket {
+                header: RtpHeader {
+                    channel_id: ch,
+                    ..RtpHeader::default()
+                },
+                payload,
+            };
+            let mut f = Vec::new();
+            encode_frame(&pkt.to_bytes(), &mut f);
+            s.handle_tcp(&f, t0);
+        };
+        let ack = ControlHandshake {
+            handshake_type: ControlHandshakeType::Ack,
+            connection_id: 77,
+        };
+        tcp(&mut s, 0, NanoPayload::ControlHandshake(ack));
+        for (id, class) in [(1024, ChannelClass::Video), (1028, ChannelClass::Input)] {
+            let create = ChannelControl::Create {
+                name: class,
+                flags: 0,
+            };
+            tcp(&mut s, id, NanoPayload::ChannelControl(create));
+            let open = ChannelControl::Open { flags: vec![] };
+            tcp(&mut s, id, NanoPayload::ChannelControl(open));
+        }
+        let fmt = VideoFormat {
+            fps: 60,
+            width: 64,
+            height: 64,
+            codec: VideoCodec::H264,
+            rgb: None,
+        };
+        let hs = VideoServerHandshake {
+            protocol_version: 5,
+            width: 64,
+            height: 64,
+            fps: 60,
+            reference_timestamp: 0,
+            formats: vec![fmt],
+        };
+        let body = StreamerBody::Video(VideoPayload::ServerHandshake(hs));
+        tcp(
+            &mut s,
+            1024,
+            NanoPayload::Streamer(StreamerMessage::new(3, Some((1, 0)), body)),
+        );
+        let hs = InputServerHandshake {
+            protocol_version: 3,
+            desktop_width: 1280,
+            desktop_height: 720,
+            max_touches: 0,
+            initial_frame_id: 500,
+        };
+        let body = StreamerBody::Input(InputPayload::ServerHandshake(hs));
+        tcp(
+            &mut s,
+            1028,
+            NanoPayload::Streamer(StreamerMessage::new(3, Some((1, 0)), body)),
+        );
+        let mut deframer = TcpDeframer::default();
+        while let Some(b) = s.poll_tcp_transmit() {
+            deframer.push(&b);
+        }
+        let mut sent = Vec::new();
+        while let Some(p) = deframer.next_packet().unwrap() {
+            sent.push(p.to_vec());
+        }
+        let class_of = |id: u16| match id {
+            1024 => Some(ChannelClass::Video),
+            1028 => Some(ChannelClass::Input),
+            _ => None,
+        };
+        let pkts: Vec<NanoPacket> = sent
+            .iter()
+            .map(|b| NanoPacket::decode_with(b, class_of).unwrap())
+            .collect();
+        let ts = pkts[0].header.timestamp;
+        assert_ne!(ts, 0);
+        let mut video = Vec::new();
+        for p in &pkts {
+            assert_eq!(p.header.timestamp, ts, "one RTP timestamp per session");
+            match &p.payload {
+                NanoPayload::ChannelControl(_) => assert_eq!(p.header.sequence_num, 0),
+                NanoPayload::Streamer(m) if p.header.channel_id == 1024 => {
+                    video.push((p.header.sequence_num, m.body.clone()))
+                }
+                _ => {}
+            }
+        }
+        // Handshake 0, then one control with start + request keyframe (0x30).
+        assert_eq!(video.len(), 2, "{video:?}");
+        assert_eq!(video[0].0, 0);
+        assert!(matches!(
+            video[0].1,
+            StreamerBody::Video(VideoPayload::ClientHandshake(_))
+        ));
+        assert_eq!(video[1].0, 1);
+        match &video[1].1 {
+            StreamerBody::Video(VideoPayload::Control(c)) => assert_eq!(c.flags, 0x30),
+            other => panic!("{other:?}"),
+        }
+
+        // Input: a press, then its release is lost; the release is resent
+        // (bounded) until acked.
+        let udp_frames = |s: &mut ClientSession| {
+            let mut v = Vec::new();
+            while let Some(b) = s.poll_udp_transmit() {
+                let p = NanoPacket::decode_with(&b, class_of).unwrap();
+                if let NanoPayload::Streamer(m) = p.payload {
+                    if let StreamerBody::Input(InputPayload::Frame(f)) = m.body {
+                        assert_eq!(p.header.timestamp, ts);
+                        v.push((b.len(), f));
+                    }
+                }
+            }
+            v
+        };
+        udp_frames(&mut s);
+        let pressed = ControllerState {
+            buttons: crate::nano::input::buttons::A,
+            ..Default::default()
+        };
+        s.set_controller_state(0, pressed, t0).unwrap();
+        // Paced by inputReadsPerSecond after the initial state's frame.
+        s.handle_timeout(t0 + Duration::from_millis(20));
+        let f = udp_frames(&mut s);
+        assert!(!f.is_empty());
+        let ext = f[0].1.extension.clone().expect("the 9-byte extension");
+        assert_eq!(ext.byte_6, 1);
+        let mut now = t0 + Duration::from_millis(100);
+        s.set_controller_state(0, ControllerState::default(), now)
+            .unwrap();
+        let release = udp_frames(&mut s);
+        assert_eq!(release.len(), 1);
+        let mut resent = Vec::new();
+        for _ in 0..100 {
+            now += Duration::from_millis(10);
+            s.handle_timeout(now);
+            resent.extend(udp_frames(&mut s));
+        }
+        assert_eq!(resent.len() as u32, MAX_INPUT_RESENDS);
+        assert!(resent
+            .iter()
+            .all(|(_, f)| f.buttons == release[0].1.buttons));
+        assert_eq!(s.stats().input_frames_resent, MAX_INPUT_RESENDS as u64);
+        // A new state; the console acks it: no resend.
+        s.set_controller_state(0, pressed, now).unwrap();
+        let f = udp_frames(&mut s);
+        let id = f.last().unwrap().1.frame_id;
+        let ack = FrameAck { acked_frame: id };
+        let msg = StreamerMessage::new(0, None, StreamerBody::Input(InputPayload::FrameAck(ack)));
+        let pkt = NanoPacket {
+            header: RtpHeader {
+                connection_id: 77,
+                channel_id: 1028,
+                ..RtpHeader::default()
+            },
+            payload: NanoPayload::Streamer(msg),
+        };
+        s.handle_udp(&pkt.to_bytes(), now);
+        for _ in 0..20 {
+            now += Duration::from_millis(10);
+            s.handle_timeout(now);
+            assert!(udp_frames(&mut s).is_empty());
+        }
     }
 }

@@ -512,6 +512,7 @@ namespace Xnano.Native
         public ulong events_dropped;
         public ulong frame_id_restarts;
         public ulong chunk_flag_mismatches;
+        public ulong input_frames_resent;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -313,6 +313,8 @@ namespace Xnano
         public ulong FrameIdRestarts => Raw.frame_id_restarts;
         /// <summary>Video chunks whose flags differed from their frame's other chunks.</summary>
         public ulong ChunkFlagMismatches => Raw.chunk_flag_mismatches;
+        /// <summary>Input frames sent again until the console acked the latest state.</summary>
+        public ulong InputFramesResent => Raw.input_frames_resent;
         /// <summary>Frame delivery latency, median.</summary>
         public TimeSpan LatencyP50 => TimeSpan.FromTicks((long)Raw.latency_p50_us * 10);
         /// <summary>Frame delivery latency, 99th percentile.</summary>

@@ -310,6 +310,7 @@ class xnano_client_stats(Structure):
             "events_dropped",
             "frame_id_restarts",
             "chunk_flag_mismatches",
+            "input_frames_resent",
         )
     ]
 
