@@ -269,9 +269,15 @@ impl Run {
             .map(|f| f.index)
             .filter(|i| !self.delivered.contains(i))
             .collect();
+        // A console sends a keyframe first only when the video start asks for
+        // one (0x30); after a bare start (0x10) frame 0 is a delta frame that
+        // a client cannot deliver.
+        let first = self.sent.first().map(|f| f.keyframe);
+        let start = self.summary.get("first_start_flags").cloned();
         format!(
             "sent {} frames, delivered {} (indices missing: {:?}), losses reported: {:?}, \
-             closed early: {:?}\nhost output:\n{}",
+             closed early: {:?}, first frame a keyframe: {first:?} (client's video start \
+             flags: {start:?})\nhost output:\n{}",
             self.sent.len(),
             self.delivered.len(),
             &gaps[..gaps.len().min(60)],
@@ -387,6 +393,7 @@ fn run(args: &[&str]) -> Run {
         .expect("input thread holds no client");
     let _ = client.stop();
     let summary_line = host.wait_line("SUMMARY ", Duration::from_secs(60));
+    println!("reference host: {summary_line}");
     let summary = parse_summary(&summary_line);
 
     let seen = seen.lock();
