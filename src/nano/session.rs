@@ -353,6 +353,10 @@ struct InputChan {
 /// not ack at all: some hosts never do).
 const MAX_INPUT_RESENDS: u32 = 10;
 
+/// How long ChatAudio waits for the console's start control after its
+/// handshake (OpenXbox's C# client waits 3 s).
+const CHAT_START_WAIT: Duration = Duration::from_secs(3);
+
 /// The least time between a frame and its resend, however high
 /// inputReadsPerSecond is: room for the ack's round trip.
 const INPUT_RESEND_MIN: Duration = Duration::from_millis(20);
@@ -396,6 +400,11 @@ pub struct ClientSession {
     last_keyframe_request: Option<Instant>,
     audio_format: Option<AudioFormat>,
     chat_format: Option<AudioFormat>,
+    /// The console started ChatAudio (its AudioControl with start stream), or
+    /// `CHAT_START_WAIT` passed after its handshake without one.
+    chat_started: bool,
+    /// When to stop waiting for the console's ChatAudio start.
+    chat_start_deadline: Option<Instant>,
     chat_frame_id: u32,
     controllers: [Controller; 4],
     inputs: Vec<InputChan>,
@@ -437,6 +446,8 @@ impl ClientSession {
             last_keyframe_request: None,
             audio_format: None,
             chat_format: None,
+            chat_started: false,
+            chat_start_deadline: None,
             chat_frame_id: 0,
             controllers: Default::default(),
             inputs: Vec::new(),
@@ -523,6 +534,7 @@ impl ClientSession {
         if self.phase == Phase::Handshake {
             consider(Some(self.connect_deadline));
         }
+        consider(self.chat_start_deadline);
         consider(self.next_udp_handshake);
         if let Some(r) = &self.reassembler {
             consider(r.poll_timeout());
@@ -973,9 +985,29 @@ impl ClientSession {
             StreamerBody::Audio(AudioPayload::ClientHandshake(ch))
                 if self.channels[idx].class == ChannelClass::ChatAudio =>
             {
+                // OpenXbox's C# client opens ChatAudio by waiting for both the
+                // console's client handshake and its AudioControl (start), and
+                // only then sends microphone data: a console most likely
+                // expects no data before it has started the stream. A console
+                // that never sends the control (the reference host does not)
+                // gets the stream after CHAT_START_WAIT, the C# client's wait.
                 self.chat_format = Some(ch.requested_format.clone());
                 self.chat_frame_id = ch.initial_frame_id;
-                self.emit(ClientEvent::ChatAudioReady(ch.requested_format));
+                if self.chat_started {
+                    self.emit(ClientEvent::ChatAudioReady(ch.requested_format));
+                } else {
+                    self.chat_start_deadline = Some(now + CHAT_START_WAIT);
+                }
+            }
+            StreamerBody::Audio(AudioPayload::Control(c))
+                if self.channels[idx].class == ChannelClass::ChatAudio =>
+            {
+                if c.flags & AUDIO_CONTROL_START_STREAM != 0 {
+                    self.start_chat_audio();
+                } else if c.flags & AUDIO_CONTROL_STOP_STREAM != 0 {
+                    self.chat_started = false;
+                    self.chat_start_deadline = None;
+                }
             }
             StreamerBody::Input(InputPayload::ServerHandshake(hs))
                 if self.channels[idx].class == ChannelClass::Input =>
@@ -1009,6 +1041,16 @@ impl ClientSession {
             StreamerBody::Input(InputPayload::Frame(f)) => self.on_feedback_frame(idx, f),
             StreamerBody::Control(c) => self.on_control(c),
             _ => {}
+        }
+    }
+
+    fn start_chat_audio(&mut self) {
+        self.chat_start_deadline = None;
+        if !self.chat_started {
+            self.chat_started = true;
+            if let Some(f) = self.chat_format.clone() {
+                self.emit(ClientEvent::ChatAudioReady(f));
+            }
         }
     }
 
@@ -1046,6 +1088,14 @@ impl ClientSession {
         };
         self.stats.rumble_events += 1;
         self.emit(ClientEvent::Rumble(r));
+        // Ack every feedback frame, as OpenXbox's C# client does
+        // (InputFeedbackChannel.OnFrame): the console sends InputFeedback the
+        // way we send Input, and acks are how either side knows a frame
+        // (a rumble stop, say) arrived.
+        let ack = FrameAck {
+            acked_frame: f.frame_id,
+        };
+        self.send_streamer_udp(idx, StreamerBody::Input(InputPayload::FrameAck(ack)));
     }
 
     fn on_control(&mut self, c: ControlMessage) {
@@ -1215,6 +1265,10 @@ impl ClientSession {
         if now >= self.last_rx + self.cfg.silence_timeout {
             self.fail(CloseReason::Timeout("console silent"), now);
             return;
+        }
+        if self.chat_start_deadline.is_some_and(|d| now >= d) {
+            log::info!("nano: no ChatAudio start from the console; starting it anyway");
+            self.start_chat_audio();
         }
         if let Some(t) = self.next_udp_handshake {
             if now >= t && !self.udp_established {
@@ -1408,7 +1462,7 @@ impl ClientSession {
     /// Sends one encoded microphone packet on ChatAudio.
     pub fn send_chat_audio(&mut self, data: &[u8], now: Instant) -> Result<(), &'static str> {
         self.check_open()?;
-        if self.chat_format.is_none() {
+        if self.chat_format.is_none() || !self.chat_started {
             return Err("ChatAudio is not ready");
         }
         let idx = self
