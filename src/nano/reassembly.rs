@@ -1005,11 +1005,9 @@ mod tests {
         let mut r = Reassembler::new(cfg, Some(0));
         let data = payload(0, 1400 * 1000);
         // One chunk every 10 ms: never inactive for 16 ms, never complete in time.
-        let mut i = 0u32;
         let mut lost_at = None;
-        for (fid, d, off, n) in chunks_of(0, &data, 1400) {
-            let now = t + Duration::from_millis(10) * i;
-            i += 1;
+        for (i, (fid, d, off, n)) in chunks_of(0, &data, 1400).into_iter().enumerate() {
+            let now = t + Duration::from_millis(10) * i as u32;
             r.handle_timeout(now);
             if frames(&mut r)
                 .iter()
@@ -1123,7 +1121,7 @@ mod tests {
         while now - t < stall * 3 {
             now += Duration::from_millis(16);
             r.handle_timeout(now);
-            let f = if (id - 810) % 30 == 0 {
+            let f = if (id - 810).is_multiple_of(30) {
                 FLAG_KEYFRAME
             } else {
                 0

@@ -301,7 +301,7 @@ pub fn power_on_with(cfg: PowerOnConfig) -> io::Result<()> {
 enum NanoSlot {
     Idle,
     Requested {
-        cfg: nano::ClientConfig,
+        cfg: Box<nano::ClientConfig>,
         handler: nano::EventHandler,
     },
     Connecting,
@@ -686,7 +686,7 @@ impl ConsoleClient {
                 NanoSlot::Idle | NanoSlot::Failed(_) => {}
             }
             *slot = NanoSlot::Requested {
-                cfg: nano_cfg,
+                cfg: Box::new(nano_cfg),
                 handler: nano_handler,
             };
         }
@@ -898,7 +898,7 @@ fn engine_hook(sh: &Arc<Shared>, ev: &SessionEvent) {
             let spawned = thread::Builder::new()
                 .name("xnano-sg-nano-connect".into())
                 .spawn(move || {
-                    let r = nano::Client::connect(tcp, udp, cfg, handler);
+                    let r = nano::Client::connect(tcp, udp, *cfg, handler);
                     let ev = {
                         let mut slot = sh2.nano.lock();
                         let ev = match r {
