@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 
 export XNANO_VECTORS="${XNANO_VECTORS:-$(cd .. && pwd)/shared/vectors}"
 export CARGO_TERM_COLOR=never
+# Tests whose independent peer (the reference implementation, FFmpeg) is
+# missing fail here instead of skipping (tests/common: peer_missing).
+export XNANO_REQUIRE_PEERS=1
 
 step() { printf '\n=== %s\n' "$*"; }
 

@@ -10,6 +10,7 @@
 //!   the console keeps working; acks, resends, timeouts, fragments, JSON
 //!   fragmentation, power states and fault injection.
 
+mod common;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
@@ -66,8 +67,9 @@ fn reference_available() -> bool {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
-        println!(
-            "NOTICE: python3 cannot import xbox.sg / xbox.nano; reference client tests skipped"
+        common::peer_missing(
+            "sim_console reference client tests",
+            "the reference implementation (python3 import xbox.sg, xbox.nano)",
         );
     }
     ok

@@ -1,6 +1,7 @@
 //! The simulated console's Nano host: the sans-IO session driven by hand-built
 //! client packets, and the socket server driven by a minimal client loop.
 
+mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
@@ -1312,14 +1313,23 @@ fn reference_python_client_streams_from_sim_server() {
     match probe {
         Ok(o) if o.status.success() => {}
         Ok(o) => {
-            eprintln!(
-                "SKIP reference_python_client_streams_from_sim_server: `import xbox.nano` failed: {}",
-                String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
+            common::peer_missing(
+                "reference_python_client_streams_from_sim_server",
+                &format!(
+                    "the reference implementation (`import xbox.nano` failed: {})",
+                    String::from_utf8_lossy(&o.stderr)
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                ),
             );
             return;
         }
         Err(e) => {
-            eprintln!("SKIP reference_python_client_streams_from_sim_server: no python3 ({e})");
+            common::peer_missing(
+                "reference_python_client_streams_from_sim_server",
+                &format!("python3 ({e})"),
+            );
             return;
         }
     }

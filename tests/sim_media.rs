@@ -1,6 +1,7 @@
 //! The simulated console's media sources: real H.264 and Opus round trips through real decoders,
 //! and the synthetic frames' self-check.
 
+mod common;
 use xnano::sim::media::{
     decode_h264_stream, decode_h264_to_rgb, decode_opus_packets, decode_opus_to_pcm,
     h264_nal_types, verify_synthetic, verify_synthetic_info, AudioCodec, AudioSource, FrameSource,
@@ -321,7 +322,7 @@ fn ffmpeg_available(test: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("SKIPPED {test}: ffmpeg not found (scripts/setup.sh installs it)");
+        common::peer_missing(test, "ffmpeg");
     }
     ok
 }
@@ -486,8 +487,9 @@ fn ffmpeg_encoded_opus_decodes_with_our_decoder() {
     } else if lists_codec(&listing, "opus") {
         ("opus", &["-strict", "-2", "-b:a", "96k"])
     } else {
-        eprintln!(
-            "SKIPPED ffmpeg_encoded_opus_decodes_with_our_decoder: no Opus encoder in ffmpeg"
+        common::peer_missing(
+            "ffmpeg_encoded_opus_decodes_with_our_decoder",
+            "an Opus encoder in ffmpeg",
         );
         return;
     };

@@ -4,6 +4,7 @@
 
 mod sg_support;
 
+mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -36,7 +37,10 @@ fn reference_available() -> bool {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
-        println!("NOTICE: python3 cannot import xbox.sg; SmartGlass interop test skipped");
+        common::peer_missing(
+            "smartglass_interop",
+            "the reference implementation (python3 import xbox.sg)",
+        );
     }
     ok
 }

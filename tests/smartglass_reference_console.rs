@@ -7,6 +7,7 @@
 //! simulated Nano host, so the whole path runs to streamed frames.
 //! Skipped with a notice when `import xbox.sg` fails.
 
+mod common;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -39,7 +40,10 @@ fn reference_available() -> bool {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
-        println!("NOTICE: python3 cannot import xbox.sg; reference console interop skipped");
+        common::peer_missing(
+            "smartglass_reference_console",
+            "the reference implementation (python3 import xbox.sg)",
+        );
     }
     ok
 }

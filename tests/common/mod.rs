@@ -34,3 +34,15 @@ pub fn list_vectors(rel: &str) -> Vec<String> {
     v.sort();
     v
 }
+
+/// An independent peer (the reference implementation, FFmpeg) is missing.
+/// With `XNANO_REQUIRE_PEERS=1` (which `scripts/test.sh` sets) the test
+/// fails, naming the peer; otherwise it says loudly that it skips.
+pub fn peer_missing(test: &str, peer: &str) {
+    if std::env::var("XNANO_REQUIRE_PEERS").as_deref() == Ok("1") {
+        panic!(
+            "{test}: {peer} is missing and XNANO_REQUIRE_PEERS=1 (scripts/setup.sh installs it)"
+        );
+    }
+    eprintln!("SKIPPED {test}: {peer} is missing (scripts/setup.sh installs it)");
+}
