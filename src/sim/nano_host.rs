@@ -39,8 +39,8 @@ use rand::{Rng, SeedableRng};
 
 use crate::sim::media::EncodedFrame;
 use crate::wire::audio::{
-    AudioClientHandshake, AudioCodec, AudioData, AudioFormat, AudioPayload, AudioServerHandshake,
-    AUDIO_CONTROL_START_STREAM, AUDIO_CONTROL_STOP_STREAM,
+    AudioClientHandshake, AudioCodec, AudioControl, AudioData, AudioFormat, AudioPayload,
+    AudioServerHandshake, AUDIO_CONTROL_START_STREAM, AUDIO_CONTROL_STOP_STREAM,
 };
 use crate::wire::control::{
     ControlMessage, ControlPayload, ControllerEvent, ControllerEventType, RealtimeTelemetry,
@@ -1219,6 +1219,15 @@ impl HostSession {
                         requested_format: format.clone(),
                     })),
                 );
+                // A console starts ChatAudio with an AudioControl after its
+                // handshake: OpenXbox's C# client waits for exactly that
+                // before it sends microphone data.
+                self.send_tcp_streamer(
+                    CHANNEL_ID_CHAT_AUDIO,
+                    StreamerBody::Audio(AudioPayload::Control(AudioControl {
+                        flags: AUDIO_CONTROL_START_STREAM,
+                    })),
+                );
                 self.events.push_back(HostEvent::ChatAudioFormat(format));
             }
             AudioPayload::Data(d) => {
@@ -1300,6 +1309,9 @@ impl HostSession {
                     self.events.push_back(HostEvent::InputFeedbackReady);
                 }
             }
+            // The client acks our feedback (rumble) frames, as OpenXbox's C#
+            // client does.
+            InputPayload::FrameAck(_) => {}
             other => self.bad(format!(
                 "unexpected input feedback payload type {} from the client",
                 other.payload_type()
