@@ -339,6 +339,11 @@ static void concurrency(uint16_t tcp, uint16_t udp, int nthreads, long pause_us)
     }
     atomic_store(&go, 1);
     sleep_ms(1500);
+    /* Wait for a frame to arrive while hammered (a condition, not a rate:
+       under valgrind the first frame can take many seconds). */
+    for (int waited = 0; atomic_load(&frames) == 0 && waited < 120000; waited += 50) {
+        sleep_ms(50);
+    }
     /* Stop while the threads keep calling; they must get errors, not crashes. */
     double s0 = now_s();
     EXPECT_RESULT(xnano_client_stop(c), XNANO_OK);

@@ -243,11 +243,22 @@ int main(int argc, char **argv)
             }
         }
     }
-    /* Rumble answers input: under valgrind the Input channel may open late
-       in the run, so give the answer up to 10 s more before judging. */
+    /* Then wait for every condition the verdict needs (a frame, audio,
+       rumble, an input ack), with a generous bound: under valgrind or load
+       the channels may open late and the rate is anyone's guess. */
     double grace = now_s();
-    while (ok && atomic_load(&app.rumbles) == 0 && now_s() - grace < 10.0 &&
-           atomic_load(&app.state) != XNANO_STATE_CLOSED) {
+    for (;;) {
+        xnano_client_stats now_stats;
+        memset(&now_stats, 0, sizeof now_stats);
+        if (xnano_client_get_stats(app.client, &now_stats) != XNANO_OK) {
+            break;
+        }
+        int done = atomic_load(&app.frames) > 0 && atomic_load(&app.audio_packets) > 0 &&
+                   atomic_load(&app.rumbles) > 0 && now_stats.input_frames_acked > 0;
+        if (!ok || done || now_s() - grace >= 120.0 ||
+            atomic_load(&app.state) == XNANO_STATE_CLOSED) {
+            break;
+        }
         sleep_ms(20);
         if (++tick % 5 == 0) {
             xnano_controller_state pad;
