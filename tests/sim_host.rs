@@ -742,13 +742,20 @@ fn chat_audio_is_reversed() {
     );
     h.handle_tcp(&b, t0).unwrap();
     let pkts = drain_tcp(&mut h, &mut peer);
-    assert_eq!(pkts.len(), 1);
+    // The client handshake, then the console's start (what OpenXbox's C#
+    // client waits for before sending microphone data).
+    assert_eq!(pkts.len(), 2);
     assert_eq!(pkts[0].header.channel_id, 1026);
+    assert_eq!(pkts[1].header.channel_id, 1026);
     match body_of(&pkts[0]) {
         StreamerBody::Audio(AudioPayload::ClientHandshake(c)) => {
             assert_eq!(c.requested_format, fmt)
         }
         b => panic!("expected audio client handshake, got {b:?}"),
+    }
+    match body_of(&pkts[1]) {
+        StreamerBody::Audio(AudioPayload::Control(c)) => assert_eq!(c.flags, 0x10),
+        b => panic!("expected the ChatAudio start control, got {b:?}"),
     }
     let d = udp_streamer(
         h.connection_id(),

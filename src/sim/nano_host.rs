@@ -153,6 +153,44 @@ pub struct HostConfig {
     pub reference_timestamp_ms: Option<u64>,
     /// How many sent video frames [`HostSession::sent_frames`] keeps (0: none).
     pub frame_log_len: usize,
+    /// The inconvenient things a real console may do (all off by default).
+    pub behaviour: ConsoleBehaviour,
+}
+
+/// What a real console may do that a kind simulator would not
+/// (shared/PROTOCOL-NOTES.md, "Timing nobody captured"). Every knob is off by
+/// default; random choices come from the session's seeded rng.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsoleBehaviour {
+    /// Restart the frame ids at every `n`-th keyframe (an encoder restart):
+    /// that keyframe and what follows are numbered from a new id about a
+    /// million below the last. 0: never.
+    pub restart_ids_every_keyframes: u32,
+    /// Vary the flags between a frame's chunks: the keyframe bit only on the
+    /// first chunk, flag 0x04 missing on every odd chunk.
+    pub vary_chunk_flags: bool,
+    /// Send no UDP at all (video, audio, rumble) for `.1`, starting `.0`
+    /// after the session began; TCP stays up. Video resumes with a keyframe.
+    pub udp_silence: Option<(Duration, Duration)>,
+    /// Grow keyframes to at least this many bytes with H.264 filler-data NAL
+    /// units (type 12, which decoders skip), as a real encoder's 50-150 KB
+    /// keyframes. 0: as encoded.
+    pub pad_keyframes_to: usize,
+    /// The same for other frames.
+    pub pad_frames_to: usize,
+}
+
+/// Appends one H.264 filler-data NAL unit so that `data` is at least `target`
+/// bytes long (Annex B start code, type 12, 0xFF bytes, trailing bits 0x80).
+pub fn pad_with_filler(data: &mut Vec<u8>, target: usize) {
+    const OVERHEAD: usize = 6; // start code (4) + header (1) + trailing (1)
+    if data.len() + OVERHEAD > target {
+        return;
+    }
+    let fill = target - data.len() - OVERHEAD;
+    data.extend_from_slice(&[0, 0, 0, 1, 0x0C]);
+    data.resize(data.len() + fill, 0xFF);
+    data.push(0x80);
 }
 
 impl Default for HostConfig {
@@ -170,6 +208,7 @@ impl Default for HostConfig {
             input_initial_frame_id: None,
             reference_timestamp_ms: None,
             frame_log_len: 128,
+            behaviour: ConsoleBehaviour::default(),
         }
     }
 }
@@ -239,6 +278,10 @@ pub enum HostEvent {
 pub struct HostStats {
     /// Video frames sent.
     pub video_frames_sent: u64,
+    /// Frame-id restarts made ([`ConsoleBehaviour::restart_ids_every_keyframes`]).
+    pub frame_id_restarts: u64,
+    /// Datagrams held back by the configured UDP silence.
+    pub udp_silenced: u64,
     /// Video data packets (chunks) sent.
     pub video_packets_sent: u64,
     /// Video frame bytes sent (payload, without headers).
@@ -379,6 +422,10 @@ pub struct HostSession {
     next_feedback_frame_id: u32,
     // control
     next_telemetry: Option<Instant>,
+    // behaviour
+    created: Instant,
+    keyframes_since_restart: u32,
+    in_silence: bool,
 }
 
 impl HostSession {
@@ -424,7 +471,29 @@ impl HostSession {
             feedback_ready: false,
             next_feedback_frame_id: 0,
             next_telemetry: None,
+            created: now,
+            keyframes_since_restart: 0,
+            in_silence: false,
         }
+    }
+
+    /// True while the configured UDP silence lasts (and notes its end, so
+    /// video resumes with a keyframe).
+    fn udp_silenced(&mut self, now: Instant) -> bool {
+        let Some((at, len)) = self.cfg.behaviour.udp_silence else {
+            return false;
+        };
+        let t = now.saturating_duration_since(self.created);
+        let quiet = t >= at && t < at + len;
+        if quiet {
+            self.stats.udp_silenced += 1;
+        } else if self.in_silence {
+            // Resume with a keyframe, as after a loading screen.
+            self.keyframe_pending = true;
+            self.events.push_back(HostEvent::KeyframeRequested);
+        }
+        self.in_silence = quiet;
+        quiet
     }
 
     // ---------------------------------------------------------------- accessors
@@ -672,9 +741,38 @@ impl HostSession {
     /// sends nothing) unless the client has started the video stream and its
     /// UDP address is known.
     pub fn push_video_frame(&mut self, frame: &EncodedFrame, now: Instant) -> bool {
-        if !self.video_streaming() || self.client_udp.is_none() {
+        if !self.video_streaming() || self.client_udp.is_none() || self.udp_silenced(now) {
             self.stats.video_frames_dropped += 1;
             return false;
+        }
+        let b = &self.cfg.behaviour;
+        let pad_to = if frame.keyframe {
+            b.pad_keyframes_to
+        } else {
+            b.pad_frames_to
+        };
+        let padded;
+        let frame = if pad_to > frame.data.len() {
+            let mut data = frame.data.clone();
+            pad_with_filler(&mut data, pad_to);
+            padded = EncodedFrame {
+                data,
+                keyframe: frame.keyframe,
+                index: frame.index,
+                pts_us: frame.pts_us,
+            };
+            &padded
+        } else {
+            frame
+        };
+        if frame.keyframe && self.cfg.behaviour.restart_ids_every_keyframes > 0 {
+            self.keyframes_since_restart += 1;
+            if self.keyframes_since_restart > self.cfg.behaviour.restart_ids_every_keyframes {
+                self.keyframes_since_restart = 1;
+                let back = 1_000_000 + self.rng.gen_range(0..1000u32);
+                self.next_video_frame_id = self.next_video_frame_id.wrapping_sub(back);
+                self.stats.frame_id_restarts += 1;
+            }
         }
         let Some(to) = self.client_udp else {
             return false;
@@ -699,8 +797,18 @@ impl HostSession {
                 0
             };
         let mut offset = 0usize;
-        for _ in 0..packet_count {
+        let vary = self.cfg.behaviour.vary_chunk_flags;
+        for i in 0..packet_count {
             let end = (offset + chunk).min(frame.data.len());
+            let mut flags = flags;
+            if vary {
+                if i > 0 {
+                    flags &= !VIDEO_DATA_KEYFRAME;
+                }
+                if i % 2 == 1 {
+                    flags &= !VIDEO_DATA_FLAG_04;
+                }
+            }
             let part = VideoDataRef {
                 flags,
                 frame_id,
@@ -750,7 +858,7 @@ impl HostSession {
     /// Sends one audio packet over UDP (frame id 0, flag 0x04). Returns false
     /// unless the client has started the audio stream and its UDP address is known.
     pub fn push_audio_packet(&mut self, data: &[u8], now: Instant) -> bool {
-        if !self.audio_streaming() {
+        if !self.audio_streaming() || self.udp_silenced(now) {
             return false;
         }
         let Some(to) = self.client_udp else {

@@ -131,6 +131,9 @@ pub struct SimConfig {
     pub telemetry_interval: Option<Duration>,
     /// How many sent frames [`SimServer::sent_frames`] keeps.
     pub frame_log_len: usize,
+    /// What a real console may do (frame-id restarts, UDP silences, varying
+    /// chunk flags, realistic frame sizes); all off by default.
+    pub behaviour: super::nano_host::ConsoleBehaviour,
 }
 
 impl Default for SimConfig {
@@ -152,6 +155,7 @@ impl Default for SimConfig {
             session_seed: None,
             telemetry_interval: Some(Duration::from_secs(1)),
             frame_log_len: 256,
+            behaviour: Default::default(),
         }
     }
 }
@@ -189,6 +193,7 @@ impl SimConfig {
             input_initial_frame_id: None,
             reference_timestamp_ms: None,
             frame_log_len: 1,
+            behaviour: self.behaviour.clone(),
         }
     }
 }
