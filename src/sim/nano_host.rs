@@ -328,6 +328,8 @@ impl HostStats {
         }
         add!(
             video_frames_sent,
+            frame_id_restarts,
+            udp_silenced,
             video_packets_sent,
             video_bytes_sent,
             keyframes_sent,

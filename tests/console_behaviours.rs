@@ -1,0 +1,198 @@
+//! The client against a simulated console that does what a real console may
+//! do (shared/PROTOCOL-NOTES.md, "Timing nobody captured"): restart its frame
+//! ids, vary the flags of a frame's chunks, go quiet on UDP for seconds while
+//! TCP stays up. Real loopback sockets; every delivered frame is checked byte
+//! for byte against what the simulator sent under that id. The waits are for
+//! conditions with generous bounds, never for a rate.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use xnano::nano::{Client, ClientConfig, ClientEvent};
+use xnano::sim::nano_host::ConsoleBehaviour;
+use xnano::sim::server::{AudioMode, SimConfig, SimServer, VideoMode};
+
+#[derive(Default)]
+struct Seen {
+    frames: Vec<(u32, bool, Vec<u8>)>,
+    closed: Option<String>,
+}
+
+fn start(
+    behaviour: ConsoleBehaviour,
+    keyframe_interval: u32,
+) -> (SimServer, Client, Arc<Mutex<Seen>>) {
+    let sim = SimServer::start(SimConfig {
+        width: 640,
+        height: 360,
+        fps: 60,
+        video: VideoMode::Synthetic {
+            seed: 5,
+            min_len: 2_000,
+            max_len: 30_000,
+        },
+        audio: AudioMode::Pcm,
+        keyframe_interval,
+        frame_log_len: 4000,
+        session_seed: Some(11),
+        behaviour,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let s2 = seen.clone();
+    let handler = Box::new(move |e: &ClientEvent| {
+        let mut s = s2.lock();
+        match e {
+            ClientEvent::VideoFrame(f) => s.frames.push((f.frame_id, f.keyframe, f.data.clone())),
+            ClientEvent::Closed(r) => s.closed = Some(r.to_string()),
+            _ => {}
+        }
+    });
+    let cfg = ClientConfig {
+        silence_timeout: Duration::from_secs(30),
+        ..ClientConfig::default()
+    };
+    let client = Client::connect(sim.tcp_addr(), sim.udp_addr(), cfg, handler).expect("connect");
+    (sim, client, seen)
+}
+
+fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    f()
+}
+
+/// Every delivered frame is what the simulator sent under that id.
+fn check_frames(sim: &SimServer, seen: &Seen) {
+    let sent: BTreeMap<u32, _> = sim
+        .sent_frames()
+        .into_iter()
+        .map(|f| (f.frame_id, f))
+        .collect();
+    for (id, key, data) in &seen.frames {
+        let s = sent
+            .get(id)
+            .unwrap_or_else(|| panic!("frame {id} delivered but not in the sent log"));
+        assert_eq!(&s.data, data, "frame {id} differs from what was sent");
+        assert_eq!(s.keyframe, *key, "frame {id} keyframe flag");
+    }
+}
+
+#[test]
+fn frame_id_restart_video_resumes_and_is_counted() {
+    let (sim, client, seen) = start(
+        ConsoleBehaviour {
+            restart_ids_every_keyframes: 2,
+            ..Default::default()
+        },
+        30,
+    );
+    // Two restarts (at the 3rd and 5th keyframe), then 30 frames more.
+    let ok = wait_until(Duration::from_secs(120), || {
+        sim.stats().session.frame_id_restarts >= 2
+            && client.stats().frame_id_restarts >= 2
+            && client.stats().frames_delivered >= 180
+    });
+    let closed_before = seen.lock().closed.clone();
+    let stats = client.stop().unwrap();
+    let seen = seen.lock();
+    assert!(
+        ok,
+        "restarts sim {} client {}, {} frames",
+        sim.stats().session.frame_id_restarts,
+        stats.frame_id_restarts,
+        stats.frames_delivered
+    );
+    assert_eq!(closed_before, None, "the session closed before the stop");
+    check_frames(&sim, &seen);
+    // Frames of the newest id range were delivered: find the last downward jump.
+    let jumps: Vec<usize> = seen
+        .frames
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| (w[1].0.wrapping_sub(w[0].0) as i32) < 0)
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert!(
+        jumps.len() >= 2,
+        "restarts seen in the delivered ids: {jumps:?}"
+    );
+    for &j in &jumps {
+        assert!(
+            seen.frames[j].1,
+            "the first frame after a restart is the restart keyframe"
+        );
+    }
+    // Within each id range, consecutive ids: nothing lost on loopback.
+    for w in seen.frames.windows(2) {
+        let d = w[1].0.wrapping_sub(w[0].0) as i32;
+        assert!(d == 1 || d < 0, "gap {} -> {}", w[0].0, w[1].0);
+    }
+    assert_eq!(stats.frames_lost, 0);
+}
+
+#[test]
+fn chunks_with_varying_flags_lose_nothing() {
+    let (sim, client, seen) = start(
+        ConsoleBehaviour {
+            vary_chunk_flags: true,
+            ..Default::default()
+        },
+        60,
+    );
+    let ok = wait_until(Duration::from_secs(120), || {
+        client.stats().frames_delivered >= 240
+    });
+    let stats = client.stop().unwrap();
+    let seen = seen.lock();
+    assert!(ok, "{} frames", stats.frames_delivered);
+    check_frames(&sim, &seen);
+    assert_eq!(stats.frames_lost, 0);
+    assert_eq!(stats.frames_dropped, 0);
+    assert_eq!(stats.chunks_invalid, 0);
+    assert!(stats.chunk_flag_mismatches > 0);
+    assert!(
+        seen.frames.iter().filter(|f| f.1).count() >= 4,
+        "keyframes recognised"
+    );
+}
+
+#[test]
+fn eight_seconds_of_udp_silence_session_survives_and_video_resumes() {
+    let (sim, client, seen) = start(
+        ConsoleBehaviour {
+            udp_silence: Some((Duration::from_secs(2), Duration::from_secs(8))),
+            ..Default::default()
+        },
+        0,
+    );
+    // Frames before the silence, then the silence, then frames after it.
+    let ok = wait_until(Duration::from_secs(120), || {
+        let st = sim.stats().session;
+        st.udp_silenced > 0
+            && st.keyframes_sent >= 2
+            && client.stats().keyframes_delivered >= 2
+            && seen.lock().frames.len() >= 60
+    });
+    let before_stop = seen.lock().frames.len();
+    let closed_before = seen.lock().closed.clone();
+    let stats = client.stop().unwrap();
+    let seen = seen.lock();
+    assert!(
+        ok,
+        "silenced {} keyframes sent {} delivered {} frames {before_stop}",
+        sim.stats().session.udp_silenced,
+        sim.stats().session.keyframes_sent,
+        stats.keyframes_delivered
+    );
+    check_frames(&sim, &seen);
+    assert_eq!(closed_before, None, "the session closed before the stop");
+}
