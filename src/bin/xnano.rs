@@ -211,6 +211,34 @@ struct SimArgs {
     /// Nano UDP port of gamestreams started over SmartGlass (0: any free port).
     #[arg(long, default_value_t = 0)]
     stream_udp_port: u16,
+    /// Restart the video frame ids at every N-th keyframe, as an encoder
+    /// restart does (0: never).
+    #[arg(long, default_value_t = 0)]
+    restart_ids_every: u32,
+    /// Vary the flags between a frame's chunks (keyframe bit on the first only).
+    #[arg(long)]
+    vary_chunk_flags: bool,
+    /// Go silent on UDP for SECS seconds, AT seconds into the session
+    /// (TCP stays up), as AT:SECS.
+    #[arg(long, value_parser = parse_silence)]
+    udp_silence: Option<(f64, f64)>,
+    /// Grow keyframes to at least this many bytes with H.264 filler NAL units
+    /// (a real console's keyframes are 50-150 KB).
+    #[arg(long, default_value_t = 0)]
+    pad_keyframes_to: usize,
+    /// Grow other frames to at least this many bytes the same way.
+    #[arg(long, default_value_t = 0)]
+    pad_frames_to: usize,
+}
+
+fn parse_silence(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s.split_once(':').ok_or("expected AT:SECS, e.g. 5:8")?;
+    let at: f64 = a.parse().map_err(|e| format!("AT: {e}"))?;
+    let secs: f64 = b.parse().map_err(|e| format!("SECS: {e}"))?;
+    if !(at >= 0.0 && secs >= 0.0 && at.is_finite() && secs.is_finite()) {
+        return Err("AT and SECS must be non-negative seconds".into());
+    }
+    Ok((at, secs))
 }
 
 fn parse_curve(s: &str) -> Result<xnano::crypto::Curve, String> {
@@ -766,6 +794,15 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
             duplicate_pct: a.duplicate,
             seed: a.seed,
             ..Impairment::default()
+        },
+        behaviour: xnano::sim::nano_host::ConsoleBehaviour {
+            restart_ids_every_keyframes: a.restart_ids_every,
+            vary_chunk_flags: a.vary_chunk_flags,
+            udp_silence: a
+                .udp_silence
+                .map(|(at, secs)| (Duration::from_secs_f64(at), Duration::from_secs_f64(secs))),
+            pad_keyframes_to: a.pad_keyframes_to,
+            pad_frames_to: a.pad_frames_to,
         },
         ..SimConfig::default()
     };
