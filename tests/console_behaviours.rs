@@ -5,9 +5,10 @@
 //! for byte against what the simulator sent under that id. The waits are for
 //! conditions with generous bounds, never for a rate.
 
+mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use xnano::nano::{Client, ClientConfig, ClientEvent};
@@ -59,17 +60,6 @@ fn start(
     (sim, client, seen)
 }
 
-fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    f()
-}
-
 /// Every delivered frame is what the simulator sent under that id.
 fn check_frames(sim: &SimServer, seen: &Seen) {
     let sent: BTreeMap<u32, _> = sim
@@ -96,7 +86,7 @@ fn frame_id_restart_video_resumes_and_is_counted() {
         30,
     );
     // Two restarts (at the 3rd and 5th keyframe), then 30 frames more.
-    let ok = wait_until(Duration::from_secs(120), || {
+    let ok = common::wait_until(Duration::from_secs(120), || {
         sim.stats().session.frame_id_restarts >= 2
             && client.stats().frame_id_restarts >= 2
             && client.stats().frames_delivered >= 180
@@ -148,7 +138,7 @@ fn chunks_with_varying_flags_lose_nothing() {
         },
         60,
     );
-    let ok = wait_until(Duration::from_secs(120), || {
+    let ok = common::wait_until(Duration::from_secs(120), || {
         client.stats().frames_delivered >= 240
     });
     let stats = client.stop().unwrap();
@@ -175,7 +165,7 @@ fn eight_seconds_of_udp_silence_session_survives_and_video_resumes() {
         0,
     );
     // Frames before the silence, then the silence, then frames after it.
-    let ok = wait_until(Duration::from_secs(120), || {
+    let ok = common::wait_until(Duration::from_secs(120), || {
         let st = sim.stats().session;
         st.udp_silenced > 0
             && st.keyframes_sent >= 2

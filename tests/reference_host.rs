@@ -10,13 +10,14 @@
 //! Needs python3 with `xbox.nano` (scripts/setup.sh installs it). Without it
 //! the tests print "SKIPPED ..." and pass, unless `XNANO_REQUIRE_PEERS=1`.
 
+mod common;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -44,17 +45,6 @@ impl Drop for RefHost {
     }
 }
 
-fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    f()
-}
-
 /// Whether python3 can import the reference; otherwise skip (or panic when
 /// peers are required).
 fn reference_available(test: &str) -> bool {
@@ -72,13 +62,7 @@ fn reference_available(test: &str) -> bool {
         ),
         Err(e) => format!("no python3 ({e})"),
     };
-    if std::env::var("XNANO_REQUIRE_PEERS").as_deref() == Ok("1") {
-        panic!(
-            "{test}: XNANO_REQUIRE_PEERS=1 but the reference Nano host cannot run: {why} \
-             (install with scripts/setup.sh)"
-        );
-    }
-    println!("SKIPPED {test}: {why}");
+    common::peer_missing(test, &format!("the reference Nano host ({why})"));
     false
 }
 
@@ -173,7 +157,7 @@ impl RefHost {
     }
 
     fn wait_line(&mut self, prefix: &str, timeout: Duration) -> String {
-        let ok = wait_until(timeout, || {
+        let ok = common::wait_until(timeout, || {
             self.find_line(prefix).is_some()
                 || self.find_line("TIMEOUT ").is_some()
                 || matches!(self.child.try_wait(), Ok(Some(_)))
@@ -381,7 +365,7 @@ fn run(args: &[&str]) -> Run {
     // The last frame's chunks may still be in flight: wait for it (bounded;
     // a client that lost it will not deliver it).
     let last_id = sent.last().map(|f| f.id);
-    wait_until(Duration::from_secs(10), || {
+    common::wait_until(Duration::from_secs(10), || {
         let s = seen.lock();
         s.frames.last().map(|f| f.0) == last_id || s.closed.is_some()
     });

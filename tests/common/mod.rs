@@ -46,3 +46,16 @@ pub fn peer_missing(test: &str, peer: &str) {
     }
     eprintln!("SKIPPED {test}: {peer} is missing (scripts/setup.sh installs it)");
 }
+
+/// Polls `f` until it holds or `timeout` passes; returns its last answer.
+/// Tests wait for conditions with generous bounds, never for a rate.
+pub fn wait_until(timeout: std::time::Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    f()
+}
