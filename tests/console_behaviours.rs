@@ -25,10 +25,20 @@ fn start(
     behaviour: ConsoleBehaviour,
     keyframe_interval: u32,
 ) -> (SimServer, Client, Arc<Mutex<Seen>>) {
+    start_with(behaviour, keyframe_interval, 0, 60)
+}
+
+fn start_with(
+    behaviour: ConsoleBehaviour,
+    keyframe_interval: u32,
+    pace_bps: u64,
+    fps: u32,
+) -> (SimServer, Client, Arc<Mutex<Seen>>) {
     let sim = SimServer::start(SimConfig {
         width: 640,
         height: 360,
-        fps: 60,
+        fps,
+        pace_bps,
         video: VideoMode::Synthetic {
             seed: 5,
             min_len: 2_000,
@@ -185,4 +195,42 @@ fn eight_seconds_of_udp_silence_session_survives_and_video_resumes() {
     );
     check_frames(&sim, &seen);
     assert_eq!(closed_before, None, "the session closed before the stop");
+}
+
+/// A console that paces its chunks: 150 KB keyframes at 5 Mbit/s take
+/// 240 ms on the wire, fifteen times the defrag timeout. Every frame arrives.
+#[test]
+fn paced_console_every_frame_delivered_byte_for_byte() {
+    for (bps, key) in [(5_000_000u64, 150_000usize), (10_000_000, 100_000)] {
+        let (sim, client, seen) = start_with(
+            ConsoleBehaviour {
+                pad_keyframes_to: key,
+                ..Default::default()
+            },
+            30,
+            bps,
+            30,
+        );
+        let ok = common::wait_until(Duration::from_secs(120), || {
+            client.stats().keyframes_delivered >= 4 && client.stats().frames_delivered >= 120
+        });
+        let closed_before = seen.lock().closed.clone();
+        let stats = client.stop().unwrap();
+        let seen = seen.lock();
+        assert!(ok, "{bps} bit/s: {stats:?}");
+        assert_eq!(closed_before, None);
+        check_frames(&sim, &seen);
+        assert!(seen.frames.iter().filter(|f| f.1).all(|f| f.2.len() >= key));
+        // Consecutive ids from the first frame: nothing given up.
+        for w in seen.frames.windows(2) {
+            assert_eq!(
+                w[1].0,
+                w[0].0.wrapping_add(1),
+                "{bps} bit/s: gap after {}",
+                w[0].0
+            );
+        }
+        assert_eq!(stats.frames_lost, 0, "{bps} bit/s");
+        assert_eq!(stats.frames_dropped, 0, "{bps} bit/s");
+    }
 }

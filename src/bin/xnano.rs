@@ -229,6 +229,10 @@ struct SimArgs {
     /// Grow other frames to at least this many bytes the same way.
     #[arg(long, default_value_t = 0)]
     pad_frames_to: usize,
+    /// Pace UDP sending at this many bits per second instead of bursting each
+    /// frame (0: burst).
+    #[arg(long, default_value_t = 0)]
+    pace_bps: u64,
 }
 
 fn parse_silence(s: &str) -> Result<(f64, f64), String> {
@@ -804,6 +808,7 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
             pad_keyframes_to: a.pad_keyframes_to,
             pad_frames_to: a.pad_frames_to,
         },
+        pace_bps: a.pace_bps,
         ..SimConfig::default()
     };
     let mut console = if a.no_sg {

@@ -134,6 +134,10 @@ pub struct SimConfig {
     /// What a real console may do (frame-id restarts, UDP silences, varying
     /// chunk flags, realistic frame sizes); all off by default.
     pub behaviour: super::nano_host::ConsoleBehaviour,
+    /// Pace UDP sending at this many bits per second, as a console's rate
+    /// control spreads a large keyframe over many milliseconds (0: send each
+    /// frame in one burst).
+    pub pace_bps: u64,
 }
 
 impl Default for SimConfig {
@@ -156,6 +160,7 @@ impl Default for SimConfig {
             telemetry_interval: Some(Duration::from_secs(1)),
             frame_log_len: 256,
             behaviour: Default::default(),
+            pace_bps: 0,
         }
     }
 }
@@ -766,8 +771,33 @@ impl Impairer {
     }
 }
 
+/// Spaces datagrams so that they leave at `bps` at most.
+struct Pacer {
+    bps: u64,
+    next: Instant,
+}
+
+impl Pacer {
+    /// Waits until `len` bytes may leave, then books their time on the wire.
+    fn wait(&mut self, len: usize) {
+        if self.bps == 0 {
+            return;
+        }
+        let now = Instant::now();
+        if self.next > now {
+            std::thread::sleep(self.next - now);
+        }
+        let wire = Duration::from_nanos((len as u64 * 8).saturating_mul(1_000_000_000) / self.bps);
+        self.next = self.next.max(now) + wire;
+    }
+}
+
 fn udp_send_thread(shared: Arc<Shared>, sock: UdpSocket, rx: Receiver<(Vec<u8>, SocketAddr)>) {
     let passthrough = shared.cfg.impairment.is_none();
+    let mut pacer = Pacer {
+        bps: shared.cfg.pace_bps,
+        next: Instant::now(),
+    };
     let mut imp = Impairer::new(shared.cfg.impairment.clone());
     let mut st = ImpairStats::default();
     let mut last_publish = Instant::now();
@@ -790,6 +820,9 @@ fn udp_send_thread(shared: Arc<Shared>, sock: UdpSocket, rx: Receiver<(Vec<u8>, 
         for (d, to) in batch {
             if passthrough {
                 st.offered += 1;
+                if !stopping {
+                    pacer.wait(d.len());
+                }
                 send_one(&sock, &d, to, &mut st);
             } else {
                 imp.offer(d, to, now, &mut st);
@@ -801,6 +834,9 @@ fn udp_send_thread(shared: Arc<Shared>, sock: UdpSocket, rx: Receiver<(Vec<u8>, 
         } else {
             now
         }) {
+            if !stopping {
+                pacer.wait(d.len());
+            }
             send_one(&sock, &d, to, &mut st);
         }
         if now.duration_since(last_publish) >= Duration::from_millis(10) || stopping {
