@@ -1412,8 +1412,12 @@ impl ClientSession {
                 continue;
             }
             let Some(idx) = self.channel_idx(ic.channel) else {
+                // The channel is gone: nothing to resend on (and no deadline
+                // left in the past for `poll_timeout`).
+                self.inputs[i].unacked = None;
                 continue;
             };
+            let ic = &self.inputs[i];
             let c = &self.controllers[ic.controller as usize];
             let st = *c.tracker.state();
             let counters = c.tracker.counters();
