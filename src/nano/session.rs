@@ -1576,6 +1576,41 @@ mod tests {
         }
     }
 
+    /// Feeds one packet over TCP, as the console would send it.
+    fn tcp_in(s: &mut ClientSession, ch: u16, payload: NanoPayload, now: Instant) {
+        let pkt = NanoPacket {
+            header: RtpHeader {
+                channel_id: ch,
+                ..RtpHeader::default()
+            },
+            payload,
+        };
+        let mut f = Vec::new();
+        encode_frame(&pkt.to_bytes(), &mut f);
+        s.handle_tcp(&f, now);
+    }
+
+    /// The console's Video Server Handshake offering 64x64 H.264 at 60 fps.
+    fn video_server_handshake() -> NanoPayload {
+        let fmt = VideoFormat {
+            fps: 60,
+            width: 64,
+            height: 64,
+            codec: VideoCodec::H264,
+            rgb: None,
+        };
+        let hs = crate::wire::video::VideoServerHandshake {
+            protocol_version: 5,
+            width: 64,
+            height: 64,
+            fps: 60,
+            reference_timestamp: 0,
+            formats: vec![fmt],
+        };
+        let body = StreamerBody::Video(VideoPayload::ServerHandshake(hs));
+        NanoPayload::Streamer(StreamerMessage::new(3, Some((1, 0)), body))
+    }
+
     #[test]
     fn format_policy() {
         let offered = [
@@ -1721,7 +1756,7 @@ mod tests {
     /// returned `now` after every `handle_timeout(now)` (a timer spin).
     #[test]
     fn no_deadline_in_the_past_after_the_video_channel_closes() {
-        use crate::wire::video::{VideoData, VideoServerHandshake};
+        use crate::wire::video::VideoData;
         let t0 = Instant::now();
         let cfg = ClientConfig {
             connection_id: Some(1),
@@ -1729,18 +1764,7 @@ mod tests {
             ..Default::default()
         };
         let mut s = ClientSession::new(cfg, t0);
-        let tcp = |s: &mut ClientSession, ch: u16, payload: NanoPayload, now: Instant| {
-            let pkt = NanoPacket {
-                header: RtpHeader {
-                    channel_id: ch,
-                    ..RtpHeader::default()
-                },
-                payload,
-            };
-            let mut f = Vec::new();
-            encode_frame(&pkt.to_bytes(), &mut f);
-            s.handle_tcp(&f, now);
-        };
+        let tcp = tcp_in;
         let ack = ControlHandshake {
             handshake_type: ControlHandshakeType::Ack,
             connection_id: 77,
@@ -1753,24 +1777,7 @@ mod tests {
         tcp(&mut s, 1024, NanoPayload::ChannelControl(create), t0);
         let open = ChannelControl::Open { flags: vec![] };
         tcp(&mut s, 1024, NanoPayload::ChannelControl(open), t0);
-        let fmt = VideoFormat {
-            fps: 60,
-            width: 64,
-            height: 64,
-            codec: VideoCodec::H264,
-            rgb: None,
-        };
-        let hs = VideoServerHandshake {
-            protocol_version: 5,
-            width: 64,
-            height: 64,
-            fps: 60,
-            reference_timestamp: 0,
-            formats: vec![fmt],
-        };
-        let body = StreamerBody::Video(VideoPayload::ServerHandshake(hs));
-        let msg = StreamerMessage::new(3, Some((1, 0)), body);
-        tcp(&mut s, 1024, NanoPayload::Streamer(msg), t0);
+        tcp(&mut s, 1024, video_server_handshake(), t0);
         // Frame 11 (not a keyframe) arrives, frame 10 never does.
         let chunk = VideoData {
             flags: 0x04,
@@ -1815,25 +1822,13 @@ mod tests {
     #[test]
     fn sends_what_the_captured_client_sends_and_resends_unacked_input() {
         use crate::wire::input::InputServerHandshake;
-        use crate::wire::video::VideoServerHandshake;
         let t0 = Instant::now();
         let cfg = ClientConfig {
             connection_id: Some(1),
             ..Default::default()
         };
         let mut s = ClientSession::new(cfg, t0);
-        let tcp = |s: &mut ClientSession, ch: u16, payload: NanoPayload| {
-            let pkt = NanoPacket {
-                header: RtpHeader {
-                    channel_id: ch,
-                    ..RtpHeader::default()
-                },
-                payload,
-            };
-            let mut f = Vec::new();
-            encode_frame(&pkt.to_bytes(), &mut f);
-            s.handle_tcp(&f, t0);
-        };
+        let tcp = |s: &mut ClientSession, ch: u16, payload: NanoPayload| tcp_in(s, ch, payload, t0);
         let ack = ControlHandshake {
             handshake_type: ControlHandshakeType::Ack,
             connection_id: 77,
@@ -1848,27 +1843,7 @@ mod tests {
             let open = ChannelControl::Open { flags: vec![] };
             tcp(&mut s, id, NanoPayload::ChannelControl(open));
         }
-        let fmt = VideoFormat {
-            fps: 60,
-            width: 64,
-            height: 64,
-            codec: VideoCodec::H264,
-            rgb: None,
-        };
-        let hs = VideoServerHandshake {
-            protocol_version: 5,
-            width: 64,
-            height: 64,
-            fps: 60,
-            reference_timestamp: 0,
-            formats: vec![fmt],
-        };
-        let body = StreamerBody::Video(VideoPayload::ServerHandshake(hs));
-        tcp(
-            &mut s,
-            1024,
-            NanoPayload::Streamer(StreamerMessage::new(3, Some((1, 0)), body)),
-        );
+        tcp(&mut s, 1024, video_server_handshake());
         let hs = InputServerHandshake {
             protocol_version: 3,
             desktop_width: 1280,
