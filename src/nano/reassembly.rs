@@ -393,6 +393,11 @@ impl Reassembler {
                 self.restart(c.frame_id, now);
             } else {
                 // The stream's first chunk is not where the handshake said.
+                // Placeholders made for chunks that were then refused carry
+                // the old ids: drop them, or slots and ids would disagree.
+                while let Some(s) = self.slots.pop_front() {
+                    self.release(s);
+                }
                 self.next = Some(c.frame_id);
             }
         }
@@ -1135,6 +1140,44 @@ mod tests {
         let first = delivered[0];
         assert!(now - t >= stall);
         assert_eq!(delivered, (first..id).collect::<Vec<_>>());
+    }
+
+    /// Regression (fuzz target `reassembler`): a refused first chunk left
+    /// placeholder slots behind; a far jump before any chunk was accepted
+    /// moved the ids but kept the slots, so a frame was delivered under
+    /// another frame's id.
+    #[test]
+    fn a_far_first_jump_after_refused_chunks_keeps_ids_and_slots_aligned() {
+        let t = Instant::now();
+        let cfg = ReassemblyConfig {
+            max_total_bytes: 1000,
+            wait_for_first_keyframe: false,
+            ..Default::default()
+        };
+        let mut r = Reassembler::new(cfg, Some(0));
+        // Too big for the memory cap: refused, after placeholders for 0..=2.
+        let big = Chunk {
+            flags: 0,
+            frame_id: 3,
+            timestamp: 0,
+            total_size: 5000,
+            packet_count: 5,
+            offset: 0,
+            data: &[0; 1000],
+        };
+        assert_eq!(r.handle_chunk(&big, t), ChunkVerdict::Invalid);
+        let data = payload(1000, 500);
+        feed(&mut r, 1000, FLAG_KEYFRAME, &data, 1000, t);
+        let ev = frames(&mut r);
+        let got: Vec<_> = ev
+            .iter()
+            .filter_map(|e| match e {
+                Event::Frame(f) => Some((f.frame_id, f.data.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(got, vec![(1000, data)]);
+        assert_eq!(r.stats().frame_id_restarts, 0);
     }
 
     #[test]
