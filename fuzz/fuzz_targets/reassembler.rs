@@ -153,5 +153,9 @@ fuzz_target!(|data: &[u8]| {
                 Event::NeedKeyframe => {}
             }
         }
+        if restarted {
+            // That round held both sequences; order the next by the new one.
+            last_id = None;
+        }
     }
 });
