@@ -388,8 +388,10 @@ impl Reassembler {
             // Far behind what was already finished: the encoder restarted.
             self.restart(c.frame_id, now);
         } else if dist as usize >= window {
-            if self.seen_any {
+            if self.seen_any || self.stats.frames_lost > 0 {
                 // Far ahead: a restart (or a gap longer than the window).
+                // Once a loss was reported the ids are known, so a jump is
+                // a restart even before any chunk was accepted.
                 self.restart(c.frame_id, now);
             } else {
                 // The stream's first chunk is not where the handshake said.
@@ -1177,7 +1179,9 @@ mod tests {
             })
             .collect();
         assert_eq!(got, vec![(1000, data)]);
-        assert_eq!(r.stats().frame_id_restarts, 0);
+        // Frames 0..=2 were reported lost making room: the jump after that
+        // is a restart, so later losses cannot go backwards.
+        assert_eq!(r.stats().frame_id_restarts, 1);
     }
 
     #[test]
