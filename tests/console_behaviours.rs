@@ -234,3 +234,41 @@ fn paced_console_every_frame_delivered_byte_for_byte() {
         assert_eq!(stats.frames_dropped, 0, "{bps} bit/s");
     }
 }
+
+/// The SmartGlass console sends heartbeats of its own (empty
+/// acknowledgements that set need-ack, as the reference client's): the
+/// client acknowledges every one and the session stays connected.
+#[test]
+fn console_heartbeats_are_acked_and_the_session_stays_up() {
+    use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
+    use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient};
+    use xnano::smartglass::session::SessionState;
+
+    let sim = ConsoleSim::start(ConsoleSimConfig {
+        heartbeat_interval: Some(Duration::from_millis(200)),
+        resend_interval: Duration::from_millis(300),
+        ..ConsoleSimConfig::default()
+    })
+    .unwrap();
+    let found = engine::discover(Some(sim.addr()), Duration::from_secs(10)).unwrap();
+    let info = found
+        .into_iter()
+        .next()
+        .expect("the console answers discovery");
+    let client = ConsoleClient::connect(
+        info,
+        ConnectOptions::default(),
+        Box::new(|_: &engine::Event| {}),
+    )
+    .unwrap();
+    let ok = common::wait_until(Duration::from_secs(60), || {
+        let st = sim.stats();
+        st.heartbeats_sent >= 5 && st.heartbeats_acked >= 5
+    });
+    let st = sim.stats();
+    assert!(ok, "console heartbeats not acked: {st:?}");
+    assert!(st.heartbeats_acked <= st.heartbeats_sent);
+    assert_eq!(st.resends_exhausted, 0, "{st:?}");
+    assert_eq!(client.state(), SessionState::Connected);
+    client.disconnect().unwrap();
+}

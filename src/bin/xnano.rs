@@ -233,6 +233,10 @@ struct SimArgs {
     /// frame (0: burst).
     #[arg(long, default_value_t = 0)]
     pace_bps: u64,
+    /// The SmartGlass console sends its own heartbeats (empty need-ack
+    /// acknowledgements) every this many milliseconds (0: never).
+    #[arg(long, default_value_t = 0)]
+    sg_heartbeat_ms: u64,
 }
 
 fn parse_silence(s: &str) -> Result<(f64, f64), String> {
@@ -825,6 +829,8 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
                 udp_port: a.stream_udp_port,
                 ..cfg.clone()
             },
+            heartbeat_interval: (a.sg_heartbeat_ms > 0)
+                .then(|| Duration::from_millis(a.sg_heartbeat_ms)),
             ..ConsoleSimConfig::default()
         };
         if let Some(id) = &a.live_id {

@@ -175,6 +175,11 @@ pub struct ConsoleSimConfig {
     pub message_log_len: usize,
     /// Fault injection.
     pub faults: Faults,
+    /// The console's own heartbeats: every this long each connected client
+    /// gets an empty acknowledgement that sets need-ack (as the reference
+    /// client sends its heartbeats), resent like any need-ack message until
+    /// acked. `None` (the default): the console never starts one.
+    pub heartbeat_interval: Option<Duration>,
 }
 
 /// The Home title as in the captured console status.
@@ -236,6 +241,7 @@ impl Default for ConsoleSimConfig {
             client_timeout: Duration::from_secs(15),
             message_log_len: 4096,
             faults: Faults::default(),
+            heartbeat_interval: None,
         }
     }
 }

@@ -410,6 +410,10 @@ pub struct ConsoleStats {
     pub acks_received: u64,
     /// Heartbeats (empty need-ack acknowledgements) received.
     pub heartbeats: u64,
+    /// Heartbeats the console sent on its own ([`ConsoleSimConfig::heartbeat_interval`]).
+    pub heartbeats_sent: u64,
+    /// The console's heartbeats the client acknowledged.
+    pub heartbeats_acked: u64,
     /// Need-ack messages sent again.
     pub resends: u64,
     /// Need-ack messages given up on.
@@ -498,6 +502,10 @@ struct Session {
     frags: FragmentReassembler,
     json: JsonReassembler,
     last_heard: Instant,
+    /// When the console's next own heartbeat goes out (`None`: off).
+    next_heartbeat: Option<Instant>,
+    /// Sequence numbers of the console's heartbeats not acked yet.
+    heartbeats_out: Vec<u32>,
 }
 
 impl Session {
@@ -735,6 +743,9 @@ impl ConsoleHost {
         let mut upd = |x: Instant| t = Some(t.map_or(x, |t| t.min(x)));
         for s in &self.sessions {
             upd(s.last_heard + self.cfg.client_timeout);
+            if let Some(h) = s.next_heartbeat {
+                upd(h);
+            }
             if !self.faults.silent {
                 for p in &s.pending_out {
                     upd(p.last_sent + self.cfg.resend_interval);
@@ -829,6 +840,18 @@ impl ConsoleHost {
                 self.end_stream_of(s.peer);
             } else {
                 i += 1;
+            }
+        }
+
+        // The console's own heartbeats.
+        if let Some(every) = self.cfg.heartbeat_interval {
+            for i in 0..self.sessions.len() {
+                let due = self.sessions[i].next_heartbeat.is_some_and(|t| now >= t);
+                if !due {
+                    continue;
+                }
+                self.sessions[i].next_heartbeat = Some(now + every);
+                self.send_heartbeat(now, i);
             }
         }
 
@@ -1184,6 +1207,8 @@ impl ConsoleHost {
             frags: FragmentReassembler::default(),
             json: JsonReassembler::default(),
             last_heard: now,
+            next_heartbeat: self.cfg.heartbeat_interval.map(|d| now + d),
+            heartbeats_out: Vec::new(),
         });
         self.emit(ConsoleEvent::Connected {
             peer: from,
@@ -1258,6 +1283,11 @@ impl ConsoleHost {
             s.pending_out.retain(|p| {
                 !a.processed_list.contains(&p.seq) && !a.rejected_list.contains(&p.seq)
             });
+            let before = s.heartbeats_out.len();
+            s.heartbeats_out
+                .retain(|q| !a.processed_list.contains(q) && !a.rejected_list.contains(q));
+            let acked = (before - s.heartbeats_out.len()) as u64;
+            self.stats.heartbeats_acked += acked;
             return;
         }
 
@@ -1328,6 +1358,31 @@ impl ConsoleHost {
             }
             Err(e) => log::warn!("sim console: cannot encode ack: {e}"),
         }
+    }
+
+    /// One heartbeat of the console's own to session `i`: an empty
+    /// acknowledgement with need-ack on the core channel (the reference
+    /// client's heartbeat), kept for resending until acked.
+    fn send_heartbeat(&mut self, now: Instant, i: usize) {
+        let s = &mut self.sessions[i];
+        let seq = s.next_seq;
+        let low = s.rx_low;
+        if s.heartbeats_out.len() >= MAX_PENDING_OUT {
+            s.heartbeats_out.remove(0);
+        }
+        s.heartbeats_out.push(seq);
+        self.send_payload(
+            now,
+            i,
+            CHANNEL_CORE,
+            MessagePayload::Ack(Acknowledge {
+                low_watermark: low,
+                processed_list: vec![],
+                rejected_list: vec![],
+            }),
+            true,
+        );
+        self.stats.heartbeats_sent += 1;
     }
 
     /// Encodes `payload` for session `i` on `channel_id` (fragmenting
