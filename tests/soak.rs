@@ -24,8 +24,9 @@ use rand::{Rng, SeedableRng};
 use reliability_support::*;
 use xnano::nano::reassembly::ReassemblyConfig;
 use xnano::nano::{ClientConfig, CloseReason, SessionStats};
+use xnano::sim::nano_host::ConsoleBehaviour;
 use xnano::sim::nano_host::CHANNEL_ID_VIDEO;
-use xnano::sim::server::{AudioMode, Impairment, SimConfig, SimServer};
+use xnano::sim::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats};
 use xnano::wire::framing::encode_frame;
 use xnano::wire::nano::{NanoPacket, NanoPayload};
 use xnano::wire::rtp::RtpHeader;
@@ -125,7 +126,18 @@ fn run_case(
     cfg: ClientConfig,
     secs: u64,
 ) -> Outcome {
-    let sim = Arc::new(SimServer::start(stream_config(seed, imp)).expect("sim starts"));
+    run_case_with(name, stream_config(seed, imp), cfg, secs).0
+}
+
+/// [`run_case`] on any simulator configuration; also returns the
+/// simulator's counters.
+fn run_case_with(
+    name: &'static str,
+    sim_cfg: SimConfig,
+    cfg: ClientConfig,
+    secs: u64,
+) -> (Outcome, SimStats) {
+    let sim = Arc::new(SimServer::start(sim_cfg).expect("sim starts"));
     let (client, checked) = checked_client(&sim, cfg);
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs(secs));
@@ -134,7 +146,7 @@ fn run_case(
     let stats = client.stop().expect("stop");
     let c = &checked;
     let closed = c.closed.lock().clone();
-    Outcome {
+    let outcome = Outcome {
         name,
         secs: run,
         sent: sim_stats.session.video_frames_sent,
@@ -159,7 +171,8 @@ fn run_case(
         udp_dropped: sim_stats.udp.dropped,
         udp_duplicated: sim_stats.udp.duplicated,
         udp_reordered: sim_stats.udp.reordered,
-    }
+    };
+    (outcome, sim_stats)
 }
 
 fn imp(loss: f64, reorder: f64, dup: f64, delay: u64, jitter: u64, seed: u64) -> Impairment {
@@ -318,6 +331,132 @@ fn impairment_matrix() {
         "resident memory grew by {} MiB after the first third",
         growth / 1024
     );
+}
+
+/// The console behaviours of issue 12 (pacing, frame-id restarts, a UDP
+/// silence, varying chunk flags), each under loss, reordering and
+/// duplication at once, all cases in parallel. Every delivered frame is
+/// checked byte for byte as in the matrix; ids only go backwards at a
+/// restart.
+#[test]
+fn console_behaviours_under_impairment() {
+    let secs = soak_secs(6).max(6);
+    let im = |seed| imp(2.0, 2.0, 2.0, 0, 0, seed);
+    let b = ConsoleBehaviour::default;
+    let silence_at = Duration::from_secs(secs / 3);
+    let silence_len = Duration::from_secs((secs / 3).min(8));
+    // (name, pacing bit/s, behaviour)
+    let cases: Vec<(&'static str, u64, ConsoleBehaviour)> = vec![
+        ("paced 5 Mbit/s + impairment", 5_000_000, b()),
+        ("paced 20 Mbit/s + impairment", 20_000_000, b()),
+        (
+            "id restarts + impairment",
+            0,
+            ConsoleBehaviour {
+                restart_ids_every_keyframes: 2,
+                ..b()
+            },
+        ),
+        (
+            "udp silence + impairment",
+            0,
+            ConsoleBehaviour {
+                udp_silence: Some((silence_at, silence_len)),
+                ..b()
+            },
+        ),
+        (
+            "varying chunk flags + impairment",
+            0,
+            ConsoleBehaviour {
+                vary_chunk_flags: true,
+                ..b()
+            },
+        ),
+        (
+            "all behaviours, paced 10 Mbit/s + impairment",
+            10_000_000,
+            ConsoleBehaviour {
+                restart_ids_every_keyframes: 3,
+                vary_chunk_flags: true,
+                udp_silence: Some((silence_at, silence_len)),
+                ..b()
+            },
+        ),
+    ];
+    // Silences are longer than the default silence timeout would allow
+    // in a long run; the session must survive them.
+    let cfg = ClientConfig {
+        silence_timeout: silence_len + Duration::from_secs(20),
+        ..ClientConfig::default()
+    };
+    let results: Vec<(Outcome, SimStats, ConsoleBehaviour)> = std::thread::scope(|s| {
+        let handles: Vec<_> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, (name, pace, beh))| {
+                let seed = 300 + i as u64;
+                let sim_cfg = SimConfig {
+                    pace_bps: *pace,
+                    behaviour: beh.clone(),
+                    ..stream_config(seed, im(seed))
+                };
+                let cfg = cfg.clone();
+                let beh = beh.clone();
+                s.spawn(move || {
+                    let (o, st) = run_case_with(name, sim_cfg, cfg, secs);
+                    (o, st, beh)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("case thread"))
+            .collect()
+    });
+    println!("\nConsole behaviours under 2% loss/reorder/duplication, {secs} s each.\n\n{HEADER}");
+    for (o, st, _) in &results {
+        println!("{}", o.line());
+        println!(
+            "  {}: restarts {} (client counted {}), udp silenced {}, out of order {}, stats {:?}",
+            o.name,
+            st.session.frame_id_restarts,
+            o.stats.frame_id_restarts,
+            st.session.udp_silenced,
+            o.out_of_order,
+            o.stats
+        );
+    }
+    for (o, st, beh) in &results {
+        let n = o.name;
+        assert_eq!(o.corrupt, 0, "{n}: corrupt frames delivered");
+        assert_eq!(o.unverifiable, 0, "{n}: frames not in the sent log");
+        assert_eq!(o.after_close, 0, "{n}: events after Closed");
+        assert_eq!(o.stats.frames_delivered, o.delivered, "{n}");
+        assert!(o.closed.is_empty(), "{n}: session closed: {}", o.closed);
+        assert!(o.delivered > 0, "{n}: nothing delivered");
+        assert!(
+            o.delivered_last_third > 0,
+            "{n}: nothing delivered in the last third (no recovery)"
+        );
+        // Ids go backwards only where the console restarted them.
+        assert!(
+            o.out_of_order <= st.session.frame_id_restarts,
+            "{n}: {} frames out of order, {} restarts",
+            o.out_of_order,
+            st.session.frame_id_restarts
+        );
+        if beh.restart_ids_every_keyframes > 0 {
+            assert!(st.session.frame_id_restarts >= 1, "{n}: no restart made");
+            assert!(
+                o.stats.frame_id_restarts >= 1,
+                "{n}: the client did not count a restart"
+            );
+        }
+        if beh.udp_silence.is_some() {
+            assert!(st.session.udp_silenced > 0, "{n}: the silence never came");
+        }
+    }
 }
 
 /// A TCP reset in mid-stream ends the session promptly with a socket error
