@@ -272,3 +272,74 @@ fn console_heartbeats_are_acked_and_the_session_stays_up() {
     assert_eq!(client.state(), SessionState::Connected);
     client.disconnect().unwrap();
 }
+
+/// A console started over SmartGlass paces its Nano UDP at the rate the
+/// client's StartGameStream asks for (urcpFixedRate here; urcpMaximumRate
+/// when there is no fixed rate), and streams every frame through it.
+#[test]
+fn pacing_follows_the_gamestream_urcp_rate() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use xnano::nano;
+    use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
+    use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient};
+    use xnano::smartglass::gamestream::GameStreamConfig;
+
+    let sim = ConsoleSim::start(ConsoleSimConfig {
+        pace_from_gamestream: true,
+        nano: SimConfig {
+            width: 640,
+            height: 360,
+            fps: 30,
+            video: VideoMode::Synthetic {
+                seed: 9,
+                min_len: 2_000,
+                max_len: 60_000,
+            },
+            keyframe_interval: 30,
+            audio: AudioMode::Pcm,
+            ..SimConfig::default()
+        },
+        ..ConsoleSimConfig::default()
+    })
+    .unwrap();
+    let found = engine::discover(Some(sim.addr()), Duration::from_secs(10)).unwrap();
+    let info = found
+        .into_iter()
+        .next()
+        .expect("the console answers discovery");
+    let client = ConsoleClient::connect(
+        info,
+        ConnectOptions::default(),
+        Box::new(|_: &engine::Event| {}),
+    )
+    .unwrap();
+    let frames = Arc::new(AtomicU64::new(0));
+    let f2 = frames.clone();
+    let handler: nano::EventHandler = Box::new(move |e: &ClientEvent| {
+        if let ClientEvent::VideoFrame(_) = e {
+            f2.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let gs = GameStreamConfig {
+        urcp_fixed_rate: 6_000_000,
+        ..GameStreamConfig::default()
+    };
+    client
+        .start_gamestream(&gs, nano::ClientConfig::default(), handler)
+        .unwrap();
+    client.wait_gamestream(Duration::from_secs(30)).unwrap();
+    assert_eq!(
+        sim.with_nano_server(|s| s.config().pace_bps),
+        Some(6_000_000),
+        "the Nano host does not pace at urcpFixedRate"
+    );
+    assert!(
+        common::wait_until(Duration::from_secs(60), || frames.load(Ordering::Relaxed)
+            >= 60),
+        "{} frames through the paced host",
+        frames.load(Ordering::Relaxed)
+    );
+    let stats = client.stop_gamestream().unwrap().expect("a stream ran");
+    assert_eq!(stats.frames_lost, 0, "{stats:?}");
+    client.disconnect().unwrap();
+}

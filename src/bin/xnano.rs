@@ -237,6 +237,11 @@ struct SimArgs {
     /// acknowledgements) every this many milliseconds (0: never).
     #[arg(long, default_value_t = 0)]
     sg_heartbeat_ms: u64,
+    /// Gamestreams started over SmartGlass pace their UDP at the rate the
+    /// client's StartGameStream asks for (urcpFixedRate, else
+    /// urcpMaximumRate), unless --pace-bps is given.
+    #[arg(long)]
+    pace_from_gamestream: bool,
 }
 
 fn parse_silence(s: &str) -> Result<(f64, f64), String> {
@@ -831,6 +836,7 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
             },
             heartbeat_interval: (a.sg_heartbeat_ms > 0)
                 .then(|| Duration::from_millis(a.sg_heartbeat_ms)),
+            pace_from_gamestream: a.pace_from_gamestream,
             ..ConsoleSimConfig::default()
         };
         if let Some(id) = &a.live_id {

@@ -180,6 +180,11 @@ pub struct ConsoleSimConfig {
     /// client sends its heartbeats), resent like any need-ack message until
     /// acked. `None` (the default): the console never starts one.
     pub heartbeat_interval: Option<Duration>,
+    /// Pace the Nano host's UDP at the rate the client's StartGameStream
+    /// configuration asks for (`urcpFixedRate`, else `urcpMaximumRate`),
+    /// unless `nano.pace_bps` sets a rate of its own. Off by default
+    /// (every frame in one burst).
+    pub pace_from_gamestream: bool,
 }
 
 /// The Home title as in the captured console status.
@@ -242,6 +247,7 @@ impl Default for ConsoleSimConfig {
             message_log_len: 4096,
             faults: Faults::default(),
             heartbeat_interval: None,
+            pace_from_gamestream: false,
         }
     }
 }
@@ -254,6 +260,7 @@ struct Shared {
     host: Mutex<ConsoleHost>,
     nano: Mutex<Option<SimServer>>,
     nano_cfg: SimConfig,
+    pace_from_gamestream: bool,
     last_nano_stats: Mutex<Option<SimStats>>,
     socket: UdpSocket,
     events_tx: Sender<ConsoleEvent>,
@@ -307,11 +314,21 @@ impl Shared {
     }
 
     fn ensure_nano(&self) -> Result<(u16, u16), String> {
+        // The host lock is not held while the Nano lock is.
+        let requested = if self.pace_from_gamestream {
+            self.host.lock().requested_pace_bps()
+        } else {
+            None
+        };
         let mut n = self.nano.lock();
         if let Some(s) = n.as_ref() {
             return Ok((s.tcp_addr().port(), s.udp_addr().port()));
         }
-        let s = SimServer::start(self.nano_cfg.clone()).map_err(|e| e.to_string())?;
+        let mut cfg = self.nano_cfg.clone();
+        if cfg.pace_bps == 0 {
+            cfg.pace_bps = requested.unwrap_or(0);
+        }
+        let s = SimServer::start(cfg).map_err(|e| e.to_string())?;
         let ports = (s.tcp_addr().port(), s.udp_addr().port());
         *n = Some(s);
         Ok(ports)
@@ -372,6 +389,7 @@ impl ConsoleSim {
             host: Mutex::new(host),
             nano: Mutex::new(None),
             nano_cfg,
+            pace_from_gamestream: cfg.pace_from_gamestream,
             last_nano_stats: Mutex::new(None),
             socket,
             events_tx,

@@ -585,6 +585,8 @@ pub struct ConsoleHost {
     media_state: Option<MediaState>,
     stream: Option<Stream>,
     json_datagram_id: u64,
+    /// The pacing rate the last StartGameStream asked for (urcp rates).
+    requested_pace_bps: Option<u64>,
 }
 
 impl std::fmt::Debug for ConsoleHost {
@@ -595,6 +597,25 @@ impl std::fmt::Debug for ConsoleHost {
             .field("sessions", &self.sessions.len())
             .finish()
     }
+}
+
+/// The pacing rate (bit/s) a StartGameStream configuration asks for: its
+/// URCP fixed rate when positive, else its maximum rate when positive. The
+/// values are JSON strings (as the client sends them) or numbers. The
+/// sub-burst shape (`udpBurstDurationMs`, `udpSubBurstGroups`) is not
+/// modelled: the rate is spread evenly.
+pub fn pace_from_configuration(configuration: &serde_json::Value) -> Option<u64> {
+    let get = |k: &str| -> Option<i64> {
+        match configuration.get(k)? {
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            v => v.as_i64(),
+        }
+    };
+    [get("urcpFixedRate"), get("urcpMaximumRate")]
+        .into_iter()
+        .flatten()
+        .find(|r| *r > 0)
+        .map(|r| r as u64)
 }
 
 fn new_session_id() -> String {
@@ -629,6 +650,7 @@ impl ConsoleHost {
             media_state: cfg.media_state.clone(),
             stream: None,
             json_datagram_id: 0,
+            requested_pace_bps: None,
             cfg: cfg.clone(),
         })
     }
@@ -735,6 +757,14 @@ impl ConsoleHost {
     /// The next action for the engine.
     pub fn poll_action(&mut self) -> Option<HostAction> {
         self.actions.pop_front()
+    }
+
+    /// The UDP pacing rate (bit/s) the last StartGameStream configuration
+    /// implies: `urcpFixedRate` when positive, else `urcpMaximumRate` when
+    /// positive (`None`: neither, or no request yet). See
+    /// [`pace_from_configuration`].
+    pub fn requested_pace_bps(&self) -> Option<u64> {
+        self.requested_pace_bps
     }
 
     /// When [`ConsoleHost::handle_timeout`] next has something to do.
@@ -1708,6 +1738,7 @@ impl ConsoleHost {
                     .get("configuration")
                     .cloned()
                     .unwrap_or(serde_json::Value::Null);
+                self.requested_pace_bps = pace_from_configuration(&configuration);
                 self.emit(ConsoleEvent::GameStreamRequested {
                     peer,
                     configuration,
@@ -1987,6 +2018,25 @@ mod tests {
 
     fn peer() -> SocketAddr {
         "127.0.0.1:40000".parse().unwrap()
+    }
+
+    #[test]
+    fn pace_from_configuration_prefers_the_fixed_rate() {
+        let c = |v: serde_json::Value| pace_from_configuration(&v);
+        assert_eq!(
+            c(serde_json::json!({"urcpFixedRate": "-1", "urcpMaximumRate": "10000000"})),
+            Some(10_000_000)
+        );
+        assert_eq!(
+            c(serde_json::json!({"urcpFixedRate": "5000000", "urcpMaximumRate": "10000000"})),
+            Some(5_000_000)
+        );
+        assert_eq!(
+            c(serde_json::json!({"urcpMaximumRate": 2000000})),
+            Some(2_000_000)
+        );
+        assert_eq!(c(serde_json::json!({"urcpFixedRate": "x"})), None);
+        assert_eq!(c(serde_json::Value::Null), None);
     }
 
     /// Connects a client to `h` at `now`; returns its crypto.
