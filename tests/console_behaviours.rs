@@ -201,7 +201,11 @@ fn eight_seconds_of_udp_silence_session_survives_and_video_resumes() {
 /// 240 ms on the wire, fifteen times the defrag timeout. Every frame arrives.
 #[test]
 fn paced_console_every_frame_delivered_byte_for_byte() {
-    for (bps, key) in [(5_000_000u64, 150_000usize), (10_000_000, 100_000)] {
+    for (bps, key) in [
+        (5_000_000u64, 150_000usize),
+        (10_000_000, 100_000),
+        (20_000_000, 150_000),
+    ] {
         let (sim, client, seen) = start_with(
             ConsoleBehaviour {
                 pad_keyframes_to: key,
@@ -342,4 +346,29 @@ fn pacing_follows_the_gamestream_urcp_rate() {
     let stats = client.stop_gamestream().unwrap().expect("a stream ran");
     assert_eq!(stats.frames_lost, 0, "{stats:?}");
     client.disconnect().unwrap();
+}
+
+/// A source that offers more than the pacing rate: the pacer's queue is
+/// bounded (datagrams beyond it are dropped and counted), the session stays
+/// open, and the simulator still stops.
+#[test]
+fn pacing_below_the_offered_rate_drops_instead_of_queueing_forever() {
+    let (mut sim, client, seen) = start_with(
+        ConsoleBehaviour {
+            pad_keyframes_to: 150_000,
+            pad_frames_to: 60_000,
+            ..Default::default()
+        },
+        30,
+        1_000_000,
+        30,
+    );
+    let ok = common::wait_until(Duration::from_secs(120), || {
+        sim.stats().udp.pace_dropped > 0
+    });
+    assert!(ok, "nothing dropped at 1 Mbit/s: {:?}", sim.stats().udp);
+    assert!(!client.is_closed(), "{:?}", seen.lock().closed);
+    client.stop().unwrap();
+    sim.stop();
+    assert!(sim.stats().udp.pace_dropped > 0);
 }

@@ -234,6 +234,9 @@ pub struct ImpairStats {
     pub delayed: u64,
     /// Send errors from the socket.
     pub send_errors: u64,
+    /// Dropped because more than [`PACE_MAX_BACKLOG`] of pacing time was
+    /// already queued (the source offers more than `pace_bps`).
+    pub pace_dropped: u64,
 }
 
 /// Counters of a [`SimServer`].
@@ -771,25 +774,63 @@ impl Impairer {
     }
 }
 
-/// Spaces datagrams so that they leave at `bps` at most.
+/// Spaces datagrams so that they leave at `bps` at most, by deadlines: the
+/// send loop asks when the next datagram may leave and waits for that (or
+/// for new datagrams, or for the stop flag) instead of sleeping per datagram.
 struct Pacer {
     bps: u64,
     next: Instant,
 }
 
+/// How far a late wake-up may catch up in one burst (keeps the average rate
+/// exact without sending a long backlog at once).
+const PACE_CATCH_UP: Duration = Duration::from_millis(2);
+
 impl Pacer {
-    /// Waits until `len` bytes may leave, then books their time on the wire.
-    fn wait(&mut self, len: usize) {
+    /// When the next datagram may leave (`None`: no pacing, any time).
+    fn ready_at(&self) -> Option<Instant> {
+        (self.bps > 0).then_some(self.next)
+    }
+
+    /// Whether a datagram may leave at `now`.
+    fn may_send(&self, now: Instant) -> bool {
+        self.bps == 0 || self.next <= now
+    }
+
+    /// Books `len` bytes on the wire, sent at `now`.
+    fn book(&mut self, len: usize, now: Instant) {
         if self.bps == 0 {
             return;
         }
-        let now = Instant::now();
-        if self.next > now {
-            std::thread::sleep(self.next - now);
-        }
         let wire = Duration::from_nanos((len as u64 * 8).saturating_mul(1_000_000_000) / self.bps);
-        self.next = self.next.max(now) + wire;
+        let base = if self.next + PACE_CATCH_UP < now {
+            now
+        } else {
+            self.next
+        };
+        self.next = base + wire;
     }
+}
+
+/// At most this much sending time waits in the pacer (at least 1 MiB): a
+/// source that offers more than the pacing rate loses datagrams instead of
+/// growing the queue without bound (a real console's rate control would
+/// lower the bitrate).
+pub const PACE_MAX_BACKLOG: Duration = Duration::from_secs(2);
+
+fn pace_push(
+    q: &mut VecDeque<(Vec<u8>, SocketAddr)>,
+    bytes: &mut usize,
+    max: usize,
+    d: (Vec<u8>, SocketAddr),
+    st: &mut ImpairStats,
+) {
+    if *bytes + d.0.len() > max {
+        st.pace_dropped += 1;
+        return;
+    }
+    *bytes += d.0.len();
+    q.push_back(d);
 }
 
 fn udp_send_thread(shared: Arc<Shared>, sock: UdpSocket, rx: Receiver<(Vec<u8>, SocketAddr)>) {
@@ -798,18 +839,30 @@ fn udp_send_thread(shared: Arc<Shared>, sock: UdpSocket, rx: Receiver<(Vec<u8>, 
         bps: shared.cfg.pace_bps,
         next: Instant::now(),
     };
+    // Datagrams through the impairment stage, waiting for the pacer.
+    let mut paced: VecDeque<(Vec<u8>, SocketAddr)> = VecDeque::new();
+    let mut paced_bytes = 0usize;
+    let max_backlog = usize::try_from(
+        (u128::from(shared.cfg.pace_bps) * PACE_MAX_BACKLOG.as_millis() / 8000).max(1 << 20),
+    )
+    .unwrap_or(usize::MAX);
     let mut imp = Impairer::new(shared.cfg.impairment.clone());
     let mut st = ImpairStats::default();
     let mut last_publish = Instant::now();
     loop {
         let stopping = shared.stop.load(Ordering::SeqCst);
         let now = Instant::now();
-        let wait = imp
+        let mut wait = imp
             .next_deadline()
             .map(|t| t.saturating_duration_since(now))
             .unwrap_or(Duration::from_millis(20))
             .min(Duration::from_millis(20));
-        let first = if stopping {
+        if !paced.is_empty() {
+            if let Some(t) = pacer.ready_at() {
+                wait = wait.min(t.saturating_duration_since(now));
+            }
+        }
+        let first = if stopping || wait.is_zero() {
             rx.try_recv().ok()
         } else {
             rx.recv_timeout(wait).ok()
@@ -820,30 +873,38 @@ fn udp_send_thread(shared: Arc<Shared>, sock: UdpSocket, rx: Receiver<(Vec<u8>, 
         for (d, to) in batch {
             if passthrough {
                 st.offered += 1;
-                if !stopping {
-                    pacer.wait(d.len());
-                }
-                send_one(&sock, &d, to, &mut st);
+                pace_push(&mut paced, &mut paced_bytes, max_backlog, (d, to), &mut st);
             } else {
                 imp.offer(d, to, now, &mut st);
             }
         }
         imp.flush_held(now, stopping, &mut st);
-        while let Some((d, to)) = imp.due(if stopping {
+        while let Some(x) = imp.due(if stopping {
             now + Duration::from_secs(3600)
         } else {
             now
         }) {
-            if !stopping {
-                pacer.wait(d.len());
+            pace_push(&mut paced, &mut paced_bytes, max_backlog, x, &mut st);
+        }
+        // Stopping flushes what is left without pacing.
+        let now = Instant::now();
+        while !paced.is_empty() && (stopping || pacer.may_send(now)) {
+            if let Some((d, to)) = paced.pop_front() {
+                paced_bytes -= d.len();
+                pacer.book(d.len(), now);
+                send_one(&sock, &d, to, &mut st);
             }
-            send_one(&sock, &d, to, &mut st);
         }
         if now.duration_since(last_publish) >= Duration::from_millis(10) || stopping {
             *shared.impair.lock() = st.clone();
             last_publish = now;
         }
-        if stopping && rx.is_empty() && imp.queue.is_empty() && imp.held.is_none() {
+        if stopping
+            && rx.is_empty()
+            && imp.queue.is_empty()
+            && imp.held.is_none()
+            && paced.is_empty()
+        {
             break;
         }
     }
