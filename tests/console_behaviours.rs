@@ -372,3 +372,73 @@ fn pacing_below_the_offered_rate_drops_instead_of_queueing_forever() {
     sim.stop();
     assert!(sim.stats().udp.pace_dropped > 0);
 }
+
+/// Real H.264 (the test pattern) grown to a real console's frame sizes with
+/// filler-data NAL units: keyframes of 120 KB and other frames of 25 KB
+/// (about 6 Mbit/s at 30 fps), paced at 10 Mbit/s. Every frame arrives as
+/// sent and the stream still decodes, one picture per frame.
+#[test]
+fn padded_h264_frames_arrive_and_still_decode() {
+    let sim = SimServer::start(SimConfig {
+        width: 320,
+        height: 180,
+        fps: 30,
+        bitrate_bps: 500_000,
+        pace_bps: 10_000_000,
+        video: VideoMode::TestPattern,
+        audio: AudioMode::None,
+        keyframe_interval: 15,
+        frame_log_len: 4000,
+        session_seed: Some(3),
+        behaviour: ConsoleBehaviour {
+            pad_keyframes_to: 120_000,
+            pad_frames_to: 25_000,
+            ..Default::default()
+        },
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let s2 = seen.clone();
+    let handler = Box::new(move |e: &ClientEvent| {
+        let mut s = s2.lock();
+        match e {
+            ClientEvent::VideoFrame(f) => s.frames.push((f.frame_id, f.keyframe, f.data.clone())),
+            ClientEvent::Closed(r) => s.closed = Some(r.to_string()),
+            _ => {}
+        }
+    });
+    let client = Client::connect(
+        sim.tcp_addr(),
+        sim.udp_addr(),
+        ClientConfig::default(),
+        handler,
+    )
+    .expect("connect");
+    let ok = common::wait_until(Duration::from_secs(120), || {
+        client.stats().keyframes_delivered >= 3 && client.stats().frames_delivered >= 45
+    });
+    let stats = client.stop().unwrap();
+    assert!(ok, "{stats:?}");
+    let seen = seen.lock();
+    check_frames(&sim, &seen);
+    let first_key = seen
+        .frames
+        .iter()
+        .position(|f| f.1)
+        .expect("a keyframe delivered");
+    let mut stream = Vec::new();
+    for (id, key, data) in &seen.frames[first_key..] {
+        let want = if *key { 120_000 } else { 25_000 };
+        assert!(data.len() >= want, "frame {id}: {} bytes", data.len());
+        assert!(
+            xnano::sim::media::h264_nal_types(data).contains(&12),
+            "frame {id} carries no filler NAL"
+        );
+        stream.extend_from_slice(data);
+    }
+    let n = (seen.frames.len() - first_key) as u64;
+    let summary = xnano::sim::media::decode_h264_stream(&stream).expect("padded H.264 decodes");
+    assert_eq!(summary.frames, n, "one picture per delivered frame");
+    assert_eq!((summary.width, summary.height), (320, 180));
+}
