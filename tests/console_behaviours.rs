@@ -442,3 +442,58 @@ fn padded_h264_frames_arrive_and_still_decode() {
     assert_eq!(summary.frames, n, "one picture per delivered frame");
     assert_eq!((summary.width, summary.height), (320, 180));
 }
+
+/// The console starts ChatAudio with an AudioControl after its handshake
+/// (as a real console does), or withholds it: either way the client's
+/// microphone packets reach the console (without it, after the client's
+/// fallback wait).
+#[test]
+fn chat_audio_reaches_the_console_with_or_without_its_audio_control() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    for withhold in [false, true] {
+        let sim = SimServer::start(SimConfig {
+            width: 320,
+            height: 180,
+            fps: 30,
+            video: VideoMode::Synthetic {
+                seed: 2,
+                min_len: 1_000,
+                max_len: 4_000,
+            },
+            audio: AudioMode::Pcm,
+            session_seed: Some(4),
+            behaviour: ConsoleBehaviour {
+                withhold_chat_audio_control: withhold,
+                ..Default::default()
+            },
+            ..SimConfig::default()
+        })
+        .unwrap();
+        let ready = Arc::new(AtomicBool::new(false));
+        let r2 = ready.clone();
+        let handler = Box::new(move |e: &ClientEvent| {
+            if let ClientEvent::ChatAudioReady(_) = e {
+                r2.store(true, Ordering::SeqCst);
+            }
+        });
+        let client = Client::connect(
+            sim.tcp_addr(),
+            sim.udp_addr(),
+            ClientConfig::default(),
+            handler,
+        )
+        .expect("connect");
+        let got = common::wait_until(Duration::from_secs(60), || {
+            let _ = client.send_chat_audio(&[0x55; 40]);
+            std::thread::sleep(Duration::from_millis(20));
+            sim.stats().session.chat_audio_received > 0
+        });
+        let ready = ready.load(Ordering::SeqCst);
+        let stats = client.stop().unwrap();
+        assert!(ready, "withhold {withhold}: ChatAudio never became ready");
+        assert!(
+            got,
+            "withhold {withhold}: no microphone packet arrived: {stats:?}"
+        );
+    }
+}

@@ -242,6 +242,10 @@ struct SimArgs {
     /// urcpMaximumRate), unless --pace-bps is given.
     #[arg(long)]
     pace_from_gamestream: bool,
+    /// Do not start ChatAudio with an AudioControl after the console's
+    /// ChatAudio handshake (a real console sends one).
+    #[arg(long)]
+    no_chat_audio_control: bool,
 }
 
 fn parse_silence(s: &str) -> Result<(f64, f64), String> {
@@ -816,6 +820,7 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
                 .map(|(at, secs)| (Duration::from_secs_f64(at), Duration::from_secs_f64(secs))),
             pad_keyframes_to: a.pad_keyframes_to,
             pad_frames_to: a.pad_frames_to,
+            withhold_chat_audio_control: a.no_chat_audio_control,
         },
         pace_bps: a.pace_bps,
         ..SimConfig::default()

@@ -178,6 +178,10 @@ pub struct ConsoleBehaviour {
     pub pad_keyframes_to: usize,
     /// The same for other frames.
     pub pad_frames_to: usize,
+    /// Do not send the AudioControl (start stream) on ChatAudio after the
+    /// console's ChatAudio handshake (a real console sends it; a client must
+    /// then fall back to sending microphone data without it).
+    pub withhold_chat_audio_control: bool,
 }
 
 /// Appends one H.264 filler-data NAL unit so that `data` is at least `target`
@@ -1332,12 +1336,14 @@ impl HostSession {
                 // A console starts ChatAudio with an AudioControl after its
                 // handshake: OpenXbox's C# client waits for exactly that
                 // before it sends microphone data.
-                self.send_tcp_streamer(
-                    CHANNEL_ID_CHAT_AUDIO,
-                    StreamerBody::Audio(AudioPayload::Control(AudioControl {
-                        flags: AUDIO_CONTROL_START_STREAM,
-                    })),
-                );
+                if !self.cfg.behaviour.withhold_chat_audio_control {
+                    self.send_tcp_streamer(
+                        CHANNEL_ID_CHAT_AUDIO,
+                        StreamerBody::Audio(AudioPayload::Control(AudioControl {
+                            flags: AUDIO_CONTROL_START_STREAM,
+                        })),
+                    );
+                }
                 self.events.push_back(HostEvent::ChatAudioFormat(format));
             }
             AudioPayload::Data(d) => {
