@@ -1,6 +1,7 @@
 //! End-to-end Nano streaming over real loopback sockets: the client engine
 //! (`xnano::nano::Client`) against the simulated console (`SimServer`).
 
+mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -275,18 +276,26 @@ fn input_frames_are_acked_and_rumble_reaches_the_callback() {
 
 #[test]
 fn recorded_h264_decodes_into_the_frames_reported() {
+    let test = "recorded_h264_decodes_into_the_frames_reported";
+    let (w, h) = (640usize, 360usize);
     let sim = SimServer::start(SimConfig {
-        width: 640,
-        height: 360,
+        width: w as u32,
+        height: h as u32,
         fps: 30,
         bitrate_bps: 2_000_000,
         video: VideoMode::TestPattern,
         keyframe_interval: 30,
+        frame_log_len: 10_000,
         ..SimConfig::default()
     })
     .unwrap();
     let (client, seen) = start_client(&sim, ClientConfig::default());
-    std::thread::sleep(Duration::from_secs(3));
+    // Until 60 frames (two keyframe intervals), however slow the machine.
+    assert!(wait_until(Duration::from_secs(120), || seen
+        .lock()
+        .frames
+        .len()
+        >= 60));
     let stats = client.stop().unwrap();
     let seen = seen.lock();
     let stream: Vec<u8> = seen
@@ -294,11 +303,42 @@ fn recorded_h264_decodes_into_the_frames_reported() {
         .iter()
         .flat_map(|f| f.2.iter().copied())
         .collect();
-    assert!(stats.frames_delivered >= 45, "{stats:?}");
+    assert_eq!(
+        stats.frames_delivered,
+        seen.frames.len() as u64,
+        "{stats:?}"
+    );
     assert!(seen.frames[0].1, "the first frame is a keyframe");
     let summary = decode_h264_stream(&stream).expect("decodes");
     assert_eq!(summary.frames, stats.frames_delivered);
     assert_eq!((summary.width, summary.height), (640, 360));
+
+    // An independent decoder (FFmpeg) agrees, and its pictures are the test
+    // pattern of the frames the console says it sent under those ids.
+    let path = std::env::temp_dir().join(format!("xnano-e2e-rec-{}.h264", std::process::id()));
+    std::fs::write(&path, &stream).unwrap();
+    let counted = common::ffprobe_h264_frames(test, &path);
+    let pictures = common::ffmpeg_h264_luma(test, &path, w, h);
+    let _ = std::fs::remove_file(&path);
+    let (Some(counted), Some(pictures)) = (counted, pictures) else {
+        return;
+    };
+    assert_eq!(counted, stats.frames_delivered, "ffprobe");
+    assert_eq!(pictures.len() as u64, stats.frames_delivered, "ffmpeg");
+    let mut worst = f64::INFINITY;
+    for (pic, (id, _, _)) in pictures.iter().zip(&seen.frames) {
+        let index = sim
+            .sent_frame(*id)
+            .expect("the console logged the frame")
+            .index;
+        let p = common::psnr(&common::pattern_luma(w, h, index), pic);
+        worst = worst.min(p);
+    }
+    eprintln!("recorded stream: worst luma PSNR against the pattern {worst:.1} dB");
+    assert!(
+        worst > common::PATTERN_PSNR_DB,
+        "worst luma PSNR {worst:.1} dB"
+    );
 }
 
 #[test]

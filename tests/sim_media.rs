@@ -537,3 +537,46 @@ fn ffmpeg_encoded_opus_decodes_with_our_decoder() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// --- The test pattern, decoded by an independent decoder (FFmpeg) ---
+
+#[test]
+fn h264_test_pattern_decodes_with_ffmpeg_to_the_known_pictures() {
+    let test = "h264_test_pattern_decodes_with_ffmpeg_to_the_known_pictures";
+    let (w, h, n) = (320usize, 240usize, 60u64);
+    let mut src = VideoSource::new(w as u32, h as u32, 30, 1_000_000, 30).unwrap();
+    let mut stream = Vec::new();
+    for _ in 0..n {
+        stream.extend_from_slice(&src.next_frame().unwrap().data);
+    }
+    let path = std::env::temp_dir().join(format!("xnano-pattern-{}.h264", std::process::id()));
+    std::fs::write(&path, &stream).unwrap();
+    let pictures = common::ffmpeg_h264_luma(test, &path, w, h);
+    let counted = common::ffprobe_h264_frames(test, &path);
+    let _ = std::fs::remove_file(&path);
+    let (Some(pictures), Some(counted)) = (pictures, counted) else {
+        return;
+    };
+    assert_eq!(counted, n, "ffprobe counts every frame");
+    assert_eq!(pictures.len() as u64, n, "ffmpeg decodes every frame");
+    let mut worst = f64::INFINITY;
+    let mut worst_shifted = 0.0f64;
+    for (i, pic) in pictures.iter().enumerate() {
+        let i = i as u64;
+        let p = common::psnr(&common::pattern_luma(w, h, i), pic);
+        worst = worst.min(p);
+        // The comparison tells frames apart: against the next frame's pattern
+        // (everything moved by a few pixels) the same picture scores far lower.
+        let shifted = common::psnr(&common::pattern_luma(w, h, i + 1), pic);
+        worst_shifted = worst_shifted.max(shifted);
+    }
+    eprintln!("luma PSNR against the pattern: worst {worst:.1} dB; against the next frame's pattern: best {worst_shifted:.1} dB");
+    assert!(
+        worst > common::PATTERN_PSNR_DB,
+        "worst luma PSNR {worst:.1} dB"
+    );
+    assert!(
+        worst_shifted < worst - 5.0,
+        "the next frame's pattern scores {worst_shifted:.1} dB, the right one {worst:.1} dB"
+    );
+}
