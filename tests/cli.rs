@@ -236,6 +236,12 @@ fn sim_and_stream_record_a_decodable_h264_file() {
     assert_eq!(h264.len() as u64, st["video_bytes"].as_u64().unwrap());
     let summary = xnano::sim::media::decode_h264_stream(&h264).unwrap();
     assert_eq!(summary.frames, delivered);
+    // And with an independent decoder (FFmpeg).
+    if let Some(n) =
+        common::ffprobe_h264_frames("sim_and_stream_record_a_decodable_h264_file", &video)
+    {
+        assert_eq!(n, delivered, "ffprobe decodes every delivered frame");
+    }
     assert!(std::fs::metadata(&audio).unwrap().len() > 0);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = Duration::ZERO;

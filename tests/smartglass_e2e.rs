@@ -3,6 +3,7 @@
 //! commands, gamestream start, Nano streaming, stop; and the failures: a
 //! wrong key, bad HMACs, refusals, a silent or disconnecting console.
 
+mod common;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -770,9 +771,22 @@ fn cli_discover_power_on_and_stream() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains("gamestream Started"), "{err}");
     let st: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
-    assert!(st["frames_delivered"].as_u64().unwrap() >= 10, "{st}");
+    let delivered = st["frames_delivered"].as_u64().unwrap();
+    assert!(delivered >= 10, "{st}");
     let h264 = std::fs::read(&video).unwrap();
-    assert!(h264.starts_with(&[0, 0, 0, 1]) || h264.starts_with(&[0, 0, 1]));
+    assert_eq!(
+        h264.len() as u64,
+        st["video_bytes"].as_u64().unwrap(),
+        "{st}"
+    );
+    let summary = xnano::sim::media::decode_h264_stream(&h264).unwrap();
+    assert_eq!(
+        summary.frames, delivered,
+        "OpenH264 decodes every delivered frame"
+    );
+    if let Some(n) = common::ffprobe_h264_frames("cli_discover_power_on_and_stream", &video) {
+        assert_eq!(n, delivered, "ffprobe decodes every delivered frame");
+    }
     let req = sim_event(&sim, "the gamestream request", |e| {
         matches!(e, ConsoleEvent::GameStreamRequested { .. })
     });
