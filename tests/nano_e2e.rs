@@ -108,7 +108,12 @@ fn ten_seconds_720p60_every_frame_identical_and_in_order() {
     })
     .unwrap();
     let (client, seen) = start_client(&sim, ClientConfig::default());
-    std::thread::sleep(Duration::from_secs(10));
+    // Ten seconds' worth (600 frames at 60 fps, 500 20-ms Opus packets),
+    // however long a loaded machine takes.
+    let full = wait_until(Duration::from_secs(120), || {
+        let s = seen.lock();
+        s.frames.len() >= 600 && s.audio.len() >= 500
+    });
     let stats = client.stop().unwrap();
     let seen = seen.lock();
     let sim_stats = sim.stats();
@@ -127,24 +132,20 @@ fn ten_seconds_720p60_every_frame_identical_and_in_order() {
     assert_eq!(stats.frames_lost, 0);
     assert_eq!(stats.frames_dropped, 0);
     assert_eq!(stats.frames_delivered as usize, seen.frames.len());
-    // 10 s at 60 fps: allow for the set-up time at the start.
     assert!(
-        seen.frames.len() >= 540,
-        "only {} frames in 10 s",
-        seen.frames.len()
+        full,
+        "{} frames, {} audio packets in 120 s",
+        seen.frames.len(),
+        seen.audio.len()
     );
     // Every frame sent before the last delivered one was delivered.
     let last = seen.frames.last().unwrap().0;
     let sent_upto = sent.iter().filter(|f| f.frame_id <= last).count();
     assert_eq!(sent_upto, seen.frames.len());
     assert!(sim_stats.session.video_frames_sent as usize >= seen.frames.len());
-    // Audio flowed too (20 ms Opus packets).
-    assert!(
-        seen.audio.len() >= 400,
-        "audio packets: {}",
-        seen.audio.len()
-    );
-    assert!(stats.latency_p50_us > 0 || stats.frames_delivered > 0);
+    // Latency was measured, and the percentiles are ordered.
+    assert!(stats.latency_p50_ns > 0, "{stats:?}");
+    assert!(stats.latency_p50_ns <= stats.latency_p99_ns, "{stats:?}");
 }
 
 #[test]

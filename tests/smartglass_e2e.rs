@@ -696,7 +696,15 @@ fn nano_connects_to_the_consoles_ip_and_announced_ports() {
     let sent = client
         .with_nano(|n| n.set_controller_state(0, nano::ControllerState::default()))
         .unwrap();
-    assert!(sent.is_ok());
+    sent.unwrap();
+    // The console's Nano host received it.
+    assert!(
+        common::wait_until(WAIT, || sim
+            .nano_server_stats()
+            .is_some_and(|st| st.session.input_frames_received >= 1)),
+        "{:?}",
+        sim.nano_server_stats()
+    );
     let (tcp, _) = sim.nano_addrs().unwrap();
     assert_eq!(tcp.ip(), sim.addr().ip());
     // Disconnect stops the stream too.
