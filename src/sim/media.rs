@@ -17,6 +17,7 @@ pub use decode::{
     decode_h264_stream, decode_h264_to_rgb, decode_opus_packets, decode_opus_to_pcm,
     h264_nal_types, DecodeSummary, H264Decoder, RgbImage,
 };
+pub use pattern::pattern_luma;
 pub use synthetic::{
     verify_synthetic, verify_synthetic_info, SyntheticInfo, SyntheticVideo, SYNTHETIC_HEADER_LEN,
     SYNTHETIC_MAGIC,

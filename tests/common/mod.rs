@@ -184,91 +184,10 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
     10.0 * (255.0f64 * 255.0 / mse).log10()
 }
 
-/// The luma plane of test-pattern frame `index` at `w`x`h`, written here from
-/// the pattern's description (src/sim/media/pattern.rs): eight colour bars
-/// scrolling left 4 px per frame over the top two thirds, a grey ramp
-/// scrolling right 6 px per frame below, an orange box bouncing (7 px, 5 px
-/// per frame), the frame number white on black at the top left.
+/// The luma plane of test-pattern frame `index` at `w`x`h`, as the
+/// simulator draws it before encoding.
 pub fn pattern_luma(w: usize, h: usize, index: u64) -> Vec<u8> {
-    const DIGITS: [[u8; 7]; 10] = [
-        [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
-        [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
-        [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
-        [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
-        [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
-        [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
-        [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
-        [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
-        [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
-        [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
-    ];
-    // BT.601 limited-range luma.
-    let luma = |r: i32, g: i32, b: i32| (16 + ((66 * r + 129 * g + 25 * b + 128) >> 8)) as u8;
-    let bars = [
-        luma(191, 191, 191),
-        luma(191, 191, 0),
-        luma(0, 191, 191),
-        luma(0, 191, 0),
-        luma(191, 0, 191),
-        luma(191, 0, 0),
-        luma(0, 0, 191),
-        luma(40, 40, 40),
-    ];
-    let bounce = |pos: usize, span: usize| {
-        if span == 0 {
-            return 0;
-        }
-        let p = pos % (2 * span);
-        if p <= span {
-            p
-        } else {
-            2 * span - p
-        }
-    };
-    let step = index as usize;
-    let mut y = vec![16u8; w * h];
-    let split = (h * 2 / 3) & !1;
-    let bar_shift = (step * 4) % w;
-    let ramp_shift = (w - (step * 6) % w) % w;
-    for r in 0..h {
-        for x in 0..w {
-            y[r * w + x] = if r < split {
-                bars[((x + bar_shift) % w) * 8 / w]
-            } else {
-                (16 + ((x + ramp_shift) % w) * 219 / w) as u8
-            };
-        }
-    }
-    let mut fill = |x0: usize, y0: usize, rw: usize, rh: usize, v: u8| {
-        for r in y0..(y0 + rh).min(h) {
-            for x in x0..(x0 + rw).min(w) {
-                y[r * w + x] = v;
-            }
-        }
-    };
-    let side = ((h / 6).max(2) & !1).min(w & !1).min(h & !1);
-    let (bx, by) = (
-        bounce(step * 7, w - side) & !1,
-        bounce(step * 5, h - side) & !1,
-    );
-    fill(bx, by, side, side, luma(255, 140, 0));
-    let text = index.to_string();
-    let scale = (h / 90).max(1);
-    let glyph_w = 6 * scale;
-    let block_w = (text.len() * glyph_w + 2 * scale + 1) & !1;
-    let block_h = (9 * scale + 1) & !1;
-    fill(0, 0, block_w, block_h, luma(0, 0, 0));
-    for (i, c) in text.bytes().enumerate() {
-        for (gy, bits) in DIGITS[usize::from(c - b'0')].iter().enumerate() {
-            for gx in 0..5 {
-                if bits & (0x10 >> gx) != 0 {
-                    let x0 = scale + i * glyph_w + gx * scale;
-                    fill(x0, scale + gy * scale, scale, scale, 235);
-                }
-            }
-        }
-    }
-    y
+    xnano::sim::media::pattern_luma(w, h, index).expect("even, nonzero size")
 }
 
 /// The worst frame measured 56.5 dB (320x240 at 1 Mbit/s, OpenH264 encoding,

@@ -172,6 +172,20 @@ impl Pattern {
     }
 }
 
+/// The luma plane (width x height bytes) of test-pattern frame `index`, as
+/// [`crate::sim::media::VideoSource`] draws it before encoding: the reference
+/// a decoded picture is compared against (PSNR).
+///
+/// `width` and `height` must be even and nonzero; `None` otherwise.
+pub fn pattern_luma(width: usize, height: usize, index: u64) -> Option<Vec<u8>> {
+    if width == 0 || height == 0 || !width.is_multiple_of(2) || !height.is_multiple_of(2) {
+        return None;
+    }
+    let mut p = Pattern::new(width, height);
+    p.draw(index);
+    Some(p.y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
