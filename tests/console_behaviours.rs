@@ -86,6 +86,24 @@ fn check_frames(sim: &SimServer, seen: &Seen) {
     }
 }
 
+/// Discovers the simulated console and connects to it over SmartGlass.
+fn connect_console(
+    sim: &xnano::sim::console::ConsoleSim,
+) -> xnano::smartglass::engine::ConsoleClient {
+    use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient};
+    let found = engine::discover(Some(sim.addr()), Duration::from_secs(10)).unwrap();
+    let info = found
+        .into_iter()
+        .next()
+        .expect("the console answers discovery");
+    ConsoleClient::connect(
+        info,
+        ConnectOptions::default(),
+        Box::new(|_: &engine::Event| {}),
+    )
+    .unwrap()
+}
+
 #[test]
 fn frame_id_restart_video_resumes_and_is_counted() {
     let (sim, client, seen) = start(
@@ -245,7 +263,6 @@ fn paced_console_every_frame_delivered_byte_for_byte() {
 #[test]
 fn console_heartbeats_are_acked_and_the_session_stays_up() {
     use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
-    use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient};
     use xnano::smartglass::session::SessionState;
 
     let sim = ConsoleSim::start(ConsoleSimConfig {
@@ -254,17 +271,7 @@ fn console_heartbeats_are_acked_and_the_session_stays_up() {
         ..ConsoleSimConfig::default()
     })
     .unwrap();
-    let found = engine::discover(Some(sim.addr()), Duration::from_secs(10)).unwrap();
-    let info = found
-        .into_iter()
-        .next()
-        .expect("the console answers discovery");
-    let client = ConsoleClient::connect(
-        info,
-        ConnectOptions::default(),
-        Box::new(|_: &engine::Event| {}),
-    )
-    .unwrap();
+    let client = connect_console(&sim);
     let ok = common::wait_until(Duration::from_secs(60), || {
         let st = sim.stats();
         st.heartbeats_sent >= 5 && st.heartbeats_acked >= 5
@@ -285,7 +292,6 @@ fn pacing_follows_the_gamestream_urcp_rate() {
     use std::sync::atomic::{AtomicU64, Ordering};
     use xnano::nano;
     use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
-    use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient};
     use xnano::smartglass::gamestream::GameStreamConfig;
 
     let sim = ConsoleSim::start(ConsoleSimConfig {
@@ -306,17 +312,7 @@ fn pacing_follows_the_gamestream_urcp_rate() {
         ..ConsoleSimConfig::default()
     })
     .unwrap();
-    let found = engine::discover(Some(sim.addr()), Duration::from_secs(10)).unwrap();
-    let info = found
-        .into_iter()
-        .next()
-        .expect("the console answers discovery");
-    let client = ConsoleClient::connect(
-        info,
-        ConnectOptions::default(),
-        Box::new(|_: &engine::Event| {}),
-    )
-    .unwrap();
+    let client = connect_console(&sim);
     let frames = Arc::new(AtomicU64::new(0));
     let f2 = frames.clone();
     let handler: nano::EventHandler = Box::new(move |e: &ClientEvent| {
