@@ -265,7 +265,8 @@ impl Client {
         self.with_session(|s, now| s.fail(reason, now));
     }
 
-    /// True once the session has ended (see the `Closed` event).
+    /// True once the session has ended and the handler has been given the
+    /// `Closed` event (so what the handler recorded about it can be read).
     pub fn is_closed(&self) -> bool {
         self.shared.closed.load(Ordering::Acquire)
     }
@@ -355,9 +356,6 @@ fn dispatch(sh: &Shared) {
             let Some(e) = sh.pending.lock().pop_front() else {
                 break;
             };
-            if let ClientEvent::Closed(_) = &e {
-                sh.closed.store(true, Ordering::Release);
-            }
             // Latency: from the frame's last chunk to the callback.
             let latency = match &e {
                 ClientEvent::VideoFrame(f) => Some(f.completed_at.elapsed()),
@@ -374,6 +372,12 @@ fn dispatch(sh: &Shared) {
                     s.fail(CloseReason::HandlerPanic(msg), Instant::now());
                     drain(sh, &mut s);
                 }
+            }
+            // `is_closed` turns true only once the handler has seen the
+            // Closed event: a caller that waits for it can read whatever
+            // the handler recorded about the close.
+            if let ClientEvent::Closed(_) = &e {
+                sh.closed.store(true, Ordering::Release);
             }
             if let ClientEvent::VideoFrame(f) = e {
                 // The frame's buffer goes back to the reassembler: no
