@@ -671,6 +671,26 @@ impl Reassembler {
 mod tests {
     use super::*;
 
+    /// A chunk of frame `frame_id` at timestamp 0.
+    fn chunk(
+        flags: u32,
+        frame_id: u32,
+        total_size: u32,
+        packet_count: u32,
+        offset: u32,
+        data: &[u8],
+    ) -> Chunk<'_> {
+        Chunk {
+            flags,
+            frame_id,
+            timestamp: 0,
+            total_size,
+            packet_count,
+            offset,
+            data,
+        }
+    }
+
     /// (frame id, data, offset, packet count) of each chunk of a frame.
     fn chunks_of(id: u32, data: &[u8], size: usize) -> Vec<(u32, Vec<u8>, u32, u32)> {
         let n = data.len().div_ceil(size).max(1) as u32;
@@ -684,13 +704,8 @@ mod tests {
         for (fid, d, off, n) in chunks_of(id, data, size) {
             r.handle_chunk(
                 &Chunk {
-                    flags,
-                    frame_id: fid,
                     timestamp: fid as u64,
-                    total_size: data.len() as u32,
-                    packet_count: n,
-                    offset: off,
-                    data: &d,
+                    ..chunk(flags, fid, data.len() as u32, n, off, &d)
                 },
                 now,
             );
@@ -754,18 +769,7 @@ mod tests {
         let dup = cs[1].clone();
         cs.insert(2, dup);
         for (fid, d, off, n) in cs {
-            r.handle_chunk(
-                &Chunk {
-                    flags: FLAG_KEYFRAME,
-                    frame_id: fid,
-                    timestamp: 0,
-                    total_size: 4000,
-                    packet_count: n,
-                    offset: off,
-                    data: &d,
-                },
-                t,
-            );
+            r.handle_chunk(&chunk(FLAG_KEYFRAME, fid, 4000, n, off, &d), t);
         }
         let ev = frames(&mut r);
         match &ev[..] {
@@ -784,18 +788,7 @@ mod tests {
         let d1 = payload(1, 3000);
         let cs = chunks_of(1, &d1, 1000);
         for (fid, d, off, n) in cs.into_iter().take(2) {
-            r.handle_chunk(
-                &Chunk {
-                    flags: 0,
-                    frame_id: fid,
-                    timestamp: 0,
-                    total_size: 3000,
-                    packet_count: n,
-                    offset: off,
-                    data: &d,
-                },
-                t,
-            );
+            r.handle_chunk(&chunk(0, fid, 3000, n, off, &d), t);
         }
         feed(&mut r, 2, 0, &payload(2, 2000), 1000, t);
         let ev = frames(&mut r);
@@ -868,15 +861,7 @@ mod tests {
             ..Default::default()
         };
         let mut r = Reassembler::new(cfg, Some(0));
-        let mk = |total, count, off, data: &'static [u8]| Chunk {
-            flags: 0,
-            frame_id: 0,
-            timestamp: 0,
-            total_size: total,
-            packet_count: count,
-            offset: off,
-            data,
-        };
+        let mk = |total, count, off, data: &'static [u8]| chunk(0, 0, total, count, off, data);
         assert_eq!(
             r.handle_chunk(&mk(20_000, 1, 0, b"x"), t),
             ChunkVerdict::Invalid
@@ -932,18 +917,7 @@ mod tests {
         for (i, (fid, d, off, n)) in chunks_of(id, data, 1400).into_iter().enumerate() {
             t = start + gap * i as u32;
             r.handle_timeout(t);
-            r.handle_chunk(
-                &Chunk {
-                    flags,
-                    frame_id: fid,
-                    timestamp: 0,
-                    total_size: data.len() as u32,
-                    packet_count: n,
-                    offset: off,
-                    data: &d,
-                },
-                t,
-            );
+            r.handle_chunk(&chunk(flags, fid, data.len() as u32, n, off, &d), t);
         }
         t
     }
@@ -982,15 +956,7 @@ mod tests {
             last = t + gap * i as u32;
             r.handle_timeout(last);
             r.handle_chunk(
-                &Chunk {
-                    flags: FLAG_KEYFRAME,
-                    frame_id: fid,
-                    timestamp: 0,
-                    total_size: key.len() as u32,
-                    packet_count: cnt,
-                    offset: off,
-                    data: &d,
-                },
+                &chunk(FLAG_KEYFRAME, fid, key.len() as u32, cnt, off, &d),
                 last,
             );
         }
@@ -1024,15 +990,7 @@ mod tests {
                 break;
             }
             r.handle_chunk(
-                &Chunk {
-                    flags: FLAG_KEYFRAME,
-                    frame_id: fid,
-                    timestamp: 0,
-                    total_size: data.len() as u32,
-                    packet_count: n,
-                    offset: off,
-                    data: &d,
-                },
+                &chunk(FLAG_KEYFRAME, fid, data.len() as u32, n, off, &d),
                 now,
             );
         }
@@ -1055,18 +1013,7 @@ mod tests {
         }
         // Frame 3_715_731_064 is half sent when the encoder restarts at 7.
         let half = payload(1, 3000);
-        r.handle_chunk(
-            &Chunk {
-                flags: 0,
-                frame_id: 3_715_731_064,
-                timestamp: 0,
-                total_size: 3000,
-                packet_count: 3,
-                offset: 0,
-                data: &half[..1000],
-            },
-            t,
-        );
+        r.handle_chunk(&chunk(0, 3_715_731_064, 3000, 3, 0, &half[..1000]), t);
         assert_eq!(frame_ids(&frames(&mut r)).len(), 10);
         for id in 7..20u32 {
             let f = if id == 7 { FLAG_KEYFRAME } else { 0 };
@@ -1158,15 +1105,7 @@ mod tests {
         };
         let mut r = Reassembler::new(cfg, Some(0));
         // Too big for the memory cap: refused, after placeholders for 0..=2.
-        let big = Chunk {
-            flags: 0,
-            frame_id: 3,
-            timestamp: 0,
-            total_size: 5000,
-            packet_count: 5,
-            offset: 0,
-            data: &[0; 1000],
-        };
+        let big = chunk(0, 3, 5000, 5, 0, &[0; 1000]);
         assert_eq!(r.handle_chunk(&big, t), ChunkVerdict::Invalid);
         let data = payload(1000, 500);
         feed(&mut r, 1000, FLAG_KEYFRAME, &data, 1000, t);
@@ -1196,18 +1135,7 @@ mod tests {
                 1 => 0x04 | FLAG_KEYFRAME,
                 _ => 0,
             };
-            r.handle_chunk(
-                &Chunk {
-                    flags,
-                    frame_id: fid,
-                    timestamp: 0,
-                    total_size: 3000,
-                    packet_count: n,
-                    offset: off,
-                    data: &d,
-                },
-                t,
-            );
+            r.handle_chunk(&chunk(flags, fid, 3000, n, off, &d), t);
         }
         let ev = frames(&mut r);
         match &ev[..] {
@@ -1233,15 +1161,7 @@ mod tests {
         // Many partial frames, never completed.
         for id in 0..1000u32 {
             r.handle_chunk(
-                &Chunk {
-                    flags: 0,
-                    frame_id: id.wrapping_mul(7919),
-                    timestamp: 0,
-                    total_size: 20_000,
-                    packet_count: 20,
-                    offset: 0,
-                    data: &[1u8; 1000],
-                },
+                &chunk(0, id.wrapping_mul(7919), 20_000, 20, 0, &[1u8; 1000]),
                 t,
             );
             assert!(r.frames_in_flight() <= 8);
