@@ -1254,7 +1254,16 @@ fn fragmented_json_starts_and_stops_gamestream() {
     assert_eq!(gs.tcp_port, Some(tcp.port()));
     assert_eq!(Value::String(gs.session_id.clone()), js[2]["sessionId"]);
     // The Nano host accepts a TCP connection on the announced port.
-    assert!(std::net::TcpStream::connect(tcp).is_ok());
+    let nano_tcp = std::net::TcpStream::connect(tcp).expect("the Nano host listens");
+    assert_eq!(nano_tcp.peer_addr().unwrap(), tcp);
+    assert!(
+        common::wait_until(Duration::from_secs(10), || sim
+            .nano_server_stats()
+            .is_some_and(|st| st.clients_accepted == 1)),
+        "{:?}",
+        sim.nano_server_stats()
+    );
+    drop(nano_tcp);
 
     raw.send_msg(
         MessagePayload::Json(Json {

@@ -507,17 +507,26 @@ fn anonymous_refused_when_console_disallows_it() {
         ConsoleSession::new(&con.info(), quick_cfg(), t0).err(),
         Some(xnano::smartglass::SessionError::AnonymousNotAllowed)
     );
-    let cfg = SessionConfig {
+    // With a user the session starts and asks to connect as that user; told
+    // to ignore the flag, it asks anonymously all the same.
+    let with_user = SessionConfig {
         userhash: "deadbeef".into(),
         auth_token: "token".into(),
         ..quick_cfg()
     };
-    assert!(ConsoleSession::new(&con.info(), cfg, t0).is_ok());
-    let cfg = SessionConfig {
+    let flag_ignored = SessionConfig {
         ignore_anonymous_flag: true,
         ..quick_cfg()
     };
-    assert!(ConsoleSession::new(&con.info(), cfg, t0).is_ok());
+    for (cfg, userhash, jwt) in [(with_user, "deadbeef", "token"), (flag_ignored, "", "")] {
+        let mut s = ConsoleSession::new(&con.info(), cfg, t0)
+            .unwrap_or_else(|e| panic!("userhash {userhash:?}: {e:?}"));
+        assert_eq!(s.state(), SessionState::Connecting);
+        let r = con.read_connect(&transmits(&mut s));
+        assert_eq!(r.len(), 1, "userhash {userhash:?}");
+        assert_eq!(r[0].protected.userhash, userhash);
+        assert_eq!(r[0].protected.jwt, jwt);
+    }
 }
 
 #[test]
