@@ -10,16 +10,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::seen::Seen;
 use parking_lot::Mutex;
 use xnano::nano::{Client, ClientConfig, ClientEvent};
 use xnano::sim::nano_host::ConsoleBehaviour;
 use xnano::sim::server::{AudioMode, SimConfig, SimServer, VideoMode};
-
-#[derive(Default)]
-struct Seen {
-    frames: Vec<(u32, bool, Vec<u8>)>,
-    closed: Option<String>,
-}
 
 fn start(
     behaviour: ConsoleBehaviour,
@@ -52,16 +47,7 @@ fn start_with(
         ..SimConfig::default()
     })
     .unwrap();
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let s2 = seen.clone();
-    let handler = Box::new(move |e: &ClientEvent| {
-        let mut s = s2.lock();
-        match e {
-            ClientEvent::VideoFrame(f) => s.frames.push((f.frame_id, f.keyframe, f.data.clone())),
-            ClientEvent::Closed(r) => s.closed = Some(r.to_string()),
-            _ => {}
-        }
-    });
+    let (seen, handler) = common::seen::recorder();
     let cfg = ClientConfig {
         silence_timeout: Duration::from_secs(30),
         ..ClientConfig::default()
@@ -394,16 +380,7 @@ fn padded_h264_frames_arrive_and_still_decode() {
         ..SimConfig::default()
     })
     .unwrap();
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let s2 = seen.clone();
-    let handler = Box::new(move |e: &ClientEvent| {
-        let mut s = s2.lock();
-        match e {
-            ClientEvent::VideoFrame(f) => s.frames.push((f.frame_id, f.keyframe, f.data.clone())),
-            ClientEvent::Closed(r) => s.closed = Some(r.to_string()),
-            _ => {}
-        }
-    });
+    let (seen, handler) = common::seen::recorder();
     let client = Client::connect(
         sim.tcp_addr(),
         sim.udp_addr(),

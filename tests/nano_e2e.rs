@@ -4,60 +4,19 @@
 mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use xnano::nano::{Client, ClientConfig, ClientEvent, ControllerState, Rumble, SessionStats};
+use common::seen::Seen;
+use xnano::nano::{Client, ClientConfig, ControllerState, SessionStats};
 use xnano::sim::media::{decode_h264_stream, verify_synthetic_info};
 use xnano::sim::server::{AudioMode, Impairment, SimConfig, SimServer, VideoMode};
 
-/// What the handler saw, in delivery order.
-#[derive(Default)]
-struct Seen {
-    /// (frame id, keyframe, bytes) of every delivered frame.
-    frames: Vec<(u32, bool, Vec<u8>)>,
-    /// Index into `frames` at which each loss was reported, and the range.
-    losses: Vec<(usize, u32, u32)>,
-    audio: Vec<(u32, usize)>,
-    rumble: Vec<Rumble>,
-    input_ready: Vec<u8>,
-    closed: Option<String>,
-    video_format: Option<(u32, u32)>,
-}
-
 fn start_client(sim: &SimServer, cfg: ClientConfig) -> (Client, Arc<Mutex<Seen>>) {
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let s2 = seen.clone();
-    let handler = Box::new(move |e: &ClientEvent| {
-        let mut s = s2.lock();
-        match e {
-            ClientEvent::VideoFrame(f) => s.frames.push((f.frame_id, f.keyframe, f.data.clone())),
-            ClientEvent::FramesLost { first, last } => {
-                let n = s.frames.len();
-                s.losses.push((n, *first, *last))
-            }
-            ClientEvent::Audio(a) => s.audio.push((a.frame_id, a.data.len())),
-            ClientEvent::Rumble(r) => s.rumble.push(*r),
-            ClientEvent::InputReady(n) => s.input_ready.push(*n),
-            ClientEvent::VideoFormat(f) => s.video_format = Some((f.width, f.height)),
-            ClientEvent::Closed(r) => s.closed = Some(r.to_string()),
-            _ => {}
-        }
-    });
+    let (seen, handler) = common::seen::recorder();
     let c = Client::connect(sim.tcp_addr(), sim.udp_addr(), cfg, handler).expect("connect");
     (c, seen)
-}
-
-fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    f()
 }
 
 fn synthetic(seed: u64, min_len: usize, max_len: usize) -> VideoMode {
@@ -110,7 +69,7 @@ fn ten_seconds_720p60_every_frame_identical_and_in_order() {
     let (client, seen) = start_client(&sim, ClientConfig::default());
     // Ten seconds' worth (600 frames at 60 fps, 500 20-ms Opus packets),
     // however long a loaded machine takes.
-    let full = wait_until(Duration::from_secs(120), || {
+    let full = common::wait_until(Duration::from_secs(120), || {
         let s = seen.lock();
         s.frames.len() >= 600 && s.audio.len() >= 500
     });
@@ -230,7 +189,7 @@ fn input_frames_are_acked_and_rumble_reaches_the_callback() {
     let (client, seen) = start_client(&sim, ClientConfig::default());
     client.set_controller_connected(0, true).unwrap();
     assert!(
-        wait_until(Duration::from_secs(5), || seen
+        common::wait_until(Duration::from_secs(5), || seen
             .lock()
             .input_ready
             .contains(&0)),
@@ -251,13 +210,13 @@ fn input_frames_are_acked_and_rumble_reaches_the_callback() {
         client.set_controller_state(0, st).unwrap();
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(wait_until(Duration::from_secs(5), || {
+    assert!(common::wait_until(Duration::from_secs(5), || {
         let s = client.stats();
         s.input_frames_sent > 0 && s.input_frames_acked == s.input_frames_sent
     }));
     let stats = client.stats();
     assert!(stats.input_frames_sent >= 5, "{stats:?}");
-    assert!(wait_until(Duration::from_secs(2), || !seen
+    assert!(common::wait_until(Duration::from_secs(2), || !seen
         .lock()
         .rumble
         .is_empty()));
@@ -292,7 +251,7 @@ fn recorded_h264_decodes_into_the_frames_reported() {
     .unwrap();
     let (client, seen) = start_client(&sim, ClientConfig::default());
     // Until 60 frames (two keyframe intervals), however slow the machine.
-    assert!(wait_until(Duration::from_secs(120), || seen
+    assert!(common::wait_until(Duration::from_secs(120), || seen
         .lock()
         .frames
         .len()
@@ -350,13 +309,13 @@ fn console_closing_the_connection_ends_the_session_with_an_error() {
     })
     .unwrap();
     let (client, seen) = start_client(&sim, ClientConfig::default());
-    assert!(wait_until(Duration::from_secs(5), || seen
+    assert!(common::wait_until(Duration::from_secs(5), || seen
         .lock()
         .frames
         .len()
         > 5));
     sim.close_client();
-    assert!(wait_until(Duration::from_secs(5), || client.is_closed()));
+    assert!(common::wait_until(Duration::from_secs(5), || client.is_closed()));
     let reason = seen.lock().closed.clone().unwrap();
     assert!(reason.contains("closed"), "{reason}");
     client.stop().unwrap();
@@ -374,14 +333,14 @@ fn silent_console_times_out() {
         ..ClientConfig::default()
     };
     let (client, seen) = start_client(&sim, cfg);
-    assert!(wait_until(Duration::from_secs(5), || seen
+    assert!(common::wait_until(Duration::from_secs(5), || seen
         .lock()
         .frames
         .len()
         > 5));
     // The console stops sending anything but keeps its sockets open.
     sim.set_silent(true);
-    assert!(wait_until(Duration::from_secs(5), || client.is_closed()));
+    assert!(common::wait_until(Duration::from_secs(5), || client.is_closed()));
     let reason = seen.lock().closed.clone().unwrap();
     assert!(reason.contains("timeout"), "{reason}");
     client.stop().unwrap();

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use xnano::nano::{Client, ClientConfig, ClientEvent, ControllerState};
+use xnano::nano::{Client, ClientConfig, ControllerState};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference_nano_host.py");
 /// The client's initial video frame id: the host numbers its frames from it.
@@ -224,15 +224,6 @@ fn expected_payload(index: u32, id: u32, size: usize) -> Vec<u8> {
     v
 }
 
-#[derive(Default)]
-struct Seen {
-    /// (frame id, keyframe, bytes) of every delivered frame, in delivery order.
-    frames: Vec<(u32, bool, Vec<u8>)>,
-    losses: Vec<(u32, u32)>,
-    input_ready: bool,
-    closed: Option<String>,
-}
-
 /// What one run produced.
 struct Run {
     host: RefHost,
@@ -315,18 +306,7 @@ impl Run {
 /// sending order.
 fn run(args: &[&str]) -> Run {
     let mut host = RefHost::start(args);
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let s2 = seen.clone();
-    let handler = Box::new(move |e: &ClientEvent| {
-        let mut s = s2.lock();
-        match e {
-            ClientEvent::VideoFrame(f) => s.frames.push((f.frame_id, f.keyframe, f.data.clone())),
-            ClientEvent::FramesLost { first, last } => s.losses.push((*first, *last)),
-            ClientEvent::InputReady(0) => s.input_ready = true,
-            ClientEvent::Closed(r) => s.closed = Some(r.to_string()),
-            _ => {}
-        }
-    });
+    let (seen, handler) = common::seen::recorder();
     let cfg = ClientConfig {
         initial_video_frame_id: Some(INITIAL_FRAME_ID),
         ..ClientConfig::default()
@@ -341,7 +321,7 @@ fn run(args: &[&str]) -> Run {
         std::thread::spawn(move || {
             let mut i: u32 = 0;
             while !stop.load(Ordering::Relaxed) {
-                if seen.lock().input_ready {
+                if seen.lock().input_ready.contains(&0) {
                     let st = ControllerState {
                         buttons: if i.is_multiple_of(2) {
                             xnano::nano::buttons::A
@@ -412,7 +392,11 @@ fn run(args: &[&str]) -> Run {
         delivered.push(f.index);
     }
     Run {
-        losses: seen.losses.clone(),
+        losses: seen
+            .losses
+            .iter()
+            .map(|&(_, first, last)| (first, last))
+            .collect(),
         host,
         sent,
         delivered,

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod seen;
+
 /// The captured test vectors: `$XNANO_VECTORS`, else `../shared/vectors`
 /// beside the clone.
 pub fn vectors_dir() -> PathBuf {
