@@ -188,7 +188,13 @@ fn discover_connect_stream_and_stop_on_every_curve() {
             "state Stopped",
             |e| matches!(e, SessionEvent::GameStream(xnano::smartglass::GameStreamEvent::State(s)) if s.state == GameStreamState::Stopped),
         );
-        assert!(client.stats().heartbeats_sent >= 1 || client.stats().acks_sent >= 1);
+        // The console's need-ack messages (its status, the gamestream
+        // states) were acknowledged: every ack the client sent reached the
+        // console (acks there, less the heartbeats, which are acks too).
+        let acks_sent = client.stats().acks_sent;
+        assert!(acks_sent >= 1, "{curve:?}: {:?}", client.stats());
+        let (st, ok) = sim.wait_for_stats(WAIT, |s| s.acks_received - s.heartbeats >= acks_sent);
+        assert!(ok, "{curve:?}: {acks_sent} acks sent, console: {st:?}");
         assert!(
             !log.lock().iter().any(|e| matches!(
                 e,
