@@ -784,23 +784,7 @@ fn cli_discover_power_on_and_stream() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("gamestream Started"), "{err}");
-    let st: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
-    let delivered = st["frames_delivered"].as_u64().unwrap();
-    assert!(delivered >= 10, "{st}");
-    let h264 = std::fs::read(&video).unwrap();
-    assert_eq!(
-        h264.len() as u64,
-        st["video_bytes"].as_u64().unwrap(),
-        "{st}"
-    );
-    let summary = xnano::sim::media::decode_h264_stream(&h264).unwrap();
-    assert_eq!(
-        summary.frames, delivered,
-        "OpenH264 decodes every delivered frame"
-    );
-    if let Some(n) = common::ffprobe_h264_frames("cli_discover_power_on_and_stream", &video) {
-        assert_eq!(n, delivered, "ffprobe decodes every delivered frame");
-    }
+    common::check_stream_recording("cli_discover_power_on_and_stream", &stats, &video);
     let req = sim_event(&sim, "the gamestream request", |e| {
         matches!(e, ConsoleEvent::GameStreamRequested { .. })
     });

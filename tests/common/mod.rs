@@ -121,6 +121,43 @@ pub fn ffprobe_h264_frames(test: &str, path: &std::path::Path) -> Option<u64> {
     )
 }
 
+/// Checks what `xnano stream --stats-json STATS --video-out VIDEO` wrote,
+/// without counting on a rate: frames came, a keyframe among them, the
+/// recording holds exactly the delivered bytes, and OpenH264 and FFmpeg
+/// (when there) each decode one picture per delivered frame. Returns the
+/// statistics.
+pub fn check_stream_recording(
+    test: &str,
+    stats: &std::path::Path,
+    video: &std::path::Path,
+) -> serde_json::Value {
+    let st: serde_json::Value = serde_json::from_slice(&std::fs::read(stats).unwrap()).unwrap();
+    let delivered = st["frames_delivered"].as_u64().unwrap();
+    assert!(delivered > 0, "{test}: {st}");
+    assert!(
+        st["keyframes_delivered"].as_u64().unwrap() >= 1,
+        "{test}: {st}"
+    );
+    let h264 = std::fs::read(video).unwrap();
+    assert_eq!(
+        h264.len() as u64,
+        st["video_bytes"].as_u64().unwrap(),
+        "{test}: {st}"
+    );
+    let summary = xnano::sim::media::decode_h264_stream(&h264).unwrap();
+    assert_eq!(
+        summary.frames, delivered,
+        "{test}: OpenH264 decodes every delivered frame"
+    );
+    if let Some(n) = ffprobe_h264_frames(test, video) {
+        assert_eq!(
+            n, delivered,
+            "{test}: ffprobe decodes every delivered frame"
+        );
+    }
+    st
+}
+
 /// Writes `annexb` to a temporary file and has FFmpeg count its pictures.
 pub fn ffprobe_h264_bytes(test: &str, annexb: &[u8]) -> Option<u64> {
     let path = std::env::temp_dir().join(format!(
