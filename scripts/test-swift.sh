@@ -13,6 +13,9 @@ if [ "${XNANO_SKIP_CARGO_BUILD:-}" != 1 ]; then
   cargo build --lib --quiet
 fi
 [ -f target/debug/libxnano.so ] || { echo "test-swift: target/debug/libxnano.so missing" >&2; exit 1; }
+# libxnano.so has the SONAME libxnano.so.1 (ABI 1): the test binary, linked with -lxnano,
+# asks the loader for libxnano.so.1, which cargo does not create.
+[ -e target/debug/libxnano.so.1 ] || ln -sf libxnano.so target/debug/libxnano.so.1
 
 # Swift Testing's own summary ("0 tests passed") would follow XCTest's; only XCTest is used.
 swift_args=(--disable-swift-testing)
