@@ -1,12 +1,52 @@
 /*
  * xnano: Xbox One SmartGlass + Nano gamestreaming client, C API.
  *
+ * ABI VERSION
+ *   - XNANO_ABI_VERSION is the version of the ABI this header describes;
+ *     xnano_abi_version() is the one the loaded library was built with.
+ *     Check at start-up that they are equal and refuse to go on otherwise:
+ *     the version changes with every incompatible change (a function
+ *     removed or retyped, a field moved or retyped, a meaning changed).
+ *     Adding a function, a constant, or a field at the end of a struct
+ *     under the STRUCT GROWTH rule keeps it. On Linux the library's SONAME
+ *     is libxnano.so.<XNANO_ABI_VERSION>, so the loader never hands a
+ *     program linked against one ABI a library of another.
+ *   - Result and enum types (xnano_result, xnano_state, ...) are uint32_t
+ *     everywhere: in structs, parameters, returns and callbacks; their
+ *     values are the enum constants below. Unknown values may appear in a
+ *     newer library; treat them as "other".
+ *
+ * STRUCT GROWTH
+ *   - Structs the caller allocates (xnano_client_config,
+ *     xnano_console_config, xnano_sim_config, xnano_client_stats,
+ *     xnano_sim_stats, xnano_console_info, xnano_controller_state,
+ *     xnano_gamepad) start with uint32_t struct_size. Set it to
+ *     sizeof(the struct) before EVERY call that takes the struct, also
+ *     before xnano_*_config_default and the calls that fill it (stats,
+ *     info). The library reads and writes only the fields that lie wholly
+ *     inside struct_size bytes: fields a caller built against an older
+ *     header does not have take their defaults, and the calls that write
+ *     the struct set struct_size to the number of bytes the library knows
+ *     of (min of the caller's and its own). struct_size below 4 gives
+ *     XNANO_ERR_INVALID_ARGUMENT. Fields are only ever appended.
+ *   - Structs the library allocates and hands out (xnano_video_frame,
+ *     xnano_audio_packet, xnano_rumble in callbacks, xnano_event,
+ *     xnano_console_event) only grow at their end; read the fields you
+ *     know.
+ *
  * CONVENTIONS
  *   - Handles (xnano_client, xnano_console, xnano_sim,
  *     xnano_gamestream_config) are opaque; create them with
  *     xnano_<type>_new and release them with xnano_<type>_free, which
- *     accepts NULL. xnano_discover creates an xnano_discovery, released
- *     with xnano_discovery_free.
+ *     accepts NULL, returns void and never fails. xnano_discover creates an
+ *     xnano_discovery, released with xnano_discovery_free.
+ *   - FREE FROM A CALLBACK: xnano_client_free / xnano_console_free called
+ *     inside that handle's own callback cannot wait for the library's
+ *     threads (the caller is on one). The handle is detached instead: no
+ *     further callback of it is called once the running one returns, and
+ *     the library stops it and releases it on a thread of its own once the
+ *     callback's thread has ended. The handle is invalid as soon as free
+ *     returns, either way.
  *   - Every fallible function returns an xnano_result. XNANO_OK is 0. On
  *     any other value xnano_last_error() gives a message (thread-local,
  *     valid until the next failing call on the same thread) and NO output
@@ -22,8 +62,12 @@
  *
  * THREAD SAFETY
  *   - All functions may be called from any thread. One handle may be used
- *     from several threads at once, except that xnano_*_free must not race
- *     with any other call on the same handle.
+ *     from several threads at once. Calls that promise "no callback after
+ *     it returns" keep it under any interleaving: a second
+ *     xnano_client_stop (or a free) while one runs waits for it, and so
+ *     does xnano_console_disconnect (or a free) while a connect or
+ *     disconnect of the same console runs. A free must still be the last
+ *     call on a handle: no call may start once a free has started.
  *   - Client callbacks (video, audio, rumble, state) run on the library's
  *     threads: video and audio on the UDP receive thread, control events on
  *     the TCP receive thread, timeouts on a timer thread; occasionally on
@@ -43,10 +87,11 @@
  *     xnano_console_connect and xnano_client_connect_console wait for the
  *     network (bounded by their timeouts).
  *   - A callback may call back into the API (set controller state, request
- *     a keyframe, read stats, send a console command, ...). Stopping or
- *     freeing the SAME client, or disconnecting or freeing the SAME
- *     console, from its own callback returns XNANO_ERR_FROM_CALLBACK
- *     instead of deadlocking; do it from another thread. So does
+ *     a keyframe, read stats, send a console command, ...). Stopping the
+ *     SAME client, or disconnecting the SAME console, from its own
+ *     callback returns XNANO_ERR_FROM_CALLBACK instead of deadlocking (do
+ *     it from another thread); freeing it there detaches it (see FREE FROM
+ *     A CALLBACK). So does
  *     xnano_client_connect_console from the console's callback (it waits
  *     for the console's socket thread). Do not block a callback
  *     waiting for another thread that is itself stopping this client, and
@@ -69,7 +114,9 @@
  *     xnano_console_disconnect / xnano_console_free) returned (or, for the
  *     log callback, until xnano_set_log_callback replaced it). After
  *     xnano_client_stop returns, no callback of that client runs; after
- *     xnano_console_disconnect returns, none of that console.
+ *     xnano_console_disconnect returns, none of that console. A handle
+ *     freed inside its own callback: user_data must stay valid until that
+ *     callback returned.
  *   - An xnano_event owns its data until xnano_event_free, an
  *     xnano_console_event until xnano_console_event_free.
  *   - A client streaming through a console (xnano_client_connect_console)
@@ -102,6 +149,16 @@
 /** Version of this header as text; compare with xnano_version(). */
 #define XNANO_VERSION_STRING "0.1.0"
 
+
+/**
+ * The version of the C ABI this header describes. It changes with every
+ * incompatible change (a function removed or changed, a field moved or
+ * retyped, a changed meaning); appending a field to a struct under the
+ * `struct_size` rule, or adding a function, keeps it. Compare it with
+ * `xnano_abi_version()` at run time; the shared library's SONAME is
+ * `libxnano.so.<XNANO_ABI_VERSION>`.
+ */
+#define XNANO_ABI_VERSION 1
 
 /**
  * The value meaning "any" in preference fields of `xnano_client_config`.
@@ -564,7 +621,11 @@
  * other value `xnano_last_error()` describes the failure, and no output
  * argument was written.
  */
-typedef enum xnano_result {
+enum xnano_result
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Success.
    */
@@ -628,12 +689,23 @@ typedef enum xnano_result {
    * or the gamestream (GameStreamError).
    */
   XNANO_ERR_REFUSED = 13,
-} xnano_result;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum xnano_result xnano_result;
+#else
+typedef uint32_t xnano_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * The state of an `xnano_client`.
  */
-typedef enum xnano_state {
+enum xnano_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Created, not connected yet: callbacks may be set.
    */
@@ -654,12 +726,23 @@ typedef enum xnano_state {
    * The session ended (see the error passed with this state).
    */
   XNANO_STATE_CLOSED = 4,
-} xnano_state;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum xnano_state xnano_state;
+#else
+typedef uint32_t xnano_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * What an `xnano_event` carries.
  */
-typedef enum xnano_event_type {
+enum xnano_event_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * A state change: `state`, `error` and `message` are set.
    */
@@ -676,12 +759,23 @@ typedef enum xnano_event_type {
    * A rumble command: `rumble` is set.
    */
   XNANO_EVENT_RUMBLE = 3,
-} xnano_event_type;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum xnano_event_type xnano_event_type;
+#else
+typedef uint32_t xnano_event_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * What an `xnano_console_event` reports.
  */
-typedef enum xnano_console_event_type {
+enum xnano_console_event_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * The console accepted the connection: `participant_id`.
    */
@@ -749,12 +843,23 @@ typedef enum xnano_console_event_type {
    * `message` is its name, `json` its content.
    */
   XNANO_CONSOLE_EVENT_OTHER = 12,
-} xnano_console_event_type;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum xnano_console_event_type xnano_console_event_type;
+#else
+typedef uint32_t xnano_console_event_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * The state of an `xnano_console`.
  */
-typedef enum xnano_console_state {
+enum xnano_console_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Created, not connected: the event callback may be set.
    */
@@ -767,13 +872,24 @@ typedef enum xnano_console_state {
    * The session ended (see the CLOSED event).
    */
   XNANO_CONSOLE_STATE_CLOSED = 2,
-} xnano_console_state;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum xnano_console_state xnano_console_state;
+#else
+typedef uint32_t xnano_console_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Severity of a log message (also the `max_level` filter of
  * `xnano_set_log_callback`).
  */
-typedef enum xnano_log_level {
+enum xnano_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Nothing (as a filter: logging off).
    */
@@ -798,7 +914,14 @@ typedef enum xnano_log_level {
    * Very verbose tracing.
    */
   XNANO_LOG_TRACE = 5,
-} xnano_log_level;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum xnano_log_level xnano_log_level;
+#else
+typedef uint32_t xnano_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * A gamestream client session. Created by `xnano_client_new`, freed by
@@ -838,6 +961,12 @@ typedef struct xnano_sim xnano_sim;
  * then change what you need.
  */
 typedef struct xnano_client_config {
+  /**
+   * Set by the caller to `sizeof` this struct before every call that
+   * takes it (see STRUCT GROWTH in the header); on return from a call
+   * that writes the struct, the number of bytes the library knew of.
+   */
+  uint32_t struct_size;
   /**
    * Preferred video width among the console's offers, or XNANO_ANY.
    */
@@ -1040,12 +1169,18 @@ typedef void (*xnano_rumble_callback)(void *user_data, const struct xnano_rumble
  * empty) valid only during the call. CLOSED comes exactly once and is the
  * last call of any callback of the client.
  */
-typedef void (*xnano_state_callback)(void *user_data, enum xnano_state state, enum xnano_result error, const char *message);
+typedef void (*xnano_state_callback)(void *user_data, xnano_state state, xnano_result error, const char *message);
 
 /**
  * The state of one controller, sent with `xnano_client_set_controller_state`.
  */
 typedef struct xnano_controller_state {
+  /**
+   * Set by the caller to `sizeof` this struct before every call that
+   * takes it (see STRUCT GROWTH in the header); on return from a call
+   * that writes the struct, the number of bytes the library knew of.
+   */
+  uint32_t struct_size;
   /**
    * Buttons held down: a bit mask of XNANO_BUTTON_*.
    */
@@ -1080,6 +1215,12 @@ typedef struct xnano_controller_state {
  * Session statistics (`xnano_client_get_stats`).
  */
 typedef struct xnano_client_stats {
+  /**
+   * Set by the caller to `sizeof` this struct before every call that
+   * takes it (see STRUCT GROWTH in the header); on return from a call
+   * that writes the struct, the number of bytes the library knew of.
+   */
+  uint32_t struct_size;
   /**
    * Video frames delivered.
    */
@@ -1208,39 +1349,40 @@ typedef struct xnano_client_stats {
 
 /**
  * An event taken from the queue by `xnano_client_next_event`. The event
- * owns its data (`video.data`, `audio.data`, `message`) until
- * `xnano_event_free`. Fields that do not belong to `kind` are zero
- * (`message` is then "").
+ * owns what it points to (`video`, `audio`, `rumble`, their data,
+ * `message`) until `xnano_event_free`. Fields that do not belong to
+ * `kind` are zero or NULL (`message` is then ""). The library allocates
+ * it; later versions may append fields.
  */
 typedef struct xnano_event {
   /**
    * What the event carries.
    */
-  enum xnano_event_type kind;
+  xnano_event_type kind;
   /**
    * The new state (XNANO_EVENT_STATE).
    */
-  enum xnano_state state;
+  xnano_state state;
   /**
    * Why the session closed (XNANO_EVENT_STATE with XNANO_STATE_CLOSED).
    */
-  enum xnano_result error;
+  xnano_result error;
   /**
    * State text (never NULL; "" for other events).
    */
   const char *message;
   /**
-   * The frame (XNANO_EVENT_VIDEO_FRAME).
+   * The frame (XNANO_EVENT_VIDEO_FRAME), else NULL.
    */
-  struct xnano_video_frame video;
+  const struct xnano_video_frame *video;
   /**
-   * The packet (XNANO_EVENT_AUDIO).
+   * The packet (XNANO_EVENT_AUDIO), else NULL.
    */
-  struct xnano_audio_packet audio;
+  const struct xnano_audio_packet *audio;
   /**
-   * The command (XNANO_EVENT_RUMBLE).
+   * The command (XNANO_EVENT_RUMBLE), else NULL.
    */
-  struct xnano_rumble rumble;
+  const struct xnano_rumble *rumble;
 } xnano_event;
 
 /**
@@ -1249,6 +1391,12 @@ typedef struct xnano_event {
  * their array.
  */
 typedef struct xnano_console_info {
+  /**
+   * Set by the caller to `sizeof` this struct before every call that
+   * takes it (see STRUCT GROWTH in the header); on return from a call
+   * that writes the struct, the number of bytes the library knew of.
+   */
+  uint32_t struct_size;
   /**
    * The console's name.
    */
@@ -1294,6 +1442,12 @@ typedef struct xnano_console_info {
  * are read (copied) during `xnano_console_connect` only.
  */
 typedef struct xnano_console_config {
+  /**
+   * Set by the caller to `sizeof` this struct before every call that
+   * takes it (see STRUCT GROWTH in the header); on return from a call
+   * that writes the struct, the number of bytes the library knew of.
+   */
+  uint32_t struct_size;
   /**
    * Xbox Live user hash for an authenticated connection; NULL or ""
    * (default): anonymous (needs both this and `auth_token`).
@@ -1348,13 +1502,13 @@ typedef struct xnano_console_event {
   /**
    * What happened.
    */
-  enum xnano_console_event_type kind;
+  xnano_console_event_type kind;
   /**
    * CLOSED, CHANNEL_FAILED, GAMESTREAM_FAILED: the result code that
    * describes the failure (XNANO_OK for a CLOSED after
    * `xnano_console_disconnect`); XNANO_OK otherwise.
    */
-  enum xnano_result error;
+  xnano_result error;
   /**
    * A one-line description (never NULL): the close reason, the error,
    * the event's name for OTHER.
@@ -1457,6 +1611,12 @@ typedef void (*xnano_console_event_callback)(void *user_data, const struct xnano
  */
 typedef struct xnano_gamepad {
   /**
+   * Set by the caller to `sizeof` this struct before every call that
+   * takes it (see STRUCT GROWTH in the header); on return from a call
+   * that writes the struct, the number of bytes the library knew of.
+   */
+  uint32_t struct_size;
+  /**
    * Buttons down: XNANO_GAMEPAD_* bits.
    */
   uint16_t buttons;
@@ -1494,13 +1654,19 @@ typedef struct xnano_gamepad {
  * quickly and must not call any `xnano_*` function other than
  * `xnano_version`, `xnano_result_name` and `xnano_last_error`.
  */
-typedef void (*xnano_log_callback)(void *user_data, enum xnano_log_level level, const char *target, const char *message);
+typedef void (*xnano_log_callback)(void *user_data, xnano_log_level level, const char *target, const char *message);
 
 /**
  * Settings of the simulated console. Get the defaults with
  * `xnano_sim_config_default`, then change what you need.
  */
 typedef struct xnano_sim_config {
+  /**
+   * Set by the caller to `sizeof` this struct before every call that
+   * takes it (see STRUCT GROWTH in the header); on return from a call
+   * that writes the struct, the number of bytes the library knew of.
+   */
+  uint32_t struct_size;
   /**
    * TCP (control) port on 127.0.0.1; 0 (default): any free port.
    */
@@ -1617,6 +1783,12 @@ typedef struct xnano_sim_config {
  */
 typedef struct xnano_sim_stats {
   /**
+   * Set by the caller to `sizeof` this struct before every call that
+   * takes it (see STRUCT GROWTH in the header); on return from a call
+   * that writes the struct, the number of bytes the library knew of.
+   */
+  uint32_t struct_size;
+  /**
    * Clients accepted.
    */
   uint64_t clients_accepted;
@@ -1707,6 +1879,14 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * The ABI version of the loaded library (`XNANO_ABI_VERSION` of the header
+ * it was built with). A program or binding compares it with the
+ * `XNANO_ABI_VERSION` it was compiled against and refuses to go on when
+ * they differ: structs, results and callbacks would not mean the same.
+ */
+uint32_t xnano_abi_version(void);
+
+/**
  * The library's version, "MAJOR.MINOR.PATCH" as in Cargo.toml (the same
  * text as `XNANO_VERSION_STRING` of the header it was built with). Static
  * storage: never free it.
@@ -1724,39 +1904,39 @@ const char *xnano_last_error(void);
  * The name of a result code ("XNANO_OK", "XNANO_ERR_NULL"...); static
  * storage. Unknown values give "XNANO_ERR_UNKNOWN".
  */
-const char *xnano_result_name(int32_t result);
+const char *xnano_result_name(uint32_t result);
 
 /**
  * Fills `out_config` with the default client settings.
  */
-enum xnano_result xnano_client_config_default(struct xnano_client_config *out_config);
+xnano_result xnano_client_config_default(struct xnano_client_config *out_config);
 
 /**
  * Creates a client in XNANO_STATE_IDLE. `config` may be NULL for the
  * defaults; it is copied. Set the callbacks next, then connect. Free with
  * `xnano_client_free`.
  */
-enum xnano_result xnano_client_new(const struct xnano_client_config *config, struct xnano_client **out_client);
+xnano_result xnano_client_new(const struct xnano_client_config *config, struct xnano_client **out_client);
 
 /**
  * Sets (NULL: removes) the video frame callback. Only in XNANO_STATE_IDLE.
  */
-enum xnano_result xnano_client_set_video_callback(struct xnano_client *client, xnano_video_callback callback, void *user_data);
+xnano_result xnano_client_set_video_callback(struct xnano_client *client, xnano_video_callback callback, void *user_data);
 
 /**
  * Sets (NULL: removes) the audio packet callback. Only in XNANO_STATE_IDLE.
  */
-enum xnano_result xnano_client_set_audio_callback(struct xnano_client *client, xnano_audio_callback callback, void *user_data);
+xnano_result xnano_client_set_audio_callback(struct xnano_client *client, xnano_audio_callback callback, void *user_data);
 
 /**
  * Sets (NULL: removes) the rumble callback. Only in XNANO_STATE_IDLE.
  */
-enum xnano_result xnano_client_set_rumble_callback(struct xnano_client *client, xnano_rumble_callback callback, void *user_data);
+xnano_result xnano_client_set_rumble_callback(struct xnano_client *client, xnano_rumble_callback callback, void *user_data);
 
 /**
  * Sets (NULL: removes) the state change callback. Only in XNANO_STATE_IDLE.
  */
-enum xnano_result xnano_client_set_state_callback(struct xnano_client *client, xnano_state_callback callback, void *user_data);
+xnano_result xnano_client_set_state_callback(struct xnano_client *client, xnano_state_callback callback, void *user_data);
 
 /**
  * Connects straight to a Nano host (a console whose gamestream was
@@ -1767,7 +1947,7 @@ enum xnano_result xnano_client_set_state_callback(struct xnano_client *client, x
  * state callback / events. Only in XNANO_STATE_IDLE; on failure the client
  * stays IDLE and may be connected again.
  */
-enum xnano_result xnano_client_connect_nano(struct xnano_client *client, const char *host, uint16_t tcp_port, uint16_t udp_port);
+xnano_result xnano_client_connect_nano(struct xnano_client *client, const char *host, uint16_t tcp_port, uint16_t udp_port);
 
 /**
  * Starts a gamestream over SmartGlass: asks the connected `console` to
@@ -1787,12 +1967,12 @@ enum xnano_result xnano_client_connect_nano(struct xnano_client *client, const c
  * console's event callback. On failure the client stays IDLE (no callback
  * was called) and may be connected again.
  */
-enum xnano_result xnano_client_connect_console(struct xnano_client *client, struct xnano_console *console, const struct xnano_gamestream_config *config);
+xnano_result xnano_client_connect_console(struct xnano_client *client, struct xnano_console *console, const struct xnano_gamestream_config *config);
 
 /**
  * Writes the client's current state to `out_state`.
  */
-enum xnano_result xnano_client_get_state(const struct xnano_client *client, enum xnano_state *out_state);
+xnano_result xnano_client_get_state(const struct xnano_client *client, xnano_state *out_state);
 
 /**
  * Sets the state of controller `controller` (0..=3). The first call
@@ -1801,36 +1981,36 @@ enum xnano_result xnano_client_get_state(const struct xnano_client *client, enum
  * `input_reads_per_second`). Allowed from XNANO_STATE_CONNECTING on: a
  * state set before the console opened input is sent once it has.
  */
-enum xnano_result xnano_client_set_controller_state(struct xnano_client *client, uint8_t controller, const struct xnano_controller_state *state);
+xnano_result xnano_client_set_controller_state(struct xnano_client *client, uint8_t controller, const struct xnano_controller_state *state);
 
 /**
  * Announces (`connected` true) or removes a controller (0..=3).
  */
-enum xnano_result xnano_client_set_controller_connected(struct xnano_client *client, uint8_t controller, bool connected);
+xnano_result xnano_client_set_controller_connected(struct xnano_client *client, uint8_t controller, bool connected);
 
 /**
  * Asks the console for a keyframe. Needs XNANO_STATE_CONNECTED or later.
  */
-enum xnano_result xnano_client_request_keyframe(struct xnano_client *client);
+xnano_result xnano_client_request_keyframe(struct xnano_client *client);
 
 /**
  * Sends a Change Video Quality message: `count` must be 6 (the six
  * values of the message; their meaning is undocumented).
  */
-enum xnano_result xnano_client_change_video_quality(struct xnano_client *client, const uint32_t *values, size_t count);
+xnano_result xnano_client_change_video_quality(struct xnano_client *client, const uint32_t *values, size_t count);
 
 /**
  * Sends one encoded microphone packet (in the ChatAudio format) to the
  * console. `data` is copied.
  */
-enum xnano_result xnano_client_send_chat_audio(struct xnano_client *client, const uint8_t *data, size_t len);
+xnano_result xnano_client_send_chat_audio(struct xnano_client *client, const uint8_t *data, size_t len);
 
 /**
  * Writes the session statistics to `out_stats`. Works in every state
  * (zeros before connecting, the final numbers after a stop); fails with
  * XNANO_ERR_WRONG_STATE only while a stop is in progress.
  */
-enum xnano_result xnano_client_get_stats(const struct xnano_client *client, struct xnano_client_stats *out_stats);
+xnano_result xnano_client_get_stats(const struct xnano_client *client, struct xnano_client_stats *out_stats);
 
 /**
  * Takes the next queued event (pull mode; needs
@@ -1842,7 +2022,7 @@ enum xnano_result xnano_client_get_stats(const struct xnano_client *client, stru
  * connected yet, or no queue configured. Any thread may call it, also
  * while another thread stops the client; not after `xnano_client_free`.
  */
-enum xnano_result xnano_client_next_event(struct xnano_client *client, uint32_t timeout_ms, struct xnano_event **out_event);
+xnano_result xnano_client_next_event(struct xnano_client *client, uint32_t timeout_ms, struct xnano_event **out_event);
 
 /**
  * Frees an event from `xnano_client_next_event` with everything it owns.
@@ -1856,18 +2036,24 @@ void xnano_event_free(struct xnano_event *event);
  * more; the state callback got XNANO_STATE_CLOSED (from this call, on this
  * thread, with XNANO_OK, unless the session had closed before). Statistics
  * stay readable. Stopping a stopped or never connected client is XNANO_OK.
+ * Called while another thread stops or frees the same client, it waits
+ * until that one has joined the threads, so the promise holds for both.
  * Returns XNANO_ERR_FROM_CALLBACK (and does nothing) when called from one
  * of this client's callbacks.
  */
-enum xnano_result xnano_client_stop(struct xnano_client *client);
+xnano_result xnano_client_stop(struct xnano_client *client);
 
 /**
  * Stops the client if needed (see `xnano_client_stop`) and frees it. NULL
- * is accepted (XNANO_OK). Returns XNANO_ERR_FROM_CALLBACK, and frees
- * nothing, when called from one of this client's callbacks. The handle is
- * invalid after XNANO_OK.
+ * is accepted. Never fails; the handle is invalid once it returns. A free
+ * racing a stop of the same client on another thread waits for that stop.
+ * Called from inside one of this client's callbacks, it cannot wait for
+ * the library's threads (the caller is one of them): no callback of this
+ * client is called after the running one returns, and the library stops
+ * the session and releases the handle on a thread of its own once the
+ * callback's thread has ended.
  */
-enum xnano_result xnano_client_free(struct xnano_client *client);
+void xnano_client_free(struct xnano_client *client);
 
 /**
  * Discovers consoles. With `address` ("host" or "host:port", port 5050
@@ -1879,18 +2065,18 @@ enum xnano_result xnano_client_free(struct xnano_client *client);
  * with `xnano_discovery_count` / `xnano_discovery_get`, free it with
  * `xnano_discovery_free`. Blocks the calling thread.
  */
-enum xnano_result xnano_discover(const char *address, uint32_t timeout_ms, struct xnano_discovery **out_discovery);
+xnano_result xnano_discover(const char *address, uint32_t timeout_ms, struct xnano_discovery **out_discovery);
 
 /**
  * Writes the number of consoles found to `out_count`.
  */
-enum xnano_result xnano_discovery_count(const struct xnano_discovery *discovery, size_t *out_count);
+xnano_result xnano_discovery_count(const struct xnano_discovery *discovery, size_t *out_count);
 
 /**
  * Copies console number `index` (0-based, below the count) to `out_info`.
  * XNANO_ERR_INVALID_ARGUMENT when `index` is out of range.
  */
-enum xnano_result xnano_discovery_get(const struct xnano_discovery *discovery, size_t index, struct xnano_console_info *out_info);
+xnano_result xnano_discovery_get(const struct xnano_discovery *discovery, size_t index, struct xnano_console_info *out_info);
 
 /**
  * Frees a discovery list. NULL is accepted.
@@ -1905,18 +2091,18 @@ void xnano_discovery_free(struct xnano_discovery *discovery);
  * when none could be sent); whether the console woke up shows in a later
  * `xnano_discover`. Blocks for about `tries` x 100 ms.
  */
-enum xnano_result xnano_power_on(const char *live_id, const char *address, uint32_t tries);
+xnano_result xnano_power_on(const char *live_id, const char *address, uint32_t tries);
 
 /**
  * Fills `out_config` with the default console settings (anonymous).
  */
-enum xnano_result xnano_console_config_default(struct xnano_console_config *out_config);
+xnano_result xnano_console_config_default(struct xnano_console_config *out_config);
 
 /**
  * Creates a console handle in XNANO_CONSOLE_STATE_IDLE. Set the event
  * callback next (optional), then connect. Free with `xnano_console_free`.
  */
-enum xnano_result xnano_console_new(struct xnano_console **out_console);
+xnano_result xnano_console_new(struct xnano_console **out_console);
 
 /**
  * Sets (NULL: removes) the event callback. Only in
@@ -1926,7 +2112,7 @@ enum xnano_result xnano_console_new(struct xnano_console **out_console);
  * the final CLOSED of `xnano_console_disconnect` on the socket thread or
  * on the thread calling that, before it returns. Calls never overlap.
  */
-enum xnano_result xnano_console_set_event_callback(struct xnano_console *console, xnano_console_event_callback callback, void *user_data);
+xnano_result xnano_console_set_event_callback(struct xnano_console *console, xnano_console_event_callback callback, void *user_data);
 
 /**
  * Connects to the console at `address` ("host" or "host:port", port 5050
@@ -1939,20 +2125,21 @@ enum xnano_result xnano_console_set_event_callback(struct xnano_console *console
  * console stays IDLE (no callback was called) and may be connected again.
  * Errors: XNANO_ERR_NOT_FOUND (no answer to discovery), XNANO_ERR_REFUSED
  * (connection refused, or anonymous connections not allowed),
- * XNANO_ERR_TIMEOUT, XNANO_ERR_IO.
+ * XNANO_ERR_TIMEOUT, XNANO_ERR_IO; XNANO_ERR_CLOSED when another thread
+ * disconnected or freed the console meanwhile.
  */
-enum xnano_result xnano_console_connect(struct xnano_console *console, const char *address, const struct xnano_console_config *config);
+xnano_result xnano_console_connect(struct xnano_console *console, const char *address, const struct xnano_console_config *config);
 
 /**
  * Writes the console's state to `out_state`.
  */
-enum xnano_result xnano_console_get_state(const struct xnano_console *console, enum xnano_console_state *out_state);
+xnano_result xnano_console_get_state(const struct xnano_console *console, xnano_console_state *out_state);
 
 /**
  * Writes what discovery said about the connected console to `out_info`.
  * Needs a connected (or closed) console.
  */
-enum xnano_result xnano_console_get_info(const struct xnano_console *console, struct xnano_console_info *out_info);
+xnano_result xnano_console_get_info(const struct xnano_console *console, struct xnano_console_info *out_info);
 
 /**
  * Takes the next queued event (pull mode; needs `event_queue_capacity` >
@@ -1963,7 +2150,7 @@ enum xnano_result xnano_console_get_info(const struct xnano_console *console, st
  * every event (CLOSED included) was taken. XNANO_ERR_WRONG_STATE: not
  * connected, or no queue configured.
  */
-enum xnano_result xnano_console_next_event(struct xnano_console *console, uint32_t timeout_ms, struct xnano_console_event **out_event);
+xnano_result xnano_console_next_event(struct xnano_console *console, uint32_t timeout_ms, struct xnano_console_event **out_event);
 
 /**
  * Frees an event from `xnano_console_next_event`. NULL is accepted.
@@ -1973,7 +2160,7 @@ void xnano_console_event_free(struct xnano_console_event *event);
 /**
  * Writes the number of events dropped because the event queue was full.
  */
-enum xnano_result xnano_console_events_dropped(const struct xnano_console *console, uint64_t *out_count);
+xnano_result xnano_console_events_dropped(const struct xnano_console *console, uint64_t *out_count);
 
 /**
  * Disconnects: tells the console goodbye and joins the session's thread.
@@ -1981,31 +2168,37 @@ enum xnano_result xnano_console_events_dropped(const struct xnano_console *conso
  * by this (the console usually ends it; the client then reports CLOSED).
  * The CLOSED event (XNANO_OK) is delivered (on the socket thread or on
  * this one) before it returns; no callback of this console runs
- * afterwards. Disconnecting an
- * idle or disconnected console is XNANO_OK. XNANO_ERR_FROM_CALLBACK (and
- * nothing done) from inside this console's callback.
+ * afterwards. Disconnecting an idle or disconnected console is XNANO_OK.
+ * Called while another thread connects, disconnects or frees the same
+ * console, it waits for that call; a connect it waited for fails with
+ * XNANO_ERR_CLOSED without having called back. XNANO_ERR_FROM_CALLBACK
+ * (and nothing done) from inside this console's callback.
  */
-enum xnano_result xnano_console_disconnect(struct xnano_console *console);
+xnano_result xnano_console_disconnect(struct xnano_console *console);
 
 /**
  * Disconnects if needed (see `xnano_console_disconnect`) and frees the
- * console. NULL is accepted. XNANO_ERR_FROM_CALLBACK, and nothing freed,
- * from inside this console's callback. The handle is invalid after
- * XNANO_OK.
+ * console. NULL is accepted. Never fails; the handle is invalid once it
+ * returns. A free racing a connect or disconnect of the same console on
+ * another thread waits for it. Called from inside this console's
+ * callback, it cannot wait for the socket thread (the caller is on it):
+ * no callback of this console is called after the running one returns,
+ * and the library disconnects and releases the handle on a thread of its
+ * own once the callback's thread has ended.
  */
-enum xnano_result xnano_console_free(struct xnano_console *console);
+void xnano_console_free(struct xnano_console *console);
 
 /**
  * Powers the console off (it disconnects us: CLOSED with XNANO_ERR_CLOSED
  * follows). Needs a connected console.
  */
-enum xnano_result xnano_console_power_off(struct xnano_console *console);
+xnano_result xnano_console_power_off(struct xnano_console *console);
 
 /**
  * Launches a title or URI (e.g. "ms-xbl-4C3A3D2A://default") at
  * `location` (XNANO_TITLE_LOCATION_*).
  */
-enum xnano_result xnano_console_launch_title(struct xnano_console *console, const char *uri, uint32_t location);
+xnano_result xnano_console_launch_title(struct xnano_console *console, const char *uri, uint32_t location);
 
 /**
  * Sends a media command (XNANO_MEDIA_*, one of them) to the title
@@ -2014,52 +2207,52 @@ enum xnano_result xnano_console_launch_title(struct xnano_console *console, cons
  * (may be NULL) receives the request id that the console's
  * MediaCommandResult (an OTHER event) refers to.
  */
-enum xnano_result xnano_console_media_command(struct xnano_console *console, uint32_t title_id, uint32_t command, uint64_t seek_position, uint64_t *out_request_id);
+xnano_result xnano_console_media_command(struct xnano_console *console, uint32_t title_id, uint32_t command, uint64_t seek_position, uint64_t *out_request_id);
 
 /**
  * Sends a gamepad state on the SystemInput channel (released buttons are
  * sent as a state without them).
  */
-enum xnano_result xnano_console_gamepad(struct xnano_console *console, const struct xnano_gamepad *state);
+xnano_result xnano_console_gamepad(struct xnano_console *console, const struct xnano_gamepad *state);
 
 /**
  * Replaces the text of the console's active text session (after a
  * TEXT_CONFIGURATION event) with `text`. XNANO_ERR_WRONG_STATE when no
  * text session is active.
  */
-enum xnano_result xnano_console_send_text(struct xnano_console *console, const char *text);
+xnano_result xnano_console_send_text(struct xnano_console *console, const char *text);
 
 /**
  * Acknowledges version `version` of the text session `text_session_id`
  * (TEXT_INPUT events are acknowledged automatically; this is for
  * programs that track versions themselves).
  */
-enum xnano_result xnano_console_text_acknowledge(struct xnano_console *console, uint32_t text_session_id, uint32_t version);
+xnano_result xnano_console_text_acknowledge(struct xnano_console *console, uint32_t text_session_id, uint32_t version);
 
 /**
  * Ends the active text session: `result` XNANO_TEXT_RESULT_ACCEPT (keep
  * the text) or XNANO_TEXT_RESULT_CANCEL. XNANO_ERR_WRONG_STATE when no
  * text session is active.
  */
-enum xnano_result xnano_console_text_done(struct xnano_console *console, uint32_t result);
+xnano_result xnano_console_text_done(struct xnano_console *console, uint32_t result);
 
 /**
  * Records a game DVR clip from `start_delta_s` to `end_delta_s` seconds
  * relative to now (e.g. -30, 0 for the last 30 seconds).
  */
-enum xnano_result xnano_console_game_dvr_record(struct xnano_console *console, int32_t start_delta_s, int32_t end_delta_s);
+xnano_result xnano_console_game_dvr_record(struct xnano_console *console, int32_t start_delta_s, int32_t end_delta_s);
 
 /**
  * Unsnaps the snapped app.
  */
-enum xnano_result xnano_console_unsnap(struct xnano_console *console);
+xnano_result xnano_console_unsnap(struct xnano_console *console);
 
 /**
  * Creates a gamestream configuration with the defaults (1280x720 at 60
  * fps, AAC audio, chat audio on, ...). Free with
  * `xnano_gamestream_config_free`.
  */
-enum xnano_result xnano_gamestream_config_new(struct xnano_gamestream_config **out_config);
+xnano_result xnano_gamestream_config_new(struct xnano_gamestream_config **out_config);
 
 /**
  * Sets one key by its protocol name (as the console's JSON spells it:
@@ -2073,7 +2266,7 @@ enum xnano_result xnano_gamestream_config_new(struct xnano_gamestream_config **o
  * also uses (defrag timeout, input rate, chat audio) override the
  * client's own settings.
  */
-enum xnano_result xnano_gamestream_config_set(struct xnano_gamestream_config *config, const char *key, const char *value);
+xnano_result xnano_gamestream_config_set(struct xnano_gamestream_config *config, const char *key, const char *value);
 
 /**
  * Copies the text form of `key` into `buffer` (`buffer_size` bytes, NUL
@@ -2081,7 +2274,7 @@ enum xnano_result xnano_gamestream_config_set(struct xnano_gamestream_config *co
  * XNANO_ERR_BUFFER_TOO_SMALL (with nothing written) when it does not fit;
  * XNANO_ERR_INVALID_ARGUMENT for an unknown key.
  */
-enum xnano_result xnano_gamestream_config_get(const struct xnano_gamestream_config *config, const char *key, char *buffer, size_t buffer_size, size_t *out_len);
+xnano_result xnano_gamestream_config_get(const struct xnano_gamestream_config *config, const char *key, char *buffer, size_t buffer_size, size_t *out_len);
 
 /**
  * Frees a gamestream configuration. NULL is accepted. The client that
@@ -2098,12 +2291,12 @@ void xnano_gamestream_config_free(struct xnano_gamestream_config *config);
  * installed another logger for the Rust `log` crate, and with
  * XNANO_ERR_FROM_CALLBACK when called from inside the log callback.
  */
-enum xnano_result xnano_set_log_callback(xnano_log_callback callback, void *user_data, uint32_t max_level);
+xnano_result xnano_set_log_callback(xnano_log_callback callback, void *user_data, uint32_t max_level);
 
 /**
  * Fills `out_config` with the default simulated console settings.
  */
-enum xnano_result xnano_sim_config_default(struct xnano_sim_config *out_config);
+xnano_result xnano_sim_config_default(struct xnano_sim_config *out_config);
 
 /**
  * Creates and starts a simulated console on 127.0.0.1 (`config` NULL:
@@ -2111,14 +2304,14 @@ enum xnano_result xnano_sim_config_default(struct xnano_sim_config *out_config);
  * frames with an acknowledgement and a rumble command (trigger values
  * echoed to the motors). Free with `xnano_sim_free`.
  */
-enum xnano_result xnano_sim_new(const struct xnano_sim_config *config, struct xnano_sim **out_sim);
+xnano_result xnano_sim_new(const struct xnano_sim_config *config, struct xnano_sim **out_sim);
 
 /**
  * Writes the simulated console's Nano ports (on 127.0.0.1): the TCP
  * control port to `out_tcp_port` and the UDP data port to `out_udp_port`,
  * the values to pass to `xnano_client_connect_nano`.
  */
-enum xnano_result xnano_sim_nano_ports(const struct xnano_sim *sim, uint16_t *out_tcp_port, uint16_t *out_udp_port);
+xnano_result xnano_sim_nano_ports(const struct xnano_sim *sim, uint16_t *out_tcp_port, uint16_t *out_udp_port);
 
 /**
  * Writes the simulated console's counters to `out_stats` (final values
@@ -2126,7 +2319,7 @@ enum xnano_result xnano_sim_nano_ports(const struct xnano_sim *sim, uint16_t *ou
  * those of the SmartGlass gamestreams' Nano host (the running one, else
  * the last one), and the SmartGlass counters.
  */
-enum xnano_result xnano_sim_get_stats(const struct xnano_sim *sim, struct xnano_sim_stats *out_stats);
+xnano_result xnano_sim_get_stats(const struct xnano_sim *sim, struct xnano_sim_stats *out_stats);
 
 /**
  * Ends the current Nano client's session from the console's side
@@ -2134,14 +2327,14 @@ enum xnano_result xnano_sim_get_stats(const struct xnano_sim *sim, struct xnano_
  * and on a SmartGlass gamestream's: the client then reports
  * XNANO_STATE_CLOSED with an error. The console keeps listening.
  */
-enum xnano_result xnano_sim_close_client(struct xnano_sim *sim);
+xnano_result xnano_sim_close_client(struct xnano_sim *sim);
 
 /**
  * Stops the simulated console (closes its clients' sessions, SmartGlass
  * included, and joins its threads). Stopping twice is XNANO_OK. Counters
  * stay readable.
  */
-enum xnano_result xnano_sim_stop(struct xnano_sim *sim);
+xnano_result xnano_sim_stop(struct xnano_sim *sim);
 
 /**
  * Stops (if needed) and frees a simulated console. NULL is accepted.
@@ -2153,21 +2346,21 @@ void xnano_sim_free(struct xnano_sim *sim);
  * to `out_port`: discover and connect to `127.0.0.1:PORT`.
  * XNANO_ERR_WRONG_STATE when `smartglass` was false in the config.
  */
-enum xnano_result xnano_sim_smartglass_port(const struct xnano_sim *sim, uint16_t *out_port);
+xnano_result xnano_sim_smartglass_port(const struct xnano_sim *sim, uint16_t *out_port);
 
 /**
  * Writes what the simulated SmartGlass console announces (name, Live ID,
  * address, UUID, curve, flags) to `out_info`, as `xnano_discover` would
  * report it. XNANO_ERR_WRONG_STATE without SmartGlass.
  */
-enum xnano_result xnano_sim_console_info(const struct xnano_sim *sim, struct xnano_console_info *out_info);
+xnano_result xnano_sim_console_info(const struct xnano_sim *sim, struct xnano_console_info *out_info);
 
 /**
  * Writes whether the simulated SmartGlass console is powered on to
  * `out_on` (a SmartGlass power-off turns it off, a power-on request with
  * its Live ID on again). XNANO_ERR_WRONG_STATE without SmartGlass.
  */
-enum xnano_result xnano_sim_smartglass_powered_on(const struct xnano_sim *sim, bool *out_on);
+xnano_result xnano_sim_smartglass_powered_on(const struct xnano_sim *sim, bool *out_on);
 
 /**
  * Writes how many SmartGlass messages of type `msg_type` the simulated
@@ -2177,7 +2370,7 @@ enum xnano_result xnano_sim_smartglass_powered_on(const struct xnano_sim *sim, b
  * "GameDvrRecord", "Unsnap", "Json", ...), or NULL for every message
  * (acknowledgements excluded). Counts the most recent 4096 messages.
  */
-enum xnano_result xnano_sim_smartglass_message_count(const struct xnano_sim *sim, const char *msg_type, uint64_t *out_count);
+xnano_result xnano_sim_smartglass_message_count(const struct xnano_sim *sim, const char *msg_type, uint64_t *out_count);
 
 /**
  * Opens a text entry session on every connected SmartGlass client that
@@ -2186,7 +2379,7 @@ enum xnano_result xnano_sim_smartglass_message_count(const struct xnano_sim *sim
  * to `out_clients` (may be NULL). XNANO_ERR_WRONG_STATE without
  * SmartGlass.
  */
-enum xnano_result xnano_sim_start_text_session(struct xnano_sim *sim, const char *prompt, uint32_t *out_clients);
+xnano_result xnano_sim_start_text_session(struct xnano_sim *sim, const char *prompt, uint32_t *out_clients);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -144,7 +144,7 @@ fn every_item_is_documented() {
             || (line.starts_with("  ")
                 && (t.ends_with(';') || t.ends_with(','))
                 && !t.starts_with('*'));
-        if !is_item {
+        if !is_item || is_fixed_width_typedef(&lines, i) {
             continue;
         }
         items += 1;
@@ -163,6 +163,52 @@ fn every_item_is_documented() {
         "undocumented:\n{}",
         undocumented.join("\n")
     );
+}
+
+/// `typedef uint32_t xnano_result;` (and its C23 twin) after the documented
+/// `enum xnano_result`: cbindgen's fixed-width form of a `#[repr(u32)]` enum.
+fn is_fixed_width_typedef(lines: &[&str], i: usize) -> bool {
+    let t = lines[i].trim();
+    let name = t
+        .strip_prefix("typedef uint32_t ")
+        .or_else(|| {
+            t.strip_prefix("typedef enum ")
+                .and_then(|r| r.split(' ').next_back())
+        })
+        .and_then(|r| r.strip_suffix(';'));
+    name.is_some_and(|n| lines[..i].iter().any(|l| l.trim() == format!("enum {n}")))
+}
+
+/// Result and enum types are 32 bits wide wherever they appear: no C `enum`
+/// type (whose width is the compiler's choice) in a struct field, a
+/// parameter, a return type or a callback.
+#[test]
+fn enums_are_fixed_width() {
+    let h = header_text();
+    for (i, line) in h.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with("enum xnano_") || t.starts_with("typedef enum xnano_") {
+            continue;
+        }
+        assert!(
+            !t.contains("enum xnano_"),
+            "line {}: a C enum type in the ABI: {line}",
+            i + 1
+        );
+    }
+    for e in [
+        "xnano_result",
+        "xnano_state",
+        "xnano_event_type",
+        "xnano_console_event_type",
+        "xnano_console_state",
+        "xnano_log_level",
+    ] {
+        assert!(
+            h.contains(&format!("typedef uint32_t {e};")),
+            "{e} is not a uint32_t"
+        );
+    }
 }
 
 #[test]

@@ -14,8 +14,9 @@ use super::console::{
     StreamLink,
 };
 use super::{
-    arg_ref, arg_str, boundary, in_callback_of, out_ptr, panic_message, write_out, xnano_result,
-    CallbackGuard, FfiError, FfiResult, XNANO_ANY,
+    arg_ref, arg_str, boundary, growable_out, in_callback_of, out_ptr, panic_message,
+    read_growable, write_growable, write_out, xnano_result, CallbackGuard, FfiError, FfiResult,
+    XNANO_ANY,
 };
 use crate::nano::reassembly::ReassemblyConfig;
 use crate::nano::{
@@ -33,7 +34,7 @@ pub struct xnano_client {
 }
 
 /// The state of an `xnano_client`.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum xnano_state {
     /// Created, not connected yet: callbacks may be set.
@@ -53,6 +54,10 @@ pub enum xnano_state {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct xnano_client_config {
+    /// Set by the caller to `sizeof` this struct before every call that
+    /// takes it (see STRUCT GROWTH in the header); on return from a call
+    /// that writes the struct, the number of bytes the library knew of.
+    pub struct_size: u32,
     /// Preferred video width among the console's offers, or XNANO_ANY.
     pub video_width: u32,
     /// Preferred video height, or XNANO_ANY.
@@ -91,11 +96,32 @@ pub struct xnano_client_config {
     pub wait_for_first_keyframe: bool,
 }
 
+super::growable!(xnano_client_config {
+    struct_size,
+    video_width,
+    video_height,
+    video_codec,
+    audio_codec,
+    audio_channels,
+    audio_sample_rate,
+    connect_timeout_ms,
+    silence_timeout_ms,
+    defrag_timeout_ms,
+    keyframe_retry_ms,
+    input_reads_per_second,
+    max_frame_size,
+    udp_recv_buffer,
+    event_queue_capacity,
+    chat_audio,
+    wait_for_first_keyframe,
+});
+
 impl Default for xnano_client_config {
     fn default() -> Self {
         let c = ClientConfig::default();
         let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
         xnano_client_config {
+            struct_size: std::mem::size_of::<xnano_client_config>() as u32,
             video_width: XNANO_ANY,
             video_height: XNANO_ANY,
             video_codec: XNANO_ANY,
@@ -225,8 +251,12 @@ pub struct xnano_rumble {
 
 /// The state of one controller, sent with `xnano_client_set_controller_state`.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct xnano_controller_state {
+    /// Set by the caller to `sizeof` this struct before every call that
+    /// takes it (see STRUCT GROWTH in the header); on return from a call
+    /// that writes the struct, the number of bytes the library knew of.
+    pub struct_size: u32,
     /// Buttons held down: a bit mask of XNANO_BUTTON_*.
     pub buttons: u16,
     /// Left trigger, 0..=255.
@@ -241,6 +271,28 @@ pub struct xnano_controller_state {
     pub right_thumb_x: i16,
     /// Right stick Y.
     pub right_thumb_y: i16,
+}
+
+super::growable!(xnano_controller_state {
+    struct_size,
+    buttons,
+    left_trigger,
+    right_trigger,
+    left_thumb_x,
+    left_thumb_y,
+    right_thumb_x,
+    right_thumb_y,
+});
+
+impl Default for xnano_controller_state {
+    /// All zero, with `struct_size` set.
+    fn default() -> Self {
+        // SAFETY: every field is an integer, a bool or an array of them:
+        // all zero is a valid value.
+        let mut v: Self = unsafe { std::mem::zeroed() };
+        v.struct_size = std::mem::size_of::<Self>() as u32;
+        v
+    }
 }
 
 /// Button bit: D-pad up.
@@ -276,8 +328,12 @@ pub const XNANO_BUTTON_Y: u16 = 0x8000;
 
 /// Session statistics (`xnano_client_get_stats`).
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct xnano_client_stats {
+    /// Set by the caller to `sizeof` this struct before every call that
+    /// takes it (see STRUCT GROWTH in the header); on return from a call
+    /// that writes the struct, the number of bytes the library knew of.
+    pub struct_size: u32,
     /// Video frames delivered.
     pub frames_delivered: u64,
     /// Complete frames withheld because they depended on a lost one.
@@ -342,9 +398,56 @@ pub struct xnano_client_stats {
     pub input_frames_resent: u64,
 }
 
+super::growable!(xnano_client_stats {
+    struct_size,
+    frames_delivered,
+    frames_dropped,
+    frames_lost,
+    keyframes_delivered,
+    keyframe_requests,
+    lost_reports,
+    chunks_accepted,
+    chunks_duplicate,
+    chunks_late,
+    chunks_invalid,
+    video_bytes,
+    audio_packets,
+    audio_bytes,
+    input_frames_sent,
+    input_frames_acked,
+    rumble_events,
+    chat_audio_sent,
+    udp_packets,
+    udp_bytes,
+    udp_malformed,
+    udp_rejected,
+    udp_foreign_packets,
+    tcp_packets,
+    tcp_malformed,
+    latency_p50_us,
+    latency_p99_us,
+    latency_max_us,
+    events_dropped,
+    frame_id_restarts,
+    chunk_flag_mismatches,
+    input_frames_resent,
+});
+
+impl Default for xnano_client_stats {
+    /// All zero, with `struct_size` set.
+    fn default() -> Self {
+        // SAFETY: every field is an integer, a bool or an array of them:
+        // all zero is a valid value.
+        let mut v: Self = unsafe { std::mem::zeroed() };
+        v.struct_size = std::mem::size_of::<Self>() as u32;
+        v
+    }
+}
+
 impl xnano_client_stats {
     fn from_core(s: &SessionStats, events_dropped: u64) -> Self {
         xnano_client_stats {
+            struct_size: std::mem::size_of::<xnano_client_stats>() as u32,
             frames_delivered: s.frames_delivered,
             frames_dropped: s.frames_dropped,
             frames_lost: s.frames_lost,
@@ -411,7 +514,7 @@ pub type xnano_state_callback = Option<
 >;
 
 /// What an `xnano_event` carries.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum xnano_event_type {
     /// A state change: `state`, `error` and `message` are set.
@@ -425,9 +528,10 @@ pub enum xnano_event_type {
 }
 
 /// An event taken from the queue by `xnano_client_next_event`. The event
-/// owns its data (`video.data`, `audio.data`, `message`) until
-/// `xnano_event_free`. Fields that do not belong to `kind` are zero
-/// (`message` is then "").
+/// owns what it points to (`video`, `audio`, `rumble`, their data,
+/// `message`) until `xnano_event_free`. Fields that do not belong to
+/// `kind` are zero or NULL (`message` is then ""). The library allocates
+/// it; later versions may append fields.
 #[repr(C)]
 #[derive(Debug)]
 pub struct xnano_event {
@@ -439,18 +543,21 @@ pub struct xnano_event {
     pub error: xnano_result,
     /// State text (never NULL; "" for other events).
     pub message: *const c_char,
-    /// The frame (XNANO_EVENT_VIDEO_FRAME).
-    pub video: xnano_video_frame,
-    /// The packet (XNANO_EVENT_AUDIO).
-    pub audio: xnano_audio_packet,
-    /// The command (XNANO_EVENT_RUMBLE).
-    pub rumble: xnano_rumble,
+    /// The frame (XNANO_EVENT_VIDEO_FRAME), else NULL.
+    pub video: *const xnano_video_frame,
+    /// The packet (XNANO_EVENT_AUDIO), else NULL.
+    pub audio: *const xnano_audio_packet,
+    /// The command (XNANO_EVENT_RUMBLE), else NULL.
+    pub rumble: *const xnano_rumble,
 }
 
 /// The event as allocated: the public part first, then what it owns.
 #[repr(C)]
 struct OwnedEvent {
     ev: xnano_event,
+    video: xnano_video_frame,
+    audio: xnano_audio_packet,
+    rumble: xnano_rumble,
     data: Vec<u8>,
     message: CString,
 }
@@ -489,10 +596,13 @@ impl OwnedEvent {
                 state: xnano_state::XNANO_STATE_IDLE,
                 error: XNANO_OK,
                 message: std::ptr::null(),
-                video: EMPTY_VIDEO,
-                audio: EMPTY_AUDIO,
-                rumble: xnano_rumble::default(),
+                video: std::ptr::null(),
+                audio: std::ptr::null(),
+                rumble: std::ptr::null(),
             },
+            video: EMPTY_VIDEO,
+            audio: EMPTY_AUDIO,
+            rumble: xnano_rumble::default(),
             data: data.to_vec(),
             message: c_text(message),
         });
@@ -643,10 +753,11 @@ impl Ctx {
                 if let Some(q) = &self.queue {
                     let mut e =
                         OwnedEvent::new(xnano_event_type::XNANO_EVENT_VIDEO_FRAME, &f.data, "");
-                    e.ev.video = xnano_video_frame {
+                    e.video = xnano_video_frame {
                         data: e.data_ptr(),
                         ..frame
                     };
+                    e.ev.video = &e.video;
                     self.push(q, e);
                 }
                 if let Some(cb) = self.cbs.video {
@@ -669,10 +780,11 @@ impl Ctx {
                 };
                 if let Some(q) = &self.queue {
                     let mut e = OwnedEvent::new(xnano_event_type::XNANO_EVENT_AUDIO, &p.data, "");
-                    e.ev.audio = xnano_audio_packet {
+                    e.audio = xnano_audio_packet {
                         data: e.data_ptr(),
                         ..packet
                     };
+                    e.ev.audio = &e.audio;
                     self.push(q, e);
                 }
                 if let Some(cb) = self.cbs.audio {
@@ -691,7 +803,8 @@ impl Ctx {
                 };
                 if let Some(q) = &self.queue {
                     let mut e = OwnedEvent::new(xnano_event_type::XNANO_EVENT_RUMBLE, &[], "");
-                    e.ev.rumble = rumble;
+                    e.rumble = rumble;
+                    e.ev.rumble = &e.rumble;
                     self.push(q, e);
                 }
                 if let Some(cb) = self.cbs.rumble {
@@ -819,6 +932,10 @@ struct ClientInner {
     /// The current session's context, for readers that must not touch the
     /// slot lock (state, events): set when a session starts.
     ctx: Mutex<Option<Arc<Ctx>>>,
+    /// Held for the whole of a stop (and of the stop inside a free): a
+    /// second stop waits until the first has joined the threads, so that
+    /// neither returns while a callback can still run.
+    op: Mutex<()>,
 }
 
 impl xnano_client {
@@ -868,11 +985,17 @@ impl xnano_client {
                 "cannot stop or free a client from inside its own callback",
             ));
         }
+        // Our own reference: a free racing this stop waits on `op` and then
+        // drops the handle, while this call still finishes with `inner`.
+        let inner = self.inner.clone();
+        // A stop already running (another thread's stop or free): wait
+        // until it has joined the threads.
+        let _op = inner.op.lock();
         // New calls now fail fast instead of queueing on the read lock.
-        self.inner.stopping.store(true, Ordering::Release);
+        inner.stopping.store(true, Ordering::Release);
         let (client, ctx, link) = {
-            let mut slot = self.inner.slot.write();
-            self.inner.stopping.store(false, Ordering::Release);
+            let mut slot = inner.slot.write();
+            inner.stopping.store(false, Ordering::Release);
             let ctx = match &*slot {
                 Slot::Running { ctx, .. } => ctx.clone(),
                 Slot::Idle(_) | Slot::Stopped { .. } => return Ok(()),
@@ -894,7 +1017,7 @@ impl xnano_client {
         if let Some(l) = link {
             l.stopped();
         }
-        if let Slot::Stopped { stats: s, .. } = &mut *self.inner.slot.write() {
+        if let Slot::Stopped { stats: s, .. } = &mut *inner.slot.write() {
             *s = Some(Box::new(stats));
         }
         // The engine does not report its own stop: CLOSED is delivered here,
@@ -923,9 +1046,10 @@ pub extern "C" fn xnano_client_config_default(
     out_config: *mut xnano_client_config,
 ) -> xnano_result {
     boundary(|| {
-        let out = out_ptr(out_config, "out_config")?;
-        // SAFETY: checked non-NULL; the caller provides the storage.
-        unsafe { write_out(out, xnano_client_config::default()) };
+        // SAFETY: NULL or the caller's struct of `struct_size` bytes.
+        let out = unsafe { growable_out(out_config, "out_config") }?;
+        // SAFETY: checked.
+        unsafe { write_growable(out, xnano_client_config::default()) };
         Ok(())
     })
 }
@@ -943,8 +1067,9 @@ pub extern "C" fn xnano_client_new(
         let c = if config.is_null() {
             xnano_client_config::default()
         } else {
-            // SAFETY: non-NULL, points to a config by the caller's promise.
-            *unsafe { arg_ref(config, "config") }?
+            // SAFETY: non-NULL, a config of `struct_size` bytes by the
+            // caller's promise.
+            unsafe { read_growable(config, xnano_client_config::default(), "config") }?
         };
         let cfg = to_core_config(&c)?;
         let client = Box::new(xnano_client {
@@ -954,6 +1079,7 @@ pub extern "C" fn xnano_client_new(
                 slot: RwLock::new(Slot::Idle(Callbacks::default())),
                 stopping: AtomicBool::new(false),
                 ctx: Mutex::new(None),
+                op: Mutex::new(()),
             }),
         });
         // SAFETY: checked non-NULL.
@@ -1178,7 +1304,7 @@ pub extern "C" fn xnano_client_set_controller_state(
         // SAFETY: the caller passes a live handle or NULL.
         let c = unsafe { client_ref(client) }?;
         // SAFETY: NULL or a valid struct.
-        let s = unsafe { arg_ref(state, "state") }?;
+        let s = unsafe { read_growable(state, xnano_controller_state::default(), "state") }?;
         check_controller(controller)?;
         let st = ControllerState {
             buttons: s.buttons,
@@ -1273,7 +1399,8 @@ pub extern "C" fn xnano_client_get_stats(
     boundary(|| {
         // SAFETY: the caller passes a live handle or NULL.
         let c = unsafe { client_ref(client) }?;
-        let out = out_ptr(out_stats, "out_stats")?;
+        // SAFETY: NULL or the caller's struct of `struct_size` bytes.
+        let out = unsafe { growable_out(out_stats, "out_stats") }?;
         if c.inner.stopping.load(Ordering::Acquire) {
             return Err(FfiError::state("the client is stopping"));
         }
@@ -1292,7 +1419,7 @@ pub extern "C" fn xnano_client_get_stats(
             }
         };
         // SAFETY: checked non-NULL.
-        unsafe { write_out(out, st) };
+        unsafe { write_growable(out, st) };
         Ok(())
     })
 }
@@ -1352,6 +1479,8 @@ pub extern "C" fn xnano_event_free(event: *mut xnano_event) {
 /// more; the state callback got XNANO_STATE_CLOSED (from this call, on this
 /// thread, with XNANO_OK, unless the session had closed before). Statistics
 /// stay readable. Stopping a stopped or never connected client is XNANO_OK.
+/// Called while another thread stops or frees the same client, it waits
+/// until that one has joined the threads, so the promise holds for both.
 /// Returns XNANO_ERR_FROM_CALLBACK (and does nothing) when called from one
 /// of this client's callbacks.
 #[no_mangle]
@@ -1364,21 +1493,38 @@ pub extern "C" fn xnano_client_stop(client: *mut xnano_client) -> xnano_result {
 }
 
 /// Stops the client if needed (see `xnano_client_stop`) and frees it. NULL
-/// is accepted (XNANO_OK). Returns XNANO_ERR_FROM_CALLBACK, and frees
-/// nothing, when called from one of this client's callbacks. The handle is
-/// invalid after XNANO_OK.
+/// is accepted. Never fails; the handle is invalid once it returns. A free
+/// racing a stop of the same client on another thread waits for that stop.
+/// Called from inside one of this client's callbacks, it cannot wait for
+/// the library's threads (the caller is one of them): no callback of this
+/// client is called after the running one returns, and the library stops
+/// the session and releases the handle on a thread of its own once the
+/// callback's thread has ended.
 #[no_mangle]
-pub extern "C" fn xnano_client_free(client: *mut xnano_client) -> xnano_result {
-    boundary(|| {
+pub extern "C" fn xnano_client_free(client: *mut xnano_client) {
+    let _ = boundary(|| {
         if client.is_null() {
             return Ok(());
         }
-        // SAFETY: a live handle by the caller's promise.
-        let c = unsafe { client_ref(client) }?;
-        c.stop()?;
         // SAFETY: created by `Box::into_raw` in `xnano_client_new`; the
         // caller gives up the handle.
-        drop(unsafe { Box::from_raw(client) });
+        let c = unsafe { Box::from_raw(client) };
+        if in_callback_of(c.id()) {
+            // Nothing more reaches the user: later events are ignored and
+            // the stop reports no CLOSED.
+            if let Some(ctx) = ctx_of(&c) {
+                ctx.closed_reported.store(true, Ordering::Release);
+            }
+            super::reap("client", move || {
+                if let Err(e) = c.stop() {
+                    log::debug!("stopping a client freed in its callback: {}", e.message);
+                }
+            });
+            return Ok(());
+        }
+        if let Err(e) = c.stop() {
+            log::debug!("stopping a client on free: {}", e.message);
+        }
         Ok(())
-    })
+    });
 }

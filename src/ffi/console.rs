@@ -14,8 +14,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::{Condvar, Mutex, RwLock};
 
 use super::{
-    arg_ref, arg_str, boundary, close_reason_code, in_callback_of, out_ptr, panic_message,
-    write_out, xnano_result, CallbackGuard, FfiError, FfiResult,
+    arg_ref, arg_str, boundary, close_reason_code, growable_out, in_callback_of, out_ptr,
+    panic_message, read_growable, reap, write_growable, write_out, xnano_result, CallbackGuard,
+    FfiError, FfiResult,
 };
 use crate::crypto::Curve;
 use crate::nano;
@@ -175,6 +176,10 @@ pub const XNANO_GAMESTREAM_PAUSED: u32 = 4;
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct xnano_console_info {
+    /// Set by the caller to `sizeof` this struct before every call that
+    /// takes it (see STRUCT GROWTH in the header); on return from a call
+    /// that writes the struct, the number of bytes the library knew of.
+    pub struct_size: u32,
     /// The console's name.
     pub name: [c_char; XNANO_CONSOLE_NAME_SIZE],
     /// The console's Live ID (for `xnano_power_on`).
@@ -196,9 +201,23 @@ pub struct xnano_console_info {
     pub port: u16,
 }
 
+super::growable!(xnano_console_info {
+    struct_size,
+    name,
+    live_id,
+    address,
+    uuid,
+    curve,
+    flags,
+    device_type,
+    last_error,
+    port,
+});
+
 impl Default for xnano_console_info {
     fn default() -> Self {
         xnano_console_info {
+            struct_size: std::mem::size_of::<xnano_console_info>() as u32,
             name: [0; XNANO_CONSOLE_NAME_SIZE],
             live_id: [0; XNANO_LIVE_ID_SIZE],
             address: [0; XNANO_ADDRESS_SIZE],
@@ -351,7 +370,8 @@ pub extern "C" fn xnano_discovery_get(
     boundary(|| {
         // SAFETY: NULL or a live list from `xnano_discover`.
         let d = unsafe { arg_ref(discovery, "discovery") }?;
-        let out = out_ptr(out_info, "out_info")?;
+        // SAFETY: NULL or the caller's struct of `struct_size` bytes.
+        let out = unsafe { growable_out(out_info, "out_info") }?;
         let c = d.consoles.get(index).ok_or_else(|| {
             FfiError::invalid(format!(
                 "index {index}: only {} console(s) found",
@@ -359,7 +379,7 @@ pub extern "C" fn xnano_discovery_get(
             ))
         })?;
         // SAFETY: checked non-NULL.
-        unsafe { write_out(out, *c) };
+        unsafe { write_growable(out, *c) };
         Ok(())
     })
 }
@@ -415,6 +435,10 @@ pub extern "C" fn xnano_power_on(
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct xnano_console_config {
+    /// Set by the caller to `sizeof` this struct before every call that
+    /// takes it (see STRUCT GROWTH in the header); on return from a call
+    /// that writes the struct, the number of bytes the library knew of.
+    pub struct_size: u32,
     /// Xbox Live user hash for an authenticated connection; NULL or ""
     /// (default): anonymous (needs both this and `auth_token`).
     pub userhash: *const c_char,
@@ -442,11 +466,24 @@ pub struct xnano_console_config {
     pub event_queue_capacity: u32,
 }
 
+super::growable!(xnano_console_config {
+    struct_size,
+    userhash,
+    auth_token,
+    ignore_anonymous_flag,
+    discovery_timeout_ms,
+    wait_timeout_ms,
+    heartbeat_interval_ms,
+    console_timeout_ms,
+    event_queue_capacity,
+});
+
 impl Default for xnano_console_config {
     fn default() -> Self {
         let o = ConnectOptions::default();
         let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
         xnano_console_config {
+            struct_size: std::mem::size_of::<xnano_console_config>() as u32,
             userhash: std::ptr::null(),
             auth_token: std::ptr::null(),
             ignore_anonymous_flag: false,
@@ -502,15 +539,16 @@ pub extern "C" fn xnano_console_config_default(
     out_config: *mut xnano_console_config,
 ) -> xnano_result {
     boundary(|| {
-        let out = out_ptr(out_config, "out_config")?;
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(out, xnano_console_config::default()) };
+        // SAFETY: NULL or the caller's struct of `struct_size` bytes.
+        let out = unsafe { growable_out(out_config, "out_config") }?;
+        // SAFETY: checked.
+        unsafe { write_growable(out, xnano_console_config::default()) };
         Ok(())
     })
 }
 
 /// The state of an `xnano_console`.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum xnano_console_state {
     /// Created, not connected: the event callback may be set.
@@ -522,7 +560,7 @@ pub enum xnano_console_state {
 }
 
 /// What an `xnano_console_event` reports.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum xnano_console_event_type {
     /// The console accepted the connection: `participant_id`.
@@ -1069,6 +1107,14 @@ pub(crate) struct ConsoleInner {
     streamer: Mutex<usize>,
     /// `wait_timeout_ms` of the connect config.
     wait_timeout: Mutex<Duration>,
+    /// Held for the whole of a connect (until its held-back events are
+    /// delivered) and of a disconnect: a disconnect waits for a running
+    /// connect or disconnect, so that nothing is delivered after it
+    /// returned.
+    op: Mutex<()>,
+    /// Set by a disconnect waiting for a running connect: the connect then
+    /// undoes itself and fails (XNANO_ERR_CLOSED) without calling back.
+    cancel_connect: AtomicBool,
 }
 
 /// A SmartGlass session with a console. Created by `xnano_console_new`,
@@ -1080,6 +1126,14 @@ pub struct xnano_console {
 impl xnano_console {
     fn id(&self) -> usize {
         Arc::as_ptr(&self.inner) as usize
+    }
+
+    /// The session's context, if it ever connected.
+    fn ctx(&self) -> Option<Arc<Ctx>> {
+        match &*self.inner.slot.read_recursive() {
+            Slot::Running { ctx, .. } | Slot::Disconnected { ctx } => Some(ctx.clone()),
+            Slot::Idle(_) => None,
+        }
     }
 
     fn with_running<T>(&self, f: impl FnOnce(&ConsoleClient) -> FfiResult<T>) -> FfiResult<T> {
@@ -1100,8 +1154,16 @@ impl xnano_console {
                 "cannot disconnect or free a console from inside its own callback",
             ));
         }
+        // Our own reference: a free racing this disconnect waits on `op`
+        // and then drops the handle, while this call finishes with `inner`.
+        let inner = self.inner.clone();
+        // A connect that is running gives up; a disconnect that is running
+        // finishes first.
+        inner.cancel_connect.store(true, Ordering::Release);
+        let _op = inner.op.lock();
+        inner.cancel_connect.store(false, Ordering::Release);
         let client = {
-            let mut slot = self.inner.slot.write();
+            let mut slot = inner.slot.write();
             let ctx = match &*slot {
                 Slot::Running { ctx, .. } => ctx.clone(),
                 Slot::Idle(_) | Slot::Disconnected { .. } => return Ok(()),
@@ -1147,6 +1209,8 @@ pub extern "C" fn xnano_console_new(out_console: *mut *mut xnano_console) -> xna
                 slot: RwLock::new(Slot::Idle(None)),
                 streamer: Mutex::new(0),
                 wait_timeout: Mutex::new(ConnectOptions::default().wait_timeout),
+                op: Mutex::new(()),
+                cancel_connect: AtomicBool::new(false),
             }),
         });
         // SAFETY: checked non-NULL.
@@ -1192,7 +1256,8 @@ pub extern "C" fn xnano_console_set_event_callback(
 /// console stays IDLE (no callback was called) and may be connected again.
 /// Errors: XNANO_ERR_NOT_FOUND (no answer to discovery), XNANO_ERR_REFUSED
 /// (connection refused, or anonymous connections not allowed),
-/// XNANO_ERR_TIMEOUT, XNANO_ERR_IO.
+/// XNANO_ERR_TIMEOUT, XNANO_ERR_IO; XNANO_ERR_CLOSED when another thread
+/// disconnected or freed the console meanwhile.
 #[no_mangle]
 pub extern "C" fn xnano_console_connect(
     console: *mut xnano_console,
@@ -1208,11 +1273,14 @@ pub extern "C" fn xnano_console_connect(
             xnano_console_config::default()
         } else {
             // SAFETY: non-NULL, valid by the caller's promise.
-            *unsafe { arg_ref(config, "config") }?
+            unsafe { read_growable(config, xnano_console_config::default(), "config") }?
         };
         let opts = to_options(&cfg)?;
         let addr = resolve_console(address)?;
         let wait_timeout = opts.wait_timeout;
+        // A disconnect (or another connect) on another thread waits for
+        // this one, held-back events included.
+        let _op = c.inner.op.lock();
         let ctx = {
             // The write lock is held while connecting: other threads'
             // calls wait; the handler never takes it (events are held
@@ -1245,6 +1313,21 @@ pub extern "C" fn xnano_console_connect(
             ctx
         };
         ctx.wait_connected_event(wait_timeout);
+        if c.inner.cancel_connect.load(Ordering::Acquire) {
+            // A disconnect is waiting: undo the connect without calling
+            // back (the held events are dropped) and fail.
+            ctx.closed_reported.store(true, Ordering::Release);
+            let old = std::mem::replace(&mut *c.inner.slot.write(), Slot::Idle(ctx.cb));
+            if let Slot::Running { client, .. } = old {
+                if let Err(e) = client.disconnect() {
+                    log::debug!("undoing a cancelled connect: {e}");
+                }
+            }
+            return Err(FfiError::new(
+                XNANO_ERR_CLOSED,
+                "disconnected (by another thread) while connecting",
+            ));
+        }
         let r = catch_unwind(AssertUnwindSafe(|| ctx.go_live()));
         if let Err(p) = r {
             let message = panic_message(p.as_ref());
@@ -1294,10 +1377,11 @@ pub extern "C" fn xnano_console_get_info(
     boundary(|| {
         // SAFETY: NULL or a live handle.
         let c = unsafe { console_ref(console) }?;
-        let out = out_ptr(out_info, "out_info")?;
+        // SAFETY: NULL or the caller's struct of `struct_size` bytes.
+        let out = unsafe { growable_out(out_info, "out_info") }?;
         let info = c.with_running(|cl| Ok(xnano_console_info::from_core(cl.console())))?;
         // SAFETY: checked non-NULL.
-        unsafe { write_out(out, info) };
+        unsafe { write_growable(out, info) };
         Ok(())
     })
 }
@@ -1374,9 +1458,11 @@ pub extern "C" fn xnano_console_events_dropped(
 /// by this (the console usually ends it; the client then reports CLOSED).
 /// The CLOSED event (XNANO_OK) is delivered (on the socket thread or on
 /// this one) before it returns; no callback of this console runs
-/// afterwards. Disconnecting an
-/// idle or disconnected console is XNANO_OK. XNANO_ERR_FROM_CALLBACK (and
-/// nothing done) from inside this console's callback.
+/// afterwards. Disconnecting an idle or disconnected console is XNANO_OK.
+/// Called while another thread connects, disconnects or frees the same
+/// console, it waits for that call; a connect it waited for fails with
+/// XNANO_ERR_CLOSED without having called back. XNANO_ERR_FROM_CALLBACK
+/// (and nothing done) from inside this console's callback.
 #[no_mangle]
 pub extern "C" fn xnano_console_disconnect(console: *mut xnano_console) -> xnano_result {
     boundary(|| {
@@ -1387,22 +1473,42 @@ pub extern "C" fn xnano_console_disconnect(console: *mut xnano_console) -> xnano
 }
 
 /// Disconnects if needed (see `xnano_console_disconnect`) and frees the
-/// console. NULL is accepted. XNANO_ERR_FROM_CALLBACK, and nothing freed,
-/// from inside this console's callback. The handle is invalid after
-/// XNANO_OK.
+/// console. NULL is accepted. Never fails; the handle is invalid once it
+/// returns. A free racing a connect or disconnect of the same console on
+/// another thread waits for it. Called from inside this console's
+/// callback, it cannot wait for the socket thread (the caller is on it):
+/// no callback of this console is called after the running one returns,
+/// and the library disconnects and releases the handle on a thread of its
+/// own once the callback's thread has ended.
 #[no_mangle]
-pub extern "C" fn xnano_console_free(console: *mut xnano_console) -> xnano_result {
-    boundary(|| {
+pub extern "C" fn xnano_console_free(console: *mut xnano_console) {
+    let _ = boundary(|| {
         if console.is_null() {
             return Ok(());
         }
-        // SAFETY: a live handle by the caller's promise.
-        let c = unsafe { console_ref(console) }?;
-        c.disconnect()?;
-        // SAFETY: created by `Box::into_raw` in `xnano_console_new`.
-        drop(unsafe { Box::from_raw(console) });
+        // SAFETY: created by `Box::into_raw` in `xnano_console_new`; the
+        // caller gives up the handle.
+        let c = unsafe { Box::from_raw(console) };
+        if in_callback_of(c.id()) {
+            // Nothing more reaches the user.
+            if let Some(ctx) = c.ctx() {
+                ctx.closed_reported.store(true, Ordering::Release);
+            }
+            reap("console", move || {
+                if let Err(e) = c.disconnect() {
+                    log::debug!(
+                        "disconnecting a console freed in its callback: {}",
+                        e.message
+                    );
+                }
+            });
+            return Ok(());
+        }
+        if let Err(e) = c.disconnect() {
+            log::debug!("disconnecting a console on free: {}", e.message);
+        }
         Ok(())
-    })
+    });
 }
 
 /// Powers the console off (it disconnects us: CLOSED with XNANO_ERR_CLOSED
@@ -1476,8 +1582,12 @@ pub extern "C" fn xnano_console_media_command(
 /// console's UI outside a gamestream. In a gamestream use
 /// `xnano_client_set_controller_state` instead.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct xnano_gamepad {
+    /// Set by the caller to `sizeof` this struct before every call that
+    /// takes it (see STRUCT GROWTH in the header); on return from a call
+    /// that writes the struct, the number of bytes the library knew of.
+    pub struct_size: u32,
     /// Buttons down: XNANO_GAMEPAD_* bits.
     pub buttons: u16,
     /// Left trigger, 0..1.
@@ -1494,6 +1604,28 @@ pub struct xnano_gamepad {
     pub right_thumb_y: f32,
 }
 
+super::growable!(xnano_gamepad {
+    struct_size,
+    buttons,
+    left_trigger,
+    right_trigger,
+    left_thumb_x,
+    left_thumb_y,
+    right_thumb_x,
+    right_thumb_y,
+});
+
+impl Default for xnano_gamepad {
+    /// All zero, with `struct_size` set.
+    fn default() -> Self {
+        // SAFETY: every field is an integer, a bool or an array of them:
+        // all zero is a valid value.
+        let mut v: Self = unsafe { std::mem::zeroed() };
+        v.struct_size = std::mem::size_of::<Self>() as u32;
+        v
+    }
+}
+
 /// Sends a gamepad state on the SystemInput channel (released buttons are
 /// sent as a state without them).
 #[no_mangle]
@@ -1505,7 +1637,7 @@ pub extern "C" fn xnano_console_gamepad(
         // SAFETY: NULL or a live handle.
         let c = unsafe { console_ref(console) }?;
         // SAFETY: NULL or a valid struct.
-        let g = unsafe { arg_ref(state, "state") }?;
+        let g = unsafe { read_growable(state, xnano_gamepad::default(), "state") }?;
         for (v, lo, what) in [
             (g.left_trigger, 0.0, "left_trigger"),
             (g.right_trigger, 0.0, "right_trigger"),

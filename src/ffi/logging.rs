@@ -11,7 +11,7 @@ use super::{boundary, xnano_result, FfiError};
 
 /// Severity of a log message (also the `max_level` filter of
 /// `xnano_set_log_callback`).
-#[repr(C)]
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum xnano_log_level {
     /// Nothing (as a filter: logging off).

@@ -24,12 +24,14 @@ pub mod sim;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_abi;
+#[cfg(test)]
 mod tests_console;
 
 /// Result of every fallible `xnano_*` function. `XNANO_OK` is 0; on any
 /// other value `xnano_last_error()` describes the failure, and no output
 /// argument was written.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum xnano_result {
     /// Success.
@@ -70,6 +72,23 @@ pub enum xnano_result {
 }
 
 use xnano_result::*;
+
+/// The version of the C ABI this header describes. It changes with every
+/// incompatible change (a function removed or changed, a field moved or
+/// retyped, a changed meaning); appending a field to a struct under the
+/// `struct_size` rule, or adding a function, keeps it. Compare it with
+/// `xnano_abi_version()` at run time; the shared library's SONAME is
+/// `libxnano.so.<XNANO_ABI_VERSION>`.
+pub const XNANO_ABI_VERSION: u32 = 1;
+
+/// The ABI version of the loaded library (`XNANO_ABI_VERSION` of the header
+/// it was built with). A program or binding compares it with the
+/// `XNANO_ABI_VERSION` it was compiled against and refuses to go on when
+/// they differ: structs, results and callbacks would not mean the same.
+#[no_mangle]
+pub extern "C" fn xnano_abi_version() -> u32 {
+    XNANO_ABI_VERSION
+}
 
 /// The value meaning "any" in preference fields of `xnano_client_config`.
 pub const XNANO_ANY: u32 = 0xFFFF_FFFF;
@@ -338,6 +357,150 @@ pub(crate) unsafe fn write_out<T>(p: *mut T, v: T) {
     unsafe { p.write(v) }
 }
 
+/// A struct the caller allocates and the library reads or writes, which may
+/// grow in later versions: it is `repr(C)`, starts with `struct_size: u32`,
+/// and new fields are only appended. The caller sets `struct_size` to the
+/// size it knows (its `sizeof`); the library touches only the fields that
+/// lie wholly inside that many bytes.
+///
+/// # Safety
+/// Implementors are `repr(C)`, their first field is `struct_size: u32`, and
+/// `fields` lists the place of every field in declaration order
+/// (see [`growable!`]).
+pub(crate) unsafe trait Growable: Copy {
+    /// The offset and end offset (offset + size) of every field, in order.
+    fn fields() -> &'static [(usize, usize)];
+
+    /// The bytes `0..n` that hold whole fields: the end of the last field
+    /// that fits in `n` bytes.
+    fn known_prefix(n: usize) -> usize {
+        Self::fields()
+            .iter()
+            .map(|f| f.1)
+            .take_while(|&e| e <= n)
+            .last()
+            .unwrap_or(0)
+    }
+}
+
+/// Implements [`Growable`] for a `repr(C)` struct: `growable!(T { f1, f2 })`
+/// lists every field in declaration order (a unit test checks that the
+/// list covers the whole struct).
+macro_rules! growable {
+    ($t:ident { $($f:ident),+ $(,)? }) => {
+        // SAFETY: `$t` is repr(C), its first field is `struct_size: u32`
+        // (checked by `struct_size_first`) and the list names its fields in
+        // order (checked by the unit tests).
+        unsafe impl $crate::ffi::Growable for $t {
+            fn fields() -> &'static [(usize, usize)] {
+                const fn size_of_pointee<T>(_: *const T) -> usize {
+                    ::core::mem::size_of::<T>()
+                }
+                const FIELDS: &[(usize, usize)] = &[$({
+                    let u = ::core::mem::MaybeUninit::<$t>::uninit();
+                    let at = ::core::mem::offset_of!($t, $f);
+                    // SAFETY: only the field's address is taken, nothing is read.
+                    (at, at + size_of_pointee(unsafe { ::core::ptr::addr_of!((*u.as_ptr()).$f) }))
+                }),+];
+                const _: () = assert!(::core::mem::offset_of!($t, struct_size) == 0);
+                FIELDS
+            }
+        }
+    };
+}
+pub(crate) use growable;
+
+/// The smallest `struct_size` accepted: the size field itself.
+const MIN_STRUCT_SIZE: u32 = 4;
+
+/// The caller's `struct_size` of the struct at `p` (checked: not NULL, at
+/// least the size field).
+///
+/// # Safety
+/// `p` is NULL or points to at least `struct_size` readable bytes.
+unsafe fn caller_size<T: Growable>(p: *const T, what: &str) -> FfiResult<usize> {
+    if p.is_null() {
+        return Err(FfiError::null(what));
+    }
+    // SAFETY: non-NULL; every growable struct starts with a u32 size.
+    let n = unsafe { p.cast::<u32>().read_unaligned() };
+    if n < MIN_STRUCT_SIZE {
+        return Err(FfiError::invalid(format!(
+            "{what}.struct_size is {n}: set it to sizeof the struct before the call"
+        )));
+    }
+    Ok(n as usize)
+}
+
+/// Reads a growable input struct: the fields inside the caller's
+/// `struct_size` come from the caller, the others from `defaults`.
+///
+/// # Safety
+/// `p` is NULL or points to a `T` of at least its `struct_size` bytes.
+pub(crate) unsafe fn read_growable<T: Growable>(
+    p: *const T,
+    defaults: T,
+    what: &str,
+) -> FfiResult<T> {
+    // SAFETY: forwarded promise.
+    let n = unsafe { caller_size(p, what) }?;
+    let take = T::known_prefix(n.min(std::mem::size_of::<T>()));
+    let mut v = defaults;
+    // SAFETY: `take` bytes are readable at `p` (within the caller's size)
+    // and writable in `v` (within size_of::<T>()); the regions are distinct.
+    unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), (&mut v as *mut T).cast::<u8>(), take) };
+    // SAFETY: `v` is a valid T: its bytes are the defaults' or the caller's
+    // fields, which the caller promises are valid values.
+    let sz = u32::try_from(std::mem::size_of::<T>()).unwrap_or(u32::MAX);
+    unsafe { (&mut v as *mut T).cast::<u32>().write(sz) };
+    Ok(v)
+}
+
+/// Checks a growable output struct before any work (as [`out_ptr`]).
+///
+/// # Safety
+/// As [`read_growable`].
+pub(crate) unsafe fn growable_out<T: Growable>(p: *mut T, what: &str) -> FfiResult<*mut T> {
+    // SAFETY: forwarded promise.
+    unsafe { caller_size(p, what) }?;
+    Ok(p)
+}
+
+/// Writes a growable output: only the fields inside the caller's
+/// `struct_size`; `struct_size` becomes the number of bytes the library
+/// knows of, `min(caller's, library's)`.
+///
+/// # Safety
+/// `p` was checked by [`growable_out`] and points to at least its
+/// `struct_size` writable bytes.
+pub(crate) unsafe fn write_growable<T: Growable>(p: *mut T, v: T) {
+    // SAFETY: checked before.
+    let n = unsafe { p.cast::<u32>().read_unaligned() } as usize;
+    let known = n.min(std::mem::size_of::<T>());
+    let put = T::known_prefix(known);
+    // SAFETY: `put` bytes lie inside both the caller's struct and `v`.
+    unsafe {
+        std::ptr::copy_nonoverlapping((&v as *const T).cast::<u8>(), p.cast::<u8>(), put);
+        p.cast::<u32>().write_unaligned(known as u32);
+    }
+}
+
+/// Runs `f` on a thread of its own, for a handle freed inside its own
+/// callback: that thread can wait for the callback's thread to end. When no
+/// thread can be started, `f` is dropped here, which must release what it
+/// holds without waiting (the engines detach themselves when dropped inside
+/// their own callback).
+pub(crate) fn reap(name: &str, f: impl FnOnce() + Send + 'static) {
+    let spawned = std::thread::Builder::new()
+        .name(format!("xnano-reap-{name}"))
+        .spawn(move || {
+            let _ = catch_unwind(AssertUnwindSafe(f));
+        });
+    if let Err(e) = spawned {
+        log::error!("cannot start a thread to release a {name}: {e}");
+    }
+}
+
 /// Reads a NUL-terminated UTF-8 string argument.
 ///
 /// # Safety
@@ -384,7 +547,7 @@ pub extern "C" fn xnano_last_error() -> *const c_char {
 /// The name of a result code ("XNANO_OK", "XNANO_ERR_NULL"...); static
 /// storage. Unknown values give "XNANO_ERR_UNKNOWN".
 #[no_mangle]
-pub extern "C" fn xnano_result_name(result: i32) -> *const c_char {
+pub extern "C" fn xnano_result_name(result: u32) -> *const c_char {
     let s: &CStr = match result {
         0 => c"XNANO_OK",
         1 => c"XNANO_ERR_NULL",

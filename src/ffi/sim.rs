@@ -8,7 +8,10 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::console::xnano_console_info;
-use super::{arg_ref, arg_str, boundary, out_ptr, write_out, xnano_result, FfiError, FfiResult};
+use super::{
+    arg_ref, arg_str, boundary, growable_out, out_ptr, read_growable, write_growable, write_out,
+    xnano_result, FfiError, FfiResult,
+};
 use crate::sim::console::{ConsoleSim, ConsoleSimConfig};
 use crate::sim::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats, VideoMode};
 use crate::smartglass::ConsoleInfo;
@@ -48,6 +51,10 @@ pub const XNANO_SIM_AUDIO_NONE: u32 = 2;
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct xnano_sim_config {
+    /// Set by the caller to `sizeof` this struct before every call that
+    /// takes it (see STRUCT GROWTH in the header); on return from a call
+    /// that writes the struct, the number of bytes the library knew of.
+    pub struct_size: u32,
     /// TCP (control) port on 127.0.0.1; 0 (default): any free port.
     pub tcp_port: u16,
     /// UDP (data) port on 127.0.0.1; 0 (default): any free port.
@@ -108,11 +115,41 @@ pub struct xnano_sim_config {
     pub smartglass_powered_on: bool,
 }
 
+super::growable!(xnano_sim_config {
+    struct_size,
+    tcp_port,
+    udp_port,
+    width,
+    height,
+    fps,
+    bitrate_bps,
+    keyframe_interval,
+    chunk_size,
+    video_source,
+    synthetic_min_len,
+    synthetic_max_len,
+    synthetic_seed,
+    audio_source,
+    telemetry_interval_ms,
+    session_seed,
+    loss_pct,
+    reorder_pct,
+    duplicate_pct,
+    delay_ms,
+    jitter_ms,
+    impairment_seed,
+    smartglass,
+    smartglass_port,
+    smartglass_require_auth,
+    smartglass_powered_on,
+});
+
 impl Default for xnano_sim_config {
     fn default() -> Self {
         let d = SimConfig::default();
         let imp = Impairment::default();
         xnano_sim_config {
+            struct_size: std::mem::size_of::<xnano_sim_config>() as u32,
             tcp_port: 0,
             udp_port: 0,
             width: d.width,
@@ -199,8 +236,12 @@ fn to_core(c: &xnano_sim_config) -> FfiResult<SimConfig> {
 /// Counters of the simulated console (`xnano_sim_get_stats`), summed over
 /// every client it served.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct xnano_sim_stats {
+    /// Set by the caller to `sizeof` this struct before every call that
+    /// takes it (see STRUCT GROWTH in the header); on return from a call
+    /// that writes the struct, the number of bytes the library knew of.
+    pub struct_size: u32,
     /// Clients accepted.
     pub clients_accepted: u64,
     /// Video frames sent.
@@ -243,6 +284,42 @@ pub struct xnano_sim_stats {
     pub sg_gamestreams_started: u64,
     /// SmartGlass: gamestreams stopped.
     pub sg_gamestreams_stopped: u64,
+}
+
+super::growable!(xnano_sim_stats {
+    struct_size,
+    clients_accepted,
+    video_frames_sent,
+    video_bytes_sent,
+    keyframes_sent,
+    keyframe_requests,
+    audio_packets_sent,
+    input_frames_received,
+    input_acks_sent,
+    rumble_sent,
+    chat_audio_received,
+    udp_sent,
+    udp_dropped,
+    bad_packets,
+    client_connected,
+    sg_discovery_requests,
+    sg_power_on_requests,
+    sg_connects_accepted,
+    sg_connects_rejected,
+    sg_messages_received,
+    sg_gamestreams_started,
+    sg_gamestreams_stopped,
+});
+
+impl Default for xnano_sim_stats {
+    /// All zero, with `struct_size` set.
+    fn default() -> Self {
+        // SAFETY: every field is an integer, a bool or an array of them:
+        // all zero is a valid value.
+        let mut v: Self = unsafe { std::mem::zeroed() };
+        v.struct_size = std::mem::size_of::<Self>() as u32;
+        v
+    }
 }
 
 impl xnano_sim_stats {
@@ -289,9 +366,10 @@ impl xnano_sim_stats {
 #[no_mangle]
 pub extern "C" fn xnano_sim_config_default(out_config: *mut xnano_sim_config) -> xnano_result {
     boundary(|| {
-        let out = out_ptr(out_config, "out_config")?;
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(out, xnano_sim_config::default()) };
+        // SAFETY: NULL or the caller's struct of `struct_size` bytes.
+        let out = unsafe { growable_out(out_config, "out_config") }?;
+        // SAFETY: checked.
+        unsafe { write_growable(out, xnano_sim_config::default()) };
         Ok(())
     })
 }
@@ -311,7 +389,7 @@ pub extern "C" fn xnano_sim_new(
             xnano_sim_config::default()
         } else {
             // SAFETY: non-NULL, valid by the caller's promise.
-            *unsafe { arg_ref(config, "config") }?
+            unsafe { read_growable(config, xnano_sim_config::default(), "config") }?
         };
         let cfg = to_core(&c)?;
         let console = if c.smartglass {
@@ -442,7 +520,8 @@ pub extern "C" fn xnano_sim_get_stats(
     boundary(|| {
         // SAFETY: live handle or NULL.
         let s = unsafe { sim_ref(sim) }?;
-        let out = out_ptr(out_stats, "out_stats")?;
+        // SAFETY: NULL or the caller's struct of `struct_size` bytes.
+        let out = unsafe { growable_out(out_stats, "out_stats") }?;
         let st = match s.server.lock().as_ref() {
             Some(server) => server.stats(),
             None => s.last_stats.lock().clone(),
@@ -462,7 +541,7 @@ pub extern "C" fn xnano_sim_get_stats(
             total.sg_gamestreams_stopped = sg.gamestreams_stopped;
         }
         // SAFETY: checked non-NULL.
-        unsafe { write_out(out, total) };
+        unsafe { write_growable(out, total) };
         Ok(())
     })
 }
@@ -562,13 +641,14 @@ pub extern "C" fn xnano_sim_console_info(
     boundary(|| {
         // SAFETY: live handle or NULL.
         let s = unsafe { sim_ref(sim) }?;
-        let out = out_ptr(out_info, "out_info")?;
+        // SAFETY: NULL or the caller's struct of `struct_size` bytes.
+        let out = unsafe { growable_out(out_info, "out_info") }?;
         let info = s
             .console_info
             .as_ref()
             .ok_or_else(|| FfiError::state("the simulated console runs without SmartGlass"))?;
         // SAFETY: checked non-NULL.
-        unsafe { write_out(out, xnano_console_info::from_core(info)) };
+        unsafe { write_growable(out, xnano_console_info::from_core(info)) };
         Ok(())
     })
 }

@@ -27,10 +27,8 @@ pub(super) fn ok(r: xnano_result) {
 
 /// A small, cheap simulated console: synthetic video, PCM audio.
 pub(super) fn start_sim() -> *mut xnano_sim {
-    let mut cfg = std::mem::MaybeUninit::<xnano_sim_config>::uninit();
-    ok(xnano_sim_config_default(cfg.as_mut_ptr()));
-    // SAFETY: written on XNANO_OK.
-    let mut cfg = unsafe { cfg.assume_init() };
+    let mut cfg = xnano_sim_config::default();
+    ok(xnano_sim_config_default(&mut cfg));
     cfg.video_source = XNANO_SIM_VIDEO_SYNTHETIC;
     cfg.width = 320;
     cfg.height = 240;
@@ -88,7 +86,6 @@ pub(super) struct Rec {
     pub(super) after_closed: AtomicU64,
     // Results of calls made from inside callbacks.
     pub(super) stop_from_cb: Mutex<Option<xnano_result>>,
-    pub(super) free_from_cb: Mutex<Option<xnano_result>>,
     pub(super) stats_from_cb: Mutex<Option<xnano_result>>,
     pub(super) keyframe_from_cb: Mutex<Option<xnano_result>>,
     pub(super) input_from_cb: Mutex<Option<xnano_result>>,
@@ -130,7 +127,6 @@ pub(super) unsafe extern "C" fn on_video(ud: *mut c_void, f: *const xnano_video_
         // Calls back into the API from inside a callback.
         let c = r.client();
         *r.stop_from_cb.lock() = Some(xnano_client_stop(c));
-        *r.free_from_cb.lock() = Some(xnano_client_free(c));
         let mut s = xnano_client_stats::default();
         *r.stats_from_cb.lock() = Some(xnano_client_get_stats(c, &mut s));
         *r.keyframe_from_cb.lock() = Some(xnano_client_request_keyframe(c));
@@ -200,18 +196,18 @@ fn version_and_result_names() {
     // SAFETY: static strings.
     let v = unsafe { CStr::from_ptr(xnano_version()) };
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
-    let name = |r: i32| {
+    let name = |r: u32| {
         unsafe { CStr::from_ptr(xnano_result_name(r)) }
             .to_str()
             .unwrap()
     };
     assert_eq!(name(0), "XNANO_OK");
     assert_eq!(
-        name(XNANO_ERR_FROM_CALLBACK as i32),
+        name(XNANO_ERR_FROM_CALLBACK as u32),
         "XNANO_ERR_FROM_CALLBACK"
     );
-    assert_eq!(name(XNANO_ERR_PANIC as i32), "XNANO_ERR_PANIC");
-    assert_eq!(name(-1), "XNANO_ERR_UNKNOWN");
+    assert_eq!(name(XNANO_ERR_PANIC as u32), "XNANO_ERR_PANIC");
+    assert_eq!(name(u32::MAX), "XNANO_ERR_UNKNOWN");
     assert_eq!(name(12345), "XNANO_ERR_UNKNOWN");
 }
 
@@ -295,7 +291,7 @@ fn null_arguments_are_errors_and_outputs_untouched() {
     assert_eq!(cs.frames_delivered, 77);
     assert_eq!(ev, ptr::dangling_mut());
     // NULL handles to _free are fine.
-    ok(xnano_client_free(ptr::null_mut()));
+    xnano_client_free(ptr::null_mut());
     xnano_sim_free(ptr::null_mut());
     xnano_event_free(ptr::null_mut());
 
@@ -324,7 +320,7 @@ fn null_arguments_are_errors_and_outputs_untouched() {
         xnano_client_next_event(c, 0, ptr::null_mut()),
         XNANO_ERR_NULL
     );
-    ok(xnano_client_free(c));
+    xnano_client_free(c);
 }
 
 #[test]
@@ -377,7 +373,7 @@ fn invalid_arguments() {
         xnano_client_change_video_quality(c, q.as_ptr(), 5),
         XNANO_ERR_INVALID_ARGUMENT
     );
-    ok(xnano_client_free(c));
+    xnano_client_free(c);
 }
 
 #[test]
@@ -441,7 +437,7 @@ fn wrong_state_before_connect_and_after_stop() {
     );
     // Final stats stay readable.
     assert!(stats(c).frames_delivered > 0);
-    ok(xnano_client_free(c));
+    xnano_client_free(c);
     xnano_sim_free(sim);
 }
 
@@ -496,7 +492,6 @@ fn streams_with_callbacks_and_callbacks_call_back_in() {
 
     // Calls from inside the video callback.
     assert_eq!(*rec.stop_from_cb.lock(), Some(XNANO_ERR_FROM_CALLBACK));
-    assert_eq!(*rec.free_from_cb.lock(), Some(XNANO_ERR_FROM_CALLBACK));
     assert_eq!(*rec.stats_from_cb.lock(), Some(XNANO_OK));
     assert_eq!(*rec.keyframe_from_cb.lock(), Some(XNANO_OK));
     assert!(stats(c).keyframe_requests >= 1);
@@ -545,7 +540,7 @@ fn streams_with_callbacks_and_callbacks_call_back_in() {
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(rec.frames.load(Ordering::SeqCst), frames);
     assert_eq!(rec.after_closed.load(Ordering::SeqCst), 0);
-    ok(xnano_client_free(c));
+    xnano_client_free(c);
     xnano_sim_free(sim);
 }
 
@@ -586,20 +581,27 @@ fn pull_mode_events() {
         let e = unsafe { &*ev };
         match e.kind {
             xnano_event_type::XNANO_EVENT_VIDEO_FRAME => {
-                assert!(e.video.len > 0 && !e.video.data.is_null());
-                assert_eq!((e.video.width, e.video.height), (320, 240));
+                assert!(e.audio.is_null() && e.rumble.is_null());
+                // SAFETY: set for video events, owned by the event.
+                let v = unsafe { &*e.video };
+                assert!(v.len > 0 && !v.data.is_null());
+                assert_eq!((v.width, v.height), (320, 240));
                 // SAFETY: owned by the event.
-                let d = unsafe { std::slice::from_raw_parts(e.video.data, e.video.len) };
-                assert_eq!(d.len(), e.video.len);
+                let d = unsafe { std::slice::from_raw_parts(v.data, v.len) };
+                assert_eq!(d.len(), v.len);
                 video += 1;
             }
             xnano_event_type::XNANO_EVENT_AUDIO => {
-                assert!(e.audio.len > 0);
-                assert_eq!(e.audio.codec, XNANO_AUDIO_CODEC_PCM);
+                assert!(e.video.is_null() && e.rumble.is_null());
+                // SAFETY: set for audio events.
+                let a = unsafe { &*e.audio };
+                assert!(a.len > 0);
+                assert_eq!(a.codec, XNANO_AUDIO_CODEC_PCM);
                 audio += 1;
             }
             xnano_event_type::XNANO_EVENT_RUMBLE => {
-                assert_eq!(e.rumble.right_trigger, 33);
+                // SAFETY: set for rumble events.
+                assert_eq!(unsafe { &*e.rumble }.right_trigger, 33);
                 rumble += 1;
             }
             xnano_event_type::XNANO_EVENT_STATE => {
@@ -640,7 +642,7 @@ fn pull_mode_events() {
     assert_eq!((s, err), (xnano_state::XNANO_STATE_CLOSED, XNANO_OK));
     assert_eq!(msg, "stopped");
     assert_eq!(states[0], xnano_state::XNANO_STATE_CONNECTED);
-    ok(xnano_client_free(c));
+    xnano_client_free(c);
     xnano_sim_free(sim);
 }
 
@@ -657,7 +659,7 @@ fn pull_mode_queue_overflow_is_counted() {
     ok(xnano_client_connect_nano(c, c"127.0.0.1".as_ptr(), t, u));
     assert!(wait_until(10, || stats(c).events_dropped > 10));
     ok(stop_and_drain(c));
-    ok(xnano_client_free(c));
+    xnano_client_free(c);
     xnano_sim_free(sim);
 }
 
@@ -715,7 +717,7 @@ fn console_hangup_reports_closed_with_error() {
             .count(),
         1
     );
-    ok(xnano_client_free(c));
+    xnano_client_free(c);
     ok(xnano_sim_stop(sim));
     ok(xnano_sim_stop(sim));
     assert!(sim_stats(sim).video_frames_sent > 0);
@@ -746,21 +748,18 @@ fn panic_in_trampoline_ends_session_with_error() {
     assert_eq!(rec.frames.load(Ordering::SeqCst), frames);
     assert_eq!(rec.after_closed.load(Ordering::SeqCst), 0);
     ok(xnano_client_stop(c));
-    ok(xnano_client_free(c));
+    xnano_client_free(c);
     xnano_sim_free(sim);
 }
 
 #[test]
 fn panic_on_the_way_in_becomes_a_result() {
     PANIC_IN_BOUNDARY.with(|p| p.set(true));
-    let mut cfg = std::mem::MaybeUninit::<xnano_client_config>::uninit();
-    assert_eq!(
-        xnano_client_config_default(cfg.as_mut_ptr()),
-        XNANO_ERR_PANIC
-    );
+    let mut cfg = xnano_client_config::default();
+    assert_eq!(xnano_client_config_default(&mut cfg), XNANO_ERR_PANIC);
     assert!(last_error().contains("panic"), "{}", last_error());
     // The next call works again.
-    ok(xnano_client_config_default(cfg.as_mut_ptr()));
+    ok(xnano_client_config_default(&mut cfg));
 }
 
 static LOG_LINES: AtomicU32 = AtomicU32::new(0);
@@ -795,7 +794,7 @@ fn log_messages_reach_the_c_callback() {
     ok(xnano_client_connect_nano(c, c"127.0.0.1".as_ptr(), t, u));
     // "channel opened" etc. are logged at debug level by the ffi layer.
     let seen = wait_until(10, || LOG_LINES.load(Ordering::SeqCst) > 0);
-    ok(xnano_client_free(c));
+    xnano_client_free(c);
     xnano_sim_free(sim);
     ok(xnano_set_log_callback(None, ptr::null_mut(), 0));
     assert!(seen);
