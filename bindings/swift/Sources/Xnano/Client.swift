@@ -2,14 +2,20 @@ import CXnano
 import Foundation
 
 /// The closures of one client. Native code gets an unretained pointer to it as `user_data`;
-/// the `Client` owns it, and frees the native client (which joins every thread that could
-/// call back) before the box goes away.
-final class CallbackBox {
+/// the `Client` owns it, and frees the native client (after which no callback
+/// starts) before it lets the box go. A callback that is running keeps the box alive itself
+/// (the trampolines hold a strong reference for the whole call), so freeing the client from
+/// inside one of its own closures is safe too.
+///
+/// `@unchecked Sendable`: the closures are read and written under `lock`; `callback`
+/// synchronises itself.
+final class CallbackBox: @unchecked Sendable {
     private let lock = NSLock()
     private var _video: ((VideoFrame) -> Void)?
     private var _audio: ((AudioPacket) -> Void)?
     private var _rumble: ((Rumble) -> Void)?
     private var _state: ((StateChange) -> Void)?
+    let callback = CallbackThread()
 
     private func locked<T>(_ f: () -> T) -> T {
         lock.lock()
@@ -34,41 +40,57 @@ final class CallbackBox {
         set { locked { _state = newValue } }
     }
 
+    /// The box behind `user_data`, retained by the caller for as long as it uses it.
     static func from(_ userData: UnsafeMutableRawPointer?) -> CallbackBox? {
         userData.map { Unmanaged<CallbackBox>.fromOpaque($0).takeUnretainedValue() }
     }
+
+    /// Delivers one event to the closure (if set), marked as a callback of this client; `make`
+    /// copies the C data only when someone takes it.
+    func deliver<T>(_ closure: ((T) -> Void)?, _ make: () -> T) {
+        guard let closure = closure else { return }
+        let value = make()
+        callback.run { closure(value) }
+    }
 }
 
-// C trampolines: no captures; the box comes through user_data.
+// C trampolines: no captures; the box comes through user_data. `withExtendedLifetime` keeps the
+// box alive until the trampoline returns, even when its closure dropped the last reference to
+// the client (whose deinit then frees the native client from inside this callback).
 private let videoTrampoline: xnano_video_callback = { userData, frame in
-    guard let frame = frame, let f = CallbackBox.from(userData)?.video else { return }
-    f(VideoFrame(frame.pointee))
+    guard let frame = frame, let box = CallbackBox.from(userData) else { return }
+    withExtendedLifetime(box) {
+        box.deliver(box.video, { VideoFrame(frame.pointee) })
+    }
 }
 
 private let audioTrampoline: xnano_audio_callback = { userData, packet in
-    guard let packet = packet, let f = CallbackBox.from(userData)?.audio else { return }
-    f(AudioPacket(packet.pointee))
+    guard let packet = packet, let box = CallbackBox.from(userData) else { return }
+    withExtendedLifetime(box) {
+        box.deliver(box.audio, { AudioPacket(packet.pointee) })
+    }
 }
 
 private let rumbleTrampoline: xnano_rumble_callback = { userData, rumble in
-    guard let rumble = rumble, let f = CallbackBox.from(userData)?.rumble else { return }
-    f(Rumble(rumble.pointee))
+    guard let rumble = rumble, let box = CallbackBox.from(userData) else { return }
+    withExtendedLifetime(box) {
+        box.deliver(box.rumble, { Rumble(rumble.pointee) })
+    }
 }
 
 private let stateTrampoline: xnano_state_callback = { userData, state, error, message in
-    guard let f = CallbackBox.from(userData)?.state else { return }
-    f(StateChange(state: ClientState(state), error: ResultCode(error),
-                  message: message.map { String(cString: $0) } ?? ""))
+    guard let box = CallbackBox.from(userData) else { return }
+    withExtendedLifetime(box) {
+        let change = StateChange(state: ClientState(u32(state)), error: ResultCode(u32(error)),
+                                 message: message.map { String(cString: $0) } ?? "")
+        guard let f = box.state else { return }
+        box.callback.run { f(change) }
+    }
 }
 
-/// A client handle and its box, handed to the thread that frees them.
-private struct PendingFree: @unchecked Sendable {
-    let handle: OpaquePointer
-    let box: CallbackBox
-}
-
-/// A gamestream client session (`xnano_client`): set the closures, connect, send input,
-/// then `stop()`; the native client is freed when the object goes away (`deinit`).
+/// A gamestream client session (`xnano_client`): set the closures, connect, send input, then
+/// `stop()`; the native client is freed exactly once, when the object goes away (`deinit`).
+/// The handle never leaves this object.
 ///
 /// The closures run on libxnano's threads (video and audio on its UDP thread), one at a time
 /// and in order; keep them short. They may call methods of the client, except `stop()`, which
@@ -76,14 +98,22 @@ private struct PendingFree: @unchecked Sendable {
 ///
 /// Pull mode: with `ClientConfig.eventQueueCapacity > 0` no closure is called; read
 /// `nextEvent(timeoutMs:)` on a thread of your choice.
-public final class Client {
-    /// The native handle, for calls through CXnano.
-    public let handle: OpaquePointer
+///
+/// `@unchecked Sendable`: libxnano synchronises every call on one `xnano_client` (header,
+/// THREAD SAFETY); `stopLock` serialises `stop()`; the closures live in the lock-protected
+/// `CallbackBox`; the handle is immutable and freed only in `deinit`, when no other reference
+/// (and so no other call) exists.
+public final class Client: @unchecked Sendable {
+    /// The native handle; private so that only this object frees it.
+    private let handle: OpaquePointer
     private let box: CallbackBox
+    private let stopLock = NSLock()
 
-    /// Creates an idle client (`xnano_client_new`).
+    /// Creates an idle client (`xnano_client_new`). Throws `XnanoError.abiMismatch` when the
+    /// loaded libxnano has another ABI.
     public init(config: ClientConfig = ClientConfig()) throws {
-        var raw = config.raw
+        try requireAbi()
+        var raw = config.raw.sized
         var p: OpaquePointer?
         try check(xnano_client_new(&raw, &p))
         guard let client = p else { throw XnanoError(code: .null, message: "xnano_client_new gave NULL") }
@@ -91,12 +121,12 @@ public final class Client {
         if raw.event_queue_capacity == 0 {
             let ud = Unmanaged.passUnretained(box).toOpaque()
             var r = xnano_client_set_video_callback(client, videoTrampoline, ud)
-            if r == XNANO_OK { r = xnano_client_set_audio_callback(client, audioTrampoline, ud) }
-            if r == XNANO_OK { r = xnano_client_set_rumble_callback(client, rumbleTrampoline, ud) }
-            if r == XNANO_OK { r = xnano_client_set_state_callback(client, stateTrampoline, ud) }
-            if r != XNANO_OK {
-                let e = XnanoError(code: ResultCode(r), message: String(cString: xnano_last_error()))
-                _ = xnano_client_free(client)
+            if r == u32(XNANO_OK) { r = xnano_client_set_audio_callback(client, audioTrampoline, ud) }
+            if r == u32(XNANO_OK) { r = xnano_client_set_rumble_callback(client, rumbleTrampoline, ud) }
+            if r == u32(XNANO_OK) { r = xnano_client_set_state_callback(client, stateTrampoline, ud) }
+            if r != u32(XNANO_OK) {
+                let e = lastError(r)
+                xnano_client_free(client)
                 throw e
             }
         }
@@ -105,15 +135,10 @@ public final class Client {
     }
 
     deinit {
-        if xnano_client_free(handle) == XNANO_ERR_FROM_CALLBACK {
-            // The last reference went away inside one of this client's own callbacks, where
-            // freeing would deadlock: free it from another thread, keeping the box alive.
-            let pending = PendingFree(handle: handle, box: box)
-            Thread.detachNewThread {
-                _ = xnano_client_free(pending.handle)
-                withExtendedLifetime(pending.box) {}
-            }
-        }
+        // The only free of this handle. Inside one of this client's own callbacks (the last
+        // reference dropped there) libxnano detaches it and releases it once its threads end;
+        // no other callback starts after this returns, and the running one keeps the box.
+        xnano_client_free(handle)
     }
 
     /// Called with each complete video frame, in frame-id order.
@@ -150,7 +175,13 @@ public final class Client {
     /// connects to it. The client then works as after `connectNano`; `stop()` also stops the
     /// console's stream.
     public func connect(console: Console, config: GameStreamConfig? = nil) throws {
-        try check(xnano_client_connect_console(handle, console.handle, config?.handle))
+        let r: UInt32
+        if let config = config {
+            r = config.withHandle { xnano_client_connect_console(handle, console.handle, $0) }
+        } else {
+            r = xnano_client_connect_console(handle, console.handle, nil)
+        }
+        try check(r)
     }
 
     /// Connects to a simulated console on this machine.
@@ -160,14 +191,14 @@ public final class Client {
 
     /// The current state (`xnano_client_get_state`).
     public func state() throws -> ClientState {
-        var s = XNANO_STATE_IDLE
+        var s: UInt32 = 0
         try check(xnano_client_get_state(handle, &s))
         return ClientState(s)
     }
 
     /// Session statistics (`xnano_client_get_stats`); the final numbers after a stop.
     public func stats() throws -> ClientStats {
-        var s = xnano_client_stats()
+        var s = xnano_client_stats.sized()
         try check(xnano_client_get_stats(handle, &s))
         return s
     }
@@ -204,34 +235,48 @@ public final class Client {
 
     /// Pull mode: the next queued event, waiting up to `timeoutMs`; nil when nothing arrived
     /// in time. Throws `.closed` once the session closed and every event was taken.
-    public func nextEvent(timeoutMs: UInt32) throws -> Event? {
+    public func nextEvent(timeoutMs: UInt32) throws -> ClientEvent? {
         var ev: UnsafeMutablePointer<xnano_event>?
         let r = xnano_client_next_event(handle, timeoutMs, &ev)
-        if r == XNANO_ERR_TIMEOUT { return nil }
+        if r == u32(XNANO_ERR_TIMEOUT) { return nil }
         try check(r)
         defer { xnano_event_free(ev) }
-        guard let e = ev, let event = Event(e.pointee) else {
+        guard let e = ev, let event = ClientEvent(e.pointee) else {
             throw XnanoError(code: .protocol, message: "unknown event kind")
         }
         return event
     }
 
     /// Stops the session (`xnano_client_stop`): when it returns no closure runs any more.
-    /// Stopping a stopped or never connected client does nothing. Returns the final stats.
+    /// Stopping a stopped or never connected client does nothing; two threads may stop it at
+    /// once (the second waits for the first). Returns the final stats. From inside one of this
+    /// client's closures: `.fromCallback`.
     @discardableResult
     public func stop() throws -> ClientStats {
+        if box.callback.isCurrent {
+            // Checked before the lock: a thread inside stop() holds it while it waits for
+            // this very callback to return.
+            throw XnanoError(code: .fromCallback,
+                             message: "stop() called from inside one of this client's own callbacks; stop it from another thread")
+        }
+        stopLock.lock()
+        defer { stopLock.unlock() }
         try check(xnano_client_stop(handle))
         return try stats()
     }
 }
 
 /// A simulated console (`xnano_sim`) on 127.0.0.1: it streams to one client at a time and
-/// answers input with rumble (trigger values echoed). Freed in `deinit`.
-public final class Simulator {
+/// answers input with rumble (trigger values echoed). Freed exactly once, in `deinit`.
+///
+/// `@unchecked Sendable`: libxnano synchronises the calls on one `xnano_sim`; `stopLock`
+/// serialises `stop()`; the handle and ports are immutable, the handle freed only in `deinit`.
+public final class Simulator: @unchecked Sendable {
     /// The address the simulated console listens on.
     public static let host = "127.0.0.1"
-    /// The native handle.
-    public let handle: OpaquePointer
+    /// The native handle; private so that only this object frees it.
+    private let handle: OpaquePointer
+    private let stopLock = NSLock()
     /// The Nano control port (TCP).
     public let tcpPort: UInt16
     /// The Nano data port (UDP).
@@ -239,15 +284,16 @@ public final class Simulator {
 
     /// Starts a simulated console (`xnano_sim_new`).
     public init(config: SimConfig = SimConfig()) throws {
-        var raw = config.raw
+        try requireAbi()
+        var raw = config.raw.sized
         var p: OpaquePointer?
         try check(xnano_sim_new(&raw, &p))
         guard let sim = p else { throw XnanoError(code: .null, message: "xnano_sim_new gave NULL") }
         var tcp: UInt16 = 0
         var udp: UInt16 = 0
         let r = xnano_sim_nano_ports(sim, &tcp, &udp)
-        if r != XNANO_OK {
-            let e = XnanoError(code: ResultCode(r), message: String(cString: xnano_last_error()))
+        if r != u32(XNANO_OK) {
+            let e = lastError(r)
             xnano_sim_free(sim)
             throw e
         }
@@ -262,7 +308,7 @@ public final class Simulator {
 
     /// The console's counters (final after `stop()`).
     public func stats() throws -> SimStats {
-        var s = xnano_sim_stats()
+        var s = xnano_sim_stats.sized()
         try check(xnano_sim_get_stats(handle, &s))
         return s
     }
@@ -272,8 +318,10 @@ public final class Simulator {
         try check(xnano_sim_close_client(handle))
     }
 
-    /// Stops the console; counters stay readable.
+    /// Stops the console; counters stay readable. Stopping twice, or from two threads, is fine.
     public func stop() throws {
+        stopLock.lock()
+        defer { stopLock.unlock() }
         try check(xnano_sim_stop(handle))
     }
 
@@ -291,7 +339,7 @@ public final class Simulator {
 
     /// What the simulated SmartGlass console announces, as discovery reports it.
     public func consoleInfo() throws -> ConsoleInfo {
-        var info = xnano_console_info()
+        var info = xnano_console_info.sized()
         try check(xnano_sim_console_info(handle, &info))
         return ConsoleInfo(info)
     }

@@ -6,14 +6,19 @@ private func pref(_ v: UInt32) -> UInt32? { v == any ? nil : v }
 
 /// Client settings; `ClientConfig()` holds the library's defaults
 /// (`xnano_client_config_default`). Preferences left nil mean "any".
-public struct ClientConfig {
-    /// The C struct, for fields without a Swift property.
+public struct ClientConfig: Sendable {
+    /// The C struct, for fields without a Swift property (`struct_size` is set again before
+    /// every call that takes it).
     public var raw: xnano_client_config
 
+    /// The library's defaults. With a libxnano of another ABI nothing is called and the
+    /// fields stay 0: `Client(config:)` then throws `XnanoError.abiMismatch`.
     public init() {
-        raw = xnano_client_config()
-        // Cannot fail: the pointer is valid.
-        _ = xnano_client_config_default(&raw)
+        raw = .sized()
+        if abiIsCompatible {
+            // Cannot fail: the pointer is valid and struct_size is set.
+            _ = xnano_client_config_default(&raw)
+        }
     }
 
     /// Preferred video width, or nil for any.
@@ -44,7 +49,7 @@ public struct ClientConfig {
 }
 
 /// Video source of the simulated console.
-public enum SimVideoSource {
+public enum SimVideoSource: Sendable {
     /// Real H.264 of a moving test pattern.
     case testPattern
     /// Synthetic self-checking frames (not decodable; cheap).
@@ -52,7 +57,7 @@ public enum SimVideoSource {
 }
 
 /// Audio source of the simulated console.
-public enum SimAudioSource {
+public enum SimAudioSource: Sendable {
     /// Opus, stereo, 48 kHz, 20 ms packets.
     case opus
     /// PCM s16le, stereo, 48 kHz, 20 ms packets.
@@ -62,13 +67,17 @@ public enum SimAudioSource {
 }
 
 /// Settings of the simulated console; `SimConfig()` holds the library's defaults.
-public struct SimConfig {
-    /// The C struct, for fields without a Swift property.
+public struct SimConfig: Sendable {
+    /// The C struct, for fields without a Swift property (`struct_size` is set again before
+    /// every call that takes it).
     public var raw: xnano_sim_config
 
+    /// The library's defaults (zeros with a libxnano of another ABI, like `ClientConfig()`).
     public init() {
-        raw = xnano_sim_config()
-        _ = xnano_sim_config_default(&raw)
+        raw = .sized()
+        if abiIsCompatible {
+            _ = xnano_sim_config_default(&raw)
+        }
     }
 
     public var width: UInt32 { get { raw.width } set { raw.width = newValue } }

@@ -1,7 +1,7 @@
 import CXnano
 
 /// Result codes of the C API (`xnano_result`).
-public enum ResultCode: Equatable, CustomStringConvertible {
+public enum ResultCode: Equatable, Sendable, CustomStringConvertible {
     /// Success.
     case ok
     /// A required pointer was NULL.
@@ -10,7 +10,7 @@ public enum ResultCode: Equatable, CustomStringConvertible {
     case invalidArgument
     /// The call is not allowed in the current state.
     case wrongState
-    /// Stopping or freeing a client from inside one of its own callbacks.
+    /// Stopping a client, or disconnecting a console, from inside one of its own callbacks.
     case fromCallback
     /// A socket or operating-system error.
     case io
@@ -33,69 +33,106 @@ public enum ResultCode: Equatable, CustomStringConvertible {
     /// A code this binding does not know (a newer library).
     case unknown(UInt32)
 
-    init(_ r: xnano_result) {
+    init(_ r: UInt32) {
         switch r {
-        case XNANO_OK: self = .ok
-        case XNANO_ERR_NULL: self = .null
-        case XNANO_ERR_INVALID_ARGUMENT: self = .invalidArgument
-        case XNANO_ERR_WRONG_STATE: self = .wrongState
-        case XNANO_ERR_FROM_CALLBACK: self = .fromCallback
-        case XNANO_ERR_IO: self = .io
-        case XNANO_ERR_TIMEOUT: self = .timeout
-        case XNANO_ERR_PROTOCOL: self = .protocol
-        case XNANO_ERR_CLOSED: self = .closed
-        case XNANO_ERR_BUFFER_TOO_SMALL: self = .bufferTooSmall
-        case XNANO_ERR_UNSUPPORTED: self = .unsupported
-        case XNANO_ERR_PANIC: self = .panic
-        case XNANO_ERR_NOT_FOUND: self = .notFound
-        case XNANO_ERR_REFUSED: self = .refused
-        default: self = .unknown(r.rawValue)
+        case u32(XNANO_OK): self = .ok
+        case u32(XNANO_ERR_NULL): self = .null
+        case u32(XNANO_ERR_INVALID_ARGUMENT): self = .invalidArgument
+        case u32(XNANO_ERR_WRONG_STATE): self = .wrongState
+        case u32(XNANO_ERR_FROM_CALLBACK): self = .fromCallback
+        case u32(XNANO_ERR_IO): self = .io
+        case u32(XNANO_ERR_TIMEOUT): self = .timeout
+        case u32(XNANO_ERR_PROTOCOL): self = .protocol
+        case u32(XNANO_ERR_CLOSED): self = .closed
+        case u32(XNANO_ERR_BUFFER_TOO_SMALL): self = .bufferTooSmall
+        case u32(XNANO_ERR_UNSUPPORTED): self = .unsupported
+        case u32(XNANO_ERR_PANIC): self = .panic
+        case u32(XNANO_ERR_NOT_FOUND): self = .notFound
+        case u32(XNANO_ERR_REFUSED): self = .refused
+        default: self = .unknown(r)
         }
     }
 
     /// The C value.
     public var rawValue: UInt32 {
         switch self {
-        case .ok: return XNANO_OK.rawValue
-        case .null: return XNANO_ERR_NULL.rawValue
-        case .invalidArgument: return XNANO_ERR_INVALID_ARGUMENT.rawValue
-        case .wrongState: return XNANO_ERR_WRONG_STATE.rawValue
-        case .fromCallback: return XNANO_ERR_FROM_CALLBACK.rawValue
-        case .io: return XNANO_ERR_IO.rawValue
-        case .timeout: return XNANO_ERR_TIMEOUT.rawValue
-        case .protocol: return XNANO_ERR_PROTOCOL.rawValue
-        case .closed: return XNANO_ERR_CLOSED.rawValue
-        case .bufferTooSmall: return XNANO_ERR_BUFFER_TOO_SMALL.rawValue
-        case .unsupported: return XNANO_ERR_UNSUPPORTED.rawValue
-        case .panic: return XNANO_ERR_PANIC.rawValue
-        case .notFound: return XNANO_ERR_NOT_FOUND.rawValue
-        case .refused: return XNANO_ERR_REFUSED.rawValue
+        case .ok: return u32(XNANO_OK)
+        case .null: return u32(XNANO_ERR_NULL)
+        case .invalidArgument: return u32(XNANO_ERR_INVALID_ARGUMENT)
+        case .wrongState: return u32(XNANO_ERR_WRONG_STATE)
+        case .fromCallback: return u32(XNANO_ERR_FROM_CALLBACK)
+        case .io: return u32(XNANO_ERR_IO)
+        case .timeout: return u32(XNANO_ERR_TIMEOUT)
+        case .protocol: return u32(XNANO_ERR_PROTOCOL)
+        case .closed: return u32(XNANO_ERR_CLOSED)
+        case .bufferTooSmall: return u32(XNANO_ERR_BUFFER_TOO_SMALL)
+        case .unsupported: return u32(XNANO_ERR_UNSUPPORTED)
+        case .panic: return u32(XNANO_ERR_PANIC)
+        case .notFound: return u32(XNANO_ERR_NOT_FOUND)
+        case .refused: return u32(XNANO_ERR_REFUSED)
         case .unknown(let v): return v
         }
     }
 
     /// The C name, e.g. "XNANO_ERR_WRONG_STATE" (`xnano_result_name`).
     public var name: String {
-        String(cString: xnano_result_name(Int32(bitPattern: rawValue)))
+        String(cString: xnano_result_name(rawValue))
     }
 
     public var description: String { name }
 }
 
-/// A failed libxnano call: its result code and the library's message.
-public struct XnanoError: Error, CustomStringConvertible {
-    /// The result code the call returned.
-    public let code: ResultCode
-    /// The library's message (`xnano_last_error`).
-    public let message: String
+/// What the binding throws: a failed libxnano call, or a libxnano of another ABI.
+public enum XnanoError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A libxnano call returned `code`; `message` is the library's (`xnano_last_error`).
+    case failed(code: ResultCode, message: String)
+    /// The loaded libxnano speaks ABI `found` (`xnano_abi_version()`; 0: a library from before
+    /// ABI 1, without that function) and this binding needs `expected` (`Library.abiVersion`).
+    /// Nothing else was called in the library.
+    case abiMismatch(found: UInt32, expected: UInt32)
 
-    public var description: String { "\(code.name): \(message)" }
+    /// A failed call.
+    public init(code: ResultCode, message: String) {
+        self = .failed(code: code, message: message)
+    }
+
+    /// The result code of a failed call; `.unsupported` for an ABI mismatch.
+    public var code: ResultCode {
+        switch self {
+        case .failed(let code, _): return code
+        case .abiMismatch: return .unsupported
+        }
+    }
+
+    /// The library's message, or the mismatch explained.
+    public var message: String {
+        switch self {
+        case .failed(_, let message): return message
+        case .abiMismatch(let found, let expected):
+            let path = loadedLibraryPath() ?? "libxnano"
+            let what = found == 0 ? "has no xnano_abi_version (a build from before ABI 1)" : "has ABI version \(found)"
+            return "\(path) \(what), but this Swift binding needs ABI version \(expected): "
+                + "use a libxnano and a binding of the same release"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .failed(let code, let message): return "\(code.name): \(message)"
+        case .abiMismatch: return "ABI mismatch: \(message)"
+        }
+    }
 }
 
 /// Throws `XnanoError` for any result but XNANO_OK, with the thread's last error message.
 @inline(__always)
-func check(_ r: xnano_result) throws {
-    if r != XNANO_OK {
-        throw XnanoError(code: ResultCode(r), message: String(cString: xnano_last_error()))
+func check(_ r: UInt32) throws {
+    if r != u32(XNANO_OK) {
+        throw lastError(r)
     }
+}
+
+/// The error for result `r` with the thread's last error message.
+func lastError(_ r: UInt32) -> XnanoError {
+    XnanoError(code: ResultCode(r), message: String(cString: xnano_last_error()))
 }

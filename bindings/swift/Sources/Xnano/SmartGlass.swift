@@ -2,7 +2,7 @@ import CXnano
 import Foundation
 
 /// Curve of a console's key (`XNANO_CURVE_*`).
-public struct Curve: RawRepresentable, Equatable {
+public struct Curve: RawRepresentable, Equatable, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let p256 = Curve(rawValue: UInt32(XNANO_CURVE_P256))
@@ -11,7 +11,7 @@ public struct Curve: RawRepresentable, Equatable {
 }
 
 /// Who may connect to a console (`XNANO_CONSOLE_FLAG_*`).
-public struct ConsoleFlags: OptionSet {
+public struct ConsoleFlags: OptionSet, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let allowConsoleUsers = ConsoleFlags(rawValue: UInt32(XNANO_CONSOLE_FLAG_ALLOW_CONSOLE_USERS))
@@ -21,7 +21,7 @@ public struct ConsoleFlags: OptionSet {
 }
 
 /// Where a title is launched (`XNANO_TITLE_LOCATION_*`).
-public struct TitleLocation: RawRepresentable, Equatable {
+public struct TitleLocation: RawRepresentable, Equatable, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let full = TitleLocation(rawValue: UInt32(XNANO_TITLE_LOCATION_FULL))
@@ -33,7 +33,7 @@ public struct TitleLocation: RawRepresentable, Equatable {
 }
 
 /// Media commands (`XNANO_MEDIA_*`).
-public struct MediaCommand: RawRepresentable, Equatable {
+public struct MediaCommand: RawRepresentable, Equatable, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let play = MediaCommand(rawValue: UInt32(XNANO_MEDIA_PLAY))
@@ -54,7 +54,7 @@ public struct MediaCommand: RawRepresentable, Equatable {
 }
 
 /// SmartGlass gamepad buttons (`XNANO_GAMEPAD_*`), for UI navigation.
-public struct GamepadButtons: OptionSet {
+public struct GamepadButtons: OptionSet, Sendable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
     private init(_ c: Int32) { rawValue = UInt16(c) }
@@ -77,7 +77,7 @@ public struct GamepadButtons: OptionSet {
 }
 
 /// SmartGlass service channels (`XNANO_CHANNEL_*`).
-public struct ServiceChannel: RawRepresentable, Equatable {
+public struct ServiceChannel: RawRepresentable, Equatable, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let core = ServiceChannel(rawValue: UInt32(XNANO_CHANNEL_CORE))
@@ -90,7 +90,7 @@ public struct ServiceChannel: RawRepresentable, Equatable {
 }
 
 /// The console's gamestream state (`XNANO_GAMESTREAM_*`).
-public struct GameStreamState: RawRepresentable, Equatable {
+public struct GameStreamState: RawRepresentable, Equatable, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let unknown = GameStreamState(rawValue: UInt32(XNANO_GAMESTREAM_UNKNOWN))
@@ -101,40 +101,40 @@ public struct GameStreamState: RawRepresentable, Equatable {
 }
 
 /// What a `ConsoleEvent` reports (`xnano_console_event_type`).
-public enum ConsoleEventType: Equatable {
+public enum ConsoleEventType: Equatable, Sendable {
     case connected, closed, consoleStatus, mediaState, textConfiguration, textInput, textDone
     case channelStarted, channelFailed, gameStreamState, gameStreamConnected, gameStreamFailed
     case other
 
-    init(_ k: xnano_console_event_type) {
+    init(_ k: UInt32) {
         switch k {
-        case XNANO_CONSOLE_EVENT_CONNECTED: self = .connected
-        case XNANO_CONSOLE_EVENT_CLOSED: self = .closed
-        case XNANO_CONSOLE_EVENT_CONSOLE_STATUS: self = .consoleStatus
-        case XNANO_CONSOLE_EVENT_MEDIA_STATE: self = .mediaState
-        case XNANO_CONSOLE_EVENT_TEXT_CONFIGURATION: self = .textConfiguration
-        case XNANO_CONSOLE_EVENT_TEXT_INPUT: self = .textInput
-        case XNANO_CONSOLE_EVENT_TEXT_DONE: self = .textDone
-        case XNANO_CONSOLE_EVENT_CHANNEL_STARTED: self = .channelStarted
-        case XNANO_CONSOLE_EVENT_CHANNEL_FAILED: self = .channelFailed
-        case XNANO_CONSOLE_EVENT_GAMESTREAM_STATE: self = .gameStreamState
-        case XNANO_CONSOLE_EVENT_GAMESTREAM_CONNECTED: self = .gameStreamConnected
-        case XNANO_CONSOLE_EVENT_GAMESTREAM_FAILED: self = .gameStreamFailed
-        case XNANO_CONSOLE_EVENT_OTHER: self = .other
+        case u32(XNANO_CONSOLE_EVENT_CONNECTED): self = .connected
+        case u32(XNANO_CONSOLE_EVENT_CLOSED): self = .closed
+        case u32(XNANO_CONSOLE_EVENT_CONSOLE_STATUS): self = .consoleStatus
+        case u32(XNANO_CONSOLE_EVENT_MEDIA_STATE): self = .mediaState
+        case u32(XNANO_CONSOLE_EVENT_TEXT_CONFIGURATION): self = .textConfiguration
+        case u32(XNANO_CONSOLE_EVENT_TEXT_INPUT): self = .textInput
+        case u32(XNANO_CONSOLE_EVENT_TEXT_DONE): self = .textDone
+        case u32(XNANO_CONSOLE_EVENT_CHANNEL_STARTED): self = .channelStarted
+        case u32(XNANO_CONSOLE_EVENT_CHANNEL_FAILED): self = .channelFailed
+        case u32(XNANO_CONSOLE_EVENT_GAMESTREAM_STATE): self = .gameStreamState
+        case u32(XNANO_CONSOLE_EVENT_GAMESTREAM_CONNECTED): self = .gameStreamConnected
+        case u32(XNANO_CONSOLE_EVENT_GAMESTREAM_FAILED): self = .gameStreamFailed
+        case u32(XNANO_CONSOLE_EVENT_OTHER): self = .other
         default: self = .other
         }
     }
 }
 
 /// The state of a `Console` (`xnano_console_state`).
-public enum ConsoleState: Equatable {
+public enum ConsoleState: Equatable, Sendable {
     case idle, connected, closed
 
-    init(_ s: xnano_console_state) {
+    init(_ s: UInt32) {
         switch s {
-        case XNANO_CONSOLE_STATE_IDLE: self = .idle
-        case XNANO_CONSOLE_STATE_CONNECTED: self = .connected
-        case XNANO_CONSOLE_STATE_CLOSED: self = .closed
+        case u32(XNANO_CONSOLE_STATE_IDLE): self = .idle
+        case u32(XNANO_CONSOLE_STATE_CONNECTED): self = .connected
+        case u32(XNANO_CONSOLE_STATE_CLOSED): self = .closed
         default: self = .closed
         }
     }
@@ -150,7 +150,7 @@ func fixedString<T>(_ tuple: T, capacity: Int32) -> String {
 }
 
 /// A console as its discovery response describes it (`xnano_console_info`).
-public struct ConsoleInfo: Equatable {
+public struct ConsoleInfo: Equatable, Sendable {
     public let name: String
     /// The Live ID (for `SmartGlass.powerOn`).
     public let liveId: String
@@ -187,17 +187,25 @@ public struct ConsoleInfo: Equatable {
 }
 
 /// Settings of `Console.connect`; `ConsoleConfig()` holds the library's defaults (anonymous).
-public struct ConsoleConfig {
-    /// The C struct (its strings are set from `userHash` / `authToken` during connect).
+///
+/// `@unchecked Sendable`: `raw`'s only non-Sendable fields are its two string pointers, which
+/// are NULL here; `Console.connect` points them at `userHash` / `authToken` in its own copy
+/// for the duration of the call (and overwrites whatever they held).
+public struct ConsoleConfig: @unchecked Sendable {
+    /// The C struct (its strings are set from `userHash` / `authToken` during connect;
+    /// `struct_size` is set again before every call that takes it).
     public var raw: xnano_console_config
     /// Xbox Live user hash for an authenticated connection (with `authToken`).
     public var userHash: String?
     /// Xbox Live XSTS token.
     public var authToken: String?
 
+    /// The library's defaults (zeros with a libxnano of another ABI, like `ClientConfig()`).
     public init() {
-        raw = xnano_console_config()
-        _ = xnano_console_config_default(&raw)
+        raw = .sized()
+        if abiIsCompatible {
+            _ = xnano_console_config_default(&raw)
+        }
     }
 
     public var ignoreAnonymousFlag: Bool { get { raw.ignore_anonymous_flag } set { raw.ignore_anonymous_flag = newValue } }
@@ -211,7 +219,7 @@ public struct ConsoleConfig {
 
 /// One event of a `Console` (`xnano_console_event`); fields that do not belong to `kind`
 /// are 0 or "".
-public struct ConsoleEvent {
+public struct ConsoleEvent: Sendable {
     public let kind: ConsoleEventType
     public let error: ResultCode
     public let message: String
@@ -236,8 +244,8 @@ public struct ConsoleEvent {
     public let udpPort: UInt16
 
     init(_ e: xnano_console_event) {
-        kind = ConsoleEventType(e.kind)
-        error = ResultCode(e.error)
+        kind = ConsoleEventType(u32(e.kind))
+        error = ResultCode(u32(e.error))
         message = e.message.map { String(cString: $0) } ?? ""
         json = e.json.map { String(cString: $0) } ?? ""
         participantId = e.participant_id
@@ -265,7 +273,7 @@ public struct ConsoleEvent {
 }
 
 /// A SmartGlass gamepad state (UI navigation outside a gamestream).
-public struct GamepadState {
+public struct GamepadState: Sendable {
     public var buttons: GamepadButtons
     public var leftTrigger: Float
     public var rightTrigger: Float
@@ -295,13 +303,14 @@ public enum SmartGlass {
     /// console and returns when it answers; with nil broadcasts and collects answers for the
     /// whole timeout. Nothing found: an empty array.
     public static func discover(address: String? = nil, timeoutMs: UInt32 = 3000) throws -> [ConsoleInfo] {
+        try requireAbi()
         var list: OpaquePointer?
         try check(xnano_discover(address, timeoutMs, &list))
         defer { xnano_discovery_free(list) }
         var count = 0
         try check(xnano_discovery_count(list, &count))
         return try (0..<count).map { i in
-            var info = xnano_console_info()
+            var info = xnano_console_info.sized()
             try check(xnano_discovery_get(list, i, &info))
             return ConsoleInfo(info)
         }
@@ -310,17 +319,26 @@ public enum SmartGlass {
     /// Sends power-on requests for `liveId` (broadcast, multicast and, when given, to
     /// `address`), `tries` rounds (0: 2).
     public static func powerOn(liveId: String, address: String? = nil, tries: UInt32 = 0) throws {
+        try requireAbi()
         try check(xnano_power_on(liveId, address, tries))
     }
 }
 
 /// A gamestream configuration (`xnano_gamestream_config`): keys by their protocol name
-/// ("videoMaximumWidth", "enableOpusAudio"...) with text values. Freed in `deinit`.
-public final class GameStreamConfig {
-    public let handle: OpaquePointer
+/// ("videoMaximumWidth", "enableOpusAudio"...) with text values. Freed exactly once, in
+/// `deinit`.
+///
+/// `@unchecked Sendable`: `lock` serialises `set` and `get` (and `Client.connect(console:config:)`
+/// reads it under the same lock); the handle is immutable and freed only in `deinit`.
+public final class GameStreamConfig: @unchecked Sendable {
+    /// The native handle; private (`Client.connect(console:config:)` reads it through
+    /// `withHandle`) so that only this object frees it.
+    private let handle: OpaquePointer
+    private let lock = NSLock()
 
     /// The defaults (1280x720 at 60 fps, AAC audio, chat audio on...).
     public init() throws {
+        try requireAbi()
         var p: OpaquePointer?
         try check(xnano_gamestream_config_new(&p))
         guard let h = p else { throw XnanoError(code: .null, message: "xnano_gamestream_config_new gave NULL") }
@@ -333,7 +351,14 @@ public final class GameStreamConfig {
 
     /// Sets `key` from its text form (integers, numbers, true/false).
     public func set(_ key: String, _ value: String) throws {
-        try check(xnano_gamestream_config_set(handle, key, value))
+        try withHandle { try check(xnano_gamestream_config_set($0, key, value)) }
+    }
+
+    /// Runs `body` with the handle, under the lock.
+    func withHandle<R>(_ body: (OpaquePointer) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(handle)
     }
 
     /// Sets `key` from an integer.
@@ -348,8 +373,8 @@ public final class GameStreamConfig {
         while true {
             var buffer = [CChar](repeating: 0, count: size)
             var len = 0
-            let r = xnano_gamestream_config_get(handle, key, &buffer, size, &len)
-            if r == XNANO_ERR_BUFFER_TOO_SMALL && size < 1 << 20 {
+            let r = withHandle { xnano_gamestream_config_get($0, key, &buffer, size, &len) }
+            if r == u32(XNANO_ERR_BUFFER_TOO_SMALL) && size < 1 << 20 {
                 size *= 8
                 continue
             }
@@ -359,10 +384,16 @@ public final class GameStreamConfig {
     }
 }
 
-/// The event closure of one console, passed as `user_data`.
-final class ConsoleBox {
+/// The event closure of one console, passed as `user_data` (unretained; the `Console` owns it
+/// and frees the native console before it lets the box go; a running callback keeps it alive
+/// itself).
+///
+/// `@unchecked Sendable`: `_handler` is only touched under `lock`; `callback` synchronises
+/// itself.
+final class ConsoleBox: @unchecked Sendable {
     private let lock = NSLock()
     private var _handler: ((ConsoleEvent) -> Void)?
+    let callback = CallbackThread()
     var handler: ((ConsoleEvent) -> Void)? {
         get { lock.lock(); defer { lock.unlock() }; return _handler }
         set { lock.lock(); _handler = newValue; lock.unlock() }
@@ -372,35 +403,44 @@ final class ConsoleBox {
 private let consoleTrampoline: xnano_console_event_callback = { userData, event in
     guard let userData = userData, let event = event else { return }
     let box = Unmanaged<ConsoleBox>.fromOpaque(userData).takeUnretainedValue()
-    box.handler?(ConsoleEvent(event.pointee))
-}
-
-private struct PendingConsoleFree: @unchecked Sendable {
-    let handle: OpaquePointer
-    let box: ConsoleBox
+    withExtendedLifetime(box) {
+        guard let handler = box.handler else { return }
+        let e = ConsoleEvent(event.pointee)
+        box.callback.run { handler(e) }
+    }
 }
 
 /// A SmartGlass session with a console (`xnano_console`): connect, receive events through
 /// `onEvent`, send commands, start gamestreams with `Client.connect(console:)`, then
-/// `disconnect()`; freed in `deinit`.
+/// `disconnect()`; freed exactly once, in `deinit`. The handle never leaves the binding.
 ///
 /// `onEvent` runs on the console's socket thread (events arriving during `connect` on the
 /// calling thread, before it returns), one at a time, in order; `.closed` comes once, last.
 /// It may send commands but not `disconnect()` (`.fromCallback`).
-public final class Console {
-    public let handle: OpaquePointer
+///
+/// `@unchecked Sendable`: libxnano synchronises the calls on one `xnano_console`
+/// (disconnect against disconnect/connect included); `disconnectLock` serialises
+/// `disconnect()`; the closure lives in the lock-protected `ConsoleBox`; the handle is
+/// immutable and freed only in `deinit`.
+public final class Console: @unchecked Sendable {
+    /// The native handle; internal (for `Client.connect(console:)`) so that only this object
+    /// frees it.
+    let handle: OpaquePointer
     private let box: ConsoleBox
+    private let disconnectLock = NSLock()
 
-    /// Creates an idle console handle (`xnano_console_new`).
+    /// Creates an idle console handle (`xnano_console_new`). Throws `XnanoError.abiMismatch`
+    /// when the loaded libxnano has another ABI.
     public init() throws {
+        try requireAbi()
         var p: OpaquePointer?
         try check(xnano_console_new(&p))
         guard let h = p else { throw XnanoError(code: .null, message: "xnano_console_new gave NULL") }
         let box = ConsoleBox()
         let r = xnano_console_set_event_callback(h, consoleTrampoline, Unmanaged.passUnretained(box).toOpaque())
-        if r != XNANO_OK {
-            let e = XnanoError(code: ResultCode(r), message: String(cString: xnano_last_error()))
-            _ = xnano_console_free(h)
+        if r != u32(XNANO_OK) {
+            let e = lastError(r)
+            xnano_console_free(h)
             throw e
         }
         handle = h
@@ -408,13 +448,9 @@ public final class Console {
     }
 
     deinit {
-        if xnano_console_free(handle) == XNANO_ERR_FROM_CALLBACK {
-            let pending = PendingConsoleFree(handle: handle, box: box)
-            Thread.detachNewThread {
-                _ = xnano_console_free(pending.handle)
-                withExtendedLifetime(pending.box) {}
-            }
-        }
+        // The only free of this handle (see `Client.deinit`: from inside the console's own
+        // callback libxnano detaches it).
+        xnano_console_free(handle)
     }
 
     /// Called with each event of the session.
@@ -426,8 +462,8 @@ public final class Console {
     /// Connects to the console at `address` ("host" or "host:port") and waits until it
     /// accepts. Errors: `.notFound`, `.refused`, `.timeout`, `.io`.
     public func connect(address: String, config: ConsoleConfig = ConsoleConfig()) throws {
-        var raw = config.raw
-        let r: xnano_result = withOptionalCString(config.userHash) { user in
+        var raw = config.raw.sized
+        let r: UInt32 = withOptionalCString(config.userHash) { user in
             withOptionalCString(config.authToken) { token in
                 raw.userhash = user
                 raw.auth_token = token
@@ -443,14 +479,14 @@ public final class Console {
     }
 
     public func state() throws -> ConsoleState {
-        var s = XNANO_CONSOLE_STATE_IDLE
+        var s: UInt32 = 0
         try check(xnano_console_get_state(handle, &s))
         return ConsoleState(s)
     }
 
     /// What discovery said about the connected console.
     public func info() throws -> ConsoleInfo {
-        var i = xnano_console_info()
+        var i = xnano_console_info.sized()
         try check(xnano_console_get_info(handle, &i))
         return ConsoleInfo(i)
     }
@@ -460,7 +496,7 @@ public final class Console {
     public func nextEvent(timeoutMs: UInt32) throws -> ConsoleEvent? {
         var ev: UnsafeMutablePointer<xnano_console_event>?
         let r = xnano_console_next_event(handle, timeoutMs, &ev)
-        if r == XNANO_ERR_TIMEOUT { return nil }
+        if r == u32(XNANO_ERR_TIMEOUT) { return nil }
         try check(r)
         defer { xnano_console_event_free(ev) }
         return ev.map { ConsoleEvent($0.pointee) }
@@ -473,8 +509,20 @@ public final class Console {
         return n
     }
 
-    /// Says goodbye and joins the session's thread; `.closed` is delivered before it returns.
-    public func disconnect() throws { try check(xnano_console_disconnect(handle)) }
+    /// Says goodbye and joins the session's thread; `.closed` is delivered before it returns
+    /// and no callback runs afterwards. Disconnecting twice, or from two threads at once, is
+    /// fine (the second waits for the first). From inside `onEvent`: `.fromCallback`.
+    public func disconnect() throws {
+        if box.callback.isCurrent {
+            // Before the lock: a thread inside disconnect() holds it while it waits for this
+            // very callback to return.
+            throw XnanoError(code: .fromCallback,
+                             message: "disconnect() called from inside this console's own callback; disconnect from another thread")
+        }
+        disconnectLock.lock()
+        defer { disconnectLock.unlock() }
+        try check(xnano_console_disconnect(handle))
+    }
 
     /// Powers the console off (`.closed` with `.closed` follows).
     public func powerOff() throws { try check(xnano_console_power_off(handle)) }
@@ -494,9 +542,14 @@ public final class Console {
 
     /// Sends a gamepad state on the SystemInput channel.
     public func gamepad(_ s: GamepadState) throws {
-        var g = xnano_gamepad(buttons: s.buttons.rawValue, left_trigger: s.leftTrigger, right_trigger: s.rightTrigger,
-                              left_thumb_x: s.leftThumbX, left_thumb_y: s.leftThumbY,
-                              right_thumb_x: s.rightThumbX, right_thumb_y: s.rightThumbY)
+        var g = xnano_gamepad.sized()
+        g.buttons = s.buttons.rawValue
+        g.left_trigger = s.leftTrigger
+        g.right_trigger = s.rightTrigger
+        g.left_thumb_x = s.leftThumbX
+        g.left_thumb_y = s.leftThumbY
+        g.right_thumb_x = s.rightThumbX
+        g.right_thumb_y = s.rightThumbY
         try check(xnano_console_gamepad(handle, &g))
     }
 

@@ -1,7 +1,7 @@
 import CXnano
 
 /// The state of a `Client` (`xnano_state`).
-public enum ClientState: Equatable {
+public enum ClientState: Equatable, Sendable {
     /// Created, not connected.
     case idle
     /// TCP is up; the control handshake runs.
@@ -13,20 +13,20 @@ public enum ClientState: Equatable {
     /// The session ended.
     case closed
 
-    init(_ s: xnano_state) {
+    init(_ s: UInt32) {
         switch s {
-        case XNANO_STATE_IDLE: self = .idle
-        case XNANO_STATE_CONNECTING: self = .connecting
-        case XNANO_STATE_CONNECTED: self = .connected
-        case XNANO_STATE_STREAMING: self = .streaming
-        case XNANO_STATE_CLOSED: self = .closed
+        case u32(XNANO_STATE_IDLE): self = .idle
+        case u32(XNANO_STATE_CONNECTING): self = .connecting
+        case u32(XNANO_STATE_CONNECTED): self = .connected
+        case u32(XNANO_STATE_STREAMING): self = .streaming
+        case u32(XNANO_STATE_CLOSED): self = .closed
         default: self = .closed
         }
     }
 }
 
 /// Video codecs (`XNANO_VIDEO_CODEC_*`).
-public enum VideoCodec: UInt32 {
+public enum VideoCodec: UInt32, Sendable {
     /// H.264 access units, Annex B.
     case h264
     /// Raw YUV.
@@ -45,7 +45,7 @@ public enum VideoCodec: UInt32 {
 }
 
 /// Audio codecs (`XNANO_AUDIO_CODEC_*`).
-public enum AudioCodec: UInt32 {
+public enum AudioCodec: UInt32, Sendable {
     /// Opus packets.
     case opus
     /// AAC.
@@ -64,7 +64,7 @@ public enum AudioCodec: UInt32 {
 }
 
 /// Controller buttons (`XNANO_BUTTON_*`).
-public struct Buttons: OptionSet, Hashable {
+public struct Buttons: OptionSet, Hashable, Sendable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
     private init(_ c: Int32) { rawValue = UInt16(c) }
@@ -87,34 +87,34 @@ public struct Buttons: OptionSet, Hashable {
 }
 
 /// Severity of a log message (`xnano_log_level`).
-public enum LogLevel: Comparable {
+public enum LogLevel: Comparable, Sendable {
     case off, error, warn, info, debug, trace
 
-    init(_ l: xnano_log_level) {
+    init(_ l: UInt32) {
         switch l {
-        case XNANO_LOG_ERROR: self = .error
-        case XNANO_LOG_WARN: self = .warn
-        case XNANO_LOG_INFO: self = .info
-        case XNANO_LOG_DEBUG: self = .debug
-        case XNANO_LOG_TRACE: self = .trace
+        case u32(XNANO_LOG_ERROR): self = .error
+        case u32(XNANO_LOG_WARN): self = .warn
+        case u32(XNANO_LOG_INFO): self = .info
+        case u32(XNANO_LOG_DEBUG): self = .debug
+        case u32(XNANO_LOG_TRACE): self = .trace
         default: self = .off
         }
     }
 
-    var c: xnano_log_level {
+    var c: UInt32 {
         switch self {
-        case .off: return XNANO_LOG_OFF
-        case .error: return XNANO_LOG_ERROR
-        case .warn: return XNANO_LOG_WARN
-        case .info: return XNANO_LOG_INFO
-        case .debug: return XNANO_LOG_DEBUG
-        case .trace: return XNANO_LOG_TRACE
+        case .off: return u32(XNANO_LOG_OFF)
+        case .error: return u32(XNANO_LOG_ERROR)
+        case .warn: return u32(XNANO_LOG_WARN)
+        case .info: return u32(XNANO_LOG_INFO)
+        case .debug: return u32(XNANO_LOG_DEBUG)
+        case .trace: return u32(XNANO_LOG_TRACE)
         }
     }
 }
 
 /// One complete video frame (its bytes are a copy, yours to keep).
-public struct VideoFrame {
+public struct VideoFrame: Sendable {
     /// Frame id; consecutive unless frames were lost.
     public let frameId: UInt32
     /// Codec of the stream (nil: a value this binding does not know).
@@ -145,7 +145,7 @@ public struct VideoFrame {
 }
 
 /// One audio packet (its bytes are a copy).
-public struct AudioPacket {
+public struct AudioPacket: Sendable {
     /// Frame id as sent by the console.
     public let frameId: UInt32
     /// Codec of the stream.
@@ -170,7 +170,7 @@ public struct AudioPacket {
 }
 
 /// A rumble (force feedback) command.
-public struct Rumble: Equatable {
+public struct Rumble: Equatable, Sendable {
     public let controller: UInt8
     public let leftTrigger: UInt8
     public let rightTrigger: UInt8
@@ -187,35 +187,46 @@ public struct Rumble: Equatable {
 }
 
 /// A state change; with `.closed`, `error` says why (`.ok` after `stop()`).
-public struct StateChange {
+public struct StateChange: Sendable {
     public let state: ClientState
     public let error: ResultCode
     public let message: String
 }
 
-/// What `Client.nextEvent` returns in pull mode.
-public enum Event {
+/// An event of a `Client`: what `Client.nextEvent` returns in pull mode (the closures get the
+/// same values one by one).
+public enum ClientEvent: Sendable {
     case videoFrame(VideoFrame)
     case audioPacket(AudioPacket)
     case rumble(Rumble)
     case stateChange(StateChange)
 
+    /// From a pull-mode event (ABI 1: the payload is behind a pointer that is set for its kind).
     init?(_ e: xnano_event) {
-        switch e.kind {
-        case XNANO_EVENT_VIDEO_FRAME: self = .videoFrame(VideoFrame(e.video))
-        case XNANO_EVENT_AUDIO: self = .audioPacket(AudioPacket(e.audio))
-        case XNANO_EVENT_RUMBLE: self = .rumble(Rumble(e.rumble))
-        case XNANO_EVENT_STATE:
+        switch u32(e.kind) {
+        case u32(XNANO_EVENT_VIDEO_FRAME):
+            guard let v = e.video else { return nil }
+            self = .videoFrame(VideoFrame(v.pointee))
+        case u32(XNANO_EVENT_AUDIO):
+            guard let a = e.audio else { return nil }
+            self = .audioPacket(AudioPacket(a.pointee))
+        case u32(XNANO_EVENT_RUMBLE):
+            guard let r = e.rumble else { return nil }
+            self = .rumble(Rumble(r.pointee))
+        case u32(XNANO_EVENT_STATE):
             self = .stateChange(StateChange(
-                state: ClientState(e.state), error: ResultCode(e.error),
+                state: ClientState(u32(e.state)), error: ResultCode(u32(e.error)),
                 message: e.message.map { String(cString: $0) } ?? ""))
         default: return nil
         }
     }
 }
 
+/// The former name of `ClientEvent`.
+public typealias Event = ClientEvent
+
 /// The state of one controller, for `Client.setControllerState`.
-public struct ControllerState: Equatable {
+public struct ControllerState: Equatable, Sendable {
     public var buttons: Buttons
     public var leftTrigger: UInt8
     public var rightTrigger: UInt8
@@ -236,15 +247,22 @@ public struct ControllerState: Equatable {
         self.rightThumbY = rightThumbY
     }
 
+    /// The C struct, `struct_size` set.
     var c: xnano_controller_state {
-        xnano_controller_state(
-            buttons: buttons.rawValue, left_trigger: leftTrigger, right_trigger: rightTrigger,
-            left_thumb_x: leftThumbX, left_thumb_y: leftThumbY,
-            right_thumb_x: rightThumbX, right_thumb_y: rightThumbY)
+        var c = xnano_controller_state.sized()
+        c.buttons = buttons.rawValue
+        c.left_trigger = leftTrigger
+        c.right_trigger = rightTrigger
+        c.left_thumb_x = leftThumbX
+        c.left_thumb_y = leftThumbY
+        c.right_thumb_x = rightThumbX
+        c.right_thumb_y = rightThumbY
+        return c
     }
 }
 
-/// Session statistics: the C struct `xnano_client_stats` (every counter, snake_case names).
+/// Session statistics: the C struct `xnano_client_stats` (every counter, snake_case names;
+/// `struct_size` says how many bytes of it the library filled, the rest is 0).
 public typealias ClientStats = xnano_client_stats
 /// Counters of the simulated console: the C struct `xnano_sim_stats`.
 public typealias SimStats = xnano_sim_stats

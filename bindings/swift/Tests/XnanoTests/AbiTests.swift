@@ -1,0 +1,137 @@
+// ABI 1: the version check, struct_size on caller-allocated structs, Sendable types, and
+// stop/disconnect from two threads at once.
+import CXnano
+import Foundation
+import XCTest
+@testable import Xnano
+
+func requireSendable<T: Sendable>(_: T.Type) {}
+
+final class AbiTests: XCTestCase {
+    func testTheLoadedLibraryHasTheBindingsAbi() throws {
+        XCTAssertEqual(Library.abiVersion, 1)
+        XCTAssertEqual(Library.abiVersion, Library.headerAbiVersion, "binding constant = XNANO_ABI_VERSION of the header")
+        XCTAssertEqual(xnano_abi_version(), UInt32(XNANO_ABI_VERSION))
+        XCTAssertEqual(Library.loadedAbiVersion, 1)
+        XCTAssertNoThrow(try Library.checkAbi())
+        XCTAssertNoThrow(try checkAbi(found: xnano_abi_version()))
+        let path = try XCTUnwrap(Library.libraryPath)
+        XCTAssertTrue(path.hasSuffix("libxnano.so.1") || path.hasSuffix("libxnano.so") || path.hasSuffix(".dylib"), path)
+    }
+
+    func testAMismatchIsRefusedWithAClearMessage() {
+        XCTAssertThrowsError(try checkAbi(found: 999)) { e in
+            guard let x = e as? XnanoError, case .abiMismatch(let found, let expected) = x else {
+                return XCTFail("not an ABI mismatch: \(e)")
+            }
+            XCTAssertEqual(found, 999)
+            XCTAssertEqual(expected, 1)
+            XCTAssertEqual(x, .abiMismatch(found: 999, expected: 1))
+            XCTAssertEqual(x.code, .unsupported)
+            let text = "\(x)"
+            XCTAssertTrue(text.hasPrefix("ABI mismatch: "), text)
+            XCTAssertTrue(text.contains("ABI version 999"), text)
+            XCTAssertTrue(text.contains("needs ABI version 1"), text)
+            XCTAssertTrue(text.contains(Library.libraryPath ?? "libxnano"), "names the library it loaded: \(text)")
+        }
+        XCTAssertThrowsError(try checkAbi(found: 0)) { e in
+            XCTAssertTrue("\(e)".contains("no xnano_abi_version"), "a pre-ABI-1 library: \(e)")
+        }
+    }
+
+    func testStructSizeIsSetBeforeEveryCall() throws {
+        var cfg = ClientConfig()
+        XCTAssertEqual(cfg.raw.struct_size, UInt32(MemoryLayout<xnano_client_config>.size), "the library knows the whole struct")
+        XCTAssertEqual(SimConfig().raw.struct_size, UInt32(MemoryLayout<xnano_sim_config>.size))
+        XCTAssertEqual(ConsoleConfig().raw.struct_size, UInt32(MemoryLayout<xnano_console_config>.size))
+        // A struct_size spoiled by the caller is set again by the binding before the call
+        // (0 alone would be XNANO_ERR_INVALID_ARGUMENT).
+        cfg.raw.struct_size = 0
+        let c = try Client(config: cfg)
+        var simCfg = cheapSim()
+        simCfg.raw.struct_size = 0
+        let sim = try Simulator(config: simCfg)
+        XCTAssertEqual(try c.stats().struct_size, UInt32(MemoryLayout<xnano_client_stats>.size))
+        XCTAssertEqual(try sim.stats().struct_size, UInt32(MemoryLayout<xnano_sim_stats>.size))
+        XCTAssertEqual(try sim.consoleInfo().name, "XboxOne")
+        // What the library does with struct_size 0, which the binding never sends.
+        var raw = ClientConfig().raw
+        raw.struct_size = 0
+        var p: OpaquePointer?
+        XCTAssertEqual(ResultCode(xnano_client_new(&raw, &p)), .invalidArgument)
+        XCTAssertNil(p)
+    }
+
+    func testValueTypesAreSendable() {
+        requireSendable(VideoFrame.self)
+        requireSendable(AudioPacket.self)
+        requireSendable(Rumble.self)
+        requireSendable(StateChange.self)
+        requireSendable(ClientEvent.self)
+        requireSendable(ClientConfig.self)
+        requireSendable(SimConfig.self)
+        requireSendable(ConsoleConfig.self)
+        requireSendable(ClientStats.self)
+        requireSendable(SimStats.self)
+        requireSendable(ControllerState.self)
+        requireSendable(ConsoleInfo.self)
+        requireSendable(ConsoleEvent.self)
+        requireSendable(GamepadState.self)
+        requireSendable(XnanoError.self)
+        requireSendable(ResultCode.self)
+        requireSendable(Client.self)
+        requireSendable(Simulator.self)
+        requireSendable(Console.self)
+        requireSendable(GameStreamConfig.self)
+    }
+
+    func testStopFromTwoThreadsAtOnce() throws {
+        let sim = try Simulator(config: cheapSim())
+        let c = try Client()
+        let rec = Recorder()
+        rec.attach(c)
+        try c.connect(to: sim)
+        XCTAssertTrue(waitFor { rec.frames.count >= 5 })
+        let lock = NSLock()
+        var results: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let r: String
+            do {
+                let stats = try c.stop()
+                r = "ok \(stats.frames_delivered)"
+            } catch {
+                r = "\(error)"
+            }
+            lock.lock()
+            results.append(r)
+            lock.unlock()
+        }
+        let first = "ok \(rec.frames.count)"
+        XCTAssertEqual(results, Array(repeating: first, count: 4), "every stop returns once nothing runs any more")
+        XCTAssertEqual(rec.states.filter { $0.state == .closed }.count, 1)
+        XCTAssertEqual(try c.state(), .closed)
+        try sim.stop()
+        try sim.stop()
+    }
+
+    func testDisconnectFromTwoThreadsAtOnce() throws {
+        let sim = try Simulator(config: cheapSim())
+        let console = try Console()
+        let rec = ConsoleRecorder()
+        rec.attach(console)
+        try console.connect(address: try sim.smartglassAddress())
+        let lock = NSLock()
+        var errors: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            do { try console.disconnect() } catch {
+                lock.lock()
+                errors.append("\(error)")
+                lock.unlock()
+            }
+        }
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(rec.events.filter { $0.kind == .closed }.count, 1)
+        XCTAssertEqual(rec.events.last?.kind, .closed)
+        XCTAssertEqual(try console.state(), .closed)
+    }
+}
