@@ -150,6 +150,10 @@ struct StreamOutput {
     /// Press and release A every second (exercises input and rumble).
     #[arg(long)]
     input_demo: bool,
+    /// Stop once this many frames were delivered and (with --input-demo)
+    /// an input frame was acknowledged; --seconds stays the upper bound.
+    #[arg(long)]
+    until_frames: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -604,6 +608,11 @@ impl Recorder {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
             }
+            if let (Some(n), Some(s)) = (out.until_frames, stream.stats()) {
+                if s.frames_delivered >= n && (!out.input_demo || s.input_frames_acked > 0) {
+                    break;
+                }
+            }
             std::thread::sleep(Duration::from_millis(20));
             if out.input_demo && last_toggle.elapsed() >= Duration::from_millis(500) {
                 last_toggle = Instant::now();
@@ -937,6 +946,7 @@ fn cmd_demo(a: DemoArgs) -> Result<(), String> {
         audio_out: None,
         stats_json: Some(a.out_dir.join("demo-stats.json")),
         input_demo: true,
+        until_frames: None,
     };
     let mut rec = Recorder::new(&out)?;
     let kept = Arc::new(Mutex::new(Kept::default()));
