@@ -13,6 +13,11 @@
  *
  * --synthetic makes the console send synthetic (non-H.264) frames, which
  * are cheap to produce (e.g. under valgrind).
+ *
+ * ABI 1: it refuses to run against a library of another ABI version, and
+ * sets struct_size to sizeof before every call that takes a
+ * caller-allocated struct (configs, stats, console info, gamepad and
+ * controller states).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -131,14 +136,14 @@ static void on_state(void *user_data, xnano_state state, xnano_result error, con
 {
     struct app *app = user_data;
     atomic_store(&app->state, (int)state);
-    fprintf(stderr, "stream state %d (%s) %s\n", (int)state, xnano_result_name((int32_t)error),
+    fprintf(stderr, "stream state %d (%s) %s\n", (int)state, xnano_result_name(error),
             message);
 }
 
 static int check(xnano_result r, const char *what)
 {
     if (r != XNANO_OK) {
-        fprintf(stderr, "%s: %s: %s\n", what, xnano_result_name((int32_t)r), xnano_last_error());
+        fprintf(stderr, "%s: %s: %s\n", what, xnano_result_name(r), xnano_last_error());
         return 0;
     }
     return 1;
@@ -183,6 +188,8 @@ static int discover_one(const char *address, xnano_console_info *out, size_t *co
     }
     int ok = check(xnano_discovery_count(d, count), "discovery_count");
     if (ok && *count > 0) {
+        memset(out, 0, sizeof *out);
+        out->struct_size = sizeof *out;
         ok = check(xnano_discovery_get(d, 0, out), "discovery_get");
     }
     xnano_discovery_free(d);
@@ -206,7 +213,15 @@ int main(int argc, char **argv)
             positional++;
         }
     }
-    printf("xnano %s\n", xnano_version());
+    /* First of all: the loaded library must speak the ABI of this header. */
+    if (xnano_abi_version() != XNANO_ABI_VERSION) {
+        fprintf(stderr,
+                "xnano ABI mismatch: built against ABI %u (xnano.h), but the loaded library "
+                "has ABI %u: rebuild this program against the library's header\n",
+                (unsigned)XNANO_ABI_VERSION, (unsigned)xnano_abi_version());
+        return 2;
+    }
+    printf("xnano %s (ABI %u)\n", xnano_version(), (unsigned)xnano_abi_version());
 
     struct app app;
     memset(&app, 0, sizeof app);
@@ -235,6 +250,8 @@ int main(int argc, char **argv)
     /* The simulated console, with its SmartGlass side. */
     xnano_sim_config sim_cfg;
     xnano_sim *sim = NULL;
+    memset(&sim_cfg, 0, sizeof sim_cfg);
+    sim_cfg.struct_size = sizeof sim_cfg;
     if (!check(xnano_sim_config_default(&sim_cfg), "sim_config_default")) {
         return 1;
     }
@@ -246,6 +263,7 @@ int main(int argc, char **argv)
     sim_cfg.video_source = synthetic ? XNANO_SIM_VIDEO_SYNTHETIC : XNANO_SIM_VIDEO_TEST_PATTERN;
     sim_cfg.audio_source = XNANO_SIM_AUDIO_PCM;
     sim_cfg.smartglass = true;
+    sim_cfg.struct_size = sizeof sim_cfg;
     if (!check(xnano_sim_new(&sim_cfg, &sim), "sim_new")) {
         return 1;
     }
@@ -258,6 +276,8 @@ int main(int argc, char **argv)
 
     /* 1. Discovery. */
     xnano_console_info info;
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
     size_t found = 0;
     int ok = discover_one(address, &info, &found) && found == 1;
     if (ok) {
@@ -268,9 +288,12 @@ int main(int argc, char **argv)
 
     /* 2. The SmartGlass session. */
     xnano_console_config ccfg;
+    memset(&ccfg, 0, sizeof ccfg);
+    ccfg.struct_size = sizeof ccfg;
     ok = ok && check(xnano_console_config_default(&ccfg), "console_config_default");
     ccfg.wait_timeout_ms = 30000; /* generous: valgrind is slow */
     ccfg.discovery_timeout_ms = 10000;
+    ccfg.struct_size = sizeof ccfg;
     ok = ok && check(xnano_console_new(&app.console), "console_new") &&
          check(xnano_console_set_event_callback(app.console, on_console_event, &app),
                "console_set_event_callback") &&
@@ -294,6 +317,7 @@ int main(int argc, char **argv)
     }
     xnano_gamepad pad;
     memset(&pad, 0, sizeof pad);
+    pad.struct_size = sizeof pad;
     pad.buttons = XNANO_GAMEPAD_A;
     pad.right_trigger = 0.25f;
     ok = ok && check(xnano_console_gamepad(app.console, &pad), "gamepad") &&
@@ -318,9 +342,12 @@ int main(int argc, char **argv)
          check(xnano_gamestream_config_set(gs, "videoMaximumWidth", "320"), "gs set width") &&
          check(xnano_gamestream_config_set(gs, "videoMaximumHeight", "240"), "gs set height");
     xnano_client_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.struct_size = sizeof cfg;
     ok = ok && check(xnano_client_config_default(&cfg), "client_config_default");
     cfg.silence_timeout_ms = 20000;
     cfg.connect_timeout_ms = 20000;
+    cfg.struct_size = sizeof cfg;
     ok = ok && check(xnano_client_new(&cfg, &app.client), "client_new") &&
          check(xnano_client_set_video_callback(app.client, on_video, &app), "video cb") &&
          check(xnano_client_set_audio_callback(app.client, on_audio, &app), "audio cb") &&
@@ -347,6 +374,7 @@ int main(int argc, char **argv)
         if (++tick % 5 == 0 && st >= XNANO_STATE_CONNECTED) {
             xnano_controller_state cs;
             memset(&cs, 0, sizeof cs);
+            cs.struct_size = sizeof cs;
             cs.buttons = (tick / 5) % 2 ? XNANO_BUTTON_A : 0;
             cs.right_trigger = (uint8_t)(tick % 256);
             xnano_result r = xnano_client_set_controller_state(app.client, 0, &cs);
@@ -360,6 +388,7 @@ int main(int argc, char **argv)
         }
         xnano_client_stats live;
         memset(&live, 0, sizeof live);
+        live.struct_size = sizeof live;
         int have_stats = xnano_client_get_stats(app.client, &live) == XNANO_OK;
         if (atomic_load(&app.frames) >= min_frames && atomic_load(&app.audio_packets) > 0 &&
             atomic_load(&app.rumbles) > 0 && have_stats && live.input_frames_acked > 0) {
@@ -377,6 +406,7 @@ int main(int argc, char **argv)
     }
     xnano_client_stats stats;
     memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
     if (app.client) {
         ok = check(xnano_client_stop(app.client), "client_stop") && ok;
         ok = check(xnano_client_get_stats(app.client, &stats), "client_get_stats") && ok;
@@ -387,6 +417,7 @@ int main(int argc, char **argv)
     double stop_end = now_s() + 20;
     do {
         sleep_ms(20);
+        sstats.struct_size = sizeof sstats;
         ok = check(xnano_sim_get_stats(sim, &sstats), "sim_get_stats") && ok;
     } while (ok && sstats.sg_gamestreams_stopped == 0 && now_s() < stop_end);
 
@@ -403,6 +434,7 @@ int main(int argc, char **argv)
     }
     found = 0;
     ok = ok && on && discover_one(address, &info, &found) && found == 1;
+    sstats.struct_size = sizeof sstats;
     ok = check(xnano_sim_get_stats(sim, &sstats), "sim_get_stats") && ok;
 
     unsigned long frames = atomic_load(&app.frames);
@@ -442,8 +474,9 @@ int main(int argc, char **argv)
                sim_messages(sim, "GameDvrRecord") == 1 && sim_messages(sim, "Unsnap") == 1 &&
                sim_messages(sim, "PowerOff") == 1;
 
-    ok = check(xnano_client_free(app.client), "client_free") && ok;
-    ok = check(xnano_console_free(app.console), "console_free") && ok;
+    /* void: frees never fail. */
+    xnano_client_free(app.client);
+    xnano_console_free(app.console);
     xnano_sim_free(sim);
     fclose(app.video_out);
 

@@ -13,6 +13,10 @@
  * are cheap to produce (e.g. under valgrind); the default is a real H.264
  * test pattern. --pcm makes it send PCM audio instead of Opus (the pure-Rust
  * Opus encoder of the simulated console is slow under valgrind).
+ *
+ * ABI 1: it refuses to run against a library of another ABI version, and
+ * sets struct_size to sizeof before every call that takes a
+ * caller-allocated struct (configs, stats, controller state).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -95,7 +99,7 @@ static void on_state(void *user_data, xnano_state state, xnano_result error, con
     if (state == XNANO_STATE_CLOSED) {
         atomic_store(&app->closed_error, (int)error);
     }
-    fprintf(stderr, "state: %s (%s) %s\n", state_name(state), xnano_result_name((int32_t)error),
+    fprintf(stderr, "state: %s (%s) %s\n", state_name(state), xnano_result_name(error),
             message);
 }
 
@@ -110,7 +114,7 @@ static void on_log(void *user_data, xnano_log_level level, const char *target, c
 static int check(xnano_result r, const char *what)
 {
     if (r != XNANO_OK) {
-        fprintf(stderr, "%s: %s: %s\n", what, xnano_result_name((int32_t)r), xnano_last_error());
+        fprintf(stderr, "%s: %s: %s\n", what, xnano_result_name(r), xnano_last_error());
         return 0;
     }
     return 1;
@@ -150,11 +154,19 @@ int main(int argc, char **argv)
         }
     }
 
+    /* First of all: the loaded library must speak the ABI of this header. */
+    if (xnano_abi_version() != XNANO_ABI_VERSION) {
+        fprintf(stderr,
+                "xnano ABI mismatch: built against ABI %u (xnano.h), but the loaded library "
+                "has ABI %u: rebuild this program against the library's header\n",
+                (unsigned)XNANO_ABI_VERSION, (unsigned)xnano_abi_version());
+        return 2;
+    }
     if (strcmp(xnano_version(), XNANO_VERSION_STRING) != 0) {
         fprintf(stderr, "header %s but library %s\n", XNANO_VERSION_STRING, xnano_version());
         return 1;
     }
-    printf("xnano %s\n", xnano_version());
+    printf("xnano %s (ABI %u)\n", xnano_version(), (unsigned)xnano_abi_version());
     if (!check(xnano_set_log_callback(on_log, NULL, XNANO_LOG_WARN), "set_log_callback")) {
         return 1;
     }
@@ -184,6 +196,8 @@ int main(int argc, char **argv)
     /* The simulated console: small H.264 test pattern, Opus audio. */
     xnano_sim_config sim_cfg;
     xnano_sim *sim = NULL;
+    memset(&sim_cfg, 0, sizeof sim_cfg);
+    sim_cfg.struct_size = sizeof sim_cfg;
     if (!check(xnano_sim_config_default(&sim_cfg), "sim_config_default")) {
         return 1;
     }
@@ -195,6 +209,7 @@ int main(int argc, char **argv)
     sim_cfg.video_source = synthetic ? XNANO_SIM_VIDEO_SYNTHETIC : XNANO_SIM_VIDEO_TEST_PATTERN;
     sim_cfg.audio_source = pcm ? XNANO_SIM_AUDIO_PCM : XNANO_SIM_AUDIO_OPUS;
     sim_cfg.smartglass = false; /* this example uses the direct Nano path */
+    sim_cfg.struct_size = sizeof sim_cfg;
     if (!check(xnano_sim_new(&sim_cfg, &sim), "sim_new")) {
         return 1;
     }
@@ -206,11 +221,14 @@ int main(int argc, char **argv)
 
     /* The client. */
     xnano_client_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.struct_size = sizeof cfg;
     if (!check(xnano_client_config_default(&cfg), "client_config_default")) {
         return 1;
     }
     cfg.silence_timeout_ms = 20000; /* generous: valgrind is slow */
     cfg.connect_timeout_ms = 20000;
+    cfg.struct_size = sizeof cfg;
     if (!check(xnano_client_new(&cfg, &app.client), "client_new")) {
         return 1;
     }
@@ -245,6 +263,7 @@ int main(int argc, char **argv)
         if (++tick % 5 == 0 && st >= XNANO_STATE_CONNECTED) {
             xnano_controller_state pad;
             memset(&pad, 0, sizeof pad);
+            pad.struct_size = sizeof pad;
             pad.buttons = (tick / 5) % 2 ? XNANO_BUTTON_A : 0;
             pad.right_trigger = (uint8_t)(tick % 256);
             pad.left_thumb_x = -1000;
@@ -259,6 +278,7 @@ int main(int argc, char **argv)
         }
         xnano_client_stats live;
         memset(&live, 0, sizeof live);
+        live.struct_size = sizeof live;
         int have_stats = xnano_client_get_stats(app.client, &live) == XNANO_OK;
         int done = atomic_load(&app.frames) >= min_frames &&
                    atomic_load(&app.audio_packets) > 0 && atomic_load(&app.rumbles) > 0 &&
@@ -280,12 +300,15 @@ int main(int argc, char **argv)
 
     xnano_client_stats stats;
     memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
     ok = check(xnano_client_stop(app.client), "client_stop") && ok;
     ok = check(xnano_client_get_stats(app.client, &stats), "client_get_stats") && ok;
     xnano_sim_stats sstats;
     memset(&sstats, 0, sizeof sstats);
+    sstats.struct_size = sizeof sstats;
     ok = check(xnano_sim_get_stats(sim, &sstats), "sim_get_stats") && ok;
-    ok = check(xnano_client_free(app.client), "client_free") && ok;
+    xnano_client_free(app.client); /* void: never fails */
+    app.client = NULL;
     xnano_sim_free(sim);
     xnano_set_log_callback(NULL, NULL, XNANO_LOG_OFF);
     fclose(app.video_out);
