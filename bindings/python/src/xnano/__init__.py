@@ -19,7 +19,8 @@ Or through SmartGlass, as with a real console::
             ...
 
 The native library is found through $XNANO_LIB, else the copy bundled in
-this package at install time.
+this package at install time. Importing checks its C ABI version and
+raises `AbiMismatchError` (an ImportError) for a library of another one.
 """
 
 from ._api import (
@@ -30,7 +31,6 @@ from ._api import (
     Client,
     ClientConfig,
     ClientStats,
-    ClosedError,
     Console,
     ConsoleConfig,
     ConsoleEvent,
@@ -41,21 +41,14 @@ from ._api import (
     ControllerState,
     Curve,
     Event,
-    FromCallbackError,
+    EventStream,
     GameStreamConfig,
     GameStreamState,
     GamepadButton,
     GamepadState,
-    InvalidArgumentError,
     LogLevel,
     MediaCommand,
-    NotFoundError,
-    NullArgumentError,
-    PanicError,
     PlaybackStatus,
-    ProtocolError,
-    RefusedError,
-    Result,
     Rumble,
     SimAudio,
     SimConfig,
@@ -67,19 +60,34 @@ from ._api import (
     TitleLocation,
     VideoCodec,
     VideoFrame,
-    WrongStateError,
-    XnanoError,
-    XnanoIOError,
-    XnanoTimeoutError,
+    abi_version,
     discover,
     log_to_python,
     power_on,
     set_log_callback,
     version,
 )
-from ._ffi import library_path
+from ._errors import (
+    ClosedError,
+    FromCallbackError,
+    HandleClosedError,
+    InvalidArgumentError,
+    NotFoundError,
+    NullArgumentError,
+    PanicError,
+    ProtocolError,
+    RefusedError,
+    Result,
+    WrongStateError,
+    XnanoError,
+    XnanoIOError,
+    XnanoTimeoutError,
+)
+from ._ffi import ABI_VERSION, AbiMismatchError, library_path
 
 __all__ = [
+    "ABI_VERSION",
+    "AbiMismatchError",
     "AudioCodec",
     "AudioPacket",
     "Button",
@@ -98,11 +106,13 @@ __all__ = [
     "ControllerState",
     "Curve",
     "Event",
+    "EventStream",
     "FromCallbackError",
     "GameStreamConfig",
     "GameStreamState",
     "GamepadButton",
     "GamepadState",
+    "HandleClosedError",
     "InvalidArgumentError",
     "LogLevel",
     "MediaCommand",
@@ -128,6 +138,7 @@ __all__ = [
     "XnanoError",
     "XnanoIOError",
     "XnanoTimeoutError",
+    "abi_version",
     "discover",
     "library_path",
     "log_to_python",

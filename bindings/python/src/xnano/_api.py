@@ -1,4 +1,4 @@
-"""The Pythonic layer over `_ffi`: exceptions, dataclasses, handles."""
+"""The Pythonic layer over `_ffi`: enums, dataclasses, handles."""
 
 from __future__ import annotations
 
@@ -6,41 +6,44 @@ import ctypes
 import enum
 import json as _json
 import logging
+import math
 import threading
+import time
 import traceback
-from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
+import weakref
+from dataclasses import dataclass, fields
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Generic,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
 
-from . import _ffi
+from . import _ffi, _handle
+from ._errors import (
+    ClosedError,
+    HandleClosedError,
+    Result,
+    WrongStateError,
+    check,
+)
 from ._ffi import lib
+from ._handle import Handle
+
+_check = check
+T = TypeVar("T")
+S = TypeVar("S", bound=ctypes.Structure)
+E = TypeVar("E")
 
 # -------------------------------------------------------------------- enums
-
-
-class Result(enum.IntEnum):
-    """Result codes of the C API (`xnano_result`)."""
-
-    OK = _ffi.XNANO_OK
-    ERR_NULL = _ffi.XNANO_ERR_NULL
-    ERR_INVALID_ARGUMENT = _ffi.XNANO_ERR_INVALID_ARGUMENT
-    ERR_WRONG_STATE = _ffi.XNANO_ERR_WRONG_STATE
-    ERR_FROM_CALLBACK = _ffi.XNANO_ERR_FROM_CALLBACK
-    ERR_IO = _ffi.XNANO_ERR_IO
-    ERR_TIMEOUT = _ffi.XNANO_ERR_TIMEOUT
-    ERR_PROTOCOL = _ffi.XNANO_ERR_PROTOCOL
-    ERR_CLOSED = _ffi.XNANO_ERR_CLOSED
-    ERR_BUFFER_TOO_SMALL = _ffi.XNANO_ERR_BUFFER_TOO_SMALL
-    ERR_UNSUPPORTED = _ffi.XNANO_ERR_UNSUPPORTED
-    ERR_PANIC = _ffi.XNANO_ERR_PANIC
-    ERR_NOT_FOUND = _ffi.XNANO_ERR_NOT_FOUND
-    ERR_REFUSED = _ffi.XNANO_ERR_REFUSED
-
-    @classmethod
-    def of(cls, v: int) -> Union["Result", int]:
-        try:
-            return cls(v)
-        except ValueError:
-            return v
 
 
 class State(enum.IntEnum):
@@ -226,7 +229,10 @@ class GameStreamState(enum.IntEnum):
     PAUSED = _ffi.XNANO_GAMESTREAM_PAUSED
 
 
-def _enum_or_int(cls, v: int):
+EnumT = TypeVar("EnumT", bound=enum.IntEnum)
+
+
+def _enum_or_int(cls: Type[EnumT], v: int) -> Union[EnumT, int]:
     try:
         return cls(v)
     except ValueError:
@@ -248,100 +254,32 @@ class SimAudio(enum.IntEnum):
     NONE = _ffi.XNANO_SIM_AUDIO_NONE
 
 
-# --------------------------------------------------------------- exceptions
-
-
-class XnanoError(Exception):
-    """A C API call failed: `code` is the `Result`, `message` the library's text."""
-
-    def __init__(self, code: Union[Result, int], message: str):
-        super().__init__(f"{_name(code)}: {message}")
-        self.code = code
-        self.message = message
-
-
-class NullArgumentError(XnanoError, ValueError):
-    pass
-
-
-class InvalidArgumentError(XnanoError, ValueError):
-    pass
-
-
-class WrongStateError(XnanoError):
-    pass
-
-
-class FromCallbackError(XnanoError):
-    """Stopping or freeing a client from inside its own callback."""
-
-
-class XnanoIOError(XnanoError, OSError):
-    pass
-
-
-class XnanoTimeoutError(XnanoError, TimeoutError):
-    pass
-
-
-class ProtocolError(XnanoError):
-    pass
-
-
-class ClosedError(XnanoError):
-    """The session is closed (and, in pull mode, every event was taken)."""
-
-
-class PanicError(XnanoError):
-    """An internal error of the library (a caught Rust panic)."""
-
-
-class NotFoundError(XnanoError, LookupError):
-    """No console answered at the address (or it is off)."""
-
-
-class RefusedError(XnanoError):
-    """The console refused: the connection (e.g. anonymous users not
-    allowed), a channel, or the gamestream."""
-
-
-_EXCEPTIONS = {
-    Result.ERR_NULL: NullArgumentError,
-    Result.ERR_INVALID_ARGUMENT: InvalidArgumentError,
-    Result.ERR_WRONG_STATE: WrongStateError,
-    Result.ERR_FROM_CALLBACK: FromCallbackError,
-    Result.ERR_IO: XnanoIOError,
-    Result.ERR_TIMEOUT: XnanoTimeoutError,
-    Result.ERR_PROTOCOL: ProtocolError,
-    Result.ERR_CLOSED: ClosedError,
-    Result.ERR_PANIC: PanicError,
-    Result.ERR_NOT_FOUND: NotFoundError,
-    Result.ERR_REFUSED: RefusedError,
-}
-
-
-def _name(code: int) -> str:
-    return lib.xnano_result_name(int(code)).decode()
-
-
-def _check(r: int) -> None:
-    if r != _ffi.XNANO_OK:
-        # Same OS thread as the call: the thread-local message is ours.
-        msg = lib.xnano_last_error().decode("utf-8", "replace")
-        code = Result.of(r)
-        raise _EXCEPTIONS.get(code, XnanoError)(code, msg)
-
-
 def version() -> str:
     """The library's version (`xnano_version()`)."""
-    return lib.xnano_version().decode()
+    v: bytes = lib.xnano_version()
+    return v.decode()
+
+
+def abi_version() -> int:
+    """The loaded library's C ABI version (`xnano_abi_version()`); the
+    binding refused at import any library whose version is not
+    `ABI_VERSION`."""
+    return int(lib.xnano_abi_version())
 
 
 # -------------------------------------------------------------- dataclasses
 
 
-def _struct_to(cls, s):
-    return cls(**{f.name: getattr(s, f.name) for f in fields(cls)})
+def _struct_to(cls: Type[T], s: Any) -> T:
+    return cls(**{f.name: getattr(s, f.name) for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def _sized(cls: Type[S]) -> S:
+    """A zeroed struct with `struct_size` set to its size as this binding
+    declares it (the ABI 1 rule, before every call that takes it)."""
+    s = cls()
+    s.struct_size = ctypes.sizeof(cls)
+    return s
 
 
 @dataclass
@@ -376,7 +314,7 @@ class ClientConfig:
     )
 
     def to_c(self) -> _ffi.xnano_client_config:
-        c = _ffi.xnano_client_config()
+        c = _sized(_ffi.xnano_client_config)
         _check(lib.xnano_client_config_default(ctypes.byref(c)))
         for f in fields(self):
             v = getattr(self, f.name)
@@ -395,7 +333,7 @@ class ClientConfig:
 
     @classmethod
     def library_default(cls) -> "ClientConfig":
-        c = _ffi.xnano_client_config()
+        c = _sized(_ffi.xnano_client_config)
         _check(lib.xnano_client_config_default(ctypes.byref(c)))
         return cls.from_c(c)
 
@@ -431,7 +369,7 @@ class SimConfig:
     smartglass_powered_on: bool = True
 
     def to_c(self) -> _ffi.xnano_sim_config:
-        c = _ffi.xnano_sim_config()
+        c = _sized(_ffi.xnano_sim_config)
         _check(lib.xnano_sim_config_default(ctypes.byref(c)))
         for f in fields(self):
             setattr(c, f.name, getattr(self, f.name))
@@ -439,7 +377,7 @@ class SimConfig:
 
     @classmethod
     def library_default(cls) -> "SimConfig":
-        c = _ffi.xnano_sim_config()
+        c = _sized(_ffi.xnano_sim_config)
         _check(lib.xnano_sim_config_default(ctypes.byref(c)))
         out = _struct_to(cls, c)
         out.video_source = SimVideo(out.video_source)
@@ -502,7 +440,7 @@ class Rumble:
 class StateChange:
     """A session state change; `error` tells why a CLOSED session closed."""
 
-    state: State
+    state: Union[State, int]
     error: Union[Result, int]
     message: str
 
@@ -524,6 +462,7 @@ class ControllerState:
 
     def to_c(self) -> _ffi.xnano_controller_state:
         return _ffi.xnano_controller_state(
+            ctypes.sizeof(_ffi.xnano_controller_state),
             int(self.buttons),
             self.left_trigger,
             self.right_trigger,
@@ -534,24 +473,85 @@ class ControllerState:
         )
 
 
-def _stats_dataclass(name: str, struct) -> type:
-    """A frozen dataclass with the struct's fields (all ints / bools)."""
-    ns = {"__annotations__": {n: int for n, _ in struct._fields_}}
-    cls = dataclass(frozen=True)(type(name, (), ns))
-    cls.from_c = classmethod(lambda c, s: _struct_to(c, s))
-    return cls
+@dataclass(frozen=True)
+class ClientStats:
+    """Session statistics (`xnano_client_stats`, every field but
+    `struct_size`)."""
+
+    frames_delivered: int
+    frames_dropped: int
+    frames_lost: int
+    keyframes_delivered: int
+    keyframe_requests: int
+    lost_reports: int
+    chunks_accepted: int
+    chunks_duplicate: int
+    chunks_late: int
+    chunks_invalid: int
+    video_bytes: int
+    audio_packets: int
+    audio_bytes: int
+    input_frames_sent: int
+    input_frames_acked: int
+    rumble_events: int
+    chat_audio_sent: int
+    udp_packets: int
+    udp_bytes: int
+    udp_malformed: int
+    udp_rejected: int
+    udp_foreign_packets: int
+    tcp_packets: int
+    tcp_malformed: int
+    latency_p50_us: int
+    latency_p99_us: int
+    latency_max_us: int
+    events_dropped: int
+    frame_id_restarts: int
+    chunk_flag_mismatches: int
+    input_frames_resent: int
+
+    @classmethod
+    def from_c(cls, s: _ffi.xnano_client_stats) -> "ClientStats":
+        return _struct_to(cls, s)
 
 
-ClientStats = _stats_dataclass("ClientStats", _ffi.xnano_client_stats)
-ClientStats.__doc__ = "Session statistics (`xnano_client_stats`)."
-SimStats = _stats_dataclass("SimStats", _ffi.xnano_sim_stats)
-SimStats.__doc__ = "Simulated console counters (`xnano_sim_stats`)."
+@dataclass(frozen=True)
+class SimStats:
+    """Simulated console counters (`xnano_sim_stats`, every field but
+    `struct_size`)."""
+
+    clients_accepted: int
+    video_frames_sent: int
+    video_bytes_sent: int
+    keyframes_sent: int
+    keyframe_requests: int
+    audio_packets_sent: int
+    input_frames_received: int
+    input_acks_sent: int
+    rumble_sent: int
+    chat_audio_received: int
+    udp_sent: int
+    udp_dropped: int
+    bad_packets: int
+    client_connected: bool
+    sg_discovery_requests: int
+    sg_power_on_requests: int
+    sg_connects_accepted: int
+    sg_connects_rejected: int
+    sg_messages_received: int
+    sg_gamestreams_started: int
+    sg_gamestreams_stopped: int
+
+    @classmethod
+    def from_c(cls, s: _ffi.xnano_sim_stats) -> "SimStats":
+        return _struct_to(cls, s)
 
 # ------------------------------------------------------- SmartGlass data
 
 
-def _text(arr) -> str:
-    return bytes(arr).split(b"\0", 1)[0].decode("utf-8", "replace")
+def _text(arr: Any) -> str:
+    raw = bytes(arr)
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
 @dataclass(frozen=True)
@@ -602,7 +602,7 @@ class ConsoleConfig:
     event_queue_capacity: int = 0
 
     def to_c(self) -> _ffi.xnano_console_config:
-        c = _ffi.xnano_console_config()
+        c = _sized(_ffi.xnano_console_config)
         _check(lib.xnano_console_config_default(ctypes.byref(c)))
         for f in fields(self):
             v = getattr(self, f.name)
@@ -614,7 +614,7 @@ class ConsoleConfig:
 
     @classmethod
     def library_default(cls) -> "ConsoleConfig":
-        c = _ffi.xnano_console_config()
+        c = _sized(_ffi.xnano_console_config)
         _check(lib.xnano_console_config_default(ctypes.byref(c)))
         out = cls(**{f.name: getattr(c, f.name) for f in fields(cls)})
         out.userhash = c.userhash.decode() if c.userhash else None
@@ -622,7 +622,7 @@ class ConsoleConfig:
         return out
 
 
-def _s(p) -> str:
+def _s(p: Optional[bytes]) -> str:
     return (p or b"").decode("utf-8", "replace")
 
 
@@ -674,9 +674,10 @@ class ConsoleEvent:
     @property
     def details(self) -> Dict[str, Any]:
         try:
-            return _json.loads(self.json)
+            d: Dict[str, Any] = _json.loads(self.json)
         except ValueError:
             return {}
+        return d
 
 
 @dataclass
@@ -694,6 +695,7 @@ class GamepadState:
 
     def to_c(self) -> _ffi.xnano_gamepad:
         return _ffi.xnano_gamepad(
+            ctypes.sizeof(_ffi.xnano_gamepad),
             int(self.buttons),
             self.left_trigger,
             self.right_trigger,
@@ -704,7 +706,10 @@ class GamepadState:
         )
 
 
-def _address(target) -> bytes:
+Address = Union[str, Tuple[str, int], ConsoleInfo]
+
+
+def _address(target: Address) -> bytes:
     if isinstance(target, ConsoleInfo):
         target = target.address
     if isinstance(target, tuple):
@@ -712,7 +717,7 @@ def _address(target) -> bytes:
     return str(target).encode()
 
 
-def discover(address=None, timeout: float = 3.0) -> List[ConsoleInfo]:
+def discover(address: Optional[Address] = None, timeout: float = 3.0) -> List[ConsoleInfo]:
     """Discovers consoles: at `address` ("host", "host:port", or (host,
     port)) by unicast, returning at the first answer; with None, on the
     local network by broadcast for the whole `timeout` (seconds). Returns
@@ -725,7 +730,7 @@ def discover(address=None, timeout: float = 3.0) -> List[ConsoleInfo]:
         _check(lib.xnano_discovery_count(d, ctypes.byref(n)))
         out = []
         for i in range(n.value):
-            info = _ffi.xnano_console_info()
+            info = _sized(_ffi.xnano_console_info)
             _check(lib.xnano_discovery_get(d, i, ctypes.byref(info)))
             out.append(ConsoleInfo.from_c(info))
         return out
@@ -733,7 +738,7 @@ def discover(address=None, timeout: float = 3.0) -> List[ConsoleInfo]:
         lib.xnano_discovery_free(d)
 
 
-def power_on(live_id: Union[str, ConsoleInfo], address=None, tries: int = 0) -> None:
+def power_on(live_id: Union[str, ConsoleInfo], address: Optional[Address] = None, tries: int = 0) -> None:
     """Sends power-on requests for the console with this Live ID (or the
     `ConsoleInfo`'s), to the network's broadcast address and, when given,
     to `address`; `tries` rounds (0: the default, 2)."""
@@ -747,12 +752,11 @@ def power_on(live_id: Union[str, ConsoleInfo], address=None, tries: int = 0) -> 
 # ------------------------------------------------------------------ logging
 
 _log_lock = threading.Lock()
-_log_keepalive = None
+_log_keepalive: Any = None
+LogCallback = Callable[[LogLevel, str, str], None]
 
 
-def set_log_callback(
-    callback: Optional[Callable[[LogLevel, str, str], None]], max_level: LogLevel = LogLevel.INFO
-) -> None:
+def set_log_callback(callback: Optional[LogCallback], max_level: LogLevel = LogLevel.INFO) -> None:
     """Sets the process-wide log callback `callback(level, target, message)`
     (None removes it). It runs on the library's threads and must not call
     into xnano."""
@@ -763,11 +767,18 @@ def set_log_callback(
             _log_keepalive = None
             return
 
-        def tramp(_ud, level, target, message):
+        def tramp(_ud: Any, level: int, target: bytes, message: bytes) -> None:
+            _handle.enter_callback()
             try:
-                callback(LogLevel(level), target.decode("utf-8", "replace"), message.decode("utf-8", "replace"))
+                callback(
+                    _enum_or_int(LogLevel, level),  # type: ignore[arg-type]
+                    target.decode("utf-8", "replace"),
+                    message.decode("utf-8", "replace"),
+                )
             except Exception:  # never propagate into C
                 traceback.print_exc()
+            finally:
+                _handle.leave_callback()
 
         cb = _ffi.xnano_log_callback(tramp)
         _check(lib.xnano_set_log_callback(cb, None, int(max_level)))
@@ -794,6 +805,87 @@ def log_to_python(max_level: LogLevel = LogLevel.INFO) -> None:
     set_log_callback(forward, max_level)
 
 
+# ------------------------------------------------------- shared machinery
+
+# Pull-mode waits are made of native waits this long at most, so that a
+# close on another thread is never held up by more than one of them.
+_WAIT_SLICE_MS = 200
+
+
+def _next_event(
+    h: Handle,
+    take: Callable[..., int],
+    event_type: Type[S],
+    convert: Callable[[S], T],
+    free: Callable[[Any], None],
+    timeout: Optional[float],
+) -> Optional[T]:
+    """One event from a pull-mode queue: waits up to `timeout` seconds
+    (None: until an event arrives), in bounded native waits."""
+    deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+    while True:
+        if deadline is None:
+            ms = _WAIT_SLICE_MS
+        else:
+            ms = max(0, min(_WAIT_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
+        ev = ctypes.POINTER(event_type)()
+        r = h.call(take, ms, ctypes.byref(ev))
+        if r == _ffi.XNANO_OK:
+            try:
+                return convert(ev.contents)
+            finally:
+                free(ev)
+        if r != _ffi.XNANO_ERR_TIMEOUT:
+            _check(r)
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
+
+
+class EventStream(Generic[E]):
+    """The queued events of a pull-mode `Client` or `Console`, until its
+    session is closed (the CLOSED event is the last) or the object is
+    closed: ``for ev in stream``."""
+
+    def __init__(self, next_event: Callable[[Optional[float]], Optional[E]], timeout: float) -> None:
+        self._next = next_event
+        self._timeout = timeout
+
+    def __iter__(self) -> Iterator[E]:
+        while True:
+            try:
+                e = self._next(self._timeout)
+            except (ClosedError, HandleClosedError):
+                return
+            if e is not None:
+                yield e
+
+
+def _trampoline(owner: Any, body: Callable[..., None]) -> Callable[..., None]:
+    """A C callback body that holds `owner` weakly (so no reference cycle
+    runs through the library) and calls `body(owner, *c_args)`. Exceptions
+    go to `owner.callback_errors`; a callback of a collected owner does
+    nothing."""
+    ref = weakref.ref(owner)
+
+    def tramp(*args: Any) -> None:
+        _handle.enter_callback()
+        try:
+            o = ref()
+            if o is not None:
+                try:
+                    body(o, *args)
+                except BaseException as e:  # never unwind into C
+                    o.callback_errors.append(e)
+                    traceback.print_exc()
+            # Dropping what may be the last reference: a finalizer it runs
+            # runs here, still marked as inside a callback.
+            o = None
+        finally:
+            _handle.leave_callback()
+
+    return tramp
+
+
 # -------------------------------------------------------------------- sim
 
 
@@ -806,7 +898,7 @@ class SimConsole:
 
     host = "127.0.0.1"
 
-    def __init__(self, config: Optional[SimConfig] = None, **overrides):
+    def __init__(self, config: Optional[SimConfig] = None, **overrides: Any) -> None:
         cfg = config or SimConfig()
         for k, v in overrides.items():
             if not hasattr(cfg, k):
@@ -814,26 +906,22 @@ class SimConsole:
             setattr(cfg, k, v)
         self.config = cfg
         c = cfg.to_c()
-        handle = ctypes.POINTER(_ffi.xnano_sim)()
-        _check(lib.xnano_sim_new(ctypes.byref(c), ctypes.byref(handle)))
-        self._h = handle
+        ptr = ctypes.POINTER(_ffi.xnano_sim)()
+        _check(lib.xnano_sim_new(ctypes.byref(c), ctypes.byref(ptr)))
+        self._h = Handle("simulated console", ptr, lib.xnano_sim_free)
+        weakref.finalize(self, self._h.close)
         t, u = ctypes.c_uint16(), ctypes.c_uint16()
-        _check(lib.xnano_sim_nano_ports(self._h, ctypes.byref(t), ctypes.byref(u)))
-        self.tcp_port = t.value
-        self.udp_port = u.value
-        self.smartglass_port = None
+        _check(self._h.call(lib.xnano_sim_nano_ports, ctypes.byref(t), ctypes.byref(u)))
+        self.tcp_port: int = t.value
+        self.udp_port: int = u.value
+        self.smartglass_port: Optional[int] = None
         if cfg.smartglass:
             p = ctypes.c_uint16()
-            _check(lib.xnano_sim_smartglass_port(self._h, ctypes.byref(p)))
+            _check(self._h.call(lib.xnano_sim_smartglass_port, ctypes.byref(p)))
             self.smartglass_port = p.value
 
-    def _handle(self):
-        if not self._h:
-            raise WrongStateError(Result.ERR_WRONG_STATE, "the simulated console was closed")
-        return self._h
-
     @property
-    def nano_address(self) -> tuple:
+    def nano_address(self) -> Tuple[str, int, int]:
         """(host, tcp_port, udp_port) for `Client.connect_nano`."""
         return (self.host, self.tcp_port, self.udp_port)
 
@@ -847,64 +935,76 @@ class SimConsole:
 
     def console_info(self) -> ConsoleInfo:
         """What the SmartGlass console announces (as discovery reports it)."""
-        info = _ffi.xnano_console_info()
-        _check(lib.xnano_sim_console_info(self._handle(), ctypes.byref(info)))
+        info = _sized(_ffi.xnano_console_info)
+        _check(self._h.call(lib.xnano_sim_console_info, ctypes.byref(info)))
         return ConsoleInfo.from_c(info)
 
     @property
     def powered_on(self) -> bool:
         on = ctypes.c_bool()
-        _check(lib.xnano_sim_smartglass_powered_on(self._handle(), ctypes.byref(on)))
+        _check(self._h.call(lib.xnano_sim_smartglass_powered_on, ctypes.byref(on)))
         return on.value
 
     def message_count(self, msg_type: Optional[str] = None) -> int:
         """How many SmartGlass messages of this type ("TitleLaunch",
         "MediaCommand", "Gamepad", ...; None: all) the console received."""
         n = ctypes.c_uint64()
-        _check(lib.xnano_sim_smartglass_message_count(
-            self._handle(), None if msg_type is None else msg_type.encode(), ctypes.byref(n)))
+        _check(self._h.call(
+            lib.xnano_sim_smartglass_message_count,
+            None if msg_type is None else msg_type.encode(), ctypes.byref(n)))
         return n.value
 
     def start_text_session(self, prompt: Optional[str] = None) -> int:
         """Opens a text entry session on the connected SmartGlass clients;
         returns how many it reached."""
         n = ctypes.c_uint32()
-        _check(lib.xnano_sim_start_text_session(
-            self._handle(), None if prompt is None else prompt.encode(), ctypes.byref(n)))
+        _check(self._h.call(
+            lib.xnano_sim_start_text_session, None if prompt is None else prompt.encode(), ctypes.byref(n)))
         return n.value
 
     def stats(self) -> SimStats:
-        s = _ffi.xnano_sim_stats()
-        _check(lib.xnano_sim_get_stats(self._handle(), ctypes.byref(s)))
+        s = _sized(_ffi.xnano_sim_stats)
+        _check(self._h.call(lib.xnano_sim_get_stats, ctypes.byref(s)))
         return SimStats.from_c(s)
 
     def close_client(self) -> None:
         """Ends the current client's session from the console's side."""
-        _check(lib.xnano_sim_close_client(self._handle()))
+        _check(self._h.call(lib.xnano_sim_close_client))
 
     def stop(self) -> None:
-        _check(lib.xnano_sim_stop(self._handle()))
+        _check(self._h.call(lib.xnano_sim_stop))
+
+    @property
+    def closed(self) -> bool:
+        return self._h.closed
 
     def close(self) -> None:
-        """Stops and frees the console (idempotent)."""
-        h, self._h = self._h, None
-        if h:
-            lib.xnano_sim_free(h)
+        """Stops and frees the console (idempotent; see `Client.close`)."""
+        self._h.close()
 
     def __enter__(self) -> "SimConsole":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 # ------------------------------------------------------------------ client
+
+VideoCallback = Callable[[VideoFrame], None]
+AudioCallback = Callable[[AudioPacket], None]
+RumbleCallback = Callable[[Rumble], None]
+StateCallback = Callable[[StateChange], None]
+
+
+def _event_from_c(e: _ffi.xnano_event) -> Event:
+    if e.kind == _ffi.XNANO_EVENT_VIDEO_FRAME:
+        return VideoFrame.from_c(e.video.contents)
+    if e.kind == _ffi.XNANO_EVENT_AUDIO:
+        return AudioPacket.from_c(e.audio.contents)
+    if e.kind == _ffi.XNANO_EVENT_RUMBLE:
+        return Rumble.from_c(e.rumble.contents)
+    return StateChange(_enum_or_int(State, e.state), Result.of(e.error), _s(e.message))
 
 
 class Client:
@@ -921,65 +1021,73 @@ class Client:
 
     Exceptions raised by a callback are caught (they never reach the
     library), printed, and kept in `callback_errors`.
+
+    Every method may be called from any thread, `close` included: a call
+    racing `close` either completes before the handle is freed or raises
+    `HandleClosedError`.
     """
 
     def __init__(
         self,
         config: Optional[ClientConfig] = None,
         *,
-        on_video: Optional[Callable[[VideoFrame], None]] = None,
-        on_audio: Optional[Callable[[AudioPacket], None]] = None,
-        on_rumble: Optional[Callable[[Rumble], None]] = None,
-        on_state: Optional[Callable[[StateChange], None]] = None,
-    ):
+        on_video: Optional[VideoCallback] = None,
+        on_audio: Optional[AudioCallback] = None,
+        on_rumble: Optional[RumbleCallback] = None,
+        on_state: Optional[StateCallback] = None,
+    ) -> None:
         self.config = config or ClientConfig()
-        self.callback_errors: list = []
+        self.callback_errors: List[BaseException] = []
         c = self.config.to_c()
-        handle = ctypes.POINTER(_ffi.xnano_client)()
-        _check(lib.xnano_client_new(ctypes.byref(c), ctypes.byref(handle)))
-        self._h = handle
-        # The C function objects must outlive every native call to them:
-        # they are kept here until the client is freed.
-        self._keep = []
+        ptr = ctypes.POINTER(_ffi.xnano_client)()
+        _check(lib.xnano_client_new(ctypes.byref(c), ctypes.byref(ptr)))
+        self._h = Handle("client", ptr, lib.xnano_client_free, lib.xnano_client_stop)
+        # Frees the handle when this object goes, on whatever thread that
+        # happens (a library thread hands it to the reaper).
+        weakref.finalize(self, self._h.close)
+        self._on_video = on_video
+        self._on_audio = on_audio
+        self._on_rumble = on_rumble
+        self._on_state = on_state
         try:
             if on_video:
                 self._set(lib.xnano_client_set_video_callback, _ffi.xnano_video_callback,
-                          lambda _ud, f: on_video(VideoFrame.from_c(f.contents)))
+                          lambda o, _ud, f: o._on_video(VideoFrame.from_c(f.contents)))
             if on_audio:
                 self._set(lib.xnano_client_set_audio_callback, _ffi.xnano_audio_callback,
-                          lambda _ud, p: on_audio(AudioPacket.from_c(p.contents)))
+                          lambda o, _ud, p: o._on_audio(AudioPacket.from_c(p.contents)))
             if on_rumble:
                 self._set(lib.xnano_client_set_rumble_callback, _ffi.xnano_rumble_callback,
-                          lambda _ud, r: on_rumble(Rumble.from_c(r.contents)))
+                          lambda o, _ud, r: o._on_rumble(Rumble.from_c(r.contents)))
             if on_state:
-                self._set(
-                    lib.xnano_client_set_state_callback,
-                    _ffi.xnano_state_callback,
-                    lambda _ud, s, e, m: on_state(
-                        StateChange(State(s), Result.of(e), m.decode("utf-8", "replace"))
-                    ),
-                )
+                self._set(lib.xnano_client_set_state_callback, _ffi.xnano_state_callback,
+                          lambda o, _ud, s, e, m: o._on_state(
+                              StateChange(_enum_or_int(State, s), Result.of(e), _s(m))))
         except BaseException:
             self.close()
             raise
 
-    def _set(self, setter, cftype, fn) -> None:
-        def guarded(*args):
-            try:
-                fn(*args)
-            except BaseException as e:  # never unwind into C
-                self.callback_errors.append(e)
-                traceback.print_exc()
-
-        cb = cftype(guarded)
-        _check(setter(self._h, cb, None))
-        self._keep.append(cb)
+    def _set(self, setter: Callable[..., int], cftype: Any, body: Callable[..., None]) -> None:
+        cb = cftype(_trampoline(self, body))
+        # Kept with the handle until its free returned.
+        self._h.keep.append(cb)
+        _check(self._h.call(setter, cb, None))
 
     @classmethod
-    def connect_nano(cls, host: str, tcp_port: int, udp_port: int,
-                     config: Optional[ClientConfig] = None, **callbacks) -> "Client":
+    def connect_nano(
+        cls,
+        host: str,
+        tcp_port: int,
+        udp_port: int,
+        config: Optional[ClientConfig] = None,
+        *,
+        on_video: Optional[VideoCallback] = None,
+        on_audio: Optional[AudioCallback] = None,
+        on_rumble: Optional[RumbleCallback] = None,
+        on_state: Optional[StateCallback] = None,
+    ) -> "Client":
         """Creates a client and connects it straight to a Nano host."""
-        c = cls(config, **callbacks)
+        c = cls(config, on_video=on_video, on_audio=on_audio, on_rumble=on_rumble, on_state=on_state)
         try:
             c.connect(host, tcp_port, udp_port)
         except BaseException:
@@ -988,8 +1096,13 @@ class Client:
         return c
 
     @classmethod
-    def connect_console(cls, console: "Console", config: Optional[ClientConfig] = None,
-                        gamestream: Optional["GameStreamConfig"] = None, **kwargs) -> "Client":
+    def connect_console(
+        cls,
+        console: "Console",
+        config: Optional[ClientConfig] = None,
+        gamestream: Optional["GameStreamConfig"] = None,
+        **kwargs: Any,
+    ) -> "Client":
         """Creates a client and streams from a connected `Console`: the
         console starts its gamestream and the client connects to it.
         Keyword arguments named ``on_*`` are callbacks (as for
@@ -1007,124 +1120,101 @@ class Client:
         return c
 
     def stream_from(self, console: "Console", gamestream: Optional["GameStreamConfig"] = None,
-                    **keys) -> None:
+                    **keys: Any) -> None:
         """Starts a gamestream through a connected `Console` and connects
         this (idle) client to it (`xnano_client_connect_console`)."""
         if gamestream is not None and keys:
             raise TypeError("pass either a GameStreamConfig or keys, not both")
         gs = gamestream if gamestream is not None else GameStreamConfig(**keys)
         try:
-            _check(lib.xnano_client_connect_console(self._handle(), console._handle(), gs._handle()))
+            with self._h as p, console._h as cp, gs._h as gp:
+                r = lib.xnano_client_connect_console(p, cp, gp)
+            _check(r)
         finally:
             if gamestream is None:
                 gs.close()
 
-    def _handle(self):
-        if not self._h:
-            raise WrongStateError(Result.ERR_WRONG_STATE, "the client was closed")
-        return self._h
-
     def connect(self, host: str, tcp_port: int, udp_port: int) -> None:
         """Connects to a Nano host (`xnano_client_connect_nano`)."""
-        _check(lib.xnano_client_connect_nano(self._handle(), host.encode(), tcp_port, udp_port))
+        _check(self._h.call(lib.xnano_client_connect_nano, host.encode(), tcp_port, udp_port))
 
     @property
     def state(self) -> State:
-        s = ctypes.c_int()
-        _check(lib.xnano_client_get_state(self._handle(), ctypes.byref(s)))
+        s = _ffi.xnano_state()
+        _check(self._h.call(lib.xnano_client_get_state, ctypes.byref(s)))
         return State(s.value)
 
     def stats(self) -> ClientStats:
-        s = _ffi.xnano_client_stats()
-        _check(lib.xnano_client_get_stats(self._handle(), ctypes.byref(s)))
+        s = _sized(_ffi.xnano_client_stats)
+        _check(self._h.call(lib.xnano_client_get_stats, ctypes.byref(s)))
         return ClientStats.from_c(s)
 
     def set_controller_state(self, controller: int = 0,
-                             state: Optional[ControllerState] = None, **kwargs) -> None:
+                             state: Optional[ControllerState] = None, **kwargs: int) -> None:
         """Sets a controller's state: a `ControllerState` or its fields as
         keyword arguments (``buttons=Button.A, right_trigger=255``)."""
         st = state or ControllerState(**kwargs)
         c = st.to_c()
-        _check(lib.xnano_client_set_controller_state(self._handle(), controller, ctypes.byref(c)))
+        _check(self._h.call(lib.xnano_client_set_controller_state, controller, ctypes.byref(c)))
 
     def set_controller_connected(self, controller: int, connected: bool) -> None:
-        _check(lib.xnano_client_set_controller_connected(self._handle(), controller, connected))
+        _check(self._h.call(lib.xnano_client_set_controller_connected, controller, connected))
 
     def request_keyframe(self) -> None:
-        _check(lib.xnano_client_request_keyframe(self._handle()))
+        _check(self._h.call(lib.xnano_client_request_keyframe))
 
     def change_video_quality(self, values: Sequence[int]) -> None:
         arr = (ctypes.c_uint32 * len(values))(*values)
-        _check(lib.xnano_client_change_video_quality(self._handle(), arr, len(values)))
+        _check(self._h.call(lib.xnano_client_change_video_quality, arr, len(values)))
 
     def send_chat_audio(self, data: bytes) -> None:
         buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data) if data else (ctypes.c_uint8 * 1)()
-        _check(lib.xnano_client_send_chat_audio(self._handle(), buf, len(data)))
+        _check(self._h.call(lib.xnano_client_send_chat_audio, buf, len(data)))
 
     def next_event(self, timeout: Optional[float] = 1.0) -> Optional[Event]:
         """The next queued event (pull mode), or None when none arrived
-        within `timeout` seconds. Raises ClosedError after the final CLOSED
-        state event was taken."""
-        ms = 0 if timeout is None else max(0, int(timeout * 1000))
-        ev = ctypes.POINTER(_ffi.xnano_event)()
-        r = lib.xnano_client_next_event(self._handle(), ms, ctypes.byref(ev))
-        if r == _ffi.XNANO_ERR_TIMEOUT:
-            return None
-        _check(r)
-        try:
-            e = ev.contents
-            if e.kind == _ffi.XNANO_EVENT_VIDEO_FRAME:
-                return VideoFrame.from_c(e.video)
-            if e.kind == _ffi.XNANO_EVENT_AUDIO:
-                return AudioPacket.from_c(e.audio)
-            if e.kind == _ffi.XNANO_EVENT_RUMBLE:
-                return Rumble.from_c(e.rumble)
-            return StateChange(State(e.state), Result.of(e.error), (e.message or b"").decode("utf-8", "replace"))
-        finally:
-            lib.xnano_event_free(ev)
+        within `timeout` seconds; with None, waits until one arrives.
+        Raises ClosedError after the final CLOSED state event was taken,
+        HandleClosedError once the client is closed."""
+        return _next_event(self._h, lib.xnano_client_next_event, _ffi.xnano_event,
+                           _event_from_c, lib.xnano_event_free, timeout)
 
-    def events(self, timeout: float = 1.0) -> Iterator[Event]:
-        """Yields queued events until the session is closed (the CLOSED
-        state change is the last one)."""
-        while True:
-            try:
-                e = self.next_event(timeout)
-            except ClosedError:
-                return
-            if e is not None:
-                yield e
+    def events(self, timeout: float = 1.0) -> EventStream[Event]:
+        """The queued events until the session is closed (the CLOSED state
+        change is the last one): ``for ev in client.events()``. `timeout`
+        bounds each wait (the stream goes on after it)."""
+        return EventStream(self.next_event, timeout)
 
     def stop(self) -> ClientStats:
         """Stops the session (joins the library's threads; no callback runs
         afterwards) and returns the final statistics."""
-        _check(lib.xnano_client_stop(self._handle()))
+        _check(self._h.call(lib.xnano_client_stop))
         return self.stats()
 
+    @property
+    def closed(self) -> bool:
+        """True once `close` was called (or the object was finalized)."""
+        return self._h.closed
+
     def close(self) -> None:
-        """Stops and frees the client (idempotent)."""
-        h = self._h
-        if h:
-            _check(lib.xnano_client_free(h))
-            self._h = None
-            self._keep = []
+        """Stops and frees the client (idempotent). New calls raise
+        `HandleClosedError` from here on; the free waits for the calls in
+        flight on other threads. From inside a callback (any client's or
+        console's) the free is handed to the binding's reaper thread and
+        `close` returns at once."""
+        self._h.close()
 
     def __enter__(self) -> "Client":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 # ------------------------------------------------------------- SmartGlass
 
 
-def _config_text(v) -> bytes:
+def _config_text(v: object) -> bytes:
     if isinstance(v, bool):
         return b"true" if v else b"false"
     return str(v).encode()
@@ -1139,10 +1229,11 @@ class GameStreamConfig:
         gs["videoMaximumWidth"]      # -> "640"
     """
 
-    def __init__(self, **keys):
-        h = ctypes.POINTER(_ffi.xnano_gamestream_config)()
-        _check(lib.xnano_gamestream_config_new(ctypes.byref(h)))
-        self._h = h
+    def __init__(self, **keys: object) -> None:
+        ptr = ctypes.POINTER(_ffi.xnano_gamestream_config)()
+        _check(lib.xnano_gamestream_config_new(ctypes.byref(ptr)))
+        self._h = Handle("gamestream configuration", ptr, lib.xnano_gamestream_config_free)
+        weakref.finalize(self, self._h.close)
         try:
             for k, v in keys.items():
                 self.set(k, v)
@@ -1150,14 +1241,9 @@ class GameStreamConfig:
             self.close()
             raise
 
-    def _handle(self):
-        if not self._h:
-            raise WrongStateError(Result.ERR_WRONG_STATE, "the configuration was closed")
-        return self._h
-
-    def set(self, key: str, value) -> None:
+    def set(self, key: str, value: object) -> None:
         """Sets a key (InvalidArgumentError for unknown keys or bad values)."""
-        _check(lib.xnano_gamestream_config_set(self._handle(), key.encode(), _config_text(value)))
+        _check(self._h.call(lib.xnano_gamestream_config_set, key.encode(), _config_text(value)))
 
     def get(self, key: str) -> str:
         """A key's value as sent (text)."""
@@ -1165,7 +1251,7 @@ class GameStreamConfig:
         while True:
             buf = ctypes.create_string_buffer(size)
             n = ctypes.c_size_t()
-            r = lib.xnano_gamestream_config_get(self._handle(), key.encode(), buf, size, ctypes.byref(n))
+            r = self._h.call(lib.xnano_gamestream_config_get, key.encode(), buf, size, ctypes.byref(n))
             if r == _ffi.XNANO_ERR_BUFFER_TOO_SMALL:
                 size *= 4
                 continue
@@ -1176,21 +1262,16 @@ class GameStreamConfig:
     __getitem__ = get
 
     def close(self) -> None:
-        h, self._h = self._h, None
-        if h:
-            lib.xnano_gamestream_config_free(h)
+        self._h.close()
 
     def __enter__(self) -> "GameStreamConfig":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+
+ConsoleEventCallback = Callable[[ConsoleEvent], None]
 
 
 class Console:
@@ -1205,33 +1286,29 @@ class Console:
     event on the thread calling `connect`, before it returns). Exceptions it
     raises are printed and kept in `callback_errors`. Pull mode:
     ``ConsoleConfig(event_queue_capacity=N)`` and `next_event` / `events()`.
+    Threads and `close` behave as for `Client`.
     """
 
-    def __init__(self, on_event: Optional[Callable[[ConsoleEvent], None]] = None):
-        self.callback_errors: list = []
-        h = ctypes.POINTER(_ffi.xnano_console)()
-        _check(lib.xnano_console_new(ctypes.byref(h)))
-        self._h = h
-        self._keep = None
+    def __init__(self, on_event: Optional[ConsoleEventCallback] = None) -> None:
+        self.callback_errors: List[BaseException] = []
+        ptr = ctypes.POINTER(_ffi.xnano_console)()
+        _check(lib.xnano_console_new(ctypes.byref(ptr)))
+        self._h = Handle("console", ptr, lib.xnano_console_free, lib.xnano_console_disconnect)
+        weakref.finalize(self, self._h.close)
+        self._on_event = on_event
         if on_event is not None:
-            def tramp(_ud, ev):
-                try:
-                    on_event(ConsoleEvent.from_c(ev.contents))
-                except BaseException as e:  # never unwind into C
-                    self.callback_errors.append(e)
-                    traceback.print_exc()
-
-            cb = _ffi.xnano_console_event_callback(tramp)
+            cb = _ffi.xnano_console_event_callback(_trampoline(
+                self, lambda o, _ud, ev: o._on_event(ConsoleEvent.from_c(ev.contents))))
+            self._h.keep.append(cb)
             try:
-                _check(lib.xnano_console_set_event_callback(self._h, cb, None))
+                _check(self._h.call(lib.xnano_console_set_event_callback, cb, None))
             except BaseException:
                 self.close()
                 raise
-            self._keep = cb
 
     @classmethod
-    def connect(cls, address, config: Optional[ConsoleConfig] = None, *,
-                on_event: Optional[Callable[[ConsoleEvent], None]] = None, **config_fields) -> "Console":
+    def connect(cls, address: Address, config: Optional[ConsoleConfig] = None, *,
+                on_event: Optional[ConsoleEventCallback] = None, **config_fields: Any) -> "Console":
         """Creates a console handle and connects it to `address` ("host",
         "host:port", (host, port) or a `ConsoleInfo`). `config_fields`
         override `config` (``userhash=..., auth_token=...``)."""
@@ -1248,114 +1325,90 @@ class Console:
             raise
         return c
 
-    def open(self, address, config: Optional[ConsoleConfig] = None) -> None:
+    def open(self, address: Address, config: Optional[ConsoleConfig] = None) -> None:
         """Connects this idle handle (`xnano_console_connect`)."""
         c = (config or ConsoleConfig()).to_c()
-        _check(lib.xnano_console_connect(self._handle(), _address(address), ctypes.byref(c)))
-
-    def _handle(self):
-        if not self._h:
-            raise WrongStateError(Result.ERR_WRONG_STATE, "the console was closed")
-        return self._h
+        _check(self._h.call(lib.xnano_console_connect, _address(address), ctypes.byref(c)))
 
     @property
     def state(self) -> ConsoleState:
-        s = ctypes.c_int()
-        _check(lib.xnano_console_get_state(self._handle(), ctypes.byref(s)))
+        s = _ffi.xnano_console_state()
+        _check(self._h.call(lib.xnano_console_get_state, ctypes.byref(s)))
         return ConsoleState(s.value)
 
     @property
     def info(self) -> ConsoleInfo:
-        i = _ffi.xnano_console_info()
-        _check(lib.xnano_console_get_info(self._handle(), ctypes.byref(i)))
+        i = _sized(_ffi.xnano_console_info)
+        _check(self._h.call(lib.xnano_console_get_info, ctypes.byref(i)))
         return ConsoleInfo.from_c(i)
 
     def events_dropped(self) -> int:
         n = ctypes.c_uint64()
-        _check(lib.xnano_console_events_dropped(self._handle(), ctypes.byref(n)))
+        _check(self._h.call(lib.xnano_console_events_dropped, ctypes.byref(n)))
         return n.value
 
     def next_event(self, timeout: Optional[float] = 1.0) -> Optional[ConsoleEvent]:
         """The next queued event (pull mode), or None after `timeout`
-        seconds. Raises ClosedError once CLOSED was taken."""
-        ms = 0 if timeout is None else max(0, int(timeout * 1000))
-        ev = ctypes.POINTER(_ffi.xnano_console_event)()
-        r = lib.xnano_console_next_event(self._handle(), ms, ctypes.byref(ev))
-        if r == _ffi.XNANO_ERR_TIMEOUT:
-            return None
-        _check(r)
-        try:
-            return ConsoleEvent.from_c(ev.contents)
-        finally:
-            lib.xnano_console_event_free(ev)
+        seconds (None: waits until one arrives). Raises ClosedError once
+        CLOSED was taken, HandleClosedError once the console is closed."""
+        return _next_event(self._h, lib.xnano_console_next_event, _ffi.xnano_console_event,
+                           ConsoleEvent.from_c, lib.xnano_console_event_free, timeout)
 
-    def events(self, timeout: float = 1.0) -> Iterator[ConsoleEvent]:
-        """Yields queued events until the session is closed (CLOSED last)."""
-        while True:
-            try:
-                e = self.next_event(timeout)
-            except ClosedError:
-                return
-            if e is not None:
-                yield e
+    def events(self, timeout: float = 1.0) -> EventStream[ConsoleEvent]:
+        """The queued events until the session is closed (CLOSED last)."""
+        return EventStream(self.next_event, timeout)
 
     # Commands.
 
     def power_off(self) -> None:
-        _check(lib.xnano_console_power_off(self._handle()))
+        _check(self._h.call(lib.xnano_console_power_off))
 
     def launch_title(self, uri: str, location: TitleLocation = TitleLocation.FULL) -> None:
-        _check(lib.xnano_console_launch_title(self._handle(), uri.encode(), int(location)))
+        _check(self._h.call(lib.xnano_console_launch_title, uri.encode(), int(location)))
 
     def media_command(self, title_id: int, command: MediaCommand, seek_position: int = 0) -> int:
         """Sends a media command; returns its request id."""
         rid = ctypes.c_uint64()
-        _check(lib.xnano_console_media_command(
-            self._handle(), title_id, int(command), seek_position, ctypes.byref(rid)))
+        _check(self._h.call(
+            lib.xnano_console_media_command, title_id, int(command), seek_position, ctypes.byref(rid)))
         return rid.value
 
-    def gamepad(self, state: Optional[GamepadState] = None, **kwargs) -> None:
+    def gamepad(self, state: Optional[GamepadState] = None, **kwargs: float) -> None:
         """Sends a SmartGlass gamepad state (``buttons=GamepadButton.A``...)."""
-        g = (state or GamepadState(**kwargs)).to_c()
-        _check(lib.xnano_console_gamepad(self._handle(), ctypes.byref(g)))
+        g = (state or GamepadState(**kwargs)).to_c()  # type: ignore[arg-type]
+        _check(self._h.call(lib.xnano_console_gamepad, ctypes.byref(g)))
 
     def send_text(self, text: str) -> None:
-        _check(lib.xnano_console_send_text(self._handle(), text.encode()))
+        _check(self._h.call(lib.xnano_console_send_text, text.encode()))
 
     def text_acknowledge(self, text_session_id: int, version: int) -> None:
-        _check(lib.xnano_console_text_acknowledge(self._handle(), text_session_id, version))
+        _check(self._h.call(lib.xnano_console_text_acknowledge, text_session_id, version))
 
     def text_done(self, accept: bool = True) -> None:
         r = _ffi.XNANO_TEXT_RESULT_ACCEPT if accept else _ffi.XNANO_TEXT_RESULT_CANCEL
-        _check(lib.xnano_console_text_done(self._handle(), r))
+        _check(self._h.call(lib.xnano_console_text_done, r))
 
     def game_dvr_record(self, start_delta_s: int = -30, end_delta_s: int = 0) -> None:
-        _check(lib.xnano_console_game_dvr_record(self._handle(), start_delta_s, end_delta_s))
+        _check(self._h.call(lib.xnano_console_game_dvr_record, start_delta_s, end_delta_s))
 
     def unsnap(self) -> None:
-        _check(lib.xnano_console_unsnap(self._handle()))
+        _check(self._h.call(lib.xnano_console_unsnap))
 
     def disconnect(self) -> None:
         """Says goodbye and joins the session's thread; the CLOSED event has
         been delivered when it returns."""
-        _check(lib.xnano_console_disconnect(self._handle()))
+        _check(self._h.call(lib.xnano_console_disconnect))
+
+    @property
+    def closed(self) -> bool:
+        return self._h.closed
 
     def close(self) -> None:
-        """Disconnects and frees the handle (idempotent)."""
-        h = self._h
-        if h:
-            _check(lib.xnano_console_free(h))
-            self._h = None
-            self._keep = None
+        """Disconnects and frees the handle (idempotent; as `Client.close`)."""
+        self._h.close()
 
     def __enter__(self) -> "Console":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass

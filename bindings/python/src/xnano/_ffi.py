@@ -3,6 +3,10 @@
 Every function, constant, enum value and struct of the header is declared
 here under its C name; `tests/test_header.py` (and the repository's binding
 drift check) compare this module with the header.
+
+Loading checks the library's ABI version (`xnano_abi_version()`) against
+`ABI_VERSION`, the version these declarations describe, and refuses any
+other library with `AbiMismatchError`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from ctypes import (
     c_char,
     c_char_p,
     c_double,
-    c_int,
     c_float,
     c_int16,
     c_int32,
@@ -30,8 +33,13 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
+from typing import Optional
 
 # ---------------------------------------------------------------- constants
+
+# The C ABI these declarations describe (the header's XNANO_ABI_VERSION).
+XNANO_ABI_VERSION = 1
+ABI_VERSION = XNANO_ABI_VERSION
 
 XNANO_ANY = 0xFFFFFFFF
 
@@ -196,19 +204,20 @@ XNANO_LOG_INFO = 3
 XNANO_LOG_DEBUG = 4
 XNANO_LOG_TRACE = 5
 
-# C enums are `int`.
-xnano_result = c_int
-xnano_state = c_int
-xnano_event_type = c_int
-xnano_log_level = c_int
-xnano_console_event_type = c_int
-xnano_console_state = c_int
+# Results and enums are fixed-width: `typedef uint32_t <name>;`.
+xnano_result = c_uint32
+xnano_state = c_uint32
+xnano_event_type = c_uint32
+xnano_log_level = c_uint32
+xnano_console_event_type = c_uint32
+xnano_console_state = c_uint32
 
 # ------------------------------------------------------------------ structs
 
 
 class xnano_client_config(Structure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("video_width", c_uint32),
         ("video_height", c_uint32),
         ("video_codec", c_uint32),
@@ -266,6 +275,7 @@ class xnano_rumble(Structure):
 
 class xnano_controller_state(Structure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("buttons", c_uint16),
         ("left_trigger", c_uint8),
         ("right_trigger", c_uint8),
@@ -277,7 +287,7 @@ class xnano_controller_state(Structure):
 
 
 class xnano_client_stats(Structure):
-    _fields_ = [
+    _fields_ = [("struct_size", c_uint32)] + [
         (name, c_uint64)
         for name in (
             "frames_delivered",
@@ -321,14 +331,15 @@ class xnano_event(Structure):
         ("state", xnano_state),
         ("error", xnano_result),
         ("message", c_char_p),
-        ("video", xnano_video_frame),
-        ("audio", xnano_audio_packet),
-        ("rumble", xnano_rumble),
+        ("video", POINTER(xnano_video_frame)),
+        ("audio", POINTER(xnano_audio_packet)),
+        ("rumble", POINTER(xnano_rumble)),
     ]
 
 
 class xnano_sim_config(Structure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("tcp_port", c_uint16),
         ("udp_port", c_uint16),
         ("width", c_uint32),
@@ -359,6 +370,7 @@ class xnano_sim_config(Structure):
 
 class xnano_sim_stats(Structure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("clients_accepted", c_uint64),
         ("video_frames_sent", c_uint64),
         ("video_bytes_sent", c_uint64),
@@ -385,6 +397,7 @@ class xnano_sim_stats(Structure):
 
 class xnano_console_info(Structure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("name", c_char * XNANO_CONSOLE_NAME_SIZE),
         ("live_id", c_char * XNANO_LIVE_ID_SIZE),
         ("address", c_char * XNANO_ADDRESS_SIZE),
@@ -399,6 +412,7 @@ class xnano_console_info(Structure):
 
 class xnano_console_config(Structure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("userhash", c_char_p),
         ("auth_token", c_char_p),
         ("ignore_anonymous_flag", c_bool),
@@ -439,6 +453,7 @@ class xnano_console_event(Structure):
 
 class xnano_gamepad(Structure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("buttons", c_uint16),
         ("left_trigger", c_float),
         ("right_trigger", c_float),
@@ -484,9 +499,10 @@ xnano_console_event_callback = CFUNCTYPE(None, c_void_p, POINTER(xnano_console_e
 _P = POINTER
 # name: (restype, argtypes)
 FUNCTIONS = {
+    "xnano_abi_version": (c_uint32, []),
     "xnano_version": (c_char_p, []),
     "xnano_last_error": (c_char_p, []),
-    "xnano_result_name": (c_char_p, [c_int32]),
+    "xnano_result_name": (c_char_p, [c_uint32]),
     "xnano_client_config_default": (xnano_result, [_P(xnano_client_config)]),
     "xnano_client_new": (xnano_result, [_P(xnano_client_config), _P(_P(xnano_client))]),
     "xnano_client_set_video_callback": (
@@ -534,7 +550,7 @@ FUNCTIONS = {
     ),
     "xnano_event_free": (None, [_P(xnano_event)]),
     "xnano_client_stop": (xnano_result, [_P(xnano_client)]),
-    "xnano_client_free": (xnano_result, [_P(xnano_client)]),
+    "xnano_client_free": (None, [_P(xnano_client)]),
     "xnano_set_log_callback": (xnano_result, [xnano_log_callback, c_void_p, c_uint32]),
     "xnano_sim_config_default": (xnano_result, [_P(xnano_sim_config)]),
     "xnano_sim_new": (xnano_result, [_P(xnano_sim_config), _P(_P(xnano_sim))]),
@@ -575,7 +591,7 @@ FUNCTIONS = {
     "xnano_console_event_free": (None, [_P(xnano_console_event)]),
     "xnano_console_events_dropped": (xnano_result, [_P(xnano_console), _P(c_uint64)]),
     "xnano_console_disconnect": (xnano_result, [_P(xnano_console)]),
-    "xnano_console_free": (xnano_result, [_P(xnano_console)]),
+    "xnano_console_free": (None, [_P(xnano_console)]),
     "xnano_console_power_off": (xnano_result, [_P(xnano_console)]),
     "xnano_console_launch_title": (xnano_result, [_P(xnano_console), c_char_p, c_uint32]),
     "xnano_console_media_command": (
@@ -613,6 +629,28 @@ FUNCTIONS = {
 LIB_NAMES = {"linux": "libxnano.so", "darwin": "libxnano.dylib", "win32": "xnano.dll"}
 
 
+class AbiMismatchError(ImportError):
+    """The library at `path` has another C ABI version (`found`; None: it
+    has no `xnano_abi_version` at all, a build from before ABI 1) than the
+    one this binding was written for (`expected`)."""
+
+    def __init__(self, path: Path, found: Optional[int], expected: int) -> None:
+        what = (
+            "has no xnano_abi_version (a library from before ABI 1)"
+            if found is None
+            else f"has ABI version {found}"
+        )
+        super().__init__(
+            f"libxnano at {path} {what}; this xnano binding needs ABI version {expected}: "
+            "install the binding and the library from the same xnano release "
+            "(or point XNANO_LIB at a matching build)",
+            name="xnano",
+            path=str(path),
+        )
+        self.found = found
+        self.expected = expected
+
+
 def library_path() -> Path:
     """Where libxnano is loaded from: $XNANO_LIB if set, else the copy
     bundled in this package at install time."""
@@ -623,8 +661,11 @@ def library_path() -> Path:
     return Path(__file__).resolve().parent / name
 
 
-def load() -> ctypes.CDLL:
-    path = library_path()
+def load(path: Optional[Path] = None) -> ctypes.CDLL:
+    """Loads the library (default: `library_path()`), checks its ABI version
+    and declares every function. Raises AbiMismatchError for a library of
+    another ABI, OSError when there is none."""
+    path = library_path() if path is None else path
     if not path.exists():
         raise OSError(
             f"libxnano not found at {path}: set XNANO_LIB to the library built by "
@@ -632,6 +673,15 @@ def load() -> ctypes.CDLL:
             "builds and bundles it)"
         )
     lib = ctypes.CDLL(str(path))
+    try:
+        abi_fn = lib.xnano_abi_version
+    except AttributeError:
+        raise AbiMismatchError(path, None, ABI_VERSION) from None
+    abi_fn.restype = c_uint32
+    abi_fn.argtypes = []
+    found = int(abi_fn())
+    if found != ABI_VERSION:
+        raise AbiMismatchError(path, found, ABI_VERSION)
     for name, (restype, argtypes) in FUNCTIONS.items():
         fn = getattr(lib, name)
         fn.restype = restype
