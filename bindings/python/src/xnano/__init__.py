@@ -18,6 +18,13 @@ Or through SmartGlass, as with a real console::
                 xnano.Client.connect_console(console, on_video=...) as client:
             ...
 
+With asyncio (`xnano.aio`)::
+
+    client = await xnano.aio.connect(*sim.nano_address)   # pull mode
+    async with client:
+        async for ev in client.events():
+            ...
+
 The native library is found through $XNANO_LIB, else the copy bundled in
 this package at install time. Importing checks its C ABI version and
 raises `AbiMismatchError` (an ImportError) for a library of another one.
@@ -84,6 +91,7 @@ from ._errors import (
     XnanoTimeoutError,
 )
 from ._ffi import ABI_VERSION, AbiMismatchError, library_path
+from . import aio  # noqa: E402  (after the names it uses)
 
 __all__ = [
     "ABI_VERSION",
@@ -139,6 +147,7 @@ __all__ = [
     "XnanoIOError",
     "XnanoTimeoutError",
     "abi_version",
+    "aio",
     "discover",
     "library_path",
     "log_to_python",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import enum
 import json as _json
@@ -14,6 +15,7 @@ import weakref
 from dataclasses import dataclass, fields
 from typing import (
     Any,
+    AsyncIterator,
     Callable,
     Dict,
     Generic,
@@ -844,11 +846,14 @@ def _next_event(
 class EventStream(Generic[E]):
     """The queued events of a pull-mode `Client` or `Console`, until its
     session is closed (the CLOSED event is the last) or the object is
-    closed: ``for ev in stream``."""
+    closed. Both ``for ev in stream`` (blocking) and ``async for ev in
+    stream`` (each wait runs in the loop's default executor; cancelling
+    an ``await`` loses no event: the next one picks up the same wait)."""
 
     def __init__(self, next_event: Callable[[Optional[float]], Optional[E]], timeout: float) -> None:
         self._next = next_event
         self._timeout = timeout
+        self._pending: Optional["asyncio.Future[Optional[E]]"] = None
 
     def __iter__(self) -> Iterator[E]:
         while True:
@@ -858,6 +863,29 @@ class EventStream(Generic[E]):
                 return
             if e is not None:
                 yield e
+
+    def __aiter__(self) -> AsyncIterator[E]:
+        return self
+
+    async def __anext__(self) -> E:
+        loop = asyncio.get_running_loop()
+        while True:
+            fut = self._pending
+            if fut is None or fut.cancelled():
+                fut = self._pending = loop.run_in_executor(None, self._next, self._timeout)
+            try:
+                e = await asyncio.shield(fut)
+            except asyncio.CancelledError:
+                raise  # `fut` stays pending: the next __anext__ awaits it
+            except (ClosedError, HandleClosedError):
+                self._pending = None
+                raise StopAsyncIteration from None
+            except BaseException:
+                self._pending = None
+                raise
+            self._pending = None
+            if e is not None:
+                return e
 
 
 def _trampoline(owner: Any, body: Callable[..., None]) -> Callable[..., None]:
@@ -884,6 +912,10 @@ def _trampoline(owner: Any, body: Callable[..., None]) -> Callable[..., None]:
             _handle.leave_callback()
 
     return tramp
+
+
+async def _in_executor(fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
 
 # -------------------------------------------------------------------- sim
@@ -1017,7 +1049,7 @@ class Client:
 
     Pull style (no foreign-thread calls): pass
     ``ClientConfig(event_queue_capacity=N)`` and call `next_event` /
-    iterate `events()`.
+    iterate `events()` (also with ``async for``).
 
     Exceptions raised by a callback are caught (they never reach the
     library), printed, and kept in `callback_errors`.
@@ -1138,6 +1170,17 @@ class Client:
         """Connects to a Nano host (`xnano_client_connect_nano`)."""
         _check(self._h.call(lib.xnano_client_connect_nano, host.encode(), tcp_port, udp_port))
 
+    async def connect_async(self, host: str, tcp_port: int, udp_port: int) -> None:
+        """`connect` for asyncio: the blocking connect runs in the loop's
+        default executor. Cancelling the await does not cancel the connect
+        under way (close the client for that)."""
+        await _in_executor(self.connect, host, tcp_port, udp_port)
+
+    async def stream_from_async(self, console: "Console", gamestream: Optional["GameStreamConfig"] = None,
+                                **keys: Any) -> None:
+        """`stream_from` for asyncio (in the default executor)."""
+        await _in_executor(lambda: self.stream_from(console, gamestream, **keys))
+
     @property
     def state(self) -> State:
         s = _ffi.xnano_state()
@@ -1181,8 +1224,9 @@ class Client:
 
     def events(self, timeout: float = 1.0) -> EventStream[Event]:
         """The queued events until the session is closed (the CLOSED state
-        change is the last one): ``for ev in client.events()``. `timeout`
-        bounds each wait (the stream goes on after it)."""
+        change is the last one): ``for ev in client.events()`` or ``async
+        for ev in client.events()``. `timeout` bounds each wait (the
+        stream goes on after it)."""
         return EventStream(self.next_event, timeout)
 
     def stop(self) -> ClientStats:
@@ -1209,6 +1253,12 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> "Client":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await _in_executor(self.close)
 
 
 # ------------------------------------------------------------- SmartGlass
@@ -1330,6 +1380,10 @@ class Console:
         c = (config or ConsoleConfig()).to_c()
         _check(self._h.call(lib.xnano_console_connect, _address(address), ctypes.byref(c)))
 
+    async def open_async(self, address: Address, config: Optional[ConsoleConfig] = None) -> None:
+        """`open` for asyncio (in the loop's default executor)."""
+        await _in_executor(self.open, address, config)
+
     @property
     def state(self) -> ConsoleState:
         s = _ffi.xnano_console_state()
@@ -1355,7 +1409,8 @@ class Console:
                            ConsoleEvent.from_c, lib.xnano_console_event_free, timeout)
 
     def events(self, timeout: float = 1.0) -> EventStream[ConsoleEvent]:
-        """The queued events until the session is closed (CLOSED last)."""
+        """The queued events until the session is closed (CLOSED last),
+        for ``for`` and ``async for``."""
         return EventStream(self.next_event, timeout)
 
     # Commands.
@@ -1412,3 +1467,9 @@ class Console:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> "Console":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await _in_executor(self.close)
