@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Python binding the way users do (`pip install ./bindings/python`,
 # which builds libxnano with cargo and bundles it) into a private venv, then
-# runs its pytest suite end to end against the simulated console.
+# checks its type hints with mypy --strict and runs its pytest suite end to
+# end against the simulated console.
 #
 # XNANO_CARGO_PROFILE=dev reuses the debug build that the Rust tests made
 # (the package default is a release build).
@@ -12,7 +13,7 @@ venv=target/py-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "setuptools>=61" wheel pytest
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "setuptools>=61" wheel pytest mypy
 
 export XNANO_CARGO_PROFILE="${XNANO_CARGO_PROFILE:-dev}"
 unset XNANO_LIB
@@ -23,4 +24,10 @@ rm -rf bindings/python/build
 # Run from the test directory: `import xnano` must resolve to the installed
 # package (with its bundled library), not to the source tree.
 cd bindings/python/tests
+
+# Type hints: the installed package (found through its py.typed marker)
+# passes mypy --strict.
+echo "mypy --strict -p xnano (installed package)"
+"../../../$venv/bin/python" -m mypy --strict --cache-dir=/dev/null -p xnano
+
 "../../../$venv/bin/python" -m pytest -q -p no:cacheprovider .
