@@ -1,6 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
-using System.Threading;
+using AOT;
 using Xnano.Native;
 
 namespace Xnano
@@ -12,35 +12,59 @@ namespace Xnano
     /// <remarks>
     /// <para>Events are raised on libxnano's threads (video and audio on its UDP thread), one
     /// at a time and in order; keep handlers short. A handler may call methods of the client
-    /// (input, keyframe requests, stats) but not <see cref="Stop"/> or <see cref="Dispose"/>,
-    /// which throw <see cref="XnanoException"/> with <see cref="ResultCode.FromCallback"/> there.
-    /// Exceptions thrown by handlers never reach native code: they are passed to
+    /// (input, keyframe requests, stats) but not <see cref="Stop"/>, which throws
+    /// <see cref="XnanoException"/> with <see cref="ResultCode.FromCallback"/> there;
+    /// <see cref="Dispose"/> from a handler detaches the client (freed once the handler
+    /// returned). Exceptions thrown by handlers never reach native code: they are passed to
     /// <see cref="CallbackError"/>.</para>
-    /// <para>Pull mode: with <see cref="ClientConfig.EventQueueCapacity"/> &gt; 0 no native
-    /// callbacks are installed and no events are raised; read <see cref="NextEvent"/> instead,
+    /// <para>Pull mode: with <see cref="ClientConfig.EventQueueCapacity"/> &gt; 0 the native
+    /// callbacks are set to NULL and no events are raised; read <see cref="NextEvent"/> instead,
     /// on a thread of your choice.</para>
-    /// <para>While connected, the client is kept alive by a GCHandle given to native code as
-    /// <c>user_data</c> (released when the session closes), so a running session is never
-    /// collected under its callbacks. The callback delegates themselves are static fields,
-    /// alive for the life of the process.</para>
+    /// <para>Native code finds the client through a weak GCHandle passed as <c>user_data</c>,
+    /// which lives as long as the native client (freed after <c>xnano_client_free</c>
+    /// returned). While a session runs, a second, strong GCHandle keeps the client alive
+    /// (dropped when the session closes), so a streaming client is never collected under its
+    /// callbacks. The callback delegates are static fields over static methods, alive for the
+    /// life of the process.</para>
     /// </remarks>
     public sealed class Client : IDisposable
     {
         // Native code may call these whenever any client is connected: static, never collected.
+        // Static methods only (AOT compilers cannot marshal instance delegates); each finds its
+        // client through user_data.
         private static readonly NativeMethods.xnano_video_callback s_video = OnVideo;
         private static readonly NativeMethods.xnano_audio_callback s_audio = OnAudio;
         private static readonly NativeMethods.xnano_rumble_callback s_rumble = OnRumble;
         private static readonly NativeMethods.xnano_state_callback s_state = OnState;
 
         private readonly ClientHandle _handle;
-
-        /// <summary>True while native code holds a reference to this client (a session that may
-        /// still call back); for tests.</summary>
-        internal bool IsReferencedByNative => _self != IntPtr.Zero;
         private readonly bool _pullMode;
-        // GCHandle (as IntPtr) to this client while native code may call back; else zero.
-        private IntPtr _self;
-        private readonly object _selfLock = new object();
+
+        // Serialises connects (install callbacks, connect, clear them on failure). Never held by
+        // Stop, Dispose or a callback.
+        private readonly object _connectLock = new object();
+
+        // A strong GCHandle (as IntPtr) to this client while a session may call back, so that a
+        // streaming client is never collected; zero otherwise. Native code never sees it (its
+        // user_data is the weak handle in ClientHandle.Callbacks). Guarded by _keepAliveLock.
+        private IntPtr _keepAlive;
+        private readonly object _keepAliveLock = new object();
+
+        // The statistics when Dispose freed the native client; Stop returns them afterwards.
+        private volatile ClientStats _finalStats;
+
+        /// <summary>True while a session may still call back (the client is then kept alive);
+        /// for tests.</summary>
+        internal bool IsReferencedByNative
+        {
+            get
+            {
+                lock (_keepAliveLock)
+                {
+                    return _keepAlive != IntPtr.Zero;
+                }
+            }
+        }
 
         /// <summary>Raised for each complete video frame, in frame-id order.</summary>
         public event EventHandler<VideoFrame> VideoFrameReceived;
@@ -56,10 +80,11 @@ namespace Xnano
         /// <summary>Creates an idle client (<c>xnano_client_new</c>); null config: defaults.</summary>
         public Client(ClientConfig config = null)
         {
-            MarkApplicationThread();
+            Boundary.Enter();
             var native = (config ?? new ClientConfig()).Native;
+            native.struct_size = StructSize.ClientConfig;
             XnanoException.Check(NativeMethods.xnano_client_new(ref native, out IntPtr p));
-            _handle = new ClientHandle(p);
+            _handle = new ClientHandle(p, this);
             _pullMode = native.event_queue_capacity > 0;
         }
 
@@ -69,7 +94,8 @@ namespace Xnano
         private HandleUse Use() => new HandleUse(_handle, nameof(Client));
 
         /// <summary>Connects straight to a Nano host (<c>xnano_client_connect_nano</c>). Returns once
-        /// TCP is up (state Connecting); the rest is reported through <see cref="StateChanged"/>.</summary>
+        /// TCP is up (state Connecting); the rest is reported through <see cref="StateChanged"/>.
+        /// A failed connect leaves the client idle: it may be connected again.</summary>
         public void ConnectNano(string host, ushort tcpPort, ushort udpPort)
         {
             if (host == null)
@@ -77,15 +103,7 @@ namespace Xnano
                 throw new ArgumentNullException(nameof(host));
             }
             var hostUtf8 = Utf8.Encode(host);
-            using (var h = Use())
-            {
-                var r = _pullMode ? NativeMethods.XNANO_OK : InstallCallbacks(h.Ptr);
-                if (r == NativeMethods.XNANO_OK)
-                {
-                    r = NativeMethods.xnano_client_connect_nano(h.Ptr, hostUtf8, tcpPort, udpPort);
-                }
-                FailConnect(h.Ptr, r);
-            }
+            Connect(p => NativeMethods.xnano_client_connect_nano(p, hostUtf8, tcpPort, udpPort));
         }
 
         /// <summary>
@@ -100,35 +118,13 @@ namespace Xnano
             {
                 throw new ArgumentNullException(nameof(console));
             }
-            using (var h = Use())
             using (var ch = new HandleUse(console.Handle, nameof(XboxConsole)))
             using (var gh = config == null ? default(HandleUse) : new HandleUse(config.Handle, nameof(GameStreamConfig)))
             {
-                var r = _pullMode ? NativeMethods.XNANO_OK : InstallCallbacks(h.Ptr);
-                if (r == NativeMethods.XNANO_OK)
-                {
-                    r = NativeMethods.xnano_client_connect_console(h.Ptr, ch.Ptr, config == null ? IntPtr.Zero : gh.Ptr);
-                }
-                FailConnect(h.Ptr, r);
+                var consolePtr = ch.Ptr;
+                var configPtr = config == null ? IntPtr.Zero : gh.Ptr;
+                Connect(p => NativeMethods.xnano_client_connect_console(p, consolePtr, configPtr));
             }
-        }
-
-        // After a connect call: throws for a failure, releasing the GCHandle when the client
-        // is still idle (no session that could call back; a call in the wrong state leaves a
-        // running session, and its GCHandle, alone).
-        private void FailConnect(IntPtr client, int r)
-        {
-            if (r == NativeMethods.XNANO_OK)
-            {
-                return;
-            }
-            var message = Utf8.Decode(NativeMethods.xnano_last_error());
-            if (NativeMethods.xnano_client_get_state(client, out int state) == NativeMethods.XNANO_OK
-                && state == NativeMethods.XNANO_STATE_IDLE)
-            {
-                ReleaseSelf();
-            }
-            throw new XnanoException((ResultCode)r, message);
         }
 
         /// <summary>Connects to a simulated console on this machine.</summary>
@@ -141,44 +137,83 @@ namespace Xnano
             ConnectNano(Simulator.Host, sim.TcpPort, sim.UdpPort);
         }
 
-        // Points the native callbacks at the static trampolines with a GCHandle to this client
-        // as user_data (one handle for the client's life; its target is always this client).
-        private int InstallCallbacks(IntPtr client)
+        // The callbacks are always set before a connect: the trampolines with this client's
+        // weak user_data in push mode, NULL in pull mode (so nothing of an earlier attempt
+        // stays installed). On failure the client is idle and no callback was called: they
+        // are cleared again and the keep-alive handle dropped.
+        private void Connect(Func<IntPtr, uint> connect)
         {
-            IntPtr self;
-            lock (_selfLock)
+            lock (_connectLock)
             {
-                if (_self == IntPtr.Zero)
+                using (var h = Use())
                 {
-                    _self = GCHandle.ToIntPtr(GCHandle.Alloc(this));
+                    var r = SetCallbacks(h.Ptr, !_pullMode);
+                    if (r == NativeMethods.XNANO_OK)
+                    {
+                        if (!_pullMode)
+                        {
+                            HoldKeepAlive();
+                        }
+                        r = connect(h.Ptr);
+                    }
+                    if (r == NativeMethods.XNANO_OK)
+                    {
+                        return;
+                    }
+                    var message = Utf8.Decode(NativeMethods.xnano_last_error());
+                    if (NativeMethods.xnano_client_get_state(h.Ptr, out uint state) == NativeMethods.XNANO_OK
+                        && state == NativeMethods.XNANO_STATE_IDLE)
+                    {
+                        // No session: nothing can call back. (Not idle: the connect was refused
+                        // because a session runs, and its callbacks and keep-alive stay.)
+                        SetCallbacks(h.Ptr, false);
+                        DropKeepAlive();
+                    }
+                    throw new XnanoException((ResultCode)r, message);
                 }
-                self = _self;
             }
-            var r = NativeMethods.xnano_client_set_video_callback(client, s_video, self);
+        }
+
+        private uint SetCallbacks(IntPtr client, bool install)
+        {
+            var self = install ? _handle.Callbacks.UserData : IntPtr.Zero;
+            var r = NativeMethods.xnano_client_set_video_callback(client, install ? s_video : null, self);
             if (r == NativeMethods.XNANO_OK)
             {
-                r = NativeMethods.xnano_client_set_audio_callback(client, s_audio, self);
+                r = NativeMethods.xnano_client_set_audio_callback(client, install ? s_audio : null, self);
             }
             if (r == NativeMethods.XNANO_OK)
             {
-                r = NativeMethods.xnano_client_set_rumble_callback(client, s_rumble, self);
+                r = NativeMethods.xnano_client_set_rumble_callback(client, install ? s_rumble : null, self);
             }
             if (r == NativeMethods.XNANO_OK)
             {
-                r = NativeMethods.xnano_client_set_state_callback(client, s_state, self);
+                r = NativeMethods.xnano_client_set_state_callback(client, install ? s_state : null, self);
             }
             return r;
         }
 
-        // Frees the GCHandle once no callback can come any more.
-        private void ReleaseSelf()
+        private void HoldKeepAlive()
         {
-            lock (_selfLock)
+            lock (_keepAliveLock)
             {
-                if (_self != IntPtr.Zero)
+                if (_keepAlive == IntPtr.Zero)
                 {
-                    GCHandle.FromIntPtr(_self).Free();
-                    _self = IntPtr.Zero;
+                    _keepAlive = GCHandle.ToIntPtr(GCHandle.Alloc(this));
+                }
+            }
+        }
+
+        // Lets the client be collected again: the session ended (CLOSED, a stop returned, a
+        // connect failed). Native code keeps no reference to this handle, so any time is safe.
+        private void DropKeepAlive()
+        {
+            lock (_keepAliveLock)
+            {
+                if (_keepAlive != IntPtr.Zero)
+                {
+                    GCHandle.FromIntPtr(_keepAlive).Free();
+                    _keepAlive = IntPtr.Zero;
                 }
             }
         }
@@ -190,7 +225,7 @@ namespace Xnano
             {
                 using (var h = Use())
                 {
-                    XnanoException.Check(NativeMethods.xnano_client_get_state(h.Ptr, out int s));
+                    XnanoException.Check(NativeMethods.xnano_client_get_state(h.Ptr, out uint s));
                     return (ClientState)s;
                 }
             }
@@ -203,10 +238,34 @@ namespace Xnano
             {
                 using (var h = Use())
                 {
-                    XnanoException.Check(NativeMethods.xnano_client_get_stats(h.Ptr, out xnano_client_stats s));
-                    return new ClientStats(s);
+                    return StatsOf(h.Ptr);
                 }
             }
+        }
+
+        private static ClientStats StatsOf(IntPtr client)
+        {
+            var s = new xnano_client_stats { struct_size = StructSize.ClientStats };
+            XnanoException.Check(NativeMethods.xnano_client_get_stats(client, ref s));
+            return new ClientStats(s);
+        }
+
+        // The final statistics after this thread's stop returned. xnano_client_get_stats fails
+        // with WRONG_STATE while a stop is in progress, and another thread's stop (or Dispose)
+        // may still be running, even as a no-op, after ours: wait for it (bounded).
+        private static ClientStats FinalStatsOf(IntPtr client)
+        {
+            var s = new xnano_client_stats { struct_size = StructSize.ClientStats };
+            var until = DateTime.UtcNow.AddSeconds(10);
+            uint r;
+            while ((r = NativeMethods.xnano_client_get_stats(client, ref s)) == NativeMethods.XNANO_ERR_WRONG_STATE
+                && DateTime.UtcNow < until)
+            {
+                System.Threading.Thread.Sleep(1);
+                s = new xnano_client_stats { struct_size = StructSize.ClientStats };
+            }
+            XnanoException.Check(r);
+            return new ClientStats(s);
         }
 
         /// <summary>Sets the state of controller 0..3; the first call announces it. Needs
@@ -272,7 +331,7 @@ namespace Xnano
         public ClientEvent NextEvent(TimeSpan timeout)
         {
             var ms = timeout <= TimeSpan.Zero ? 0u : (uint)Math.Min(timeout.TotalMilliseconds, uint.MaxValue);
-            int r;
+            uint r;
             IntPtr ev;
             using (var h = Use())
             {
@@ -286,14 +345,18 @@ namespace Xnano
             try
             {
                 var e = (xnano_event)Marshal.PtrToStructure(ev, typeof(xnano_event));
+                // ABI 1: the payloads are pointers, owned by the event until xnano_event_free.
                 switch (e.kind)
                 {
                     case NativeMethods.XNANO_EVENT_VIDEO_FRAME:
-                        return new VideoFrame(ref e.video);
+                        var f = (xnano_video_frame)Marshal.PtrToStructure(NonNull(e.video), typeof(xnano_video_frame));
+                        return new VideoFrame(ref f);
                     case NativeMethods.XNANO_EVENT_AUDIO:
-                        return new AudioPacket(ref e.audio);
+                        var a = (xnano_audio_packet)Marshal.PtrToStructure(NonNull(e.audio), typeof(xnano_audio_packet));
+                        return new AudioPacket(ref a);
                     case NativeMethods.XNANO_EVENT_RUMBLE:
-                        return new Rumble(ref e.rumble);
+                        var ru = (xnano_rumble)Marshal.PtrToStructure(NonNull(e.rumble), typeof(xnano_rumble));
+                        return new Rumble(ref ru);
                     case NativeMethods.XNANO_EVENT_STATE:
                         return new StateChange(e.state, e.error, Utf8.Decode(e.message));
                     default:
@@ -306,78 +369,103 @@ namespace Xnano
             }
         }
 
+        private static IntPtr NonNull(IntPtr p)
+        {
+            if (p == IntPtr.Zero)
+            {
+                throw new XnanoException(ResultCode.Protocol, "event without its payload");
+            }
+            return p;
+        }
+
         /// <summary>
         /// Stops the session (<c>xnano_client_stop</c>): when it returns no event is raised any
-        /// more. Stopping a stopped or never connected client does nothing. Returns the final
-        /// statistics.
+        /// more. Stopping a stopped or never connected client does nothing; so does stopping a
+        /// disposed one. Safe against a concurrent <see cref="Stop"/> or <see cref="Dispose"/>
+        /// (the later caller waits for the first). Returns the final statistics. From one of this
+        /// client's own handlers: throws <see cref="ResultCode.FromCallback"/>.
         /// </summary>
         public ClientStats Stop()
         {
-            using (var h = Use())
+            HandleUse h;
+            try
+            {
+                h = Use();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed (Dispose sets _finalStats before it closes the handle).
+                return _finalStats ?? new ClientStats(new xnano_client_stats());
+            }
+            using (h)
             {
                 XnanoException.Check(NativeMethods.xnano_client_stop(h.Ptr));
+                // No callback can run any more: the session no longer needs the keep-alive.
+                DropKeepAlive();
+                return FinalStatsOf(h.Ptr);
             }
-            ReleaseSelf();
-            return Stats;
         }
 
-        /// <summary>Stops the session if needed and frees the native client. Throws
-        /// (FromCallback) when called from one of this client's own event handlers.</summary>
+        /// <summary>
+        /// Stops the session if needed and frees the native client; when it returns no event is
+        /// raised any more. Disposing twice, or while another thread stops or disposes, is safe;
+        /// calls running on other threads finish first (the handle is a SafeHandle). From one of
+        /// this client's own handlers the native client is detached and freed by libxnano once
+        /// that handler returned (ABI 1); no other event follows.
+        /// </summary>
         public void Dispose()
         {
             if (_handle.IsClosed)
             {
                 return;
             }
-            int r;
             try
             {
                 using (var h = Use())
                 {
-                    r = NativeMethods.xnano_client_stop(h.Ptr);
+                    // Joins the session's threads (FROM_CALLBACK from a handler: the free below
+                    // detaches instead). Then the final statistics, for a Stop after Dispose.
+                    if (NativeMethods.xnano_client_stop(h.Ptr) == NativeMethods.XNANO_OK)
+                    {
+                        DropKeepAlive();
+                        try
+                        {
+                            _finalStats = FinalStatsOf(h.Ptr);
+                        }
+                        catch (XnanoException)
+                        {
+                            // Dispose does not fail; a later Stop then reports zeros.
+                        }
+                    }
+                    else
+                    {
+                        // FROM_CALLBACK (inside a handler): whatever the library has now.
+                        var s = new xnano_client_stats { struct_size = StructSize.ClientStats };
+                        if (NativeMethods.xnano_client_get_stats(h.Ptr, ref s) == NativeMethods.XNANO_OK)
+                        {
+                            _finalStats = new ClientStats(s);
+                        }
+                    }
                 }
             }
             catch (ObjectDisposedException)
             {
-                return;
+                return; // another thread disposed it meanwhile
             }
-            if (r == NativeMethods.XNANO_ERR_FROM_CALLBACK)
-            {
-                XnanoException.Check(r);
-            }
+            // xnano_client_free (void, never fails) runs once the last call using the handle
+            // returned, then the user_data GCHandle is freed.
             _handle.Dispose();
-            ReleaseSelf();
+            DropKeepAlive();
         }
 
         // ------------------------------------------------------------- trampolines
-        // Called by libxnano on its threads. Nothing may throw out of them.
-
-        [ThreadStatic]
-        private static bool t_known;
-
-        // Called on every thread that calls into libxnano from .NET: such a thread is the
-        // application's, and is left as it is.
-        internal static void MarkApplicationThread()
-        {
-            t_known = true;
-        }
-
-        // libxnano's own threads become managed threads on their first callback; they are
-        // marked as background so that they never hold up the process's exit (Mono waits for
-        // foreground threads). Application threads (that called into libxnano) are left alone.
-        internal static void MarkThreadBackground()
-        {
-            if (!t_known)
-            {
-                t_known = true;
-                Thread.CurrentThread.IsBackground = true;
-            }
-        }
+        // Called by libxnano on its threads. Static, marked for AOT compilers; nothing may throw
+        // out of them.
 
         private static Client FromUserData(IntPtr userData)
         {
-            MarkThreadBackground();
-            return userData == IntPtr.Zero ? null : GCHandle.FromIntPtr(userData).Target as Client;
+            Boundary.EnterCallback();
+            return CallbackTarget.Resolve<Client>(userData);
         }
 
         private void Raise<T>(EventHandler<T> handler, T args)
@@ -412,6 +500,7 @@ namespace Xnano
             }
         }
 
+        [MonoPInvokeCallback(typeof(NativeMethods.xnano_video_callback))]
         private static void OnVideo(IntPtr userData, IntPtr frame)
         {
             try
@@ -423,7 +512,10 @@ namespace Xnano
                     return;
                 }
                 var f = (xnano_video_frame)Marshal.PtrToStructure(frame, typeof(xnano_video_frame));
-                c.Raise(h, new VideoFrame(ref f));
+                using (c._handle.Callbacks.Running())
+                {
+                    c.Raise(h, new VideoFrame(ref f));
+                }
             }
             catch
             {
@@ -431,6 +523,7 @@ namespace Xnano
             }
         }
 
+        [MonoPInvokeCallback(typeof(NativeMethods.xnano_audio_callback))]
         private static void OnAudio(IntPtr userData, IntPtr packet)
         {
             try
@@ -442,13 +535,17 @@ namespace Xnano
                     return;
                 }
                 var p = (xnano_audio_packet)Marshal.PtrToStructure(packet, typeof(xnano_audio_packet));
-                c.Raise(h, new AudioPacket(ref p));
+                using (c._handle.Callbacks.Running())
+                {
+                    c.Raise(h, new AudioPacket(ref p));
+                }
             }
             catch
             {
             }
         }
 
+        [MonoPInvokeCallback(typeof(NativeMethods.xnano_rumble_callback))]
         private static void OnRumble(IntPtr userData, IntPtr rumble)
         {
             try
@@ -460,14 +557,18 @@ namespace Xnano
                     return;
                 }
                 var r = (xnano_rumble)Marshal.PtrToStructure(rumble, typeof(xnano_rumble));
-                c.Raise(h, new Rumble(ref r));
+                using (c._handle.Callbacks.Running())
+                {
+                    c.Raise(h, new Rumble(ref r));
+                }
             }
             catch
             {
             }
         }
 
-        private static void OnState(IntPtr userData, int state, int error, IntPtr message)
+        [MonoPInvokeCallback(typeof(NativeMethods.xnano_state_callback))]
+        private static void OnState(IntPtr userData, uint state, uint error, IntPtr message)
         {
             try
             {
@@ -479,12 +580,16 @@ namespace Xnano
                 var h = c.StateChanged;
                 if (h != null)
                 {
-                    c.Raise(h, new StateChange(state, error, Utf8.Decode(message)));
+                    using (c._handle.Callbacks.Running())
+                    {
+                        c.Raise(h, new StateChange(state, error, Utf8.Decode(message)));
+                    }
                 }
                 if (state == NativeMethods.XNANO_STATE_CLOSED)
                 {
-                    // CLOSED is the last call of any callback of this client.
-                    c.ReleaseSelf();
+                    // CLOSED is the session's last callback: it need not keep the client alive
+                    // any more. (The user_data GCHandle itself lives until xnano_client_free.)
+                    c.DropKeepAlive();
                 }
             }
             catch

@@ -12,7 +12,10 @@ namespace Xnano
         /// <summary>The library's defaults.</summary>
         public ClientConfig()
         {
-            XnanoException.Check(NativeMethods.xnano_client_config_default(out Native));
+            Boundary.Enter();
+            Native.struct_size = StructSize.ClientConfig;
+            XnanoException.Check(NativeMethods.xnano_client_config_default(ref Native));
+            Native.struct_size = StructSize.ClientConfig;
         }
 
         private static uint? Pref(uint v) => v == NativeMethods.XNANO_ANY ? (uint?)null : v;
@@ -80,7 +83,10 @@ namespace Xnano
         /// <summary>The library's defaults.</summary>
         public SimConfig()
         {
-            XnanoException.Check(NativeMethods.xnano_sim_config_default(out Native));
+            Boundary.Enter();
+            Native.struct_size = StructSize.SimConfig;
+            XnanoException.Check(NativeMethods.xnano_sim_config_default(ref Native));
+            Native.struct_size = StructSize.SimConfig;
         }
 
         /// <summary>TCP (control) port on 127.0.0.1; 0: any free port.</summary>

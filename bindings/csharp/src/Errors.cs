@@ -4,7 +4,7 @@ using Xnano.Native;
 namespace Xnano
 {
     /// <summary>Result codes of the C API (<c>xnano_result</c>).</summary>
-    public enum ResultCode
+    public enum ResultCode : uint
     {
         /// <summary>Success.</summary>
         Ok = NativeMethods.XNANO_OK,
@@ -14,7 +14,7 @@ namespace Xnano
         InvalidArgument = NativeMethods.XNANO_ERR_INVALID_ARGUMENT,
         /// <summary>The call is not allowed in the current state.</summary>
         WrongState = NativeMethods.XNANO_ERR_WRONG_STATE,
-        /// <summary>Stopping or disposing a client from inside one of its own callbacks.</summary>
+        /// <summary>Stopping a client (or disconnecting a console) from inside one of its own callbacks.</summary>
         FromCallback = NativeMethods.XNANO_ERR_FROM_CALLBACK,
         /// <summary>A socket or operating-system error.</summary>
         Io = NativeMethods.XNANO_ERR_IO,
@@ -55,11 +55,11 @@ namespace Xnano
 
         internal static string CodeNameOf(ResultCode code)
         {
-            return Utf8.Decode(NativeMethods.xnano_result_name((int)code));
+            return Utf8.Decode(NativeMethods.xnano_result_name((uint)code));
         }
 
         /// <summary>Throws for any result but XNANO_OK, with the thread's last error message.</summary>
-        internal static void Check(int result)
+        internal static void Check(uint result)
         {
             if (result != NativeMethods.XNANO_OK)
             {

@@ -4,23 +4,124 @@ using Xnano.Native;
 
 namespace Xnano
 {
+    /// <summary>
+    /// The <c>user_data</c> of a handle's callbacks: a weak GCHandle to the wrapper object,
+    /// allocated with the handle and freed only after <c>xnano_*_free</c> returned, when native
+    /// code can no longer call with it. (It is weak so that it never keeps the wrapper alive;
+    /// a session in progress is kept alive by a separate strong handle of the wrapper.)
+    /// </summary>
+    internal sealed class CallbackTarget
+    {
+        private readonly object _lock = new object();
+        private IntPtr _ptr;
+        private int _running;      // trampolines of this handle running its handlers
+        private bool _freePending; // freed inside one of them: free when it returns
+
+        internal CallbackTarget(object target)
+        {
+            _ptr = GCHandle.ToIntPtr(GCHandle.Alloc(target, GCHandleType.Weak));
+        }
+
+        /// <summary>The value passed as user_data (valid until <see cref="Free"/>).</summary>
+        internal IntPtr UserData => _ptr;
+
+        /// <summary>The object behind a user_data pointer, or null (collected).</summary>
+        internal static T Resolve<T>(IntPtr userData) where T : class
+        {
+            return userData == IntPtr.Zero ? null : GCHandle.FromIntPtr(userData).Target as T;
+        }
+
+        /// <summary>Frees the GCHandle once native code can no longer call with it: now, or,
+        /// when the handle was freed inside one of its own callbacks (ABI 1 detaches it; the
+        /// header asks user_data to stay valid until that callback returned), when the
+        /// callback's trampoline leaves its <see cref="Running"/> scope.</summary>
+        internal void Free()
+        {
+            lock (_lock)
+            {
+                if (_running > 0)
+                {
+                    _freePending = true;
+                    return;
+                }
+                FreeLocked();
+            }
+        }
+
+        private void FreeLocked()
+        {
+            if (_ptr != IntPtr.Zero)
+            {
+                GCHandle.FromIntPtr(_ptr).Free();
+                _ptr = IntPtr.Zero;
+            }
+            _freePending = false;
+        }
+
+        /// <summary>Marks a trampoline of this handle as running user code (handlers) until the
+        /// returned scope is disposed.</summary>
+        internal RunningScope Running()
+        {
+            lock (_lock)
+            {
+                _running++;
+            }
+            return new RunningScope(this);
+        }
+
+        private void Leave()
+        {
+            lock (_lock)
+            {
+                if (--_running == 0 && _freePending)
+                {
+                    FreeLocked();
+                }
+            }
+        }
+
+        internal struct RunningScope : IDisposable
+        {
+            private CallbackTarget _target;
+
+            internal RunningScope(CallbackTarget target)
+            {
+                _target = target;
+            }
+
+            public void Dispose()
+            {
+                if (_target != null)
+                {
+                    _target.Leave();
+                    _target = null;
+                }
+            }
+        }
+    }
+
     /// <summary>Owns an <c>xnano_client *</c>; releasing it calls <c>xnano_client_free</c>.</summary>
     public sealed class ClientHandle : SafeHandle
     {
-        internal ClientHandle(IntPtr p) : base(IntPtr.Zero, true)
+        internal ClientHandle(IntPtr p, object owner) : base(IntPtr.Zero, true)
         {
             SetHandle(p);
+            Callbacks = new CallbackTarget(owner);
         }
+
+        internal CallbackTarget Callbacks { get; }
 
         /// <inheritdoc/>
         public override bool IsInvalid => handle == IntPtr.Zero;
 
-        /// <summary>Called once, when nothing uses the handle any more (Dispose or finalizer).</summary>
+        /// <summary>Called once, when no call uses the handle any more (Dispose or finalizer).</summary>
         protected override bool ReleaseHandle()
         {
-            // Not a callback thread: the finalizer thread or the disposing thread, after
-            // Client.Dispose stopped the session; so FROM_CALLBACK cannot happen here.
-            return NativeMethods.xnano_client_free(handle) == NativeMethods.XNANO_OK;
+            // Stops the session if needed (joining its threads) and frees; never fails (ABI 1).
+            // From inside one of the client's callbacks it detaches instead.
+            NativeMethods.xnano_client_free(handle);
+            Callbacks.Free();
+            return true;
         }
     }
 
@@ -46,18 +147,23 @@ namespace Xnano
     /// <summary>Owns an <c>xnano_console *</c>; releasing it calls <c>xnano_console_free</c>.</summary>
     public sealed class ConsoleHandle : SafeHandle
     {
-        internal ConsoleHandle(IntPtr p) : base(IntPtr.Zero, true)
+        internal ConsoleHandle(IntPtr p, object owner) : base(IntPtr.Zero, true)
         {
             SetHandle(p);
+            Callbacks = new CallbackTarget(owner);
         }
+
+        internal CallbackTarget Callbacks { get; }
 
         /// <inheritdoc/>
         public override bool IsInvalid => handle == IntPtr.Zero;
 
-        /// <summary>Disconnects and frees the console handle.</summary>
+        /// <summary>Disconnects and frees the console handle (never fails, ABI 1).</summary>
         protected override bool ReleaseHandle()
         {
-            return NativeMethods.xnano_console_free(handle) == NativeMethods.XNANO_OK;
+            NativeMethods.xnano_console_free(handle);
+            Callbacks.Free();
+            return true;
         }
     }
 
@@ -112,7 +218,7 @@ namespace Xnano
 
         public HandleUse(SafeHandle handle, string owner)
         {
-            Client.MarkApplicationThread();
+            Boundary.Enter();
             _handle = handle;
             _added = false;
             if (handle.IsClosed)

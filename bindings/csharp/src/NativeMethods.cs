@@ -1,5 +1,9 @@
-// P/Invoke declarations of the xnano C API (include/xnano.h), one to one: every constant,
-// struct, callback type and function of the header under its C name.
+// P/Invoke declarations of the xnano C API (include/xnano.h), ABI 1, one to one: every
+// constant, struct, callback type and function of the header under its C name.
+// ABI 1: every result and enum is a uint32_t (uint here); caller-allocated structs start with
+// `struct_size` (set it to Marshal.SizeOf before every call that takes the struct: such
+// parameters are `ref`, never `out`, so that the marshaler copies struct_size in); frees are
+// void. The wrappers check xnano_abi_version() against XNANO_ABI_VERSION before first use.
 // scripts/check-bindings.py compares this file with the header (names, constant values,
 // struct field order, parameter counts); keep them in step.
 using System;
@@ -14,8 +18,13 @@ namespace Xnano.Native
     /// </remarks>
     public static class NativeMethods
     {
+#if (UNITY_IOS || UNITY_TVOS) && !UNITY_EDITOR
+        /// <summary>Unity on iOS/tvOS links libxnano statically (the crate's staticlib, libxnano.a).</summary>
+        public const string Library = "__Internal";
+#else
         /// <summary>The library name for DllImport: libxnano.so, libxnano.dylib or xnano.dll.</summary>
         public const string Library = "xnano";
+#endif
 
         // ------------------------------------------------------------------ constants
 #pragma warning disable 1591 // the names are the header's; its comments document them
@@ -23,6 +32,9 @@ namespace Xnano.Native
         public const int XNANO_VERSION_MINOR = 1;
         public const int XNANO_VERSION_PATCH = 0;
         public const string XNANO_VERSION_STRING = "0.1.0";
+
+        /// <summary>The ABI this binding is written against (<c>xnano_abi_version()</c> must return it).</summary>
+        public const uint XNANO_ABI_VERSION = 1;
 
         public const uint XNANO_ANY = 4294967295;
 
@@ -57,41 +69,41 @@ namespace Xnano.Native
         public const uint XNANO_SIM_AUDIO_NONE = 2;
 
         // enum xnano_result
-        public const int XNANO_OK = 0;
-        public const int XNANO_ERR_NULL = 1;
-        public const int XNANO_ERR_INVALID_ARGUMENT = 2;
-        public const int XNANO_ERR_WRONG_STATE = 3;
-        public const int XNANO_ERR_FROM_CALLBACK = 4;
-        public const int XNANO_ERR_IO = 5;
-        public const int XNANO_ERR_TIMEOUT = 6;
-        public const int XNANO_ERR_PROTOCOL = 7;
-        public const int XNANO_ERR_CLOSED = 8;
-        public const int XNANO_ERR_BUFFER_TOO_SMALL = 9;
-        public const int XNANO_ERR_UNSUPPORTED = 10;
-        public const int XNANO_ERR_PANIC = 11;
-        public const int XNANO_ERR_NOT_FOUND = 12;
-        public const int XNANO_ERR_REFUSED = 13;
+        public const uint XNANO_OK = 0;
+        public const uint XNANO_ERR_NULL = 1;
+        public const uint XNANO_ERR_INVALID_ARGUMENT = 2;
+        public const uint XNANO_ERR_WRONG_STATE = 3;
+        public const uint XNANO_ERR_FROM_CALLBACK = 4;
+        public const uint XNANO_ERR_IO = 5;
+        public const uint XNANO_ERR_TIMEOUT = 6;
+        public const uint XNANO_ERR_PROTOCOL = 7;
+        public const uint XNANO_ERR_CLOSED = 8;
+        public const uint XNANO_ERR_BUFFER_TOO_SMALL = 9;
+        public const uint XNANO_ERR_UNSUPPORTED = 10;
+        public const uint XNANO_ERR_PANIC = 11;
+        public const uint XNANO_ERR_NOT_FOUND = 12;
+        public const uint XNANO_ERR_REFUSED = 13;
 
         // enum xnano_state
-        public const int XNANO_STATE_IDLE = 0;
-        public const int XNANO_STATE_CONNECTING = 1;
-        public const int XNANO_STATE_CONNECTED = 2;
-        public const int XNANO_STATE_STREAMING = 3;
-        public const int XNANO_STATE_CLOSED = 4;
+        public const uint XNANO_STATE_IDLE = 0;
+        public const uint XNANO_STATE_CONNECTING = 1;
+        public const uint XNANO_STATE_CONNECTED = 2;
+        public const uint XNANO_STATE_STREAMING = 3;
+        public const uint XNANO_STATE_CLOSED = 4;
 
         // enum xnano_event_type
-        public const int XNANO_EVENT_STATE = 0;
-        public const int XNANO_EVENT_VIDEO_FRAME = 1;
-        public const int XNANO_EVENT_AUDIO = 2;
-        public const int XNANO_EVENT_RUMBLE = 3;
+        public const uint XNANO_EVENT_STATE = 0;
+        public const uint XNANO_EVENT_VIDEO_FRAME = 1;
+        public const uint XNANO_EVENT_AUDIO = 2;
+        public const uint XNANO_EVENT_RUMBLE = 3;
 
         // enum xnano_log_level
-        public const int XNANO_LOG_OFF = 0;
-        public const int XNANO_LOG_ERROR = 1;
-        public const int XNANO_LOG_WARN = 2;
-        public const int XNANO_LOG_INFO = 3;
-        public const int XNANO_LOG_DEBUG = 4;
-        public const int XNANO_LOG_TRACE = 5;
+        public const uint XNANO_LOG_OFF = 0;
+        public const uint XNANO_LOG_ERROR = 1;
+        public const uint XNANO_LOG_WARN = 2;
+        public const uint XNANO_LOG_INFO = 3;
+        public const uint XNANO_LOG_DEBUG = 4;
+        public const uint XNANO_LOG_TRACE = 5;
 
         public const int XNANO_CONSOLE_NAME_SIZE = 64;
         public const int XNANO_LIVE_ID_SIZE = 32;
@@ -168,24 +180,24 @@ namespace Xnano.Native
         public const uint XNANO_GAMESTREAM_PAUSED = 4;
 
         // enum xnano_console_event_type
-        public const int XNANO_CONSOLE_EVENT_CONNECTED = 0;
-        public const int XNANO_CONSOLE_EVENT_CLOSED = 1;
-        public const int XNANO_CONSOLE_EVENT_CONSOLE_STATUS = 2;
-        public const int XNANO_CONSOLE_EVENT_MEDIA_STATE = 3;
-        public const int XNANO_CONSOLE_EVENT_TEXT_CONFIGURATION = 4;
-        public const int XNANO_CONSOLE_EVENT_TEXT_INPUT = 5;
-        public const int XNANO_CONSOLE_EVENT_TEXT_DONE = 6;
-        public const int XNANO_CONSOLE_EVENT_CHANNEL_STARTED = 7;
-        public const int XNANO_CONSOLE_EVENT_CHANNEL_FAILED = 8;
-        public const int XNANO_CONSOLE_EVENT_GAMESTREAM_STATE = 9;
-        public const int XNANO_CONSOLE_EVENT_GAMESTREAM_CONNECTED = 10;
-        public const int XNANO_CONSOLE_EVENT_GAMESTREAM_FAILED = 11;
-        public const int XNANO_CONSOLE_EVENT_OTHER = 12;
+        public const uint XNANO_CONSOLE_EVENT_CONNECTED = 0;
+        public const uint XNANO_CONSOLE_EVENT_CLOSED = 1;
+        public const uint XNANO_CONSOLE_EVENT_CONSOLE_STATUS = 2;
+        public const uint XNANO_CONSOLE_EVENT_MEDIA_STATE = 3;
+        public const uint XNANO_CONSOLE_EVENT_TEXT_CONFIGURATION = 4;
+        public const uint XNANO_CONSOLE_EVENT_TEXT_INPUT = 5;
+        public const uint XNANO_CONSOLE_EVENT_TEXT_DONE = 6;
+        public const uint XNANO_CONSOLE_EVENT_CHANNEL_STARTED = 7;
+        public const uint XNANO_CONSOLE_EVENT_CHANNEL_FAILED = 8;
+        public const uint XNANO_CONSOLE_EVENT_GAMESTREAM_STATE = 9;
+        public const uint XNANO_CONSOLE_EVENT_GAMESTREAM_CONNECTED = 10;
+        public const uint XNANO_CONSOLE_EVENT_GAMESTREAM_FAILED = 11;
+        public const uint XNANO_CONSOLE_EVENT_OTHER = 12;
 
         // enum xnano_console_state
-        public const int XNANO_CONSOLE_STATE_IDLE = 0;
-        public const int XNANO_CONSOLE_STATE_CONNECTED = 1;
-        public const int XNANO_CONSOLE_STATE_CLOSED = 2;
+        public const uint XNANO_CONSOLE_STATE_IDLE = 0;
+        public const uint XNANO_CONSOLE_STATE_CONNECTED = 1;
+        public const uint XNANO_CONSOLE_STATE_CLOSED = 2;
 
         // ------------------------------------------------------------------ callbacks
         // Every pointer argument is valid only during the call.
@@ -200,16 +212,19 @@ namespace Xnano.Native
         public delegate void xnano_rumble_callback(IntPtr user_data, IntPtr rumble);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
-        public delegate void xnano_state_callback(IntPtr user_data, int state, int error, IntPtr message);
+        public delegate void xnano_state_callback(IntPtr user_data, uint state, uint error, IntPtr message);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         public delegate void xnano_console_event_callback(IntPtr user_data, IntPtr @event);
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
-        public delegate void xnano_log_callback(IntPtr user_data, int level, IntPtr target, IntPtr message);
+        public delegate void xnano_log_callback(IntPtr user_data, uint level, IntPtr target, IntPtr message);
 
         // ------------------------------------------------------------------ functions
         // Handles are IntPtr here; the wrappers hold them in SafeHandles.
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        public static extern uint xnano_abi_version();
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern IntPtr xnano_version();
@@ -218,201 +233,203 @@ namespace Xnano.Native
         public static extern IntPtr xnano_last_error();
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern IntPtr xnano_result_name(int result);
+        public static extern IntPtr xnano_result_name(uint result);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_config_default(out xnano_client_config out_config);
+        public static extern uint xnano_client_config_default(ref xnano_client_config out_config);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_new(ref xnano_client_config config, out IntPtr out_client);
+        public static extern uint xnano_client_new(ref xnano_client_config config, out IntPtr out_client);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_set_video_callback(IntPtr client, xnano_video_callback callback, IntPtr user_data);
+        public static extern uint xnano_client_set_video_callback(IntPtr client, xnano_video_callback callback, IntPtr user_data);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_set_audio_callback(IntPtr client, xnano_audio_callback callback, IntPtr user_data);
+        public static extern uint xnano_client_set_audio_callback(IntPtr client, xnano_audio_callback callback, IntPtr user_data);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_set_rumble_callback(IntPtr client, xnano_rumble_callback callback, IntPtr user_data);
+        public static extern uint xnano_client_set_rumble_callback(IntPtr client, xnano_rumble_callback callback, IntPtr user_data);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_set_state_callback(IntPtr client, xnano_state_callback callback, IntPtr user_data);
+        public static extern uint xnano_client_set_state_callback(IntPtr client, xnano_state_callback callback, IntPtr user_data);
 
         /// <summary><paramref name="host"/> is NUL-terminated UTF-8 (see <c>Utf8.Encode</c>).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_connect_nano(IntPtr client, byte[] host, ushort tcp_port, ushort udp_port);
+        public static extern uint xnano_client_connect_nano(IntPtr client, byte[] host, ushort tcp_port, ushort udp_port);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_get_state(IntPtr client, out int out_state);
+        public static extern uint xnano_client_get_state(IntPtr client, out uint out_state);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_set_controller_state(IntPtr client, byte controller, ref xnano_controller_state state);
+        public static extern uint xnano_client_set_controller_state(IntPtr client, byte controller, ref xnano_controller_state state);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_set_controller_connected(IntPtr client, byte controller, [MarshalAs(UnmanagedType.I1)] bool connected);
+        public static extern uint xnano_client_set_controller_connected(IntPtr client, byte controller, [MarshalAs(UnmanagedType.I1)] bool connected);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_request_keyframe(IntPtr client);
+        public static extern uint xnano_client_request_keyframe(IntPtr client);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_change_video_quality(IntPtr client, uint[] values, UIntPtr count);
+        public static extern uint xnano_client_change_video_quality(IntPtr client, uint[] values, UIntPtr count);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_send_chat_audio(IntPtr client, byte[] data, UIntPtr len);
+        public static extern uint xnano_client_send_chat_audio(IntPtr client, byte[] data, UIntPtr len);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_get_stats(IntPtr client, out xnano_client_stats out_stats);
+        public static extern uint xnano_client_get_stats(IntPtr client, ref xnano_client_stats out_stats);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_next_event(IntPtr client, uint timeout_ms, out IntPtr out_event);
+        public static extern uint xnano_client_next_event(IntPtr client, uint timeout_ms, out IntPtr out_event);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern void xnano_event_free(IntPtr @event);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_stop(IntPtr client);
+        public static extern uint xnano_client_stop(IntPtr client);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_free(IntPtr client);
+        public static extern void xnano_client_free(IntPtr client);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_client_connect_console(IntPtr client, IntPtr console, IntPtr config);
+        public static extern uint xnano_client_connect_console(IntPtr client, IntPtr console, IntPtr config);
 
         /// <summary><paramref name="address"/>: NUL-terminated UTF-8 or null (broadcast).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_discover(byte[] address, uint timeout_ms, out IntPtr out_discovery);
+        public static extern uint xnano_discover(byte[] address, uint timeout_ms, out IntPtr out_discovery);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_discovery_count(IntPtr discovery, out UIntPtr out_count);
+        public static extern uint xnano_discovery_count(IntPtr discovery, out UIntPtr out_count);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_discovery_get(IntPtr discovery, UIntPtr index, out xnano_console_info out_info);
+        public static extern uint xnano_discovery_get(IntPtr discovery, UIntPtr index, ref xnano_console_info out_info);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern void xnano_discovery_free(IntPtr discovery);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_power_on(byte[] live_id, byte[] address, uint tries);
+        public static extern uint xnano_power_on(byte[] live_id, byte[] address, uint tries);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_config_default(out xnano_console_config out_config);
+        public static extern uint xnano_console_config_default(ref xnano_console_config out_config);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_new(out IntPtr out_console);
+        public static extern uint xnano_console_new(out IntPtr out_console);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_set_event_callback(IntPtr console, xnano_console_event_callback callback, IntPtr user_data);
+        public static extern uint xnano_console_set_event_callback(IntPtr console, xnano_console_event_callback callback, IntPtr user_data);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_connect(IntPtr console, byte[] address, ref xnano_console_config config);
+        public static extern uint xnano_console_connect(IntPtr console, byte[] address, ref xnano_console_config config);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_get_state(IntPtr console, out int out_state);
+        public static extern uint xnano_console_get_state(IntPtr console, out uint out_state);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_get_info(IntPtr console, out xnano_console_info out_info);
+        public static extern uint xnano_console_get_info(IntPtr console, ref xnano_console_info out_info);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_next_event(IntPtr console, uint timeout_ms, out IntPtr out_event);
+        public static extern uint xnano_console_next_event(IntPtr console, uint timeout_ms, out IntPtr out_event);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern void xnano_console_event_free(IntPtr @event);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_events_dropped(IntPtr console, out ulong out_count);
+        public static extern uint xnano_console_events_dropped(IntPtr console, out ulong out_count);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_disconnect(IntPtr console);
+        public static extern uint xnano_console_disconnect(IntPtr console);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_free(IntPtr console);
+        public static extern void xnano_console_free(IntPtr console);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_power_off(IntPtr console);
+        public static extern uint xnano_console_power_off(IntPtr console);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_launch_title(IntPtr console, byte[] uri, uint location);
+        public static extern uint xnano_console_launch_title(IntPtr console, byte[] uri, uint location);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_media_command(IntPtr console, uint title_id, uint command, ulong seek_position, out ulong out_request_id);
+        public static extern uint xnano_console_media_command(IntPtr console, uint title_id, uint command, ulong seek_position, out ulong out_request_id);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_gamepad(IntPtr console, ref xnano_gamepad state);
+        public static extern uint xnano_console_gamepad(IntPtr console, ref xnano_gamepad state);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_send_text(IntPtr console, byte[] text);
+        public static extern uint xnano_console_send_text(IntPtr console, byte[] text);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_text_acknowledge(IntPtr console, uint text_session_id, uint version);
+        public static extern uint xnano_console_text_acknowledge(IntPtr console, uint text_session_id, uint version);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_text_done(IntPtr console, uint result);
+        public static extern uint xnano_console_text_done(IntPtr console, uint result);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_game_dvr_record(IntPtr console, int start_delta_s, int end_delta_s);
+        public static extern uint xnano_console_game_dvr_record(IntPtr console, int start_delta_s, int end_delta_s);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_console_unsnap(IntPtr console);
+        public static extern uint xnano_console_unsnap(IntPtr console);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_gamestream_config_new(out IntPtr out_config);
+        public static extern uint xnano_gamestream_config_new(out IntPtr out_config);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_gamestream_config_set(IntPtr config, byte[] key, byte[] value);
+        public static extern uint xnano_gamestream_config_set(IntPtr config, byte[] key, byte[] value);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_gamestream_config_get(IntPtr config, byte[] key, byte[] buffer, UIntPtr buffer_size, out UIntPtr out_len);
+        public static extern uint xnano_gamestream_config_get(IntPtr config, byte[] key, byte[] buffer, UIntPtr buffer_size, out UIntPtr out_len);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern void xnano_gamestream_config_free(IntPtr config);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_set_log_callback(xnano_log_callback callback, IntPtr user_data, uint max_level);
+        public static extern uint xnano_set_log_callback(xnano_log_callback callback, IntPtr user_data, uint max_level);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_config_default(out xnano_sim_config out_config);
+        public static extern uint xnano_sim_config_default(ref xnano_sim_config out_config);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_new(ref xnano_sim_config config, out IntPtr out_sim);
+        public static extern uint xnano_sim_new(ref xnano_sim_config config, out IntPtr out_sim);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_nano_ports(IntPtr sim, out ushort out_tcp_port, out ushort out_udp_port);
+        public static extern uint xnano_sim_nano_ports(IntPtr sim, out ushort out_tcp_port, out ushort out_udp_port);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_get_stats(IntPtr sim, out xnano_sim_stats out_stats);
+        public static extern uint xnano_sim_get_stats(IntPtr sim, ref xnano_sim_stats out_stats);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_close_client(IntPtr sim);
+        public static extern uint xnano_sim_close_client(IntPtr sim);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_stop(IntPtr sim);
+        public static extern uint xnano_sim_stop(IntPtr sim);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern void xnano_sim_free(IntPtr sim);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_smartglass_port(IntPtr sim, out ushort out_port);
+        public static extern uint xnano_sim_smartglass_port(IntPtr sim, out ushort out_port);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_console_info(IntPtr sim, out xnano_console_info out_info);
+        public static extern uint xnano_sim_console_info(IntPtr sim, ref xnano_console_info out_info);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_smartglass_powered_on(IntPtr sim, [MarshalAs(UnmanagedType.I1)] out bool out_on);
+        public static extern uint xnano_sim_smartglass_powered_on(IntPtr sim, [MarshalAs(UnmanagedType.I1)] out bool out_on);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_smartglass_message_count(IntPtr sim, byte[] msg_type, out ulong out_count);
+        public static extern uint xnano_sim_smartglass_message_count(IntPtr sim, byte[] msg_type, out ulong out_count);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern int xnano_sim_start_text_session(IntPtr sim, byte[] prompt, out uint out_clients);
+        public static extern uint xnano_sim_start_text_session(IntPtr sim, byte[] prompt, out uint out_clients);
     }
 
     // ---------------------------------------------------------------------- structs
     // Field order and types follow the header exactly (sequential layout, C alignment;
-    // C `bool` is one byte).
+    // C `bool` is one byte). StructSize has each caller-allocated struct's struct_size.
 
     [StructLayout(LayoutKind.Sequential)]
     public struct xnano_client_config
     {
+        /// <summary>sizeof this struct as the caller knows it; set before every call.</summary>
+        public uint struct_size;
         public uint video_width;
         public uint video_height;
         public uint video_codec;
@@ -470,6 +487,8 @@ namespace Xnano.Native
     [StructLayout(LayoutKind.Sequential)]
     public struct xnano_controller_state
     {
+        /// <summary>sizeof this struct as the caller knows it; set before every call.</summary>
+        public uint struct_size;
         public ushort buttons;
         public byte left_trigger;
         public byte right_trigger;
@@ -482,6 +501,8 @@ namespace Xnano.Native
     [StructLayout(LayoutKind.Sequential)]
     public struct xnano_client_stats
     {
+        /// <summary>sizeof this struct as the caller knows it; set before every call.</summary>
+        public uint struct_size;
         public ulong frames_delivered;
         public ulong frames_dropped;
         public ulong frames_lost;
@@ -518,18 +539,23 @@ namespace Xnano.Native
     [StructLayout(LayoutKind.Sequential)]
     public struct xnano_event
     {
-        public int kind;
-        public int state;
-        public int error;
+        public uint kind;
+        public uint state;
+        public uint error;
         public IntPtr message;
-        public xnano_video_frame video;
-        public xnano_audio_packet audio;
-        public xnano_rumble rumble;
+        /// <summary>const xnano_video_frame *: non-NULL for XNANO_EVENT_VIDEO_FRAME.</summary>
+        public IntPtr video;
+        /// <summary>const xnano_audio_packet *: non-NULL for XNANO_EVENT_AUDIO.</summary>
+        public IntPtr audio;
+        /// <summary>const xnano_rumble *: non-NULL for XNANO_EVENT_RUMBLE.</summary>
+        public IntPtr rumble;
     }
 
     [StructLayout(LayoutKind.Sequential)]
     public struct xnano_console_info
     {
+        /// <summary>sizeof this struct as the caller knows it; set before every call.</summary>
+        public uint struct_size;
         [MarshalAs(UnmanagedType.ByValArray, SizeConst = NativeMethods.XNANO_CONSOLE_NAME_SIZE)] public byte[] name;
         [MarshalAs(UnmanagedType.ByValArray, SizeConst = NativeMethods.XNANO_LIVE_ID_SIZE)] public byte[] live_id;
         [MarshalAs(UnmanagedType.ByValArray, SizeConst = NativeMethods.XNANO_ADDRESS_SIZE)] public byte[] address;
@@ -544,6 +570,8 @@ namespace Xnano.Native
     [StructLayout(LayoutKind.Sequential)]
     public struct xnano_console_config
     {
+        /// <summary>sizeof this struct as the caller knows it; set before every call.</summary>
+        public uint struct_size;
         /// <summary>NUL-terminated UTF-8, or zero.</summary>
         public IntPtr userhash;
         /// <summary>NUL-terminated UTF-8, or zero.</summary>
@@ -559,8 +587,8 @@ namespace Xnano.Native
     [StructLayout(LayoutKind.Sequential)]
     public struct xnano_console_event
     {
-        public int kind;
-        public int error;
+        public uint kind;
+        public uint error;
         public IntPtr message;
         public IntPtr json;
         public uint participant_id;
@@ -586,6 +614,8 @@ namespace Xnano.Native
     [StructLayout(LayoutKind.Sequential)]
     public struct xnano_gamepad
     {
+        /// <summary>sizeof this struct as the caller knows it; set before every call.</summary>
+        public uint struct_size;
         public ushort buttons;
         public float left_trigger;
         public float right_trigger;
@@ -598,6 +628,8 @@ namespace Xnano.Native
     [StructLayout(LayoutKind.Sequential)]
     public struct xnano_sim_config
     {
+        /// <summary>sizeof this struct as the caller knows it; set before every call.</summary>
+        public uint struct_size;
         public ushort tcp_port;
         public ushort udp_port;
         public uint width;
@@ -628,6 +660,8 @@ namespace Xnano.Native
     [StructLayout(LayoutKind.Sequential)]
     public struct xnano_sim_stats
     {
+        /// <summary>sizeof this struct as the caller knows it; set before every call.</summary>
+        public uint struct_size;
         public ulong clients_accepted;
         public ulong video_frames_sent;
         public ulong video_bytes_sent;

@@ -17,8 +17,9 @@ namespace Xnano
         /// <summary>Starts a simulated console (<c>xnano_sim_new</c>); null config: defaults.</summary>
         public Simulator(SimConfig config = null)
         {
-            Client.MarkApplicationThread();
+            Boundary.Enter();
             var native = (config ?? new SimConfig()).Native;
+            native.struct_size = StructSize.SimConfig;
             XnanoException.Check(NativeMethods.xnano_sim_new(ref native, out IntPtr p));
             _handle = new SimHandle(p);
             using (var h = Use())
@@ -47,7 +48,8 @@ namespace Xnano
             {
                 using (var h = Use())
                 {
-                    XnanoException.Check(NativeMethods.xnano_sim_get_stats(h.Ptr, out xnano_sim_stats s));
+                    var s = new xnano_sim_stats { struct_size = StructSize.SimStats };
+                    XnanoException.Check(NativeMethods.xnano_sim_get_stats(h.Ptr, ref s));
                     return new SimStats(s);
                 }
             }
@@ -94,7 +96,8 @@ namespace Xnano
             {
                 using (var h = Use())
                 {
-                    XnanoException.Check(NativeMethods.xnano_sim_console_info(h.Ptr, out xnano_console_info info));
+                    var info = StructSize.NewConsoleInfo();
+                    XnanoException.Check(NativeMethods.xnano_sim_console_info(h.Ptr, ref info));
                     return new ConsoleInfo(info);
                 }
             }

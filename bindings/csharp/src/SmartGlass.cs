@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using AOT;
 using Xnano.Native;
 
 namespace Xnano
@@ -124,7 +125,7 @@ namespace Xnano
     }
 
     /// <summary>What a <see cref="ConsoleEvent"/> reports (<c>xnano_console_event_type</c>).</summary>
-    public enum ConsoleEventType
+    public enum ConsoleEventType : uint
     {
 #pragma warning disable 1591
         Connected = NativeMethods.XNANO_CONSOLE_EVENT_CONNECTED,
@@ -144,7 +145,7 @@ namespace Xnano
     }
 
     /// <summary>The state of an <see cref="XboxConsole"/> (<c>xnano_console_state</c>).</summary>
-    public enum ConsoleState
+    public enum ConsoleState : uint
     {
         /// <summary>Created, not connected.</summary>
         Idle = NativeMethods.XNANO_CONSOLE_STATE_IDLE,
@@ -212,7 +213,10 @@ namespace Xnano
         /// <summary>The library's defaults.</summary>
         public ConsoleConfig()
         {
-            XnanoException.Check(NativeMethods.xnano_console_config_default(out Native));
+            Boundary.Enter();
+            Native.struct_size = StructSize.ConsoleConfig;
+            XnanoException.Check(NativeMethods.xnano_console_config_default(ref Native));
+            Native.struct_size = StructSize.ConsoleConfig;
         }
 
         private static uint Ms(TimeSpan t)
@@ -352,7 +356,7 @@ namespace Xnano
         /// </summary>
         public static IList<ConsoleInfo> Discover(string address, TimeSpan timeout)
         {
-            Client.MarkApplicationThread();
+            Boundary.Enter();
             var ms = (uint)Math.Max(0, Math.Min(timeout.TotalMilliseconds, uint.MaxValue));
             XnanoException.Check(NativeMethods.xnano_discover(Utf8.Encode(address), ms, out IntPtr p));
             var list = new List<ConsoleInfo>();
@@ -362,7 +366,8 @@ namespace Xnano
                 XnanoException.Check(NativeMethods.xnano_discovery_count(h.Ptr, out UIntPtr count));
                 for (ulong i = 0; i < count.ToUInt64(); i++)
                 {
-                    XnanoException.Check(NativeMethods.xnano_discovery_get(h.Ptr, (UIntPtr)i, out xnano_console_info info));
+                    var info = StructSize.NewConsoleInfo();
+                    XnanoException.Check(NativeMethods.xnano_discovery_get(h.Ptr, (UIntPtr)i, ref info));
                     list.Add(new ConsoleInfo(info));
                 }
             }
@@ -377,7 +382,7 @@ namespace Xnano
             {
                 throw new ArgumentNullException(nameof(liveId));
             }
-            Client.MarkApplicationThread();
+            Boundary.Enter();
             XnanoException.Check(NativeMethods.xnano_power_on(Utf8.Encode(liveId), Utf8.Encode(address), tries));
         }
     }
@@ -391,7 +396,7 @@ namespace Xnano
         /// <summary>The defaults (1280x720 at 60 fps, AAC audio, chat audio on, ...).</summary>
         public GameStreamConfig()
         {
-            Client.MarkApplicationThread();
+            Boundary.Enter();
             XnanoException.Check(NativeMethods.xnano_gamestream_config_new(out IntPtr p));
             Handle = new GameStreamConfigHandle(p);
         }
@@ -470,14 +475,22 @@ namespace Xnano
     /// Events are raised on the console's socket thread (those arriving during
     /// <see cref="Connect(string, ConsoleConfig)"/> on the calling thread, before it returns), one
     /// at a time, in order; Closed comes once and is the last. Handlers may send commands but not
-    /// <see cref="Disconnect"/>/<see cref="Dispose"/> (FromCallback). The same lifetime rules as
-    /// <see cref="Client"/> apply: static delegates, a GCHandle while connected, SafeHandle.
+    /// <see cref="Disconnect"/> (FromCallback); <see cref="Dispose"/> from a handler detaches the
+    /// console (freed by libxnano once the handler returned). The same lifetime rules as
+    /// <see cref="Client"/> apply: static callbacks, a weak GCHandle as user_data for the life of
+    /// the native handle, a strong one while connected, SafeHandle.
     /// </remarks>
     public sealed class XboxConsole : IDisposable
     {
+        // Static, never collected; a static method (AOT) that finds its console via user_data.
         private static readonly NativeMethods.xnano_console_event_callback s_event = OnEvent;
-        private readonly object _selfLock = new object();
-        private IntPtr _self;
+
+        // Serialises connects; never held by Disconnect, Dispose or a callback (it is re-entered
+        // by events raised on the connecting thread, which cannot connect: the console is busy).
+        private readonly object _connectLock = new object();
+        // Strong GCHandle while a session may call back (see Client); guarded by _keepAliveLock.
+        private IntPtr _keepAlive;
+        private readonly object _keepAliveLock = new object();
 
         /// <summary>Raised for each event of the session.</summary>
         public event EventHandler<ConsoleEvent> EventReceived;
@@ -487,18 +500,31 @@ namespace Xnano
         /// <summary>Creates an idle console handle (<c>xnano_console_new</c>).</summary>
         public XboxConsole()
         {
-            Client.MarkApplicationThread();
+            Boundary.Enter();
             XnanoException.Check(NativeMethods.xnano_console_new(out IntPtr p));
-            Handle = new ConsoleHandle(p);
+            Handle = new ConsoleHandle(p, this);
         }
 
         /// <summary>The native handle.</summary>
         public ConsoleHandle Handle { get; }
 
+        /// <summary>True while a session may still call back; for tests.</summary>
+        internal bool IsReferencedByNative
+        {
+            get
+            {
+                lock (_keepAliveLock)
+                {
+                    return _keepAlive != IntPtr.Zero;
+                }
+            }
+        }
+
         private HandleUse Use() => new HandleUse(Handle, nameof(XboxConsole));
 
         /// <summary>Connects to the console at <paramref name="address"/> ("host" or "host:port")
-        /// and waits until it accepts. Errors: NotFound, Refused, Timeout, Io.</summary>
+        /// and waits until it accepts. Errors: NotFound, Refused, Timeout, Io. A failed connect
+        /// leaves the console idle: it may be connected again.</summary>
         public void Connect(string address, ConsoleConfig config = null)
         {
             if (address == null)
@@ -507,39 +533,36 @@ namespace Xnano
             }
             config = config ?? new ConsoleConfig();
             var native = config.Native;
+            native.struct_size = StructSize.ConsoleConfig;
             var addr = Utf8.Encode(address);
+            var push = native.event_queue_capacity == 0;
             var strings = new List<IntPtr>();
             try
             {
                 native.userhash = Alloc(config.UserHash, strings);
                 native.auth_token = Alloc(config.AuthToken, strings);
+                lock (_connectLock)
                 using (var h = Use())
                 {
-                    var r = NativeMethods.XNANO_OK;
-                    if (native.event_queue_capacity == 0)
-                    {
-                        IntPtr self;
-                        lock (_selfLock)
-                        {
-                            if (_self == IntPtr.Zero)
-                            {
-                                _self = GCHandle.ToIntPtr(GCHandle.Alloc(this));
-                            }
-                            self = _self;
-                        }
-                        r = NativeMethods.xnano_console_set_event_callback(h.Ptr, s_event, self);
-                    }
+                    // Always set: the trampoline (push mode) or NULL (pull mode).
+                    var r = SetCallback(h.Ptr, push);
                     if (r == NativeMethods.XNANO_OK)
                     {
+                        if (push)
+                        {
+                            HoldKeepAlive();
+                        }
                         r = NativeMethods.xnano_console_connect(h.Ptr, addr, ref native);
                     }
                     if (r != NativeMethods.XNANO_OK)
                     {
                         var message = Utf8.Decode(NativeMethods.xnano_last_error());
-                        if (NativeMethods.xnano_console_get_state(h.Ptr, out int state) == NativeMethods.XNANO_OK
+                        if (NativeMethods.xnano_console_get_state(h.Ptr, out uint state) == NativeMethods.XNANO_OK
                             && state == NativeMethods.XNANO_CONSOLE_STATE_IDLE)
                         {
-                            ReleaseSelf();
+                            // No session, no callback: clear it and let the console be collected.
+                            SetCallback(h.Ptr, false);
+                            DropKeepAlive();
                         }
                         throw new XnanoException((ResultCode)r, message);
                     }
@@ -550,6 +573,36 @@ namespace Xnano
                 foreach (var p in strings)
                 {
                     Marshal.FreeHGlobal(p);
+                }
+            }
+        }
+
+        private uint SetCallback(IntPtr console, bool install)
+        {
+            return install
+                ? NativeMethods.xnano_console_set_event_callback(console, s_event, Handle.Callbacks.UserData)
+                : NativeMethods.xnano_console_set_event_callback(console, null, IntPtr.Zero);
+        }
+
+        private void HoldKeepAlive()
+        {
+            lock (_keepAliveLock)
+            {
+                if (_keepAlive == IntPtr.Zero)
+                {
+                    _keepAlive = GCHandle.ToIntPtr(GCHandle.Alloc(this));
+                }
+            }
+        }
+
+        private void DropKeepAlive()
+        {
+            lock (_keepAliveLock)
+            {
+                if (_keepAlive != IntPtr.Zero)
+                {
+                    GCHandle.FromIntPtr(_keepAlive).Free();
+                    _keepAlive = IntPtr.Zero;
                 }
             }
         }
@@ -577,18 +630,6 @@ namespace Xnano
             return p;
         }
 
-        private void ReleaseSelf()
-        {
-            lock (_selfLock)
-            {
-                if (_self != IntPtr.Zero)
-                {
-                    GCHandle.FromIntPtr(_self).Free();
-                    _self = IntPtr.Zero;
-                }
-            }
-        }
-
         /// <summary>The session's state.</summary>
         public ConsoleState State
         {
@@ -596,7 +637,7 @@ namespace Xnano
             {
                 using (var h = Use())
                 {
-                    XnanoException.Check(NativeMethods.xnano_console_get_state(h.Ptr, out int s));
+                    XnanoException.Check(NativeMethods.xnano_console_get_state(h.Ptr, out uint s));
                     return (ConsoleState)s;
                 }
             }
@@ -609,7 +650,8 @@ namespace Xnano
             {
                 using (var h = Use())
                 {
-                    XnanoException.Check(NativeMethods.xnano_console_get_info(h.Ptr, out xnano_console_info i));
+                    var i = StructSize.NewConsoleInfo();
+                    XnanoException.Check(NativeMethods.xnano_console_get_info(h.Ptr, ref i));
                     return new ConsoleInfo(i);
                 }
             }
@@ -633,7 +675,7 @@ namespace Xnano
         public ConsoleEvent NextEvent(TimeSpan timeout)
         {
             var ms = timeout <= TimeSpan.Zero ? 0u : (uint)Math.Min(timeout.TotalMilliseconds, uint.MaxValue);
-            int r;
+            uint r;
             IntPtr ev;
             using (var h = Use())
             {
@@ -656,41 +698,53 @@ namespace Xnano
         }
 
         /// <summary>Says goodbye and joins the session's thread; the Closed event comes before it
-        /// returns. Disconnecting an idle or closed console does nothing.</summary>
+        /// returns and no event follows. Disconnecting an idle, closed or disposed console does
+        /// nothing; a Connect running on another thread fails (Closed). From one of this console's
+        /// handlers: FromCallback.</summary>
         public void Disconnect()
         {
-            using (var h = Use())
+            HandleUse h;
+            try
+            {
+                h = Use();
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            using (h)
             {
                 XnanoException.Check(NativeMethods.xnano_console_disconnect(h.Ptr));
             }
-            ReleaseSelf();
+            DropKeepAlive();
         }
 
-        /// <summary>Disconnects if needed and frees the handle (FromCallback from a handler).</summary>
+        /// <summary>Disconnects if needed and frees the handle; when it returns no event is raised
+        /// any more. Safe twice and against a concurrent <see cref="Disconnect"/>/Dispose; from a
+        /// handler, the console is detached and freed by libxnano after the handler.</summary>
         public void Dispose()
         {
             if (Handle.IsClosed)
             {
                 return;
             }
-            int r;
             try
             {
                 using (var h = Use())
                 {
-                    r = NativeMethods.xnano_console_disconnect(h.Ptr);
+                    // Joins the session (FROM_CALLBACK in a handler: the free detaches instead).
+                    if (NativeMethods.xnano_console_disconnect(h.Ptr) == NativeMethods.XNANO_OK)
+                    {
+                        DropKeepAlive();
+                    }
                 }
             }
             catch (ObjectDisposedException)
             {
                 return;
             }
-            if (r == NativeMethods.XNANO_ERR_FROM_CALLBACK)
-            {
-                XnanoException.Check(r);
-            }
             Handle.Dispose();
-            ReleaseSelf();
+            DropKeepAlive();
         }
 
         /// <summary>Powers the console off (Closed with Closed follows).</summary>
@@ -724,6 +778,7 @@ namespace Xnano
         {
             var g = new xnano_gamepad
             {
+                struct_size = StructSize.Gamepad,
                 buttons = (ushort)state.Buttons,
                 left_trigger = state.LeftTrigger,
                 right_trigger = state.RightTrigger,
@@ -776,7 +831,7 @@ namespace Xnano
             }
         }
 
-        private void Call(Func<IntPtr, int> f)
+        private void Call(Func<IntPtr, uint> f)
         {
             using (var h = Use())
             {
@@ -784,12 +839,13 @@ namespace Xnano
             }
         }
 
+        [MonoPInvokeCallback(typeof(NativeMethods.xnano_console_event_callback))]
         private static void OnEvent(IntPtr userData, IntPtr ev)
         {
             try
             {
-                Client.MarkThreadBackground();
-                var c = userData == IntPtr.Zero ? null : GCHandle.FromIntPtr(userData).Target as XboxConsole;
+                Boundary.EnterCallback();
+                var c = CallbackTarget.Resolve<XboxConsole>(userData);
                 if (c == null)
                 {
                     return;
@@ -801,7 +857,10 @@ namespace Xnano
                     var args = new ConsoleEvent(ref e);
                     try
                     {
-                        h(c, args);
+                        using (c.Handle.Callbacks.Running())
+                        {
+                            h(c, args);
+                        }
                     }
                     catch (Exception x)
                     {
@@ -824,8 +883,9 @@ namespace Xnano
                 }
                 if (e.kind == NativeMethods.XNANO_CONSOLE_EVENT_CLOSED)
                 {
-                    // CLOSED is the last call of this console's callback.
-                    c.ReleaseSelf();
+                    // CLOSED is the session's last event: no need to keep the console alive.
+                    // (The user_data GCHandle lives until xnano_console_free returned.)
+                    c.DropKeepAlive();
                 }
             }
             catch

@@ -4,7 +4,7 @@ using Xnano.Native;
 namespace Xnano
 {
     /// <summary>The state of a <see cref="Client"/> (<c>xnano_state</c>).</summary>
-    public enum ClientState
+    public enum ClientState : uint
     {
         /// <summary>Created, not connected.</summary>
         Idle = NativeMethods.XNANO_STATE_IDLE,
@@ -79,7 +79,7 @@ namespace Xnano
     }
 
     /// <summary>Severity of a log message (<c>xnano_log_level</c>).</summary>
-    public enum LogLevel
+    public enum LogLevel : uint
     {
         /// <summary>Nothing (as a filter: logging off).</summary>
         Off = NativeMethods.XNANO_LOG_OFF,
@@ -215,7 +215,7 @@ namespace Xnano
         /// <summary>Text from the library (possibly empty).</summary>
         public string Message { get; }
 
-        internal StateChange(int state, int error, string message)
+        internal StateChange(uint state, uint error, string message)
         {
             State = (ClientState)state;
             Error = (ResultCode)error;
@@ -260,6 +260,7 @@ namespace Xnano
         {
             return new xnano_controller_state
             {
+                struct_size = StructSize.ControllerState,
                 buttons = (ushort)Buttons,
                 left_trigger = LeftTrigger,
                 right_trigger = RightTrigger,
