@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using System.Threading;
@@ -93,7 +94,17 @@ namespace Xnano.Tests
             };
         }
 
-        private static string RepoRoot()
+        /// <summary>A loopback TCP port nobody listens on (connecting to it is refused).</summary>
+        private static ushort ClosedPort()
+        {
+            var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            var port = (ushort)((IPEndPoint)l.LocalEndpoint).Port;
+            l.Stop();
+            return port;
+        }
+
+        internal static string RepoRoot()
         {
             var env = Environment.GetEnvironmentVariable("XNANO_REPO");
             if (!string.IsNullOrEmpty(env))
@@ -332,10 +343,7 @@ namespace Xnano.Tests
         public void ErrorsBecomeExceptions()
         {
             // Nothing listens on this port: connection refused.
-            var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            var port = (ushort)((IPEndPoint)l.LocalEndpoint).Port;
-            l.Stop();
+            var port = ClosedPort();
             using (var c = new Client())
             {
                 var ex = Assert.Throws<XnanoException>(() => c.ConnectNano("127.0.0.1", port, port));
@@ -343,6 +351,7 @@ namespace Xnano.Tests
                 Assert.AreEqual("XNANO_ERR_IO", ex.CodeName);
                 Assert.IsNotEmpty(ex.Message);
                 Assert.AreEqual(ClientState.Idle, c.State, "a failed connect leaves the client idle");
+                Assert.IsFalse(c.IsReferencedByNative, "no session: nothing keeps the client alive");
 
                 Assert.AreEqual(ResultCode.WrongState,
                     Assert.Throws<XnanoException>(() => c.SetControllerState(0, new ControllerState { Buttons = Buttons.A })).Code);
@@ -376,43 +385,222 @@ namespace Xnano.Tests
         }
 
         [Test]
-        public void StopOrDisposeFromOwnHandlerIsRefused()
+        public void StopFromOwnHandlerIsRefusedDisposeDetaches()
         {
             using (var sim = new Simulator(CheapSim()))
-            using (var c = new Client())
             {
-                var results = new List<ResultCode>();
+                var c = new Client();
+                ResultCode? stopResult = null;
+                Exception otherError = null;
+                var calls = 0;
                 var done = new ManualResetEvent(false);
+                c.StateChanged += (s, e) => Interlocked.Increment(ref calls);
+                c.AudioPacketReceived += (s, e) => Interlocked.Increment(ref calls);
                 c.VideoFrameReceived += (s, f) =>
                 {
+                    Interlocked.Increment(ref calls);
                     if (done.WaitOne(0))
                     {
                         return;
                     }
-                    foreach (var act in new Action[] { () => c.Stop(), () => c.Dispose() })
+                    try
                     {
-                        try
-                        {
-                            act();
-                            results.Add(ResultCode.Ok);
-                        }
-                        catch (XnanoException e)
-                        {
-                            results.Add(e.Code);
-                        }
+                        c.Stop();
+                        stopResult = ResultCode.Ok;
                     }
-                    // Other calls from a handler are fine.
-                    c.RequestKeyframe();
-                    var unused = c.Stats;
+                    catch (XnanoException e)
+                    {
+                        stopResult = e.Code;
+                    }
+                    try
+                    {
+                        // Other calls from a handler are fine.
+                        c.RequestKeyframe();
+                        var unused = c.Stats;
+                        // ABI 1: a free from inside the client's own callback detaches it.
+                        c.Dispose();
+                        c.Dispose();
+                    }
+                    catch (Exception e)
+                    {
+                        otherError = e;
+                    }
                     done.Set();
                 };
                 c.Connect(sim);
                 Assert.IsTrue(done.WaitOne(20000), "no video frame");
-                CollectionAssert.AreEqual(new[] { ResultCode.FromCallback, ResultCode.FromCallback }, results);
-                Assert.AreEqual(ClientState.Streaming, c.State, "the refused stop did nothing");
-                c.Stop();
-                Assert.AreEqual(ClientState.Closed, c.State);
+                Assert.AreEqual(ResultCode.FromCallback, stopResult, "stop from a handler would deadlock");
+                Assert.IsNull(otherError, otherError?.ToString());
+                Assert.Throws<ObjectDisposedException>(() => { var st = c.State; });
+                c.Stop(); // disposed: nothing to do
+                Assert.IsTrue(WaitFor(() => !sim.Stats.ClientConnected), "the detached client went away");
+                var n = Volatile.Read(ref calls);
+                Thread.Sleep(300);
+                Assert.AreEqual(n, Volatile.Read(ref calls), "nothing raised after the detached client's handler");
             }
+        }
+
+        [Test]
+        public void ConnectAgainAfterAFailedConnectPushMode()
+        {
+            ConnectAgainAfterAFailedConnect(false);
+        }
+
+        [Test]
+        public void ConnectAgainAfterAFailedConnectPullMode()
+        {
+            ConnectAgainAfterAFailedConnect(true);
+        }
+
+        // A failed connect leaves the client idle with no callback installed and nothing
+        // referenced; connecting again (to the simulated console) then works normally, in push
+        // mode with every event delivered through the callbacks installed by the second connect.
+        private static void ConnectAgainAfterAFailedConnect(bool pull)
+        {
+            using (var sim = new Simulator(CheapSim()))
+            using (var c = new Client(pull ? new ClientConfig { EventQueueCapacity = 512 } : null))
+            {
+                var rec = new Recorder();
+                rec.Attach(c);
+                for (var attempt = 0; attempt < 2; attempt++)
+                {
+                    var port = ClosedPort();
+                    var ex = Assert.Throws<XnanoException>(() => c.ConnectNano("127.0.0.1", port, port));
+                    Assert.AreEqual(ResultCode.Io, ex.Code);
+                    Assert.AreEqual(ClientState.Idle, c.State);
+                    Assert.IsFalse(c.IsReferencedByNative, "a failed connect keeps nothing alive");
+                }
+                // Move and reuse what can be: a stale user_data would now point at garbage.
+                for (var i = 0; i < 3; i++)
+                {
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                }
+                var junk = Enumerable.Range(0, 1000).Select(i => System.Runtime.InteropServices.GCHandle.Alloc(new object())).ToList();
+                junk.ForEach(h => h.Free());
+
+                c.Connect(sim);
+                Assert.AreEqual(!pull, c.IsReferencedByNative);
+                if (pull)
+                {
+                    var video = 0;
+                    var end = DateTime.UtcNow.AddSeconds(20);
+                    while (DateTime.UtcNow < end && video < 20)
+                    {
+                        if (c.NextEvent(TimeSpan.FromMilliseconds(100)) is VideoFrame)
+                        {
+                            video++;
+                        }
+                    }
+                    Assert.AreEqual(20, video, "frames through the queue after the failed connects");
+                    Assert.AreEqual(0, rec.Count(rec.Frames) + rec.Count(rec.States), "pull mode: no callbacks installed");
+                    c.Stop();
+                }
+                else
+                {
+                    Assert.IsTrue(WaitFor(() => rec.Count(rec.Frames) >= 20 && rec.Count(rec.Audio) >= 5), c.Stats.ToString());
+                    var stats = c.Stop();
+                    Assert.IsFalse(c.IsReferencedByNative);
+                    Assert.AreEqual((ulong)rec.Count(rec.Frames), stats.FramesDelivered);
+                    CollectionAssert.AreEqual(
+                        new[] { ClientState.Connected, ClientState.Streaming, ClientState.Closed },
+                        rec.States.Select(x => x.State).ToArray(), "one session's states, once each");
+                }
+                Assert.AreEqual(1ul, sim.Stats.ClientsAccepted);
+            }
+        }
+
+        [Test]
+        public void StopAndDisposeRaceFromTwoThreads()
+        {
+            // Stop and Dispose at once, many times, in every phase of a session (connecting,
+            // streaming): both return without error, and once both returned no callback runs.
+            using (var sim = new Simulator(CheapSim()))
+            {
+                for (var round = 0; round < 40; round++)
+                {
+                    var calls = new int[1];
+                    var c = new Client();
+                    c.VideoFrameReceived += (s, e) => Interlocked.Increment(ref calls[0]);
+                    c.AudioPacketReceived += (s, e) => Interlocked.Increment(ref calls[0]);
+                    c.StateChanged += (s, e) => Interlocked.Increment(ref calls[0]);
+                    c.Connect(sim);
+                    if (round % 4 != 0)
+                    {
+                        Assert.IsTrue(WaitFor(() => Volatile.Read(ref calls[0]) >= 5, null, 10000), "round " + round + ": streaming");
+                    }
+                    var go = new ManualResetEvent(false);
+                    var errors = new Exception[2];
+                    var threads = new[]
+                    {
+                        new Thread(() => { go.WaitOne(); try { c.Stop(); } catch (Exception e) { errors[0] = e; } }),
+                        new Thread(() => { go.WaitOne(); try { c.Dispose(); } catch (Exception e) { errors[1] = e; } }),
+                    };
+                    foreach (var t in threads)
+                    {
+                        t.Start();
+                    }
+                    go.Set();
+                    foreach (var t in threads)
+                    {
+                        Assert.IsTrue(t.Join(20000), "round " + round + ": Stop and Dispose return");
+                    }
+                    Assert.IsNull(errors[0], "round " + round + ": Stop: " + errors[0]);
+                    Assert.IsNull(errors[1], "round " + round + ": Dispose: " + errors[1]);
+                    var after = Volatile.Read(ref calls[0]);
+                    Thread.Sleep(round % 8 == 1 ? 200 : 20);
+                    Assert.AreEqual(after, Volatile.Read(ref calls[0]), "round " + round + ": a callback ran after Stop and Dispose returned");
+                    Assert.IsFalse(c.IsReferencedByNative, "round " + round);
+                    Assert.Throws<ObjectDisposedException>(() => c.RequestKeyframe());
+                    c.Stop();
+                    c.Dispose();
+                }
+                Assert.IsTrue(WaitFor(() => !sim.Stats.ClientConnected), "the last client went away");
+            }
+        }
+
+        [Test]
+        public void CallbacksAreStaticAndMarkedForAot()
+        {
+            // Every delegate handed to native code is a static readonly field over a static
+            // method with [MonoPInvokeCallback(typeof(ThatDelegate))] (IL2CPP / full AOT).
+            var delegateTypes = typeof(NativeMethods).GetNestedTypes()
+                .Where(t => typeof(Delegate).IsAssignableFrom(t)).ToList();
+            Assert.AreEqual(6, delegateTypes.Count);
+            var found = new List<string>();
+            const BindingFlags all = BindingFlags.Static | BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+            foreach (var type in typeof(Client).Assembly.GetTypes())
+            {
+                foreach (var f in type.GetFields(all).Where(x => delegateTypes.Contains(x.FieldType)))
+                {
+                    var where = type.Name + "." + f.Name;
+                    // mcs caches method-group conversions in compiler-generated static fields
+                    // (<>f__mg$cache0): those are checked for their target only.
+                    var generated = f.GetCustomAttributes(typeof(CompilerGeneratedAttribute), false).Length > 0 || f.Name.Contains("<");
+                    Assert.IsTrue(f.IsStatic && (f.IsInitOnly || generated), where + " is static readonly");
+                    var d = (Delegate)f.GetValue(null);
+                    Assert.IsNotNull(d, where);
+                    Assert.IsTrue(d.Method.IsStatic, where + " is a static method");
+                    Assert.IsNull(d.Target, where);
+                    var attr = d.Method.GetCustomAttributes(false).SingleOrDefault(a => a.GetType().Name == "MonoPInvokeCallbackAttribute");
+                    Assert.IsNotNull(attr, where + ": [MonoPInvokeCallback] on " + d.Method.Name);
+                    Assert.AreEqual(f.FieldType, attr.GetType().GetProperty("Type").GetValue(attr, null), where);
+                    if (!generated)
+                    {
+                        found.Add(d.Method.DeclaringType.Name + "." + d.Method.Name);
+                    }
+                }
+                foreach (var m in type.GetMethods(all))
+                {
+                    if (m.GetCustomAttributes(false).Any(a => a.GetType().Name == "MonoPInvokeCallbackAttribute"))
+                    {
+                        Assert.IsTrue(m.IsStatic, type.Name + "." + m.Name);
+                    }
+                }
+            }
+            CollectionAssert.AreEquivalent(
+                new[] { "Client.OnVideo", "Client.OnAudio", "Client.OnRumble", "Client.OnState", "XboxConsole.OnEvent", "Library.OnLog" },
+                found);
         }
 
         [Test]

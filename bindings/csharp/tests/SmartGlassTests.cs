@@ -407,6 +407,73 @@ namespace Xnano.Tests
         }
 
         [Test]
+        public void ConsoleConnectsAgainAfterAFailedConnect()
+        {
+            using (var sim = new Simulator(CheapSim()))
+            using (var console = new XboxConsole())
+            {
+                var rec = new ConsoleRecorder();
+                rec.Attach(console);
+                using (Silent(out var addr))
+                {
+                    Assert.AreEqual(ResultCode.NotFound,
+                        CodeOf(() => console.Connect(addr, new ConsoleConfig { DiscoveryTimeout = TimeSpan.FromMilliseconds(300) })));
+                }
+                Assert.AreEqual(ConsoleState.Idle, console.State);
+                Assert.IsFalse(console.IsReferencedByNative, "a failed connect keeps nothing alive");
+                Assert.AreEqual(0, rec.Events.Count);
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                console.Connect(sim.SmartGlassAddress);
+                Assert.IsTrue(console.IsReferencedByNative);
+                Assert.AreEqual(ConsoleEventType.Connected, rec.Events[0].Kind);
+                Assert.IsTrue(WaitFor(() => rec.Find(ConsoleEventType.ConsoleStatus) != null), "events after the second connect");
+                console.Disconnect();
+                Assert.AreEqual(ConsoleEventType.Closed, rec.Events.Last().Kind);
+                Assert.IsFalse(console.IsReferencedByNative);
+            }
+        }
+
+        [Test]
+        public void DisconnectAndDisposeRaceFromTwoThreads()
+        {
+            using (var sim = new Simulator(CheapSim()))
+            {
+                for (var round = 0; round < 10; round++)
+                {
+                    var calls = new int[1];
+                    var console = new XboxConsole();
+                    console.EventReceived += (s, e) => Interlocked.Increment(ref calls[0]);
+                    console.Connect(sim.SmartGlassAddress);
+                    var go = new ManualResetEvent(false);
+                    var errors = new Exception[2];
+                    var threads = new[]
+                    {
+                        new Thread(() => { go.WaitOne(); try { console.Disconnect(); } catch (Exception e) { errors[0] = e; } }),
+                        new Thread(() => { go.WaitOne(); try { console.Dispose(); } catch (Exception e) { errors[1] = e; } }),
+                    };
+                    foreach (var t in threads)
+                    {
+                        t.Start();
+                    }
+                    go.Set();
+                    foreach (var t in threads)
+                    {
+                        Assert.IsTrue(t.Join(20000), "round " + round + ": Disconnect and Dispose return");
+                    }
+                    Assert.IsNull(errors[0], "round " + round + ": Disconnect: " + errors[0]);
+                    Assert.IsNull(errors[1], "round " + round + ": Dispose: " + errors[1]);
+                    var after = Volatile.Read(ref calls[0]);
+                    Thread.Sleep(50);
+                    Assert.AreEqual(after, Volatile.Read(ref calls[0]), "round " + round + ": an event after both returned");
+                    Assert.IsFalse(console.IsReferencedByNative);
+                    console.Disconnect();
+                    console.Dispose();
+                }
+            }
+        }
+
+        [Test]
         public void HandlerExceptionsInConsoleEventsGoToCallbackError()
         {
             using (var sim = new Simulator(CheapSim()))
