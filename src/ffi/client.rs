@@ -991,6 +991,11 @@ impl xnano_client {
         // A stop already running (another thread's stop or free): wait
         // until it has joined the threads.
         let _op = inner.op.lock();
+        // Nothing to stop (never connected, or stopped by the call we
+        // waited for): leave the other calls undisturbed.
+        if !matches!(&*inner.slot.read_recursive(), Slot::Running { .. }) {
+            return Ok(());
+        }
         // New calls now fail fast instead of queueing on the read lock.
         inner.stopping.store(true, Ordering::Release);
         let (client, ctx, link) = {
