@@ -1417,47 +1417,6 @@ impl Raw {
     }
 }
 
-/// `xnano sim` answers SmartGlass on the port it prints.
-#[test]
-fn cli_sim_answers_smartglass() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xnano"))
-        .args([
-            "sim",
-            "--sg-port",
-            "0",
-            "--curve",
-            "p384",
-            "--name",
-            "CliBox",
-            "--seconds",
-            "20",
-            "--width",
-            "320",
-            "--height",
-            "240",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let addr: SocketAddr = first
-        .strip_prefix("smartglass udp ")
-        .unwrap_or_else(|| panic!("{first}"))
-        .parse()
-        .unwrap();
-    let live = lines.next().unwrap().unwrap();
-    let raw = Raw::new(addr);
-    let d = raw.discover();
-    let _ = child.kill();
-    let _ = child.wait();
-    let d = d.expect("discovery response from the CLI");
-    assert_eq!(d.name, "CliBox");
-    assert_eq!(d.cert.curve, Curve::P384);
-    assert_eq!(live, format!("live id {}", d.cert.liveid));
-}
-
 #[test]
 fn console_sim_is_send_and_sync() {
     fn check<T: Send + Sync>() {}

@@ -11,7 +11,18 @@ pub fn vectors_dir() -> PathBuf {
     if let Ok(p) = std::env::var("XNANO_VECTORS") {
         return PathBuf::from(p);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors")
+    repo_root().join("../shared/vectors")
+}
+
+/// The repository's root (these helpers serve the root crate's tests and the
+/// CLI crate's, one directory below it).
+pub fn repo_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if here.join("include/xnano.h").exists() {
+        here
+    } else {
+        here.parent().map(PathBuf::from).unwrap_or(here)
+    }
 }
 
 /// Reads a vector file, failing the test with a clear message if missing.

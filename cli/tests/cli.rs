@@ -1,6 +1,7 @@
 //! The `xnano` command line: the dissector on every capture, the pcap of a
 //! whole SmartGlass session, error objects, and `sim` + `stream` end to end.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader};
