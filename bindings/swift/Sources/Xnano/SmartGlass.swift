@@ -384,15 +384,16 @@ public final class GameStreamConfig: @unchecked Sendable {
     }
 }
 
-/// The event closure of one console, passed as `user_data` (unretained; the `Console` owns it
-/// and frees the native console before it lets the box go; a running callback keeps it alive
-/// itself).
+/// The event closure and streams of one console, passed as `user_data` (unretained; the
+/// `Console` owns it and frees the native console before it lets the box go; a running
+/// callback keeps it alive itself).
 ///
-/// `@unchecked Sendable`: `_handler` is only touched under `lock`; `callback` synchronises
-/// itself.
+/// `@unchecked Sendable`: `_handler` is only touched under `lock`; `hub` and `callback`
+/// synchronise themselves.
 final class ConsoleBox: @unchecked Sendable {
     private let lock = NSLock()
     private var _handler: ((ConsoleEvent) -> Void)?
+    let hub = EventHub<ConsoleEvent>()
     let callback = CallbackThread()
     var handler: ((ConsoleEvent) -> Void)? {
         get { lock.lock(); defer { lock.unlock() }; return _handler }
@@ -404,15 +405,22 @@ private let consoleTrampoline: xnano_console_event_callback = { userData, event 
     guard let userData = userData, let event = event else { return }
     let box = Unmanaged<ConsoleBox>.fromOpaque(userData).takeUnretainedValue()
     withExtendedLifetime(box) {
-        guard let handler = box.handler else { return }
+        let handler = box.handler
+        let streams = box.hub.hasSubscribers
+        guard handler != nil || streams else { return }
         let e = ConsoleEvent(event.pointee)
-        box.callback.run { handler(e) }
+        box.callback.run {
+            handler?(e)
+            if streams { box.hub.yield(e) }
+            // CLOSED is the last event of the session.
+            if e.kind == .closed { box.hub.finish() }
+        }
     }
 }
 
 /// A SmartGlass session with a console (`xnano_console`): connect, receive events through
-/// `onEvent`, send commands, start gamestreams with `Client.connect(console:)`, then
-/// `disconnect()`; freed exactly once, in `deinit`. The handle never leaves the binding.
+/// `onEvent` or `events`, send commands, start gamestreams with `Client.connect(console:)`,
+/// then `disconnect()`; freed exactly once, in `deinit`. The handle never leaves the binding.
 ///
 /// `onEvent` runs on the console's socket thread (events arriving during `connect` on the
 /// calling thread, before it returns), one at a time, in order; `.closed` comes once, last.
@@ -420,8 +428,8 @@ private let consoleTrampoline: xnano_console_event_callback = { userData, event 
 ///
 /// `@unchecked Sendable`: libxnano synchronises the calls on one `xnano_console`
 /// (disconnect against disconnect/connect included); `disconnectLock` serialises
-/// `disconnect()`; the closure lives in the lock-protected `ConsoleBox`; the handle is
-/// immutable and freed only in `deinit`.
+/// `disconnect()`; the closure and streams live in the lock-protected `ConsoleBox`; the handle
+/// is immutable and freed only in `deinit`.
 public final class Console: @unchecked Sendable {
     /// The native handle; internal (for `Client.connect(console:)`) so that only this object
     /// frees it.
@@ -451,12 +459,44 @@ public final class Console: @unchecked Sendable {
         // The only free of this handle (see `Client.deinit`: from inside the console's own
         // callback libxnano detaches it).
         xnano_console_free(handle)
+        box.hub.finish()
     }
 
     /// Called with each event of the session.
     public var onEvent: ((ConsoleEvent) -> Void)? {
         get { box.handler }
         set { box.handler = newValue }
+    }
+
+    /// The session's events as an `AsyncStream`, beside `onEvent` (which still runs): every
+    /// event from now on, in order, until `.closed` (or the console goes away). In pull mode
+    /// (`ConsoleConfig.eventQueueCapacity > 0`) a thread of the binding reads the queue while a
+    /// stream is open: do not also call `nextEvent`.
+    public var events: AsyncStream<ConsoleEvent> { events() }
+
+    /// `events` with a buffering policy.
+    public func events(bufferingPolicy: AsyncStream<ConsoleEvent>.Continuation.BufferingPolicy = .unbounded)
+        -> AsyncStream<ConsoleEvent> {
+        let (stream, startPump) = box.hub.subscribe(bufferingPolicy: bufferingPolicy)
+        if startPump { startPullPump() }
+        return stream
+    }
+
+    private func startPullPump() {
+        let hub = box.hub
+        Thread.detachNewThread { [weak self] in
+            while hub.pumpShouldContinue() {
+                guard let console = self else { return hub.finish() }
+                do {
+                    if let e = try console.nextEvent(timeoutMs: 100) {
+                        hub.yield(e)
+                        if e.kind == .closed { return hub.finish() }
+                    }
+                } catch {
+                    return hub.finish()
+                }
+            }
+        }
     }
 
     /// Connects to the console at `address` ("host" or "host:port") and waits until it
@@ -471,6 +511,7 @@ public final class Console: @unchecked Sendable {
             }
         }
         try check(r)
+        if raw.event_queue_capacity > 0 && box.hub.enablePull() { startPullPump() }
     }
 
     /// Connects to a discovered console.

@@ -193,8 +193,8 @@ public struct StateChange: Sendable {
     public let message: String
 }
 
-/// An event of a `Client`: what `Client.nextEvent` returns in pull mode (the closures get the
-/// same values one by one).
+/// An event of a `Client`: what `Client.events` streams and `Client.nextEvent` returns in
+/// pull mode (the closures get the same values one by one).
 public enum ClientEvent: Sendable {
     case videoFrame(VideoFrame)
     case audioPacket(AudioPacket)
