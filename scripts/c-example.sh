@@ -7,7 +7,9 @@
 # delivered frame count; console_sim goes through SmartGlass
 # (discovery, session, commands, a gamestream started by the console, power
 # off and on). Fails on any compiler warning, memory error, leak, or when
-# frames/audio/rumble did not arrive.
+# frames/audio/rumble did not arrive. The library's SONAME must be
+# libxnano.so.<XNANO_ABI_VERSION> and the examples must ask for it (NEEDED);
+# the Makefile links that name to libxnano.so in target/debug.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +20,50 @@ fi
 cargo build --lib
 make -C examples/c --no-print-directory
 
+# ABI 1: the SONAME carries the ABI version, and a program linked with
+# -lxnano records that name, so the loader never gives it a library of
+# another ABI.
+abi="$(sed -n 's/^#define XNANO_ABI_VERSION \([0-9][0-9]*\).*/\1/p' include/xnano.h)"
+[ "$abi" = 1 ] || { echo "include/xnano.h: XNANO_ABI_VERSION is '$abi', want 1" >&2; exit 1; }
+want_soname="libxnano.so.$abi"
+soname="$(readelf -d target/debug/libxnano.so | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')"
+if [ "$soname" != "$want_soname" ]; then
+  echo "target/debug/libxnano.so: SONAME is '$soname', want $want_soname" >&2
+  exit 1
+fi
+check_needed() { # EXECUTABLE
+  local dyn
+  dyn="$(readelf -d "$1")"
+  if ! grep -q "(NEEDED).*\[$want_soname\]" <<<"$dyn"; then
+    echo "$1 does not record NEEDED $want_soname:" >&2
+    grep NEEDED <<<"$dyn" >&2 || true
+    exit 1
+  fi
+}
+for exe in stream_sim console_sim abuse; do
+  check_needed "target/c-example/$exe"
+done
+[ "$(readlink target/debug/"$want_soname")" = libxnano.so ] ||
+  { echo "target/debug/$want_soname is not a link to libxnano.so" >&2; exit 1; }
+echo "SONAME $soname; the examples need $want_soname"
+
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+
+# Each example refuses a library of another ABI: a preloaded
+# xnano_abi_version() that answers 2 stands in for one.
+printf '#include <stdint.h>\nuint32_t xnano_abi_version(void) { return 2; }\n' >"$out/abi2.c"
+cc -shared -fPIC -o "$out/abi2.so" "$out/abi2.c"
+for exe in stream_sim console_sim abuse; do
+  rc=0
+  LD_PRELOAD="$out/abi2.so" "target/c-example/$exe" >"$out/abi2.log" 2>&1 || rc=$?
+  if [ "$rc" = 0 ] || ! grep -q "ABI mismatch" "$out/abi2.log"; then
+    echo "$exe ran against a library of ABI 2 (exit $rc):" >&2
+    cat "$out/abi2.log" >&2
+    exit 1
+  fi
+done
+echo "the examples refuse a library of another ABI: $(head -n 1 "$out/abi2.log")"
 
 # --fair-sched=yes: valgrind runs one thread at a time, and with its default
 # scheduling the simulated console's encoder thread can starve the client.
@@ -64,14 +108,19 @@ test -s "$out/native/audio.raw" || { echo "audio.raw is empty" >&2; exit 1; }
 vg target/c-example/console_sim 3 "$out" --synthetic
 test -s "$out/sg_video.h264" || { echo "sg_video.h264 is empty" >&2; exit 1; }
 
-# FFI abuse (examples/c/abuse.c): NULLs, wrong states, stop/free from
-# callbacks, create/connect/stop/free cycles leaving no thread or fd behind,
-# threads hammering one client while it stops. Under valgrind (few cycles:
-# it is slow) and under AddressSanitizer + UBSan with the full 1000 cycles.
-vg target/c-example/abuse 20 4 500
+# FFI abuse (examples/c/abuse.c): NULLs, wrong states, stop from a
+# callback, create/connect/stop/free cycles leaving no thread or fd behind,
+# threads hammering one client while it stops, and the ABI 1 promises under
+# races (two stops, stop vs free, disconnect vs connect, two disconnects,
+# free inside every callback kind, truncated structs). Under valgrind (few
+# cycles and race rounds: it is slow) and under AddressSanitizer + UBSan
+# with the full 1000 cycles and 100 rounds of each race.
+vg target/c-example/abuse 20 4 500 3
+ln -sfn libxnano.so "target/debug/$want_soname"
 cc -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
   -Iinclude -o target/c-example/abuse-asan examples/c/abuse.c \
   -Ltarget/debug -Wl,-rpath,"$PWD/target/debug" -lxnano -pthread
+check_needed target/c-example/abuse-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  target/c-example/abuse-asan 1000 8
+  target/c-example/abuse-asan 1000 8 0 100
 echo "C examples: passed under valgrind and AddressSanitizer"
