@@ -18,8 +18,10 @@ func u32<T: RawRepresentable>(_ v: T) -> UInt32 where T.RawValue: BinaryInteger 
 }
 
 /// A caller-allocated C struct with a leading `struct_size` (ABI 1, rule 3): the binding sets
-/// it to `MemoryLayout<Self>.size` before every call that takes the struct, so that the library
-/// reads and writes only the fields this binding knows of.
+/// it to C's `sizeof` before every call that takes the struct, so that the library reads and
+/// writes only the fields this binding knows of. For an imported C struct `sizeof` is
+/// `MemoryLayout<Self>.stride`: `.size` leaves out the trailing padding (62 bytes for the
+/// 64 of `xnano_client_config`).
 protocol SizedCStruct {
     init()
     var struct_size: UInt32 { get set }
@@ -29,14 +31,14 @@ extension SizedCStruct {
     /// A zeroed struct with `struct_size` set.
     static func sized() -> Self {
         var s = Self()
-        s.struct_size = UInt32(MemoryLayout<Self>.size)
+        s.struct_size = UInt32(MemoryLayout<Self>.stride)
         return s
     }
 
     /// This struct with `struct_size` set (again: a call that writes may have lowered it).
     var sized: Self {
         var s = self
-        s.struct_size = UInt32(MemoryLayout<Self>.size)
+        s.struct_size = UInt32(MemoryLayout<Self>.stride)
         return s
     }
 }

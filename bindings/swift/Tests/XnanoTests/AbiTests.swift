@@ -40,10 +40,12 @@ final class AbiTests: XCTestCase {
     }
 
     func testStructSizeIsSetBeforeEveryCall() throws {
+        // The library sets struct_size to min(caller's, its own sizeof): with `.size` instead of
+        // `.stride` (no trailing padding) the two configs would come back 2 bytes short.
         var cfg = ClientConfig()
-        XCTAssertEqual(cfg.raw.struct_size, UInt32(MemoryLayout<xnano_client_config>.size), "the library knows the whole struct")
-        XCTAssertEqual(SimConfig().raw.struct_size, UInt32(MemoryLayout<xnano_sim_config>.size))
-        XCTAssertEqual(ConsoleConfig().raw.struct_size, UInt32(MemoryLayout<xnano_console_config>.size))
+        XCTAssertEqual(cfg.raw.struct_size, UInt32(MemoryLayout<xnano_client_config>.stride), "the library knows the whole struct")
+        XCTAssertEqual(SimConfig().raw.struct_size, UInt32(MemoryLayout<xnano_sim_config>.stride))
+        XCTAssertEqual(ConsoleConfig().raw.struct_size, UInt32(MemoryLayout<xnano_console_config>.stride))
         // A struct_size spoiled by the caller is set again by the binding before the call
         // (0 alone would be XNANO_ERR_INVALID_ARGUMENT).
         cfg.raw.struct_size = 0
@@ -51,8 +53,8 @@ final class AbiTests: XCTestCase {
         var simCfg = cheapSim()
         simCfg.raw.struct_size = 0
         let sim = try Simulator(config: simCfg)
-        XCTAssertEqual(try c.stats().struct_size, UInt32(MemoryLayout<xnano_client_stats>.size))
-        XCTAssertEqual(try sim.stats().struct_size, UInt32(MemoryLayout<xnano_sim_stats>.size))
+        XCTAssertEqual(try c.stats().struct_size, UInt32(MemoryLayout<xnano_client_stats>.stride))
+        XCTAssertEqual(try sim.stats().struct_size, UInt32(MemoryLayout<xnano_sim_stats>.stride))
         XCTAssertEqual(try sim.consoleInfo().name, "XboxOne")
         // What the library does with struct_size 0, which the binding never sends.
         var raw = ClientConfig().raw
