@@ -20,12 +20,26 @@ fi
 # Swift Testing's own summary ("0 tests passed") would follow XCTest's; only XCTest is used.
 swift_args=(--disable-swift-testing)
 
+# Without arguments a second run follows: the ABI check end to end. A shim exporting only
+# xnano_abi_version (returning 999) is preloaded, so the binding's call resolves to it; the one
+# test that expects this (skipped in the first run) checks that every entry point refuses.
+abi_shim_c='unsigned int xnano_abi_version(void) { return 999; }'
+abi_test=AbiTests.testAMismatchedLibraryIsRefusedEverywhere
+
 if swift_native; then
   swift test --help 2>/dev/null | grep -q -- --disable-swift-testing || swift_args=()
   libdir="$repo/target/debug"
-  LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-    swift test --package-path bindings/swift --scratch-path target/swift-build-native \
-    "${swift_args[@]}" -Xlinker -L"$libdir" -Xlinker -rpath -Xlinker "$libdir" "$@"
+  run_swift_test() {
+    LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+      swift test --package-path bindings/swift --scratch-path target/swift-build-native \
+      "${swift_args[@]}" -Xlinker -L"$libdir" -Xlinker -rpath -Xlinker "$libdir" "$@"
+  }
+  run_swift_test "$@"
+  if [ $# -eq 0 ]; then
+    shim="$repo/target/swift-build-native/abi-999.so"
+    echo "$abi_shim_c" | cc -shared -fPIC -x c - -o "$shim"
+    XNANO_TEST_EXPECT_ABI=999 LD_PRELOAD="$shim" run_swift_test --skip-build --filter "$abi_test"
+  fi
   exit
 fi
 
@@ -38,6 +52,11 @@ swift_chroot_mount_one "$repo" "$XNANO_SWIFT_CHROOT$inner" --bind
 libdir="$inner/target/debug"
 extra=""
 for a in "$@"; do extra+=" $(printf '%q' "$a")"; done
-swift_chroot_run "cd $inner && export LD_LIBRARY_PATH=\$LD_LIBRARY_PATH:$libdir &&
-  swift test --package-path bindings/swift --scratch-path target/swift-build ${swift_args[*]} \
-    -Xlinker -L$libdir -Xlinker -rpath -Xlinker $libdir$extra"
+swift_test="swift test --package-path bindings/swift --scratch-path target/swift-build ${swift_args[*]} \
+  -Xlinker -L$libdir -Xlinker -rpath -Xlinker $libdir"
+abi_run=""
+if [ $# -eq 0 ]; then
+  abi_run=" && echo '$abi_shim_c' | gcc -shared -fPIC -x c - -o target/swift-build/abi-999.so &&
+    XNANO_TEST_EXPECT_ABI=999 LD_PRELOAD=$inner/target/swift-build/abi-999.so $swift_test --skip-build --filter $abi_test"
+fi
+swift_chroot_run "cd $inner && export LD_LIBRARY_PATH=\$LD_LIBRARY_PATH:$libdir && $swift_test$extra$abi_run"

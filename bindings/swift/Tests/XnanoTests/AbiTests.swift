@@ -39,6 +39,36 @@ final class AbiTests: XCTestCase {
         }
     }
 
+    /// Run by scripts/test-swift.sh a second time with a preloaded `xnano_abi_version` that
+    /// returns XNANO_TEST_EXPECT_ABI (999): every entry point refuses, and nothing else of the
+    /// library is called. Skipped in the ordinary run.
+    func testAMismatchedLibraryIsRefusedEverywhere() throws {
+        guard let want = ProcessInfo.processInfo.environment["XNANO_TEST_EXPECT_ABI"].flatMap({ UInt32($0) }) else {
+            throw XCTSkip("needs a preloaded xnano_abi_version (scripts/test-swift.sh)")
+        }
+        XCTAssertEqual(Library.loadedAbiVersion, want)
+        let expected = XnanoError.abiMismatch(found: want, expected: 1)
+        let entryPoints: [(String, () throws -> Void)] = [
+            ("checkAbi", { try Library.checkAbi() }),
+            ("Client", { _ = try Client() }),
+            ("Simulator", { _ = try Simulator() }),
+            ("Console", { _ = try Console() }),
+            ("GameStreamConfig", { _ = try GameStreamConfig() }),
+            ("discover", { _ = try SmartGlass.discover(address: "127.0.0.1:9", timeoutMs: 1) }),
+            ("powerOn", { try SmartGlass.powerOn(liveId: "FD00112233445566") }),
+            ("setLogHandler", { try Library.setLogHandler(nil) }),
+        ]
+        for (name, call) in entryPoints {
+            XCTAssertThrowsError(try call(), name) { e in
+                XCTAssertEqual(e as? XnanoError, expected, name)
+                XCTAssertTrue("\(e)".contains("ABI version \(want)"), "\(e)")
+            }
+        }
+        XCTAssertEqual(ClientConfig().raw.connect_timeout_ms, 0, "the defaults were not asked for")
+        XCTAssertEqual(SimConfig().raw.width, 0)
+        XCTAssertEqual(ConsoleConfig().raw.wait_timeout_ms, 0)
+    }
+
     func testStructSizeIsSetBeforeEveryCall() throws {
         // The library sets struct_size to min(caller's, its own sizeof): with `.size` instead of
         // `.stride` (no trailing padding) the two configs would come back 2 bytes short.
