@@ -9,14 +9,12 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
-pub mod crypto;
-pub mod dissect;
+pub use xnano_proto::{crypto, dissect, pcap, wire};
+
 pub mod ffi;
 pub mod nano;
-pub mod pcap;
 pub mod sim;
 pub mod smartglass;
-pub mod wire;
 
 /// The crate version, as in Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

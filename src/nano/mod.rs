@@ -1,14 +1,8 @@
-//! The Nano gamestream client: sans-IO session state machines and the
-//! socket engine that drives them.
+//! The Nano gamestream client: the sans-IO session of [`xnano_proto::nano`]
+//! (re-exported here) and [`engine`], the socket threads that drive it.
+
+pub use xnano_proto::nano::*;
 
 pub mod engine;
-pub mod input;
-pub mod reassembly;
-pub mod session;
 
 pub use engine::{Client, EngineError, EventHandler};
-pub use input::{buttons, ControllerState, Rumble};
-pub use session::{
-    AudioPacket, AudioPreference, ClientConfig, ClientEvent, ClientSession, CloseReason,
-    SessionStats, VideoFrame, VideoPreference,
-};

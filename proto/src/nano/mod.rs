@@ -1,0 +1,14 @@
+//! The Nano gamestream client as sans-IO state machines: the session
+//! ([`session::ClientSession`]: `handle_*` in with an explicit `now`,
+//! `poll_*` out), video reassembly and controller input. The socket engine
+//! that drives them is the `xnano` crate's `nano::engine`.
+
+pub mod input;
+pub mod reassembly;
+pub mod session;
+
+pub use input::{buttons, ControllerState, Rumble};
+pub use session::{
+    AudioPacket, AudioPreference, ClientConfig, ClientEvent, ClientSession, CloseReason,
+    SessionStats, VideoFrame, VideoPreference,
+};
