@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use xnano::sim::media::VideoSource;
+use xnano_sim::media::VideoSource;
 
 fn main() {
     let args: Vec<u32> = std::env::args()

@@ -2,7 +2,7 @@
 //!
 //! `cargo run --example video_snapshot -- OUT.ppm [FRAME_INDEX]`
 
-use xnano::sim::media::{H264Decoder, VideoSource};
+use xnano_sim::media::{H264Decoder, VideoSource};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

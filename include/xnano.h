@@ -271,69 +271,9 @@
 #define XNANO_BUTTON_Y 32768
 
 /**
- * Size of `xnano_console_info.name` (bytes, with the terminating NUL).
- */
-#define XNANO_CONSOLE_NAME_SIZE 64
-
-/**
- * Size of `xnano_console_info.live_id` (bytes, with the terminating NUL).
- */
-#define XNANO_LIVE_ID_SIZE 32
-
-/**
- * Size of `xnano_console_info.address` (bytes, with the terminating NUL).
- */
-#define XNANO_ADDRESS_SIZE 64
-
-/**
- * Size of `xnano_console_info.uuid` (bytes, with the terminating NUL).
- */
-#define XNANO_UUID_SIZE 40
-
-/**
  * The SmartGlass UDP port of a console (used when an address has none).
  */
 #define XNANO_SMARTGLASS_PORT 5050
-
-/**
- * `xnano_console_info.curve` value: NIST P-256.
- */
-#define XNANO_CURVE_P256 0
-
-/**
- * `xnano_console_info.curve` value: NIST P-384.
- */
-#define XNANO_CURVE_P384 1
-
-/**
- * `xnano_console_info.curve` value: NIST P-521.
- */
-#define XNANO_CURVE_P521 2
-
-/**
- * `xnano_console_info.flags` bit: console users may connect.
- */
-#define XNANO_CONSOLE_FLAG_ALLOW_CONSOLE_USERS 1
-
-/**
- * `xnano_console_info.flags` bit: authenticated users may connect.
- */
-#define XNANO_CONSOLE_FLAG_ALLOW_AUTHENTICATED_USERS 2
-
-/**
- * `xnano_console_info.flags` bit: anonymous users may connect.
- */
-#define XNANO_CONSOLE_FLAG_ALLOW_ANONYMOUS_USERS 4
-
-/**
- * `xnano_console_info.flags` bit: certificate pending.
- */
-#define XNANO_CONSOLE_FLAG_CERTIFICATE_PENDING 8
-
-/**
- * `xnano_console_info.device_type` value: Xbox One.
- */
-#define XNANO_DEVICE_XBOX_ONE 1
 
 /**
  * `xnano_console_launch_title` location: full screen.
@@ -591,30 +531,64 @@
 #define XNANO_GAMESTREAM_PAUSED 4
 
 /**
- * `video_source` value: real H.264 of a moving test pattern (OpenH264).
+ * Size of `xnano_console_info.name` (bytes, with the terminating NUL).
  */
-#define XNANO_SIM_VIDEO_TEST_PATTERN 0
+#define XNANO_CONSOLE_NAME_SIZE 64
 
 /**
- * `video_source` value: synthetic self-checking frames (not decodable
- * video; cheap to produce).
+ * Size of `xnano_console_info.live_id` (bytes, with the terminating NUL).
  */
-#define XNANO_SIM_VIDEO_SYNTHETIC 1
+#define XNANO_LIVE_ID_SIZE 32
 
 /**
- * `audio_source` value: Opus, 2 channels, 48 kHz, 20 ms packets.
+ * Size of `xnano_console_info.address` (bytes, with the terminating NUL).
  */
-#define XNANO_SIM_AUDIO_OPUS 0
+#define XNANO_ADDRESS_SIZE 64
 
 /**
- * `audio_source` value: PCM s16le, 2 channels, 48 kHz, 20 ms packets.
+ * Size of `xnano_console_info.uuid` (bytes, with the terminating NUL).
  */
-#define XNANO_SIM_AUDIO_PCM 1
+#define XNANO_UUID_SIZE 40
 
 /**
- * `audio_source` value: no audio packets.
+ * `xnano_console_info.curve` value: NIST P-256.
  */
-#define XNANO_SIM_AUDIO_NONE 2
+#define XNANO_CURVE_P256 0
+
+/**
+ * `xnano_console_info.curve` value: NIST P-384.
+ */
+#define XNANO_CURVE_P384 1
+
+/**
+ * `xnano_console_info.curve` value: NIST P-521.
+ */
+#define XNANO_CURVE_P521 2
+
+/**
+ * `xnano_console_info.flags` bit: console users may connect.
+ */
+#define XNANO_CONSOLE_FLAG_ALLOW_CONSOLE_USERS 1
+
+/**
+ * `xnano_console_info.flags` bit: authenticated users may connect.
+ */
+#define XNANO_CONSOLE_FLAG_ALLOW_AUTHENTICATED_USERS 2
+
+/**
+ * `xnano_console_info.flags` bit: anonymous users may connect.
+ */
+#define XNANO_CONSOLE_FLAG_ALLOW_ANONYMOUS_USERS 4
+
+/**
+ * `xnano_console_info.flags` bit: certificate pending.
+ */
+#define XNANO_CONSOLE_FLAG_CERTIFICATE_PENDING 8
+
+/**
+ * `xnano_console_info.device_type` value: Xbox One.
+ */
+#define XNANO_DEVICE_XBOX_ONE 1
 
 /**
  * Result of every fallible `xnano_*` function. `XNANO_OK` is 0; on any
@@ -949,12 +923,6 @@ typedef struct xnano_discovery xnano_discovery;
  * Opaque.
  */
 typedef struct xnano_gamestream_config xnano_gamestream_config;
-
-/**
- * A running simulated console. Created by `xnano_sim_new`, freed by
- * `xnano_sim_free`. Opaque. It listens on loopback only.
- */
-typedef struct xnano_sim xnano_sim;
 
 /**
  * Client settings. Get the defaults with `xnano_client_config_default`,
@@ -1656,224 +1624,6 @@ typedef struct xnano_gamepad {
  */
 typedef void (*xnano_log_callback)(void *user_data, xnano_log_level level, const char *target, const char *message);
 
-/**
- * Settings of the simulated console. Get the defaults with
- * `xnano_sim_config_default`, then change what you need.
- */
-typedef struct xnano_sim_config {
-  /**
-   * Set by the caller to `sizeof` this struct before every call that
-   * takes it (see STRUCT GROWTH in the header); on return from a call
-   * that writes the struct, the number of bytes the library knew of.
-   */
-  uint32_t struct_size;
-  /**
-   * TCP (control) port on 127.0.0.1; 0 (default): any free port.
-   */
-  uint16_t tcp_port;
-  /**
-   * UDP (data) port on 127.0.0.1; 0 (default): any free port.
-   */
-  uint16_t udp_port;
-  /**
-   * Video width (default 1280).
-   */
-  uint32_t width;
-  /**
-   * Video height (default 720).
-   */
-  uint32_t height;
-  /**
-   * Frames per second, 1..=240 (default 60).
-   */
-  uint32_t fps;
-  /**
-   * H.264 target bitrate, bits per second (default 8000000).
-   */
-  uint32_t bitrate_bps;
-  /**
-   * A keyframe every this many frames; 0: only the first and requested
-   * ones (default 120).
-   */
-  uint32_t keyframe_interval;
-  /**
-   * Video payload bytes per UDP packet, 1..=60000.
-   */
-  uint32_t chunk_size;
-  /**
-   * XNANO_SIM_VIDEO_TEST_PATTERN (default) or XNANO_SIM_VIDEO_SYNTHETIC.
-   */
-  uint32_t video_source;
-  /**
-   * Synthetic video: smallest frame, bytes.
-   */
-  uint32_t synthetic_min_len;
-  /**
-   * Synthetic video: largest frame (keyframes), bytes.
-   */
-  uint32_t synthetic_max_len;
-  /**
-   * Synthetic video: seed of the contents.
-   */
-  uint64_t synthetic_seed;
-  /**
-   * XNANO_SIM_AUDIO_OPUS (default), XNANO_SIM_AUDIO_PCM or XNANO_SIM_AUDIO_NONE.
-   */
-  uint32_t audio_source;
-  /**
-   * Realtime telemetry interval, ms; 0: none (default 1000).
-   */
-  uint32_t telemetry_interval_ms;
-  /**
-   * Seed of each session's random numbers; 0 (default): random.
-   */
-  uint64_t session_seed;
-  /**
-   * UDP impairment: percentage of datagrams dropped (default 0).
-   */
-  double loss_pct;
-  /**
-   * UDP impairment: percentage reordered (default 0).
-   */
-  double reorder_pct;
-  /**
-   * UDP impairment: percentage duplicated (default 0).
-   */
-  double duplicate_pct;
-  /**
-   * UDP impairment: fixed delay, ms (default 0).
-   */
-  uint32_t delay_ms;
-  /**
-   * UDP impairment: jitter, +- ms (default 0).
-   */
-  uint32_t jitter_ms;
-  /**
-   * Seed of the impairment decisions (default 1).
-   */
-  uint64_t impairment_seed;
-  /**
-   * Also run the SmartGlass console (default true): discovery,
-   * power-on/off, the encrypted session, commands, and gamestreams
-   * started over SmartGlass, each served by a Nano host of its own with
-   * the video/audio settings above on ports of its own.
-   */
-  bool smartglass;
-  /**
-   * SmartGlass UDP port on 127.0.0.1; 0 (default): any free port
-   * (consoles use 5050).
-   */
-  uint16_t smartglass_port;
-  /**
-   * The SmartGlass console refuses anonymous connections (a user hash
-   * and token are then needed; any non-empty values do). Default false.
-   */
-  bool smartglass_require_auth;
-  /**
-   * The SmartGlass console starts powered on (default true); when off it
-   * answers neither discovery nor connects until a power-on request with
-   * its Live ID arrives.
-   */
-  bool smartglass_powered_on;
-} xnano_sim_config;
-
-/**
- * Counters of the simulated console (`xnano_sim_get_stats`), summed over
- * every client it served.
- */
-typedef struct xnano_sim_stats {
-  /**
-   * Set by the caller to `sizeof` this struct before every call that
-   * takes it (see STRUCT GROWTH in the header); on return from a call
-   * that writes the struct, the number of bytes the library knew of.
-   */
-  uint32_t struct_size;
-  /**
-   * Clients accepted.
-   */
-  uint64_t clients_accepted;
-  /**
-   * Video frames sent.
-   */
-  uint64_t video_frames_sent;
-  /**
-   * Video bytes sent.
-   */
-  uint64_t video_bytes_sent;
-  /**
-   * Keyframes sent.
-   */
-  uint64_t keyframes_sent;
-  /**
-   * Keyframe requests received.
-   */
-  uint64_t keyframe_requests;
-  /**
-   * Audio packets sent.
-   */
-  uint64_t audio_packets_sent;
-  /**
-   * Input frames received.
-   */
-  uint64_t input_frames_received;
-  /**
-   * Input frame acknowledgements sent.
-   */
-  uint64_t input_acks_sent;
-  /**
-   * Rumble commands sent.
-   */
-  uint64_t rumble_sent;
-  /**
-   * Chat audio packets received.
-   */
-  uint64_t chat_audio_received;
-  /**
-   * UDP datagrams sent (after impairment).
-   */
-  uint64_t udp_sent;
-  /**
-   * UDP datagrams dropped on purpose by the impairment.
-   */
-  uint64_t udp_dropped;
-  /**
-   * Packets from the client that did not decode.
-   */
-  uint64_t bad_packets;
-  /**
-   * True while a client is connected.
-   */
-  bool client_connected;
-  /**
-   * SmartGlass: discovery requests received.
-   */
-  uint64_t sg_discovery_requests;
-  /**
-   * SmartGlass: power-on requests received.
-   */
-  uint64_t sg_power_on_requests;
-  /**
-   * SmartGlass: connections accepted.
-   */
-  uint64_t sg_connects_accepted;
-  /**
-   * SmartGlass: connections refused.
-   */
-  uint64_t sg_connects_rejected;
-  /**
-   * SmartGlass: messages received (acknowledgements included).
-   */
-  uint64_t sg_messages_received;
-  /**
-   * SmartGlass: gamestreams started.
-   */
-  uint64_t sg_gamestreams_started;
-  /**
-   * SmartGlass: gamestreams stopped.
-   */
-  uint64_t sg_gamestreams_stopped;
-} xnano_sim_stats;
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -2292,94 +2042,6 @@ void xnano_gamestream_config_free(struct xnano_gamestream_config *config);
  * XNANO_ERR_FROM_CALLBACK when called from inside the log callback.
  */
 xnano_result xnano_set_log_callback(xnano_log_callback callback, void *user_data, uint32_t max_level);
-
-/**
- * Fills `out_config` with the default simulated console settings.
- */
-xnano_result xnano_sim_config_default(struct xnano_sim_config *out_config);
-
-/**
- * Creates and starts a simulated console on 127.0.0.1 (`config` NULL:
- * defaults; it is copied). It serves one client at a time, answers input
- * frames with an acknowledgement and a rumble command (trigger values
- * echoed to the motors). Free with `xnano_sim_free`.
- */
-xnano_result xnano_sim_new(const struct xnano_sim_config *config, struct xnano_sim **out_sim);
-
-/**
- * Writes the simulated console's Nano ports (on 127.0.0.1): the TCP
- * control port to `out_tcp_port` and the UDP data port to `out_udp_port`,
- * the values to pass to `xnano_client_connect_nano`.
- */
-xnano_result xnano_sim_nano_ports(const struct xnano_sim *sim, uint16_t *out_tcp_port, uint16_t *out_udp_port);
-
-/**
- * Writes the simulated console's counters to `out_stats` (final values
- * after `xnano_sim_stop`): the Nano counters of the direct Nano host plus
- * those of the SmartGlass gamestreams' Nano host (the running one, else
- * the last one), and the SmartGlass counters.
- */
-xnano_result xnano_sim_get_stats(const struct xnano_sim *sim, struct xnano_sim_stats *out_stats);
-
-/**
- * Ends the current Nano client's session from the console's side
- * (channels closed, TCP connection shut down), on the direct Nano host
- * and on a SmartGlass gamestream's: the client then reports
- * XNANO_STATE_CLOSED with an error. The console keeps listening.
- */
-xnano_result xnano_sim_close_client(struct xnano_sim *sim);
-
-/**
- * Stops the simulated console (closes its clients' sessions, SmartGlass
- * included, and joins its threads). Stopping twice is XNANO_OK. Counters
- * stay readable.
- */
-xnano_result xnano_sim_stop(struct xnano_sim *sim);
-
-/**
- * Stops (if needed) and frees a simulated console. NULL is accepted.
- */
-void xnano_sim_free(struct xnano_sim *sim);
-
-/**
- * Writes the SmartGlass UDP port of the simulated console (on 127.0.0.1)
- * to `out_port`: discover and connect to `127.0.0.1:PORT`.
- * XNANO_ERR_WRONG_STATE when `smartglass` was false in the config.
- */
-xnano_result xnano_sim_smartglass_port(const struct xnano_sim *sim, uint16_t *out_port);
-
-/**
- * Writes what the simulated SmartGlass console announces (name, Live ID,
- * address, UUID, curve, flags) to `out_info`, as `xnano_discover` would
- * report it. XNANO_ERR_WRONG_STATE without SmartGlass.
- */
-xnano_result xnano_sim_console_info(const struct xnano_sim *sim, struct xnano_console_info *out_info);
-
-/**
- * Writes whether the simulated SmartGlass console is powered on to
- * `out_on` (a SmartGlass power-off turns it off, a power-on request with
- * its Live ID on again). XNANO_ERR_WRONG_STATE without SmartGlass.
- */
-xnano_result xnano_sim_smartglass_powered_on(const struct xnano_sim *sim, bool *out_on);
-
-/**
- * Writes how many SmartGlass messages of type `msg_type` the simulated
- * console received to `out_count`: `msg_type` is the message type's name
- * ("PowerOff", "TitleLaunch", "MediaCommand", "Gamepad",
- * "SystemTextInput", "SystemTextDone", "SystemTextAck",
- * "GameDvrRecord", "Unsnap", "Json", ...), or NULL for every message
- * (acknowledgements excluded). Counts the most recent 4096 messages.
- */
-xnano_result xnano_sim_smartglass_message_count(const struct xnano_sim *sim, const char *msg_type, uint64_t *out_count);
-
-/**
- * Opens a text entry session on every connected SmartGlass client that
- * has the SystemText channel open (they get a TEXT_CONFIGURATION event
- * with `prompt`, NULL: "Enter text"); writes how many clients it reached
- * to `out_clients` (may be NULL). XNANO_ERR_WRONG_STATE without
- * SmartGlass.
- */
-xnano_result xnano_sim_start_text_session(struct xnano_sim *sim, const char *prompt, uint32_t *out_clients);
 
 #ifdef __cplusplus
 }  // extern "C"

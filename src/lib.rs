@@ -13,7 +13,6 @@ pub use xnano_proto::{crypto, dissect, pcap, wire};
 
 pub mod ffi;
 pub mod nano;
-pub mod sim;
 pub mod smartglass;
 
 /// The crate version, as in Cargo.toml.

@@ -13,8 +13,8 @@ use std::time::Duration;
 use common::seen::Seen;
 use parking_lot::Mutex;
 use xnano::nano::{Client, ClientConfig, ClientEvent};
-use xnano::sim::nano_host::ConsoleBehaviour;
-use xnano::sim::server::{AudioMode, SimConfig, SimServer, VideoMode};
+use xnano_sim::nano_host::ConsoleBehaviour;
+use xnano_sim::server::{AudioMode, SimConfig, SimServer, VideoMode};
 
 fn start(
     behaviour: ConsoleBehaviour,
@@ -74,7 +74,7 @@ fn check_frames(sim: &SimServer, seen: &Seen) {
 
 /// Discovers the simulated console and connects to it over SmartGlass.
 fn connect_console(
-    sim: &xnano::sim::console::ConsoleSim,
+    sim: &xnano_sim::console::ConsoleSim,
 ) -> xnano::smartglass::engine::ConsoleClient {
     use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient};
     let found = engine::discover(Some(sim.addr()), Duration::from_secs(10)).unwrap();
@@ -248,8 +248,8 @@ fn paced_console_every_frame_delivered_byte_for_byte() {
 /// client acknowledges every one and the session stays connected.
 #[test]
 fn console_heartbeats_are_acked_and_the_session_stays_up() {
-    use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
     use xnano::smartglass::session::SessionState;
+    use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
 
     let sim = ConsoleSim::start(ConsoleSimConfig {
         heartbeat_interval: Some(Duration::from_millis(200)),
@@ -277,8 +277,8 @@ fn console_heartbeats_are_acked_and_the_session_stays_up() {
 fn pacing_follows_the_gamestream_urcp_rate() {
     use std::sync::atomic::{AtomicU64, Ordering};
     use xnano::nano;
-    use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
     use xnano::smartglass::gamestream::GameStreamConfig;
+    use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
 
     let sim = ConsoleSim::start(ConsoleSimConfig {
         pace_from_gamestream: true,
@@ -405,13 +405,13 @@ fn padded_h264_frames_arrive_and_still_decode() {
         let want = if *key { 120_000 } else { 25_000 };
         assert!(data.len() >= want, "frame {id}: {} bytes", data.len());
         assert!(
-            xnano::sim::media::h264_nal_types(data).contains(&12),
+            xnano_sim::media::h264_nal_types(data).contains(&12),
             "frame {id} carries no filler NAL"
         );
         stream.extend_from_slice(data);
     }
     let n = (seen.frames.len() - first_key) as u64;
-    let summary = xnano::sim::media::decode_h264_stream(&stream).expect("padded H.264 decodes");
+    let summary = xnano_sim::media::decode_h264_stream(&stream).expect("padded H.264 decodes");
     assert_eq!(summary.frames, n, "one picture per delivered frame");
     assert_eq!((summary.width, summary.height), (320, 180));
 }

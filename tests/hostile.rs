@@ -15,9 +15,6 @@ use std::time::{Duration, Instant};
 use reliability_support::*;
 use xnano::crypto::Crypto;
 use xnano::nano::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
-use xnano::sim::media::{verify_synthetic_info, SyntheticVideo};
-use xnano::sim::nano_host::{HostConfig, HostSession, CHANNEL_ID_AUDIO, CHANNEL_ID_VIDEO};
-use xnano::sim::server::{AudioMode, SimConfig, SimServer};
 use xnano::wire::framing::{encode_frame, split_all, TcpDeframer};
 use xnano::wire::nano::{ChannelControl, NanoPacket, NanoPayload};
 use xnano::wire::rtp::{strip_padding, RtpHeader};
@@ -25,6 +22,9 @@ use xnano::wire::sg_common::{decode_any, peek_packet_type, PacketType};
 use xnano::wire::streamer::{StreamerBody, StreamerMessage};
 use xnano::wire::video::{parse_udp_video_data, VideoData, VideoPayload};
 use xnano::wire::WireError;
+use xnano_sim::media::{verify_synthetic_info, SyntheticVideo};
+use xnano_sim::nano_host::{HostConfig, HostSession, CHANNEL_ID_AUDIO, CHANNEL_ID_VIDEO};
+use xnano_sim::server::{AudioMode, SimConfig, SimServer};
 
 const HOST_CONN: u16 = 0x4321;
 

@@ -10,8 +10,8 @@ use parking_lot::Mutex;
 
 use common::seen::Seen;
 use xnano::nano::{Client, ClientConfig, ControllerState, SessionStats};
-use xnano::sim::media::{decode_h264_stream, verify_synthetic_info};
-use xnano::sim::server::{AudioMode, Impairment, SimConfig, SimServer, VideoMode};
+use xnano_sim::media::{decode_h264_stream, verify_synthetic_info};
+use xnano_sim::server::{AudioMode, Impairment, SimConfig, SimServer, VideoMode};
 
 fn start_client(sim: &SimServer, cfg: ClientConfig) -> (Client, Arc<Mutex<Seen>>) {
     let (seen, handler) = common::seen::recorder();

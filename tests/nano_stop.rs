@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use xnano::nano::{Client, ClientConfig, ClientEvent};
-use xnano::sim::server::{SimConfig, SimServer, VideoMode};
+use xnano_sim::server::{SimConfig, SimServer, VideoMode};
 
 fn thread_names() -> Vec<String> {
     let mut v = Vec::new();

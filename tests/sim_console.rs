@@ -21,14 +21,14 @@ use crossbeam_channel::Receiver;
 use parking_lot::Mutex;
 use serde_json::Value;
 use xnano::crypto::{CertificateInfo, Crypto, Curve};
-use xnano::sim::console::{
-    ConsoleEvent, ConsoleSim, ConsoleSimConfig, Faults, RejectKind, ServiceChannel,
-};
-use xnano::sim::server::{AudioMode, SimConfig, VideoMode};
 use xnano::wire::sg_common::*;
 use xnano::wire::sg_message::*;
 use xnano::wire::sg_payloads::*;
 use xnano::wire::sg_simple::*;
+use xnano_sim::console::{
+    ConsoleEvent, ConsoleSim, ConsoleSimConfig, Faults, RejectKind, ServiceChannel,
+};
+use xnano_sim::server::{AudioMode, SimConfig, VideoMode};
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -815,8 +815,8 @@ impl Raw {
 
 fn wait_stats(
     sim: &ConsoleSim,
-    cond: impl FnMut(&xnano::sim::console::ConsoleStats) -> bool,
-) -> xnano::sim::console::ConsoleStats {
+    cond: impl FnMut(&xnano_sim::console::ConsoleStats) -> bool,
+) -> xnano_sim::console::ConsoleStats {
     let (st, ok) = sim.wait_for_stats(T, cond);
     assert!(ok, "stats condition not reached: {st:?}");
     st
@@ -1485,7 +1485,7 @@ fn several_clients() {
 mod no_panic {
     use super::*;
     use proptest::prelude::*;
-    use xnano::sim::console::ConsoleHost;
+    use xnano_sim::console::ConsoleHost;
 
     fn peer() -> SocketAddr {
         "127.0.0.1:41000".parse().unwrap()

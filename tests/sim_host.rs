@@ -6,9 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use xnano::sim::media::{verify_synthetic, EncodedFrame, SyntheticVideo};
-use xnano::sim::nano_host::*;
-use xnano::sim::server::{AudioMode, ImpairStats, Impairment, SimConfig, SimServer, VideoMode};
 use xnano::wire::audio::*;
 use xnano::wire::control::*;
 use xnano::wire::framing::{encode_frame, TcpDeframer};
@@ -17,6 +14,9 @@ use xnano::wire::nano::*;
 use xnano::wire::rtp::{PayloadType, RtpHeader};
 use xnano::wire::streamer::*;
 use xnano::wire::video::*;
+use xnano_sim::media::{verify_synthetic, EncodedFrame, SyntheticVideo};
+use xnano_sim::nano_host::*;
+use xnano_sim::server::{AudioMode, ImpairStats, Impairment, SimConfig, SimServer, VideoMode};
 
 // ------------------------------------------------------------------ client-side helpers
 
@@ -1209,7 +1209,7 @@ fn loopback_server_streams_video_and_answers_input() {
 
 #[test]
 fn loopback_h264_keyframe_request_forces_idr() {
-    use xnano::sim::media::h264_nal_types;
+    use xnano_sim::media::h264_nal_types;
     let cfg = SimConfig {
         width: 320,
         height: 240,
@@ -1424,7 +1424,7 @@ fn loopback_default_config_streams_h264_and_opus() {
     c.start_video(7, 1280, 720, 60);
     let frames = c.receive_frames(3);
     assert!(frames.len() >= 3);
-    assert!(xnano::sim::media::h264_nal_types(&frames[&7]).contains(&5));
+    assert!(xnano_sim::media::h264_nal_types(&frames[&7]).contains(&5));
     let end = Instant::now() + Duration::from_secs(5);
     while server.stats().session.audio_packets_sent < 5 && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(20));

@@ -2,7 +2,7 @@
 //! and the synthetic frames' self-check.
 
 mod common;
-use xnano::sim::media::{
+use xnano_sim::media::{
     decode_h264_stream, decode_h264_to_rgb, decode_opus_packets, decode_opus_to_pcm,
     h264_nal_types, verify_synthetic, verify_synthetic_info, AudioCodec, AudioSource, FrameSource,
     H264Decoder, MediaError, SyntheticVideo, VideoSource, SYNTHETIC_HEADER_LEN,

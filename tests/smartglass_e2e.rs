@@ -13,8 +13,6 @@ use parking_lot::Mutex;
 
 use xnano::crypto::{Curve, KeyPair};
 use xnano::nano::{self, ClientEvent};
-use xnano::sim::console::{ConsoleEvent, ConsoleSim, ConsoleSimConfig, Faults};
-use xnano::sim::server::{SimConfig, VideoMode};
 use xnano::smartglass::discovery::{DiscoveryConfig, PowerOnConfig};
 use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient, Event, SgError};
 use xnano::smartglass::gamestream::{GameStreamConfig, GameStreamState};
@@ -23,6 +21,8 @@ use xnano::smartglass::{ConsoleInfo, ServiceChannel};
 use xnano::wire::sg_common::{ConnectionResult, PrimaryDeviceFlags};
 use xnano::wire::sg_message::MessageType;
 use xnano::wire::sg_payloads::*;
+use xnano_sim::console::{ConsoleEvent, ConsoleSim, ConsoleSimConfig, Faults};
+use xnano_sim::server::{SimConfig, VideoMode};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -541,7 +541,7 @@ fn refusals_silence_and_console_disconnect() {
 
     // Refused channel, gamestream error.
     sim.set_faults(Faults {
-        reject_channels: vec![xnano::sim::console::ServiceChannel::SystemMedia],
+        reject_channels: vec![xnano_sim::console::ServiceChannel::SystemMedia],
         gamestream_error: Some((6, 0)),
         ..Faults::default()
     });

@@ -20,7 +20,6 @@ use serde_json::Value;
 
 use xnano::crypto::Curve;
 use xnano::nano::{self, ClientEvent};
-use xnano::sim::server::{SimConfig, SimServer};
 use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient, Event, SgError};
 use xnano::smartglass::gamestream::{GameStreamConfig, GameStreamEvent, GameStreamState};
 use xnano::smartglass::session::{CloseReason, SessionConfig, SessionEvent};
@@ -28,6 +27,7 @@ use xnano::smartglass::ServiceChannel;
 use xnano::wire::sg_common::PairedIdentityState;
 use xnano::wire::sg_message::MessageType;
 use xnano::wire::sg_payloads::*;
+use xnano_sim::server::{SimConfig, SimServer};
 
 const WAIT: Duration = Duration::from_secs(15);
 

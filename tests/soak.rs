@@ -24,14 +24,14 @@ use rand::{Rng, SeedableRng};
 use reliability_support::*;
 use xnano::nano::reassembly::ReassemblyConfig;
 use xnano::nano::{ClientConfig, CloseReason, SessionStats};
-use xnano::sim::nano_host::ConsoleBehaviour;
-use xnano::sim::nano_host::CHANNEL_ID_VIDEO;
-use xnano::sim::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats};
 use xnano::wire::framing::encode_frame;
 use xnano::wire::nano::{NanoPacket, NanoPayload};
 use xnano::wire::rtp::RtpHeader;
 use xnano::wire::streamer::{StreamerBody, StreamerMessage};
 use xnano::wire::video::{VideoData, VideoPayload};
+use xnano_sim::nano_host::ConsoleBehaviour;
+use xnano_sim::nano_host::CHANNEL_ID_VIDEO;
+use xnano_sim::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats};
 
 /// The stream of every soak case: 1280x720 at 60 fps, synthetic frames of
 /// 2 to 8 KB (1 to 6 datagrams), 8 KB keyframes every second, PCM audio.

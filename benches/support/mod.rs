@@ -11,9 +11,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use xnano::nano::{ClientConfig, ClientEvent};
-use xnano::sim::media::EncodedFrame;
-use xnano::sim::nano_host::{HostConfig, HostSession};
-use xnano::sim::pair::SessionPair;
+use xnano_sim::media::EncodedFrame;
+use xnano_sim::nano_host::{HostConfig, HostSession};
+use xnano_sim::pair::SessionPair;
 
 /// Payload bytes per video datagram (about 1400, as consoles send).
 pub const CHUNK: usize = 1400;

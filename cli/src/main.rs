@@ -793,7 +793,7 @@ fn start_console_stream(
 }
 
 fn cmd_sim(a: SimArgs) -> Result<(), String> {
-    use xnano::sim::server::{Impairment, SimConfig, SimServer};
+    use xnano_sim::server::{Impairment, SimConfig, SimServer};
     for (name, v) in [
         ("--loss", a.loss),
         ("--reorder", a.reorder),
@@ -821,7 +821,7 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
             seed: a.seed,
             ..Impairment::default()
         },
-        behaviour: xnano::sim::nano_host::ConsoleBehaviour {
+        behaviour: xnano_sim::nano_host::ConsoleBehaviour {
             restart_ids_every_keyframes: a.restart_ids_every,
             vary_chunk_flags: a.vary_chunk_flags,
             udp_silence: a
@@ -837,7 +837,7 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
     let mut console = if a.no_sg {
         None
     } else {
-        use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
+        use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
         let mut c = ConsoleSimConfig {
             bind_ip: a.bind,
             port: a.sg_port,
@@ -868,7 +868,7 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
         // What happens on the SmartGlass side, one line per event on stderr.
         let events = c.events();
         std::thread::spawn(move || {
-            use xnano::sim::console::ConsoleEvent;
+            use xnano_sim::console::ConsoleEvent;
             for e in events.iter() {
                 match &e {
                     ConsoleEvent::Message(m) => eprintln!(
@@ -921,8 +921,8 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
 }
 
 fn cmd_demo(a: DemoArgs) -> Result<(), String> {
-    use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
-    use xnano::sim::media::H264Decoder;
+    use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
+    use xnano_sim::media::H264Decoder;
     fs::create_dir_all(&a.out_dir).map_err(|e| format!("{}: {e}", a.out_dir.display()))?;
     let mut sim = ConsoleSim::start(ConsoleSimConfig {
         curve: a.curve,
@@ -999,7 +999,7 @@ fn cmd_demo(a: DemoArgs) -> Result<(), String> {
         let p = a.out_dir.join("demo.wav");
         let pcm = match fmt.codec {
             xnano::wire::audio::AudioCodec::Opus => {
-                xnano::sim::media::decode_opus_to_pcm(&k.audio, fmt.sample_rate, fmt.channels as u8)
+                xnano_sim::media::decode_opus_to_pcm(&k.audio, fmt.sample_rate, fmt.channels as u8)
                     .map_err(|e| e.to_string())?
             }
             xnano::wire::audio::AudioCodec::PCM => k
@@ -1039,7 +1039,7 @@ fn cmd_demo(a: DemoArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn write_png(path: &std::path::Path, img: &xnano::sim::media::RgbImage) -> Result<(), String> {
+fn write_png(path: &std::path::Path, img: &xnano_sim::media::RgbImage) -> Result<(), String> {
     let f = fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(f), img.width, img.height);
     enc.set_color(png::ColorType::Rgb);

@@ -11,9 +11,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use xnano::crypto::Curve;
-use xnano::sim::console::{ConsoleEvent, ConsoleSim, ConsoleSimConfig};
-use xnano::sim::server::SimConfig;
 use xnano::smartglass::engine;
+use xnano_sim::console::{ConsoleEvent, ConsoleSim, ConsoleSimConfig};
+use xnano_sim::server::SimConfig;
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -32,7 +32,7 @@ use xnano::nano::{
     Client, ClientConfig, ClientEvent, CloseReason, ControllerState, EventHandler, Rumble,
     SessionStats,
 };
-use xnano::sim::server::{Impairment, SimConfig, SimServer};
+use xnano_sim::server::{Impairment, SimConfig, SimServer};
 
 use media::{AudioIn, Counters, Mailbox, Picture, ToWindow, VideoIn};
 
@@ -972,7 +972,7 @@ mod tests {
 
     #[test]
     fn console_streams_from_the_simulated_console() {
-        use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
+        use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
         let sim = ConsoleSim::start(ConsoleSimConfig::default()).unwrap();
         let ep = connect_console(&sim.addr().to_string()).unwrap();
         let (tcp, udp) = sim.nano_addrs().expect("the console started its Nano host");

@@ -396,8 +396,8 @@ fn audio_loop(rx: &Receiver<AudioIn>, counters: &Counters, to_window: &Sender<To
 #[cfg(test)]
 mod tests {
     use super::*;
-    use xnano::sim::media::{AudioCodec as SimCodec, AudioSource, VideoSource};
     use xnano::wire::audio::PcmFormat;
+    use xnano_sim::media::{AudioCodec as SimCodec, AudioSource, VideoSource};
 
     #[test]
     fn plane_copy_drops_stride_padding() {

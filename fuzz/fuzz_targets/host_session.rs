@@ -11,8 +11,8 @@
 use std::net::SocketAddr;
 
 use libfuzzer_sys::fuzz_target;
-use xnano::sim::media::EncodedFrame;
-use xnano::sim::nano_host::{class_of_channel_id, HostConfig, HostSession};
+use xnano_sim::media::EncodedFrame;
+use xnano_sim::nano_host::{class_of_channel_id, HostConfig, HostSession};
 use xnano::wire::audio::{
     AudioClientHandshake, AudioCodec, AudioControl, AudioFormat, AudioPayload,
 };

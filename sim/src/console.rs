@@ -1,7 +1,7 @@
 //! The simulated console's SmartGlass side: discovery responder, power-on,
 //! the encrypted session (connect, local join, acknowledgements, heartbeat,
 //! channels, console status, commands) and the SystemBroadcast gamestream
-//! handshake that starts the Nano host of [`crate::sim::server`].
+//! handshake that starts the Nano host of [`crate::server`].
 //!
 //! [`host::ConsoleHost`] is the sans-IO core; [`ConsoleSim`] runs it on one
 //! UDP socket thread:
@@ -37,7 +37,7 @@ pub use host::{
 };
 
 use crate::crypto::Curve;
-use crate::sim::server::{SimConfig, SimServer, SimStats};
+use crate::server::{SimConfig, SimServer, SimStats};
 use crate::wire::sg_common::{
     ClientType, ConnectionResult, Guid, PairedIdentityState, PrimaryDeviceFlags,
 };

@@ -2,24 +2,48 @@
 //! console whose gamestreams get Nano hosts of their own), for tests and
 //! demos.
 
+#![allow(non_camel_case_types)]
+// Every exported function takes raw pointers from C and checks them itself.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
 use std::ffi::c_char;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use super::console::xnano_console_info;
-use super::{
-    arg_ref, arg_str, boundary, growable_out, out_ptr, read_growable, write_growable, write_out,
-    xnano_result, FfiError, FfiResult,
-};
-use crate::sim::console::{ConsoleSim, ConsoleSimConfig};
-use crate::sim::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats, VideoMode};
+use crate::console::{ConsoleSim, ConsoleSimConfig};
+use crate::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats, VideoMode};
 use crate::smartglass::ConsoleInfo;
 use crate::wire::sg_common::PrimaryDeviceFlags;
 use crate::wire::sg_payloads::{
     MediaControlCommand, MediaMetadata, MediaPlaybackStatus, MediaState, MediaType, SoundLevel,
     TextConfiguration, TextInputScope, TextOptions,
 };
+use xnano_ffi_support::{
+    arg_ref, arg_str, boundary, growable, growable_out, out_ptr, read_growable, write_growable,
+    write_out, xnano_console_info, xnano_result, FfiError, FfiResult,
+};
+
+/// The version of this header's ABI (libxnano_sim): bumped with every
+/// incompatible change; compare with `xnano_sim_abi_version()`. The
+/// library's SONAME is `libxnano_sim.so.<XNANO_SIM_ABI_VERSION>`.
+pub const XNANO_SIM_ABI_VERSION: u32 = 1;
+
+/// The ABI version of the loaded libxnano_sim (`XNANO_SIM_ABI_VERSION` of
+/// the header it was built with).
+#[no_mangle]
+pub extern "C" fn xnano_sim_abi_version() -> u32 {
+    XNANO_SIM_ABI_VERSION
+}
+
+/// The message of the last failed `xnano_sim_*` call on the calling thread
+/// ("" when none failed yet). Thread-local, valid until the next failing
+/// `xnano_sim_*` call on this thread; never NULL; never free it. (libxnano's
+/// `xnano_last_error` describes only libxnano's own calls.)
+#[no_mangle]
+pub extern "C" fn xnano_sim_last_error() -> *const c_char {
+    xnano_ffi_support::last_error_ptr()
+}
 
 /// A running simulated console. Created by `xnano_sim_new`, freed by
 /// `xnano_sim_free`. Opaque. It listens on loopback only.
@@ -28,9 +52,17 @@ pub struct xnano_sim {
     last_stats: Mutex<SimStats>,
     tcp_port: u16,
     udp_port: u16,
-    pub(crate) console: Mutex<Option<ConsoleSim>>,
+    console: Mutex<Option<ConsoleSim>>,
     /// What the SmartGlass console announces (None: SmartGlass disabled).
     console_info: Option<ConsoleInfo>,
+}
+
+impl xnano_sim {
+    /// The SmartGlass console behind the handle (None when disabled or
+    /// stopped), for Rust tests that reach past the C ABI (faults).
+    pub fn console(&self) -> parking_lot::MutexGuard<'_, Option<ConsoleSim>> {
+        self.console.lock()
+    }
 }
 
 /// `video_source` value: real H.264 of a moving test pattern (OpenH264).
@@ -115,7 +147,7 @@ pub struct xnano_sim_config {
     pub smartglass_powered_on: bool,
 }
 
-super::growable!(xnano_sim_config {
+growable!(xnano_sim_config {
     struct_size,
     tcp_port,
     udp_port,
@@ -286,7 +318,7 @@ pub struct xnano_sim_stats {
     pub sg_gamestreams_stopped: u64,
 }
 
-super::growable!(xnano_sim_stats {
+growable!(xnano_sim_stats {
     struct_size,
     clients_accepted,
     video_frames_sent,
@@ -410,7 +442,7 @@ pub extern "C" fn xnano_sim_new(
             let (name, uuid, flags) = (sg.name.clone(), sg.uuid, sg.flags);
             let sim = ConsoleSim::start(sg).map_err(|e| {
                 let code = match e {
-                    crate::sim::console::ConsoleError::Io(_) => xnano_result::XNANO_ERR_IO,
+                    crate::console::ConsoleError::Io(_) => xnano_result::XNANO_ERR_IO,
                     _ => xnano_result::XNANO_ERR_INVALID_ARGUMENT,
                 };
                 FfiError::new(code, format!("simulated SmartGlass console: {e}"))
@@ -430,7 +462,7 @@ pub extern "C" fn xnano_sim_new(
         };
         let server = SimServer::start(cfg).map_err(|e| {
             let code = match e {
-                crate::sim::server::SimError::Io(_) => xnano_result::XNANO_ERR_IO,
+                crate::server::SimError::Io(_) => xnano_result::XNANO_ERR_IO,
                 _ => xnano_result::XNANO_ERR_INVALID_ARGUMENT,
             };
             FfiError::new(code, format!("simulated console: {e}"))

@@ -1,6 +1,21 @@
-//! The simulated console: the host side of SmartGlass and Nano, built on the same wire code.
+//! xnano-sim: a simulated Xbox One for tests, benchmarks and demos: the host
+//! side of SmartGlass ([`console::ConsoleSim`]: discovery, power-on, the
+//! encrypted session, service channels, gamestream start) and of Nano
+//! ([`server::SimServer`] with its [`nano_host::HostSession`]: the control
+//! handshake, channels, video from a real H.264 encoder or synthetic frames,
+//! Opus or PCM audio, input, rumble), behaving like a console where it is
+//! inconvenient (pacing, frame-id restarts, silences, heartbeats, impaired
+//! networks). Built on the sans-IO protocol crate, `xnano-proto`.
+//!
+//! `libxnano_sim` (this crate's `cdylib`) carries the C ABI of [`ffi`],
+//! declared in `sim/include/xnano_sim.h`, which the bindings' tests load
+//! beside `libxnano`. The client library never links any of it.
+
+// The protocol modules, at the paths the simulator's code uses.
+use xnano_proto::{crypto, nano, smartglass, wire};
 
 pub mod console;
+pub mod ffi;
 pub mod media;
 pub mod nano_host;
 pub mod pair;

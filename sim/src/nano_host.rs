@@ -37,7 +37,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::sim::media::EncodedFrame;
+use crate::media::EncodedFrame;
 use crate::wire::audio::{
     AudioClientHandshake, AudioCodec, AudioControl, AudioData, AudioFormat, AudioPayload,
     AudioServerHandshake, AUDIO_CONTROL_START_STREAM, AUDIO_CONTROL_STOP_STREAM,

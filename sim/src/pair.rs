@@ -113,7 +113,7 @@ impl SessionPair {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::media::EncodedFrame;
+    use crate::media::EncodedFrame;
 
     #[test]
     fn pair_establishes_and_delivers_a_frame() {

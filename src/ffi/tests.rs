@@ -10,9 +10,9 @@ use parking_lot::Mutex;
 
 use super::client::*;
 use super::logging::*;
-use super::sim::*;
 use super::xnano_result::*;
 use super::*;
+use ::xnano_sim::ffi::*;
 
 pub(super) fn last_error() -> String {
     // SAFETY: never NULL, NUL-terminated.

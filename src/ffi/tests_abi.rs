@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use super::client::*;
 use super::console::*;
-use super::sim::*;
 use super::tests::{last_error, new_client, ok, ports, start_sim, wait_until};
 use super::xnano_result::*;
 use super::*;
+use ::xnano_sim::ffi::*;
 
 #[test]
 fn abi_version_is_the_headers() {

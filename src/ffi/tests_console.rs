@@ -13,12 +13,12 @@ use parking_lot::Mutex;
 use super::client::*;
 use super::console::xnano_console_event_type::*;
 use super::console::*;
-use super::sim::*;
 use super::tests::{
     last_error, new_client, ok, set_all_callbacks, sim_stats, start_sim, stats, wait_until, Rec,
 };
 use super::xnano_result::*;
 use super::*;
+use ::xnano_sim::ffi::*;
 
 fn text<const N: usize>(a: &[c_char; N]) -> String {
     // SAFETY: the library NUL-terminates every array.
@@ -1000,7 +1000,7 @@ fn refused_gamestream_leaves_the_client_idle() {
     // SAFETY: a live sim.
     let s = unsafe { &*sim };
     {
-        let g = s.console.lock();
+        let g = s.console();
         let cs = g.as_ref().unwrap();
         let mut f = cs.faults();
         f.gamestream_error = Some((3, 42));
@@ -1028,7 +1028,7 @@ fn refused_gamestream_leaves_the_client_idle() {
     assert!(crec.states.lock().is_empty());
     // Fixed: the same client streams through the console now.
     {
-        let g = s.console.lock();
+        let g = s.console();
         let cs = g.as_ref().unwrap();
         let mut f = cs.faults();
         f.gamestream_error = None;

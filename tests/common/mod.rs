@@ -155,7 +155,7 @@ pub fn check_stream_recording(
         st["video_bytes"].as_u64().unwrap(),
         "{test}: {st}"
     );
-    let summary = xnano::sim::media::decode_h264_stream(&h264).unwrap();
+    let summary = xnano_sim::media::decode_h264_stream(&h264).unwrap();
     assert_eq!(
         summary.frames, delivered,
         "{test}: OpenH264 decodes every delivered frame"
@@ -237,7 +237,7 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
 /// The luma plane of test-pattern frame `index` at `w`x`h`, as the
 /// simulator draws it before encoding.
 pub fn pattern_luma(w: usize, h: usize, index: u64) -> Vec<u8> {
-    xnano::sim::media::pattern_luma(w, h, index).expect("even, nonzero size")
+    xnano_sim::media::pattern_luma(w, h, index).expect("even, nonzero size")
 }
 
 /// The worst frame measured 56.5 dB (320x240 at 1 Mbit/s, OpenH264 encoding,

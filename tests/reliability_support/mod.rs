@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use xnano::nano::{Client, ClientConfig, ClientEvent, CloseReason};
-use xnano::sim::media::verify_synthetic_info;
-use xnano::sim::server::{SimServer, VideoMode};
+use xnano_sim::media::verify_synthetic_info;
+use xnano_sim::server::{SimServer, VideoMode};
 
 /// A synthetic (self-verifying) video source.
 pub fn synthetic(seed: u64, min_len: usize, max_len: usize) -> VideoMode {

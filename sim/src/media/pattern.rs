@@ -173,7 +173,7 @@ impl Pattern {
 }
 
 /// The luma plane (width x height bytes) of test-pattern frame `index`, as
-/// [`crate::sim::media::VideoSource`] draws it before encoding: the reference
+/// [`crate::media::VideoSource`] draws it before encoding: the reference
 /// a decoded picture is compared against (PSNR).
 ///
 /// `width` and `height` must be even and nonzero; `None` otherwise.
