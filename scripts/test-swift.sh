@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds libxnano and runs the Swift binding's XCTest suite (bindings/swift).
+# Builds libxnano and libxnano_sim and runs the Swift binding's XCTest suite (bindings/swift:
+# the Xnano and XnanoSim targets; the tests use both).
 # Uses `swift` from PATH, or else the Debian 13 chroot made by scripts/setup-swift.sh, with
 # this repository bind-mounted into it. Build products go to target/swift-build.
 set -euo pipefail
@@ -10,12 +11,15 @@ repo="$(pwd)"
 # In the chroot case, run in a private mount namespace (re-executes this script once).
 swift_native || swift_private_mounts "$0" "$@"
 if [ "${XNANO_SKIP_CARGO_BUILD:-}" != 1 ]; then
-  cargo build --lib --quiet
+  cargo build -p xnano -p xnano-sim --lib --quiet
 fi
-[ -f target/debug/libxnano.so ] || { echo "test-swift: target/debug/libxnano.so missing" >&2; exit 1; }
-# libxnano.so has the SONAME libxnano.so.1 (ABI 1): the test binary, linked with -lxnano,
-# asks the loader for libxnano.so.1, which cargo does not create.
-[ -e target/debug/libxnano.so.1 ] || ln -sf libxnano.so target/debug/libxnano.so.1
+# Each library has the SONAME <name>.so.1 (ABI 1): the test binary, linked with -lxnano and
+# -lxnano_sim, asks the loader for libxnano.so.1 and libxnano_sim.so.1, which cargo does not
+# create.
+for lib in libxnano libxnano_sim; do
+  [ -f "target/debug/$lib.so" ] || { echo "test-swift: target/debug/$lib.so missing" >&2; exit 1; }
+  [ -e "target/debug/$lib.so.1" ] || ln -sf "$lib.so" "target/debug/$lib.so.1"
+done
 
 # Swift Testing's own summary ("0 tests passed") would follow XCTest's; only XCTest is used.
 swift_args=(--disable-swift-testing)
@@ -32,7 +36,8 @@ if swift_native; then
   run_swift_test() {
     LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
       swift test --package-path bindings/swift --scratch-path target/swift-build-native \
-      "${swift_args[@]}" -Xlinker -L"$libdir" -Xlinker -rpath -Xlinker "$libdir" "$@"
+      "${swift_args[@]}" -Xcc -I"$repo/include" -Xcc -I"$repo/sim/include" \
+      -Xlinker -L"$libdir" -Xlinker -rpath -Xlinker "$libdir" "$@"
   }
   run_swift_test "$@"
   if [ $# -eq 0 ]; then
@@ -53,6 +58,7 @@ libdir="$inner/target/debug"
 extra=""
 for a in "$@"; do extra+=" $(printf '%q' "$a")"; done
 swift_test="swift test --package-path bindings/swift --scratch-path target/swift-build ${swift_args[*]} \
+  -Xcc -I$inner/include -Xcc -I$inner/sim/include \
   -Xlinker -L$libdir -Xlinker -rpath -Xlinker $libdir"
 abi_run=""
 if [ $# -eq 0 ]; then

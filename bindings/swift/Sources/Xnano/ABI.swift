@@ -9,11 +9,12 @@ import Foundation
 /// RawRepresentable struct (`XNANO_OK.rawValue`) and the functions as returning `UInt32`;
 /// `u32` turns either into the `UInt32` the ABI passes, so the binding never names the
 /// ambiguous imported type (`xnano_result` is both the enum's struct and a typealias of UInt32).
+/// `package`: XnanoSim, the simulator's module of this package, uses it too.
 @inline(__always)
-func u32(_ v: UInt32) -> UInt32 { v }
+package func u32(_ v: UInt32) -> UInt32 { v }
 
 @inline(__always)
-func u32<T: RawRepresentable>(_ v: T) -> UInt32 where T.RawValue: BinaryInteger {
+package func u32<T: RawRepresentable>(_ v: T) -> UInt32 where T.RawValue: BinaryInteger {
     UInt32(truncatingIfNeeded: v.rawValue)
 }
 
@@ -21,22 +22,22 @@ func u32<T: RawRepresentable>(_ v: T) -> UInt32 where T.RawValue: BinaryInteger 
 /// it to C's `sizeof` before every call that takes the struct, so that the library reads and
 /// writes only the fields this binding knows of. For an imported C struct `sizeof` is
 /// `MemoryLayout<Self>.stride`: `.size` leaves out the trailing padding (62 bytes for the
-/// 64 of `xnano_client_config`).
-protocol SizedCStruct {
+/// 64 of `xnano_client_config`). `package`: XnanoSim's structs conform too.
+package protocol SizedCStruct {
     init()
     var struct_size: UInt32 { get set }
 }
 
 extension SizedCStruct {
     /// A zeroed struct with `struct_size` set.
-    static func sized() -> Self {
+    package static func sized() -> Self {
         var s = Self()
         s.struct_size = UInt32(MemoryLayout<Self>.stride)
         return s
     }
 
     /// This struct with `struct_size` set (again: a call that writes may have lowered it).
-    var sized: Self {
+    package var sized: Self {
         var s = self
         s.struct_size = UInt32(MemoryLayout<Self>.stride)
         return s
@@ -45,9 +46,7 @@ extension SizedCStruct {
 
 extension xnano_client_config: SizedCStruct {}
 extension xnano_console_config: SizedCStruct {}
-extension xnano_sim_config: SizedCStruct {}
 extension xnano_client_stats: SizedCStruct {}
-extension xnano_sim_stats: SizedCStruct {}
 extension xnano_console_info: SizedCStruct {}
 extension xnano_controller_state: SizedCStruct {}
 extension xnano_gamepad: SizedCStruct {}
@@ -56,7 +55,12 @@ extension xnano_gamepad: SizedCStruct {}
 /// functions), or nil when that cannot be found out.
 func loadedLibraryPath() -> String? {
     let f: @convention(c) () -> UnsafePointer<CChar>? = xnano_version
-    let address = UInt(bitPattern: unsafeBitCast(f, to: UnsafeRawPointer.self))
+    return loadedLibraryPath(containing: UInt(bitPattern: unsafeBitCast(f, to: UnsafeRawPointer.self)))
+}
+
+/// The path of the shared library mapped at `address` (e.g. of one of its functions), or nil
+/// when that cannot be found out. `package`: XnanoSim names libxnano_sim with it.
+package func loadedLibraryPath(containing address: UInt) -> String? {
     #if canImport(Darwin)
     var info = Dl_info()
     guard dladdr(UnsafeRawPointer(bitPattern: address), &info) != 0, let name = info.dli_fname else { return nil }
@@ -82,11 +86,13 @@ func loadedLibraryPath() -> String? {
     #endif
 }
 
-/// Whether the loaded libxnano exports `xnano_abi_version` (builds before ABI 1 do not).
-private func libraryHasAbiVersion() -> Bool {
+/// Whether the process's libraries export `symbol` (the loaded libxnano has no
+/// `xnano_abi_version` when it is a build from before ABI 1); true when that cannot be found
+/// out. `package`: XnanoSim asks for `xnano_sim_abi_version`.
+package func processExports(_ symbol: String) -> Bool {
     guard let me = dlopen(nil, RTLD_LAZY) else { return true }
     defer { dlclose(me) }
-    return dlsym(me, "xnano_abi_version") != nil
+    return dlsym(me, symbol) != nil
 }
 
 /// Throws `XnanoError.abiMismatch` unless `found` is `expected`. `found` 0 stands for a library
@@ -97,7 +103,7 @@ func checkAbi(found: UInt32, expected: UInt32 = Library.abiVersion) throws {
 
 /// The result of the one ABI check of this process (run on first use, then remembered).
 private let abiCheckResult: Result<Void, XnanoError> = {
-    guard libraryHasAbiVersion() else { return .failure(.abiMismatch(found: 0, expected: Library.abiVersion)) }
+    guard processExports("xnano_abi_version") else { return .failure(.abiMismatch(found: 0, expected: Library.abiVersion)) }
     let found = xnano_abi_version()
     return found == Library.abiVersion ? .success(()) : .failure(.abiMismatch(found: found, expected: Library.abiVersion))
 }()

@@ -33,7 +33,8 @@ public enum ResultCode: Equatable, Sendable, CustomStringConvertible {
     /// A code this binding does not know (a newer library).
     case unknown(UInt32)
 
-    init(_ r: UInt32) {
+    /// The code for the C value `r` (`package`: XnanoSim turns libxnano_sim's results with it).
+    package init(_ r: UInt32) {
         switch r {
         case u32(XNANO_OK): self = .ok
         case u32(XNANO_ERR_NULL): self = .null

@@ -163,7 +163,8 @@ public struct ConsoleInfo: Equatable, Sendable {
     public let lastError: UInt32
     public let port: UInt16
 
-    init(_ i: xnano_console_info) {
+    /// From the C struct (`package`: XnanoSim's `Simulator.consoleInfo()` fills one too).
+    package init(_ i: xnano_console_info) {
         name = fixedString(i.name, capacity: XNANO_CONSOLE_NAME_SIZE)
         liveId = fixedString(i.live_id, capacity: XNANO_LIVE_ID_SIZE)
         address = fixedString(i.address, capacity: XNANO_ADDRESS_SIZE)

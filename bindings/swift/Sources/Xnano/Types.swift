@@ -264,8 +264,6 @@ public struct ControllerState: Equatable, Sendable {
 /// Session statistics: the C struct `xnano_client_stats` (every counter, snake_case names;
 /// `struct_size` says how many bytes of it the library filled, the rest is 0).
 public typealias ClientStats = xnano_client_stats
-/// Counters of the simulated console: the C struct `xnano_sim_stats`.
-public typealias SimStats = xnano_sim_stats
 
 func copyBytes(_ p: UnsafePointer<UInt8>?, _ len: Int) -> [UInt8] {
     guard let p = p, len > 0 else { return [] }

@@ -1,9 +1,11 @@
 // ABI 1: the version check, struct_size on caller-allocated structs, Sendable types, and
 // stop/disconnect from two threads at once.
 import CXnano
+import CXnanoSim
 import Foundation
 import XCTest
 @testable import Xnano
+import XnanoSim
 
 func requireSendable<T: Sendable>(_: T.Type) {}
 
@@ -17,6 +19,27 @@ final class AbiTests: XCTestCase {
         XCTAssertNoThrow(try checkAbi(found: xnano_abi_version()))
         let path = try XCTUnwrap(Library.libraryPath)
         XCTAssertTrue(path.hasSuffix("libxnano.so.1") || path.hasSuffix("libxnano.so") || path.hasSuffix(".dylib"), path)
+    }
+
+    func testTheLoadedSimLibraryHasItsAbi() throws {
+        XCTAssertEqual(SimLibrary.abiVersion, 1)
+        XCTAssertEqual(SimLibrary.abiVersion, SimLibrary.headerAbiVersion, "module constant = XNANO_SIM_ABI_VERSION of the header")
+        XCTAssertEqual(xnano_sim_abi_version(), UInt32(XNANO_SIM_ABI_VERSION))
+        XCTAssertEqual(SimLibrary.loadedAbiVersion, 1)
+        XCTAssertNoThrow(try SimLibrary.checkAbi())
+        let path = try XCTUnwrap(SimLibrary.libraryPath)
+        XCTAssertTrue(path.hasSuffix("libxnano_sim.so.1") || path.hasSuffix("libxnano_sim.so") || path.hasSuffix(".dylib"), path)
+        XCTAssertNotEqual(path, Library.libraryPath, "two libraries")
+    }
+
+    func testASimMismatchIsRefusedWithAClearMessage() throws {
+        let x = XnanoSimError.abiMismatch(found: 999, expected: 1)
+        let text = "\(x)"
+        XCTAssertTrue(text.hasPrefix("ABI mismatch: "), text)
+        XCTAssertTrue(text.contains("ABI version 999"), text)
+        XCTAssertTrue(text.contains("needs libxnano_sim ABI version 1"), text)
+        XCTAssertTrue(text.contains(try XCTUnwrap(SimLibrary.libraryPath)), "names the library it loaded: \(text)")
+        XCTAssertTrue("\(XnanoSimError.abiMismatch(found: 0, expected: 1))".contains("no xnano_sim_abi_version"))
     }
 
     func testAMismatchIsRefusedWithAClearMessage() {
@@ -65,8 +88,10 @@ final class AbiTests: XCTestCase {
             }
         }
         XCTAssertEqual(ClientConfig().raw.connect_timeout_ms, 0, "the defaults were not asked for")
-        XCTAssertEqual(SimConfig().raw.width, 0)
         XCTAssertEqual(ConsoleConfig().raw.wait_timeout_ms, 0)
+        // libxnano_sim's check is its own (the Simulator above was refused for libxnano's ABI).
+        XCTAssertNoThrow(try SimLibrary.checkAbi())
+        XCTAssertEqual(SimConfig().raw.width, 1280)
     }
 
     func testStructSizeIsSetBeforeEveryCall() throws {
@@ -110,6 +135,7 @@ final class AbiTests: XCTestCase {
         requireSendable(ConsoleEvent.self)
         requireSendable(GamepadState.self)
         requireSendable(XnanoError.self)
+        requireSendable(XnanoSimError.self)
         requireSendable(ResultCode.self)
         requireSendable(Client.self)
         requireSendable(Simulator.self)

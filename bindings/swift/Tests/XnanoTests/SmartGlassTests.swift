@@ -3,6 +3,7 @@
 import Foundation
 import XCTest
 @testable import Xnano
+import XnanoSim
 
 final class ConsoleRecorder {
     private let lock = NSLock()

@@ -3,6 +3,7 @@
 import Foundation
 import XCTest
 @testable import Xnano
+import XnanoSim
 
 /// Runs `end` (a stop or disconnect) after `seconds` unless cancelled: a stream that never gets
 /// what the test waits for still ends.

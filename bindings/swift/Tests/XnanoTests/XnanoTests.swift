@@ -1,8 +1,10 @@
-// End-to-end tests of the Swift binding against the simulated console, through libxnano's
-// C ABI (run by scripts/test-swift.sh).
+// End-to-end tests of the Swift binding against the simulated console (XnanoSim, over
+// libxnano_sim), through libxnano's C ABI (run by scripts/test-swift.sh).
+import CXnano
 import Foundation
 import XCTest
 @testable import Xnano
+import XnanoSim
 
 /// Collects everything a client reports, thread-safely.
 final class Recorder {
@@ -282,6 +284,13 @@ final class XnanoTests: XCTestCase {
         var badSim = SimConfig()
         badSim.fps = 0
         expectCode(.invalidArgument, try Simulator(config: badSim))
+        // A failed xnano_sim_* call's message is libxnano_sim's (xnano_sim_last_error), which
+        // libxnano's xnano_last_error knows nothing of.
+        XCTAssertThrowsError(try Simulator(config: badSim)) { e in
+            let message = (e as? XnanoError)?.message ?? ""
+            XCTAssertTrue(message.contains("fps 0"), "from xnano_sim_last_error: \(e)")
+            XCTAssertFalse(String(cString: xnano_last_error()).contains("fps"))
+        }
     }
 
     func testStopFromOwnClosureIsRefused() throws {
