@@ -24,11 +24,15 @@ done
 # Swift Testing's own summary ("0 tests passed") would follow XCTest's; only XCTest is used.
 swift_args=(--disable-swift-testing)
 
-# Without arguments a second run follows: the ABI check end to end. A shim exporting only
+# Without arguments two more runs follow: the ABI checks end to end. A shim exporting only
 # xnano_abi_version (returning 999) is preloaded, so the binding's call resolves to it; the one
 # test that expects this (skipped in the first run) checks that every entry point refuses.
+# Then the same for libxnano_sim: a shim exporting only xnano_sim_abi_version (999), and the
+# test that sees the simulator refuse while libxnano works.
 abi_shim_c='unsigned int xnano_abi_version(void) { return 999; }'
 abi_test=AbiTests.testAMismatchedLibraryIsRefusedEverywhere
+sim_abi_shim_c='unsigned int xnano_sim_abi_version(void) { return 999; }'
+sim_abi_test=AbiTests.testAMismatchedSimLibraryIsRefused
 
 if swift_native; then
   swift test --help 2>/dev/null | grep -q -- --disable-swift-testing || swift_args=()
@@ -44,6 +48,9 @@ if swift_native; then
     shim="$repo/target/swift-build-native/abi-999.so"
     echo "$abi_shim_c" | cc -shared -fPIC -x c - -o "$shim"
     XNANO_TEST_EXPECT_ABI=999 LD_PRELOAD="$shim" run_swift_test --skip-build --filter "$abi_test"
+    sim_shim="$repo/target/swift-build-native/sim-abi-999.so"
+    echo "$sim_abi_shim_c" | cc -shared -fPIC -x c - -o "$sim_shim"
+    XNANO_TEST_EXPECT_SIM_ABI=999 LD_PRELOAD="$sim_shim" run_swift_test --skip-build --filter "$sim_abi_test"
   fi
   exit
 fi
@@ -63,6 +70,8 @@ swift_test="swift test --package-path bindings/swift --scratch-path target/swift
 abi_run=""
 if [ $# -eq 0 ]; then
   abi_run=" && echo '$abi_shim_c' | gcc -shared -fPIC -x c - -o target/swift-build/abi-999.so &&
-    XNANO_TEST_EXPECT_ABI=999 LD_PRELOAD=$inner/target/swift-build/abi-999.so $swift_test --skip-build --filter $abi_test"
+    XNANO_TEST_EXPECT_ABI=999 LD_PRELOAD=$inner/target/swift-build/abi-999.so $swift_test --skip-build --filter $abi_test &&
+    echo '$sim_abi_shim_c' | gcc -shared -fPIC -x c - -o target/swift-build/sim-abi-999.so &&
+    XNANO_TEST_EXPECT_SIM_ABI=999 LD_PRELOAD=$inner/target/swift-build/sim-abi-999.so $swift_test --skip-build --filter $sim_abi_test"
 fi
 swift_chroot_run "cd $inner && export LD_LIBRARY_PATH=\$LD_LIBRARY_PATH:$libdir && $swift_test$extra$abi_run"

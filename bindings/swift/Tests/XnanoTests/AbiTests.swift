@@ -94,6 +94,36 @@ final class AbiTests: XCTestCase {
         XCTAssertEqual(SimConfig().raw.width, 1280)
     }
 
+    /// Run by scripts/test-swift.sh a third time with a preloaded `xnano_sim_abi_version` that
+    /// returns XNANO_TEST_EXPECT_SIM_ABI (999): the simulator refuses, nothing else of
+    /// libxnano_sim is called, and libxnano works. Skipped in the ordinary run.
+    func testAMismatchedSimLibraryIsRefused() throws {
+        guard let want = ProcessInfo.processInfo.environment["XNANO_TEST_EXPECT_SIM_ABI"].flatMap({ UInt32($0) }) else {
+            throw XCTSkip("needs a preloaded xnano_sim_abi_version (scripts/test-swift.sh)")
+        }
+        XCTAssertEqual(SimLibrary.loadedAbiVersion, want)
+        let expected = XnanoSimError.abiMismatch(found: want, expected: 1)
+        let entryPoints: [(String, () throws -> Void)] = [
+            ("checkAbi", { try SimLibrary.checkAbi() }),
+            ("Simulator", { _ = try Simulator() }),
+            ("Simulator(config:)", { _ = try Simulator(config: cheapSim()) }),
+        ]
+        for (name, call) in entryPoints {
+            XCTAssertThrowsError(try call(), name) { e in
+                XCTAssertEqual(e as? XnanoSimError, expected, name)
+                XCTAssertTrue("\(e)".contains("ABI version \(want)"), "\(e)")
+                XCTAssertTrue("\(e)".contains("libxnano_sim"), "names the library: \(e)")
+            }
+        }
+        let cfg = SimConfig()
+        XCTAssertEqual(cfg.raw.width, 0, "the defaults were not asked for")
+        XCTAssertEqual(cfg.raw.struct_size, UInt32(MemoryLayout<xnano_sim_config>.stride))
+        // libxnano's check is its own.
+        XCTAssertNoThrow(try Library.checkAbi())
+        XCTAssertEqual(ClientConfig().raw.connect_timeout_ms, 5000)
+        XCTAssertNoThrow(try Client())
+    }
+
     func testStructSizeIsSetBeforeEveryCall() throws {
         // The library sets struct_size to min(caller's, its own sizeof): with `.size` instead of
         // `.stride` (no trailing padding) the two configs would come back 2 bytes short.
