@@ -127,16 +127,6 @@ namespace Xnano
             }
         }
 
-        /// <summary>Connects to a simulated console on this machine.</summary>
-        public void Connect(Simulator sim)
-        {
-            if (sim == null)
-            {
-                throw new ArgumentNullException(nameof(sim));
-            }
-            ConnectNano(Simulator.Host, sim.TcpPort, sim.UdpPort);
-        }
-
         // The callbacks are always set before a connect: the trampolines with this client's
         // weak user_data in push mode, NULL in pull mode (so nothing of an earlier attempt
         // stays installed). On failure the client is idle and no callback was called: they

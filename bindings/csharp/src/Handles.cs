@@ -125,25 +125,6 @@ namespace Xnano
         }
     }
 
-    /// <summary>Owns an <c>xnano_sim *</c>; releasing it calls <c>xnano_sim_free</c>.</summary>
-    public sealed class SimHandle : SafeHandle
-    {
-        internal SimHandle(IntPtr p) : base(IntPtr.Zero, true)
-        {
-            SetHandle(p);
-        }
-
-        /// <inheritdoc/>
-        public override bool IsInvalid => handle == IntPtr.Zero;
-
-        /// <summary>Stops and frees the simulated console.</summary>
-        protected override bool ReleaseHandle()
-        {
-            NativeMethods.xnano_sim_free(handle);
-            return true;
-        }
-    }
-
     /// <summary>Owns an <c>xnano_console *</c>; releasing it calls <c>xnano_console_free</c>.</summary>
     public sealed class ConsoleHandle : SafeHandle
     {

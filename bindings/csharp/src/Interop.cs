@@ -157,8 +157,6 @@ namespace Xnano
         internal static readonly uint ConsoleInfo = Of(typeof(xnano_console_info));
         internal static readonly uint ConsoleConfig = Of(typeof(xnano_console_config));
         internal static readonly uint Gamepad = Of(typeof(xnano_gamepad));
-        internal static readonly uint SimConfig = Of(typeof(xnano_sim_config));
-        internal static readonly uint SimStats = Of(typeof(xnano_sim_stats));
 
         // Marshal.SizeOf(Type) rather than SizeOf<T>(): the same on .NET Framework, Mono and Unity.
         private static uint Of(Type t) => (uint)Marshal.SizeOf(t);

@@ -62,12 +62,6 @@ namespace Xnano.Native
         public const ushort XNANO_BUTTON_X = 16384;
         public const ushort XNANO_BUTTON_Y = 32768;
 
-        public const uint XNANO_SIM_VIDEO_TEST_PATTERN = 0;
-        public const uint XNANO_SIM_VIDEO_SYNTHETIC = 1;
-        public const uint XNANO_SIM_AUDIO_OPUS = 0;
-        public const uint XNANO_SIM_AUDIO_PCM = 1;
-        public const uint XNANO_SIM_AUDIO_NONE = 2;
-
         // enum xnano_result
         public const uint XNANO_OK = 0;
         public const uint XNANO_ERR_NULL = 1;
@@ -383,42 +377,6 @@ namespace Xnano.Native
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         public static extern uint xnano_set_log_callback(xnano_log_callback callback, IntPtr user_data, uint max_level);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_config_default(ref xnano_sim_config out_config);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_new(ref xnano_sim_config config, out IntPtr out_sim);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_nano_ports(IntPtr sim, out ushort out_tcp_port, out ushort out_udp_port);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_get_stats(IntPtr sim, ref xnano_sim_stats out_stats);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_close_client(IntPtr sim);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_stop(IntPtr sim);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern void xnano_sim_free(IntPtr sim);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_smartglass_port(IntPtr sim, out ushort out_port);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_console_info(IntPtr sim, ref xnano_console_info out_info);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_smartglass_powered_on(IntPtr sim, [MarshalAs(UnmanagedType.I1)] out bool out_on);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_smartglass_message_count(IntPtr sim, byte[] msg_type, out ulong out_count);
-
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        public static extern uint xnano_sim_start_text_session(IntPtr sim, byte[] prompt, out uint out_clients);
     }
 
     // ---------------------------------------------------------------------- structs
@@ -623,66 +581,6 @@ namespace Xnano.Native
         public float left_thumb_y;
         public float right_thumb_x;
         public float right_thumb_y;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct xnano_sim_config
-    {
-        /// <summary>sizeof this struct as the caller knows it; set before every call.</summary>
-        public uint struct_size;
-        public ushort tcp_port;
-        public ushort udp_port;
-        public uint width;
-        public uint height;
-        public uint fps;
-        public uint bitrate_bps;
-        public uint keyframe_interval;
-        public uint chunk_size;
-        public uint video_source;
-        public uint synthetic_min_len;
-        public uint synthetic_max_len;
-        public ulong synthetic_seed;
-        public uint audio_source;
-        public uint telemetry_interval_ms;
-        public ulong session_seed;
-        public double loss_pct;
-        public double reorder_pct;
-        public double duplicate_pct;
-        public uint delay_ms;
-        public uint jitter_ms;
-        public ulong impairment_seed;
-        [MarshalAs(UnmanagedType.I1)] public bool smartglass;
-        public ushort smartglass_port;
-        [MarshalAs(UnmanagedType.I1)] public bool smartglass_require_auth;
-        [MarshalAs(UnmanagedType.I1)] public bool smartglass_powered_on;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct xnano_sim_stats
-    {
-        /// <summary>sizeof this struct as the caller knows it; set before every call.</summary>
-        public uint struct_size;
-        public ulong clients_accepted;
-        public ulong video_frames_sent;
-        public ulong video_bytes_sent;
-        public ulong keyframes_sent;
-        public ulong keyframe_requests;
-        public ulong audio_packets_sent;
-        public ulong input_frames_received;
-        public ulong input_acks_sent;
-        public ulong rumble_sent;
-        public ulong chat_audio_received;
-        public ulong udp_sent;
-        public ulong udp_dropped;
-        public ulong bad_packets;
-        [MarshalAs(UnmanagedType.I1)] public bool client_connected;
-        public ulong sg_discovery_requests;
-        public ulong sg_power_on_requests;
-        public ulong sg_connects_accepted;
-        public ulong sg_connects_rejected;
-        public ulong sg_messages_received;
-        public ulong sg_gamestreams_started;
-        public ulong sg_gamestreams_stopped;
     }
 #pragma warning restore 1591
 }

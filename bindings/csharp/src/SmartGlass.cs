@@ -158,7 +158,10 @@ namespace Xnano
     /// <summary>A console as its discovery response describes it (<c>xnano_console_info</c>).</summary>
     public sealed class ConsoleInfo
     {
-        internal ConsoleInfo(xnano_console_info i)
+        /// <summary>The console described by a raw <c>xnano_console_info</c> (as
+        /// <c>xnano_discovery_get</c>, <c>xnano_console_get_info</c> or another library built
+        /// on xnano.h writes it).</summary>
+        public ConsoleInfo(xnano_console_info i)
         {
             Name = Text(i.name, NativeMethods.XNANO_CONSOLE_NAME_SIZE);
             LiveId = Text(i.live_id, NativeMethods.XNANO_LIVE_ID_SIZE);
@@ -173,6 +176,10 @@ namespace Xnano
 
         private static string Text(byte[] b, int size)
         {
+            if (b == null)
+            {
+                return "";
+            }
             var n = Array.IndexOf(b, (byte)0);
             return System.Text.Encoding.UTF8.GetString(b, 0, n < 0 ? Math.Min(b.Length, size) : n);
         }

@@ -13,6 +13,7 @@ using System.Threading;
 using NUnit.Framework;
 using Xnano;
 using Xnano.Native;
+using Xnano.Sim;
 
 namespace Xnano.Tests
 {

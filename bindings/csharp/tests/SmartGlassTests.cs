@@ -8,6 +8,7 @@ using System.Net.Sockets;
 using System.Threading;
 using NUnit.Framework;
 using Xnano;
+using Xnano.Sim;
 
 namespace Xnano.Tests
 {
