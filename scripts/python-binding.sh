@@ -4,6 +4,11 @@
 # checks its type hints with mypy --strict and runs its pytest suite end to
 # end against the simulated console.
 #
+# The simulated console is a library of its own (libxnano_sim, crate
+# xnano-sim), which the package neither builds nor bundles: it is built here
+# beside libxnano, and the tests' `import xnano.sim` finds it in that dev
+# build directory (target/<profile>, recorded in the installed package).
+#
 # XNANO_CARGO_PROFILE=dev reuses the debug build that the Rust tests made
 # (the package default is a release build).
 set -euo pipefail
@@ -16,7 +21,15 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "setuptools>=61" wheel pytest mypy
 
 export XNANO_CARGO_PROFILE="${XNANO_CARGO_PROFILE:-dev}"
-unset XNANO_LIB
+unset XNANO_LIB XNANO_SIM_LIB
+
+case "$XNANO_CARGO_PROFILE" in
+  dev) profile_args=() ;;
+  release) profile_args=(--release) ;;
+  *) profile_args=(--profile "$XNANO_CARGO_PROFILE") ;;
+esac
+echo "cargo build -p xnano -p xnano-sim --lib ${profile_args[*]}"
+cargo build -p xnano -p xnano-sim --lib "${profile_args[@]}"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
   --force-reinstall --no-deps ./bindings/python
 rm -rf bindings/python/build

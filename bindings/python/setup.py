@@ -2,11 +2,20 @@
 
 Where the native library comes from (in this order):
   XNANO_PREBUILT_LIB=/path/libxnano.so  copy that file;
-  otherwise run `cargo build --lib` in the repository this directory is
-  part of (bindings/python inside the xnano checkout), with the profile
-  XNANO_CARGO_PROFILE (default "release"; "dev" for the debug build), and
-  copy target/<profile>/libxnano.so (CARGO_TARGET_DIR is honoured).
+  otherwise run `cargo build -p xnano --lib` in the repository this
+  directory is part of (bindings/python inside the xnano checkout), with the
+  profile XNANO_CARGO_PROFILE (default "release"; "dev" for the debug
+  build), and copy target/<profile>/libxnano.so (CARGO_TARGET_DIR is
+  honoured).
 The version is the crate's, read from Cargo.toml.
+
+Only libxnano is built and bundled: the simulated console's library
+(libxnano_sim, used by the `xnano.sim` module for tests and demos) is not
+needed by the package and not in the wheel. The directory libxnano was
+copied from is recorded in the built package (xnano/_build_info.py,
+BUILD_DIR): `xnano.sim` looks there for a libxnano_sim built alongside
+(`cargo build -p xnano-sim --lib`), after $XNANO_SIM_LIB and the
+directory of the loaded libxnano.
 """
 
 import os
@@ -48,7 +57,7 @@ def native_library() -> Path:
             "set XNANO_PREBUILT_LIB to a built libxnano"
         )
     profile = os.environ.get("XNANO_CARGO_PROFILE", "release")
-    cmd = ["cargo", "build", "--lib", "--manifest-path", str(manifest)]
+    cmd = ["cargo", "build", "-p", "xnano", "--lib", "--manifest-path", str(manifest)]
     if profile == "release":
         cmd.append("--release")
     elif profile != "dev":
@@ -67,6 +76,13 @@ class BuildPyWithLib(build_py):
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dest)
         print(f"bundled {src} -> {dest}", flush=True)
+        info = Path(self.build_lib) / "xnano" / "_build_info.py"
+        text = info.read_text()
+        line = f"BUILD_DIR: Optional[str] = {str(src.absolute().parent)!r}"
+        new = re.sub(r"^BUILD_DIR: Optional\[str\] = .*$", lambda _: line, text, flags=re.M)
+        if line not in new:
+            raise SystemExit(f"{info}: no BUILD_DIR line to fill in")
+        info.write_text(new)
 
 
 class BinaryDistribution(Distribution):

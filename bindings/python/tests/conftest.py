@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 import xnano
+from xnano.sim import SimAudio, SimConsole, SimVideo
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -25,12 +26,12 @@ def wait_for(cond, timeout=20.0, step=0.02, tick=None):
 @pytest.fixture
 def sim():
     """A cheap simulated console: synthetic 320x240 video, PCM audio."""
-    with xnano.SimConsole(
+    with SimConsole(
         width=320,
         height=240,
         fps=60,
         keyframe_interval=30,
-        video_source=xnano.SimVideo.SYNTHETIC,
-        audio_source=xnano.SimAudio.PCM,
+        video_source=SimVideo.SYNTHETIC,
+        audio_source=SimAudio.PCM,
     ) as s:
         yield s

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 import xnano
-from xnano import _ffi
+from xnano import _ffi, _sim_ffi
+from xnano.sim import SimConfig
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +85,9 @@ def test_declarations_follow_abi_1():
     for name in ("xnano_result", "xnano_state", "xnano_event_type", "xnano_log_level",
                  "xnano_console_event_type", "xnano_console_state"):
         assert getattr(_ffi, name) is ctypes.c_uint32, name
-    for name in ("xnano_client_free", "xnano_console_free", "xnano_sim_free", "xnano_event_free"):
+    for name in ("xnano_client_free", "xnano_console_free", "xnano_event_free"):
         assert getattr(_ffi.lib, name).restype is None, name
+    assert _sim_ffi.lib.xnano_sim_free.restype is None
     assert _ffi.xnano_state_callback._argtypes_[1:3] == (ctypes.c_uint32, ctypes.c_uint32)
     assert _ffi.xnano_log_callback._argtypes_[1] is ctypes.c_uint32
     assert _ffi.lib.xnano_result_name.argtypes == [ctypes.c_uint32]
@@ -95,23 +97,27 @@ def test_declarations_follow_abi_1():
 def test_struct_size_is_set_for_every_caller_struct(sim):
     """Every struct with a struct_size goes to the library with its size as
     the binding declares it; the library writes back what it knows."""
-    sized = [n for n in dir(_ffi) if n.startswith("xnano_")
-             and isinstance(getattr(_ffi, n), type) and issubclass(getattr(_ffi, n), ctypes.Structure)
-             and any(f[0] == "struct_size" for f in getattr(getattr(_ffi, n), "_fields_", []))]
-    assert set(sized) == {
-        "xnano_client_config", "xnano_console_config", "xnano_sim_config", "xnano_client_stats",
-        "xnano_sim_stats", "xnano_console_info", "xnano_controller_state", "xnano_gamepad",
+    def sized(module):
+        return {n for n in dir(module) if n.startswith("xnano_")
+                and isinstance(getattr(module, n), type) and issubclass(getattr(module, n), ctypes.Structure)
+                and getattr(module, n).__module__ == module.__name__
+                and any(f[0] == "struct_size" for f in getattr(getattr(module, n), "_fields_", []))}
+
+    assert sized(_ffi) == {
+        "xnano_client_config", "xnano_console_config", "xnano_client_stats",
+        "xnano_console_info", "xnano_controller_state", "xnano_gamepad",
     }
+    assert sized(_sim_ffi) == {"xnano_sim_config", "xnano_sim_stats"}
     assert xnano.ClientConfig().to_c().struct_size == ctypes.sizeof(_ffi.xnano_client_config)
-    assert xnano.SimConfig().to_c().struct_size == ctypes.sizeof(_ffi.xnano_sim_config)
+    assert SimConfig().to_c().struct_size == ctypes.sizeof(_sim_ffi.xnano_sim_config)
     assert xnano.ConsoleConfig().to_c().struct_size == ctypes.sizeof(_ffi.xnano_console_config)
     assert xnano.ControllerState().to_c().struct_size == ctypes.sizeof(_ffi.xnano_controller_state)
     assert xnano.GamepadState().to_c().struct_size == ctypes.sizeof(_ffi.xnano_gamepad)
     # What the library writes, with the size it wrote back.
     from xnano._api import _sized
     for struct, fill in (
-        (_ffi.xnano_sim_stats, lambda s: _ffi.lib.xnano_sim_get_stats(sim._h._ptr, ctypes.byref(s))),
-        (_ffi.xnano_console_info, lambda s: _ffi.lib.xnano_sim_console_info(sim._h._ptr, ctypes.byref(s))),
+        (_sim_ffi.xnano_sim_stats, lambda s: _sim_ffi.lib.xnano_sim_get_stats(sim._h._ptr, ctypes.byref(s))),
+        (_ffi.xnano_console_info, lambda s: _sim_ffi.lib.xnano_sim_console_info(sim._h._ptr, ctypes.byref(s))),
     ):
         s = _sized(struct)
         assert fill(s) == _ffi.XNANO_OK

@@ -8,6 +8,7 @@ import pytest
 
 import xnano
 import xnano.aio
+from xnano.sim import SimAudio, SimConsole, SimVideo
 
 
 def run(coro, timeout=60):
@@ -92,9 +93,9 @@ def test_cancelled_wait_loses_no_event():
     iteration takes that wait's event."""
 
     async def main():
-        with xnano.SimConsole(width=160, height=120, fps=2, keyframe_interval=2,
-                              video_source=xnano.SimVideo.SYNTHETIC,
-                              audio_source=xnano.SimAudio.NONE) as sim:
+        with SimConsole(width=160, height=120, fps=2, keyframe_interval=2,
+                        video_source=SimVideo.SYNTHETIC,
+                        audio_source=SimAudio.NONE) as sim:
             async with await xnano.aio.connect(*sim.nano_address) as client:
                 stream = client.events()
                 it = stream.__aiter__()

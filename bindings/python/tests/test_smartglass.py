@@ -9,6 +9,7 @@ import threading
 import pytest
 
 import xnano
+from xnano.sim import SimConfig, SimConsole, SimVideo
 from conftest import wait_for
 from test_stream import Recorder, press_loop
 
@@ -53,7 +54,7 @@ def silent_address():
 
 def test_console_config_defaults_match_the_library():
     assert xnano.ConsoleConfig() == xnano.ConsoleConfig.library_default()
-    assert xnano.SimConfig().smartglass is True
+    assert SimConfig().smartglass is True
 
 
 def test_discovers_the_simulated_console(sim):
@@ -213,7 +214,7 @@ def test_power_off_then_power_on(sim):
 
 
 def test_credentials_when_anonymous_is_refused():
-    with xnano.SimConsole(video_source=xnano.SimVideo.SYNTHETIC, smartglass_require_auth=True) as sim:
+    with SimConsole(video_source=SimVideo.SYNTHETIC, smartglass_require_auth=True) as sim:
         info = sim.console_info()
         assert not info.anonymous_allowed
         with pytest.raises(xnano.RefusedError, match="anonymous"):
@@ -253,7 +254,7 @@ def test_wrong_states_and_bad_arguments(sim):
     with pytest.raises(xnano.InvalidArgumentError):
         xnano.power_on(" ")
     with pytest.raises(xnano.WrongStateError):
-        xnano.SimConsole(smartglass=False, video_source=xnano.SimVideo.SYNTHETIC).console_info()
+        SimConsole(smartglass=False, video_source=SimVideo.SYNTHETIC).console_info()
 
 
 def test_exception_in_console_callback_is_kept(sim):

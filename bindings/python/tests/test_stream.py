@@ -10,6 +10,7 @@ from importlib import metadata
 import pytest
 
 import xnano
+from xnano.sim import SimConfig, SimConsole
 from conftest import REPO, wait_for
 
 
@@ -27,7 +28,7 @@ def test_library_is_found():
 
 def test_config_defaults_match_the_library():
     assert xnano.ClientConfig() == xnano.ClientConfig.library_default()
-    assert xnano.SimConfig() == xnano.SimConfig.library_default()
+    assert SimConfig() == SimConfig.library_default()
 
 
 class Recorder:
@@ -113,8 +114,8 @@ def test_stream_with_callbacks(sim):
 
 def test_real_h264_and_opus():
     rec = Recorder()
-    with xnano.SimConsole(width=320, height=240, fps=30, bitrate_bps=500_000,
-                          keyframe_interval=30) as sim:
+    with SimConsole(width=320, height=240, fps=30, bitrate_bps=500_000,
+                    keyframe_interval=30) as sim:
         with xnano.Client.connect_nano(*sim.nano_address, **rec.callbacks()) as c:
             assert wait_for(lambda: len(rec.frames) >= 10 and len(rec.audio) >= 10), c.stats()
     f = rec.frames[0]
@@ -183,9 +184,9 @@ def test_errors_become_exceptions():
     with pytest.raises(xnano.InvalidArgumentError, match="connect_timeout_ms"):
         xnano.Client(xnano.ClientConfig(connect_timeout_ms=0))
     with pytest.raises(xnano.InvalidArgumentError):
-        xnano.SimConsole(fps=0)
+        SimConsole(fps=0)
     with pytest.raises(TypeError):
-        xnano.SimConsole(no_such_field=1)
+        SimConsole(no_such_field=1)
 
 
 def test_stop_from_own_callback_is_refused(sim):

@@ -1,26 +1,24 @@
 """xnano: Xbox One SmartGlass + Nano gamestreaming client (Python binding over ctypes).
 
-Quick start, against the built-in simulated console::
+Quick start, through SmartGlass as with a real console::
 
     import xnano
 
-    with xnano.SimConsole() as sim, xnano.Client.connect_nano(
-        *sim.nano_address, on_video=lambda f: print(f.frame_id, len(f.data))
-    ) as client:
+    [info] = xnano.discover("192.168.1.20")
+    with xnano.Console.connect(info, on_event=print) as console, \\
+            xnano.Client.connect_console(console, on_video=...) as client:
         client.set_controller_state(0, buttons=xnano.Button.A)
         ...
 
-Or through SmartGlass, as with a real console::
+Or straight to a Nano host (ports known)::
 
-    with xnano.SimConsole() as sim:
-        [info] = xnano.discover(sim.smartglass_address)
-        with xnano.Console.connect(info, on_event=print) as console, \\
-                xnano.Client.connect_console(console, on_video=...) as client:
-            ...
+    with xnano.Client.connect_nano(host, tcp_port, udp_port,
+                                   on_video=lambda f: print(f.frame_id, len(f.data))) as client:
+        ...
 
 With asyncio (`xnano.aio`)::
 
-    client = await xnano.aio.connect(*sim.nano_address)   # pull mode
+    client = await xnano.aio.connect(host, tcp_port, udp_port)   # pull mode
     async with client:
         async for ev in client.events():
             ...
@@ -28,6 +26,10 @@ With asyncio (`xnano.aio`)::
 The native library is found through $XNANO_LIB, else the copy bundled in
 this package at install time. Importing checks its C ABI version and
 raises `AbiMismatchError` (an ImportError) for a library of another one.
+
+The simulated console (for tests and demos) is not part of this package's
+import: it is `xnano.sim`, over a library of its own (libxnano_sim), which
+only `import xnano.sim` loads.
 """
 
 from ._api import (
@@ -57,11 +59,6 @@ from ._api import (
     MediaCommand,
     PlaybackStatus,
     Rumble,
-    SimAudio,
-    SimConfig,
-    SimConsole,
-    SimStats,
-    SimVideo,
     State,
     StateChange,
     TitleLocation,
@@ -132,11 +129,6 @@ __all__ = [
     "RefusedError",
     "Result",
     "Rumble",
-    "SimAudio",
-    "SimConfig",
-    "SimConsole",
-    "SimStats",
-    "SimVideo",
     "State",
     "StateChange",
     "TitleLocation",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Dict, Type, Union
+from typing import Callable, Dict, Type, Union
 
 from . import _ffi
 from ._ffi import lib
@@ -122,13 +122,17 @@ def _name(code: int) -> str:
     return name.decode()
 
 
-def check(r: int) -> None:
+def error(r: int, message: str) -> XnanoError:
+    """The exception for the failed result `r` with the library's `message`."""
+    code = Result.of(r)
+    return _EXCEPTIONS.get(code, XnanoError)(code, message)
+
+
+def check(r: int, last_error: Callable[[], bytes] = lib.xnano_last_error) -> None:
     """Raises the exception for result `r` (nothing for XNANO_OK). Call it
-    on the thread that made the call, before any other xnano call: the
-    library's message is thread-local."""
+    on the thread that made the call, before any other call into that
+    library: the message is thread-local. `last_error` is the library's
+    message function (libxnano's `xnano_last_error` unless given)."""
     if r != _ffi.XNANO_OK:
-        raw: bytes = lib.xnano_last_error()
-        code = Result.of(r)
-        raise _EXCEPTIONS.get(code, XnanoError)(code, raw.decode("utf-8", "replace"))
-
-
+        raw: bytes = last_error()
+        raise error(r, raw.decode("utf-8", "replace"))

@@ -1,5 +1,9 @@
 """ctypes declarations of the xnano C API (include/xnano.h), one to one.
 
+The simulated console is not part of libxnano: its C API
+(sim/include/xnano_sim.h, libxnano_sim) is declared by `xnano._sim_ffi`,
+which only `xnano.sim` imports.
+
 Every function, constant, enum value and struct of the header is declared
 here under its C name; `tests/test_header.py` (and the repository's binding
 drift check) compare this module with the header.
@@ -21,7 +25,6 @@ from ctypes import (
     c_bool,
     c_char,
     c_char_p,
-    c_double,
     c_float,
     c_int16,
     c_int32,
@@ -140,12 +143,6 @@ XNANO_GAMESTREAM_INITIALIZING = 1
 XNANO_GAMESTREAM_STARTED = 2
 XNANO_GAMESTREAM_STOPPED = 3
 XNANO_GAMESTREAM_PAUSED = 4
-
-XNANO_SIM_VIDEO_TEST_PATTERN = 0
-XNANO_SIM_VIDEO_SYNTHETIC = 1
-XNANO_SIM_AUDIO_OPUS = 0
-XNANO_SIM_AUDIO_PCM = 1
-XNANO_SIM_AUDIO_NONE = 2
 
 # enum xnano_result
 XNANO_OK = 0
@@ -337,64 +334,6 @@ class xnano_event(Structure):
     ]
 
 
-class xnano_sim_config(Structure):
-    _fields_ = [
-        ("struct_size", c_uint32),
-        ("tcp_port", c_uint16),
-        ("udp_port", c_uint16),
-        ("width", c_uint32),
-        ("height", c_uint32),
-        ("fps", c_uint32),
-        ("bitrate_bps", c_uint32),
-        ("keyframe_interval", c_uint32),
-        ("chunk_size", c_uint32),
-        ("video_source", c_uint32),
-        ("synthetic_min_len", c_uint32),
-        ("synthetic_max_len", c_uint32),
-        ("synthetic_seed", c_uint64),
-        ("audio_source", c_uint32),
-        ("telemetry_interval_ms", c_uint32),
-        ("session_seed", c_uint64),
-        ("loss_pct", c_double),
-        ("reorder_pct", c_double),
-        ("duplicate_pct", c_double),
-        ("delay_ms", c_uint32),
-        ("jitter_ms", c_uint32),
-        ("impairment_seed", c_uint64),
-        ("smartglass", c_bool),
-        ("smartglass_port", c_uint16),
-        ("smartglass_require_auth", c_bool),
-        ("smartglass_powered_on", c_bool),
-    ]
-
-
-class xnano_sim_stats(Structure):
-    _fields_ = [
-        ("struct_size", c_uint32),
-        ("clients_accepted", c_uint64),
-        ("video_frames_sent", c_uint64),
-        ("video_bytes_sent", c_uint64),
-        ("keyframes_sent", c_uint64),
-        ("keyframe_requests", c_uint64),
-        ("audio_packets_sent", c_uint64),
-        ("input_frames_received", c_uint64),
-        ("input_acks_sent", c_uint64),
-        ("rumble_sent", c_uint64),
-        ("chat_audio_received", c_uint64),
-        ("udp_sent", c_uint64),
-        ("udp_dropped", c_uint64),
-        ("bad_packets", c_uint64),
-        ("client_connected", c_bool),
-        ("sg_discovery_requests", c_uint64),
-        ("sg_power_on_requests", c_uint64),
-        ("sg_connects_accepted", c_uint64),
-        ("sg_connects_rejected", c_uint64),
-        ("sg_messages_received", c_uint64),
-        ("sg_gamestreams_started", c_uint64),
-        ("sg_gamestreams_stopped", c_uint64),
-    ]
-
-
 class xnano_console_info(Structure):
     _fields_ = [
         ("struct_size", c_uint32),
@@ -466,10 +405,6 @@ class xnano_gamepad(Structure):
 
 # Opaque handles.
 class xnano_client(Structure):
-    pass
-
-
-class xnano_sim(Structure):
     pass
 
 
@@ -552,13 +487,6 @@ FUNCTIONS = {
     "xnano_client_stop": (xnano_result, [_P(xnano_client)]),
     "xnano_client_free": (None, [_P(xnano_client)]),
     "xnano_set_log_callback": (xnano_result, [xnano_log_callback, c_void_p, c_uint32]),
-    "xnano_sim_config_default": (xnano_result, [_P(xnano_sim_config)]),
-    "xnano_sim_new": (xnano_result, [_P(xnano_sim_config), _P(_P(xnano_sim))]),
-    "xnano_sim_nano_ports": (xnano_result, [_P(xnano_sim), _P(c_uint16), _P(c_uint16)]),
-    "xnano_sim_get_stats": (xnano_result, [_P(xnano_sim), _P(xnano_sim_stats)]),
-    "xnano_sim_close_client": (xnano_result, [_P(xnano_sim)]),
-    "xnano_sim_stop": (xnano_result, [_P(xnano_sim)]),
-    "xnano_sim_free": (None, [_P(xnano_sim)]),
     # SmartGlass: discovery, power-on, console, gamestream configuration.
     "xnano_client_connect_console": (
         xnano_result,
@@ -614,14 +542,6 @@ FUNCTIONS = {
         [_P(xnano_gamestream_config), c_char_p, c_char_p, c_size_t, _P(c_size_t)],
     ),
     "xnano_gamestream_config_free": (None, [_P(xnano_gamestream_config)]),
-    "xnano_sim_smartglass_port": (xnano_result, [_P(xnano_sim), _P(c_uint16)]),
-    "xnano_sim_console_info": (xnano_result, [_P(xnano_sim), _P(xnano_console_info)]),
-    "xnano_sim_smartglass_powered_on": (xnano_result, [_P(xnano_sim), _P(c_bool)]),
-    "xnano_sim_smartglass_message_count": (
-        xnano_result,
-        [_P(xnano_sim), c_char_p, _P(c_uint64)],
-    ),
-    "xnano_sim_start_text_session": (xnano_result, [_P(xnano_sim), c_char_p, _P(c_uint32)]),
 }
 
 # ------------------------------------------------------------------ loading
@@ -631,24 +551,39 @@ LIB_NAMES = {"linux": "libxnano.so", "darwin": "libxnano.dylib", "win32": "xnano
 
 class AbiMismatchError(ImportError):
     """The library at `path` has another C ABI version (`found`; None: it
-    has no `xnano_abi_version` at all, a build from before ABI 1) than the
-    one this binding was written for (`expected`)."""
+    has no ABI version function at all, a build from before ABI 1) than the
+    one this binding was written for (`expected`).
 
-    def __init__(self, path: Path, found: Optional[int], expected: int) -> None:
+    `library` names which library it is: "libxnano" (refused by `import
+    xnano`) or "libxnano_sim" (refused by `import xnano.sim`)."""
+
+    def __init__(
+        self,
+        path: Path,
+        found: Optional[int],
+        expected: int,
+        *,
+        library: str = "libxnano",
+        function: str = "xnano_abi_version",
+        env: str = "XNANO_LIB",
+        module: str = "xnano",
+    ) -> None:
         what = (
-            "has no xnano_abi_version (a library from before ABI 1)"
+            f"has no {function} (a library from before ABI 1)"
             if found is None
             else f"has ABI version {found}"
         )
+        needer = "this xnano binding" if module == "xnano" else module
         super().__init__(
-            f"libxnano at {path} {what}; this xnano binding needs ABI version {expected}: "
+            f"{library} at {path} {what}; {needer} needs ABI version {expected}: "
             "install the binding and the library from the same xnano release "
-            "(or point XNANO_LIB at a matching build)",
-            name="xnano",
+            f"(or point {env} at a matching build)",
+            name=module,
             path=str(path),
         )
         self.found = found
         self.expected = expected
+        self.library = library
 
 
 def library_path() -> Path:
@@ -689,7 +624,10 @@ def load(path: Optional[Path] = None) -> ctypes.CDLL:
     return lib
 
 
-lib = load()
+#: The file `lib` was loaded from (absolute; `library_path()` when the
+#: package was imported).
+loaded_path = library_path().absolute()
+lib = load(loaded_path)
 
 # The header's version macros. Python has no compile-time header, so they
 # are the loaded library's version (tests check it equals Cargo.toml's).
