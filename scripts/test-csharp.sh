@@ -2,8 +2,10 @@
 # Builds libxnano and libxnano_sim, compiles the C# binding (bindings/csharp: the client
 # assembly Xnano.dll from src/, the simulator assembly Xnano.Sim.dll from sim/src/) with Mono's
 # mcs, and runs the NUnit 2.6 tests (tests/, referencing both) with nunit-console. Products go
-# to target/csharp. Also builds two fake libxnano.so (xnano_abi_version returning 999; no
-# xnano_abi_version at all) and the probe that AbiTests runs against each in a process of its own.
+# to target/csharp. Also builds fake libraries the ABI checks must refuse (a libxnano.so and a
+# libxnano_sim.so whose ABI version is 999, and ones without the version function) and the
+# probes that AbiTests runs against each in a process of their own, plus a directory with the
+# client alone (no Xnano.Sim.dll, no libxnano_sim.so) that must work as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,25 +36,42 @@ ln -sf libxnano.so "$out/libxnano.so.1"         # their SONAMEs (ABI 1)
 ln -sf libxnano_sim.so "$out/libxnano_sim.so.1"
 real="$(pwd)/$out"
 
-# The ABI check against libraries it must refuse (AbiTests), the probe in a directory of its
-# own with LD_LIBRARY_PATH pointing there: a process loads one libxnano only.
+# The ABI checks against libraries they must refuse (AbiTests), each probe in a directory
+# of its own with LD_LIBRARY_PATH pointing there: a process loads one libxnano only.
 mcs_ -target:exe -r:"$out/Xnano.dll" -out:"$out/AbiProbe.exe" "$src/tests/AbiProbe/AbiProbe.cs"
+mcs_ -target:exe -r:"$out/Xnano.dll" -r:"$out/Xnano.Sim.dll" \
+  -out:"$out/SimAbiProbe.exe" "$src/tests/SimAbiProbe/SimAbiProbe.cs"
 fakes="$out/abi-fakes"
-mkdir -p "$fakes"/{abi999,abinone}
+mkdir -p "$fakes"/{abi999,abinone,nosim,simabi999,simabinone}
 printf '#include <stdint.h>\nuint32_t xnano_abi_version(void) { return 999; }\nconst char *xnano_version(void) { return "9.9.9"; }\n' \
   | cc -shared -fPIC -x c -o "$fakes/abi999/libxnano.so" -
 printf 'const char *xnano_version(void) { return "0.0.1"; }\n' \
   | cc -shared -fPIC -x c -o "$fakes/abinone/libxnano.so" -
-for d in abi999 abinone; do
+printf '#include <stdint.h>\nuint32_t xnano_sim_abi_version(void) { return 999; }\nconst char *xnano_sim_last_error(void) { return "fake"; }\n' \
+  | cc -shared -fPIC -x c -o "$fakes/simabi999/libxnano_sim.so" -
+printf 'const char *xnano_sim_last_error(void) { return "fake"; }\n' \
+  | cc -shared -fPIC -x c -o "$fakes/simabinone/libxnano_sim.so" -
+# The client alone, as an application ships it: Xnano.dll and libxnano, nothing of the simulator.
+for d in abi999 abinone nosim; do
   cp "$out/Xnano.dll" "$out/AbiProbe.exe" "$fakes/$d/"
+done
+ln -sf "$real/libxnano.so" "$fakes/nosim/libxnano.so"
+# A fake libxnano_sim beside the real libxnano (whose own check must still pass).
+for d in simabi999 simabinone; do
+  cp "$out/Xnano.dll" "$out/Xnano.Sim.dll" "$out/SimAbiProbe.exe" "$fakes/$d/"
+  ln -sf "$real/libxnano.so" "$fakes/$d/libxnano.so"
 done
 export XNANO_ABI_FAKES="$(pwd)/$fakes" XNANO_MONO="$(command -v mono)"
 
-# The header's struct layouts as a C compiler sees them, for StructLayoutsMatchTheHeader.
+# The headers' struct layouts as a C compiler sees them, for StructLayoutsMatchTheHeader
+# (include/xnano.h) and SimStructLayoutsMatchTheSimHeader (sim/include/xnano_sim.h).
 python3 scripts/check-bindings.py --layout-c >"$out/layout.c"
 cc -std=c11 -Wall -Werror -Iinclude -o "$out/layout" "$out/layout.c"
 "$out/layout" >"$out/layout.txt"
-export XNANO_LAYOUT="$real/layout.txt" XNANO_REPO="$(pwd)"
+python3 scripts/check-bindings.py --header sim/include/xnano_sim.h --layout-c >"$out/sim-layout.c"
+cc -std=c11 -Wall -Werror -Iinclude -Isim/include -include xnano_sim.h -o "$out/sim-layout" "$out/sim-layout.c"
+"$out/sim-layout" >"$out/sim-layout.txt"
+export XNANO_LAYOUT="$real/layout.txt" XNANO_SIM_LAYOUT="$real/sim-layout.txt" XNANO_REPO="$(pwd)"
 
 export LD_LIBRARY_PATH="$real${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 cd "$out"
