@@ -12,7 +12,14 @@
  * library's own threads no turn. RACES is the number of rounds of each of
  * 6a-6f (valgrind runs few).
  *
- * 1. NULL for every handle and every pointer argument.
+ * The simulated console is libxnano_sim (sim/include/xnano_sim.h), a
+ * library of its own (-Iinclude -Isim/include, -lxnano -lxnano_sim; see
+ * examples/c/Makefile); a failed xnano_sim_* call is described by
+ * xnano_sim_last_error(), not xnano_last_error().
+ *
+ * 1. NULL for every handle and every pointer argument; each library keeps
+ *    its own last error (a failed xnano_sim_* call leaves
+ *    xnano_last_error() alone, and the other way round).
  * 2. Calls in the wrong state (before connect, after stop, twice).
  * 3. Stop from inside the client's own callback (refused, not a deadlock).
  * 4. CYCLES x create / connect / stop / free against one simulated
@@ -64,24 +71,35 @@
 #include <time.h>
 
 #include "xnano.h"
+#include "xnano_sim.h"
 
 static int failures = 0;
 
-#define EXPECT(cond, ...)                                                         \
+/* The message that describes a failed `call` (its source text): libxnano_sim
+ * keeps its own, xnano_sim_last_error(); every other call's is
+ * xnano_last_error(). */
+static const char *last_error_of(const char *call)
+{
+    return strncmp(call, "xnano_sim_", 10) == 0 ? xnano_sim_last_error() : xnano_last_error();
+}
+
+#define EXPECT_WITH(cond, last_error, ...)                                        \
     do {                                                                          \
         if (!(cond)) {                                                            \
             failures++;                                                           \
             fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);       \
             fprintf(stderr, __VA_ARGS__);                                         \
-            fprintf(stderr, " (last error: %s)\n", xnano_last_error());           \
+            fprintf(stderr, " (last error: %s)\n", (last_error));                 \
         }                                                                         \
     } while (0)
+
+#define EXPECT(cond, ...) EXPECT_WITH(cond, xnano_last_error(), __VA_ARGS__)
 
 #define EXPECT_RESULT(call, want)                                                 \
     do {                                                                          \
         xnano_result got_ = (call);                                               \
-        EXPECT(got_ == (want), "%s returned %s, want %s", #call,                  \
-               xnano_result_name(got_), xnano_result_name(want));                 \
+        EXPECT_WITH(got_ == (want), last_error_of(#call), "%s returned %s, want %s", \
+                    #call, xnano_result_name(got_), xnano_result_name(want));     \
     } while (0)
 
 /* Waits (polling every millisecond) until `cond` holds or `seconds` passed. */
@@ -173,7 +191,7 @@ static xnano_sim *start_sim(void)
     sc.smartglass = true;
     sc.struct_size = sizeof sc;
     if (xnano_sim_new(&sc, &sim) != XNANO_OK) {
-        fprintf(stderr, "sim_new: %s\n", xnano_last_error());
+        fprintf(stderr, "sim_new: %s\n", xnano_sim_last_error());
         return NULL;
     }
     return sim;
@@ -1443,8 +1461,30 @@ static void truncated_structs(uint16_t tcp, uint16_t udp, int rounds)
            sizeof(struct old_client_stats), now_s() - t0);
 }
 
+/* Each library has its own thread-local last error: a failed xnano_sim_*
+ * call sets xnano_sim_last_error() and leaves xnano_last_error() as it was,
+ * and a failed xnano_* call leaves xnano_sim_last_error() alone. */
+static void separate_last_errors(void)
+{
+    char sim_msg[1024], msg[1024];
+    EXPECT_RESULT(xnano_sim_new(NULL, NULL), XNANO_ERR_NULL);
+    snprintf(sim_msg, sizeof sim_msg, "%s", xnano_sim_last_error());
+    EXPECT(sim_msg[0] != '\0', "a failed xnano_sim_new left xnano_sim_last_error() empty");
+    EXPECT_RESULT(xnano_client_new(NULL, NULL), XNANO_ERR_NULL);
+    snprintf(msg, sizeof msg, "%s", xnano_last_error());
+    EXPECT(msg[0] != '\0', "a failed xnano_client_new left xnano_last_error() empty");
+    EXPECT(strcmp(xnano_sim_last_error(), sim_msg) == 0,
+           "a failed xnano_client_new changed xnano_sim_last_error() from \"%s\" to \"%s\"",
+           sim_msg, xnano_sim_last_error());
+    EXPECT_RESULT(xnano_sim_get_stats(NULL, NULL), XNANO_ERR_NULL);
+    EXPECT(strcmp(xnano_last_error(), msg) == 0,
+           "a failed xnano_sim_get_stats changed xnano_last_error() from \"%s\" to \"%s\"", msg,
+           xnano_last_error());
+}
+
 int main(int argc, char **argv)
 {
+    /* First of all: the loaded libraries must speak the ABIs of these headers. */
     if (xnano_abi_version() != XNANO_ABI_VERSION) {
         fprintf(stderr,
                 "xnano ABI mismatch: built against ABI %u (xnano.h), but the loaded library "
@@ -1452,14 +1492,24 @@ int main(int argc, char **argv)
                 (unsigned)XNANO_ABI_VERSION, (unsigned)xnano_abi_version());
         return 2;
     }
+    if (xnano_sim_abi_version() != XNANO_SIM_ABI_VERSION) {
+        fprintf(stderr,
+                "xnano_sim ABI mismatch: built against ABI %u (xnano_sim.h), but the loaded "
+                "libxnano_sim has ABI %u: rebuild this program against the library's header\n",
+                (unsigned)XNANO_SIM_ABI_VERSION, (unsigned)xnano_sim_abi_version());
+        return 2;
+    }
     int n = argc > 1 ? atoi(argv[1]) : 1000;
     int nthreads = argc > 2 ? atoi(argv[2]) : 8;
     long pause_us = argc > 3 ? atol(argv[3]) : 0;
     int races = argc > 4 ? atoi(argv[4]) : 50;
-    printf("abuse: xnano %s, ABI %u; %d cycles, %d threads, pause %ld us, %d race rounds\n",
-           xnano_version(), (unsigned)xnano_abi_version(), n, nthreads, pause_us, races);
+    printf("abuse: xnano %s, ABI %u, xnano_sim ABI %u; %d cycles, %d threads, pause %ld us, "
+           "%d race rounds\n",
+           xnano_version(), (unsigned)xnano_abi_version(), (unsigned)xnano_sim_abi_version(), n,
+           nthreads, pause_us, races);
 
     null_everywhere();
+    separate_last_errors();
     printf("null / wrong state: done\n");
 
     xnano_sim *sim = start_sim();

@@ -14,10 +14,17 @@
  * --synthetic makes the console send synthetic (non-H.264) frames, which
  * are cheap to produce (e.g. under valgrind).
  *
- * ABI 1: it refuses to run against a library of another ABI version, and
- * sets struct_size to sizeof before every call that takes a
- * caller-allocated struct (configs, stats, console info, gamepad and
- * controller states).
+ * The simulated console is libxnano_sim (sim/include/xnano_sim.h), a
+ * library of its own: build with -Iinclude -Isim/include and link
+ * -lxnano -lxnano_sim (examples/c/Makefile). A program that ships links
+ * only libxnano.
+ *
+ * ABI 1: it refuses to run against a libxnano or a libxnano_sim of another
+ * ABI version, and sets struct_size to sizeof before every call that takes
+ * a caller-allocated struct (configs, stats, console info, gamepad and
+ * controller states). A failed xnano_sim_* call is described by
+ * xnano_sim_last_error(), a failed xnano_* call by xnano_last_error():
+ * each library has its own.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -28,6 +35,7 @@
 #include <time.h>
 
 #include "xnano.h"
+#include "xnano_sim.h"
 
 struct app {
     xnano_console *console;
@@ -149,6 +157,16 @@ static int check(xnano_result r, const char *what)
     return 1;
 }
 
+/* The same for the simulated console's calls (libxnano_sim's own message). */
+static int check_sim(xnano_result r, const char *what)
+{
+    if (r != XNANO_OK) {
+        fprintf(stderr, "%s: %s: %s\n", what, xnano_result_name(r), xnano_sim_last_error());
+        return 0;
+    }
+    return 1;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -175,7 +193,7 @@ static int wait_flag(atomic_int *flag, double seconds)
 static uint64_t sim_messages(xnano_sim *sim, const char *type)
 {
     uint64_t n = 0;
-    check(xnano_sim_smartglass_message_count(sim, type, &n), type);
+    check_sim(xnano_sim_smartglass_message_count(sim, type, &n), type);
     return n;
 }
 
@@ -213,7 +231,7 @@ int main(int argc, char **argv)
             positional++;
         }
     }
-    /* First of all: the loaded library must speak the ABI of this header. */
+    /* First of all: the loaded libraries must speak the ABIs of these headers. */
     if (xnano_abi_version() != XNANO_ABI_VERSION) {
         fprintf(stderr,
                 "xnano ABI mismatch: built against ABI %u (xnano.h), but the loaded library "
@@ -221,7 +239,15 @@ int main(int argc, char **argv)
                 (unsigned)XNANO_ABI_VERSION, (unsigned)xnano_abi_version());
         return 2;
     }
-    printf("xnano %s (ABI %u)\n", xnano_version(), (unsigned)xnano_abi_version());
+    if (xnano_sim_abi_version() != XNANO_SIM_ABI_VERSION) {
+        fprintf(stderr,
+                "xnano_sim ABI mismatch: built against ABI %u (xnano_sim.h), but the loaded "
+                "libxnano_sim has ABI %u: rebuild this program against the library's header\n",
+                (unsigned)XNANO_SIM_ABI_VERSION, (unsigned)xnano_sim_abi_version());
+        return 2;
+    }
+    printf("xnano %s (ABI %u), xnano_sim ABI %u\n", xnano_version(), (unsigned)xnano_abi_version(),
+           (unsigned)xnano_sim_abi_version());
 
     struct app app;
     memset(&app, 0, sizeof app);
@@ -252,7 +278,7 @@ int main(int argc, char **argv)
     xnano_sim *sim = NULL;
     memset(&sim_cfg, 0, sizeof sim_cfg);
     sim_cfg.struct_size = sizeof sim_cfg;
-    if (!check(xnano_sim_config_default(&sim_cfg), "sim_config_default")) {
+    if (!check_sim(xnano_sim_config_default(&sim_cfg), "sim_config_default")) {
         return 1;
     }
     sim_cfg.width = 320;
@@ -264,11 +290,11 @@ int main(int argc, char **argv)
     sim_cfg.audio_source = XNANO_SIM_AUDIO_PCM;
     sim_cfg.smartglass = true;
     sim_cfg.struct_size = sizeof sim_cfg;
-    if (!check(xnano_sim_new(&sim_cfg, &sim), "sim_new")) {
+    if (!check_sim(xnano_sim_new(&sim_cfg, &sim), "sim_new")) {
         return 1;
     }
     uint16_t sg_port = 0;
-    if (!check(xnano_sim_smartglass_port(sim, &sg_port), "sim_smartglass_port")) {
+    if (!check_sim(xnano_sim_smartglass_port(sim, &sg_port), "sim_smartglass_port")) {
         return 1;
     }
     char address[64];
@@ -327,7 +353,7 @@ int main(int argc, char **argv)
     uint32_t reached = 0;
     double text_end = now_s() + 20;
     while (ok && reached == 0 && now_s() < text_end) {
-        ok = check(xnano_sim_start_text_session(sim, "Your name?", &reached), "start_text");
+        ok = check_sim(xnano_sim_start_text_session(sim, "Your name?", &reached), "start_text");
         if (reached == 0) {
             sleep_ms(50);
         }
@@ -418,24 +444,24 @@ int main(int argc, char **argv)
     do {
         sleep_ms(20);
         sstats.struct_size = sizeof sstats;
-        ok = check(xnano_sim_get_stats(sim, &sstats), "sim_get_stats") && ok;
+        ok = check_sim(xnano_sim_get_stats(sim, &sstats), "sim_get_stats") && ok;
     } while (ok && sstats.sg_gamestreams_stopped == 0 && now_s() < stop_end);
 
     /* 5. Power off over SmartGlass (the console hangs up), then power on. */
     ok = ok && check(xnano_console_power_off(app.console), "power_off") &&
          wait_flag(&app.closed, 20) && atomic_load(&app.closed_error) == XNANO_ERR_CLOSED;
     bool on = true;
-    ok = ok && check(xnano_sim_smartglass_powered_on(sim, &on), "powered_on") && !on;
+    ok = ok && check_sim(xnano_sim_smartglass_powered_on(sim, &on), "powered_on") && !on;
     ok = ok && check(xnano_power_on(info.live_id, info.address, 0), "power_on");
     double on_end = now_s() + 20;
     while (ok && !on && now_s() < on_end) {
         sleep_ms(20);
-        ok = check(xnano_sim_smartglass_powered_on(sim, &on), "powered_on");
+        ok = check_sim(xnano_sim_smartglass_powered_on(sim, &on), "powered_on");
     }
     found = 0;
     ok = ok && on && discover_one(address, &info, &found) && found == 1;
     sstats.struct_size = sizeof sstats;
-    ok = check(xnano_sim_get_stats(sim, &sstats), "sim_get_stats") && ok;
+    ok = check_sim(xnano_sim_get_stats(sim, &sstats), "sim_get_stats") && ok;
 
     unsigned long frames = atomic_load(&app.frames);
     unsigned long audio = atomic_load(&app.audio_packets);

@@ -14,9 +14,16 @@
  * test pattern. --pcm makes it send PCM audio instead of Opus (the pure-Rust
  * Opus encoder of the simulated console is slow under valgrind).
  *
- * ABI 1: it refuses to run against a library of another ABI version, and
- * sets struct_size to sizeof before every call that takes a
- * caller-allocated struct (configs, stats, controller state).
+ * The simulated console is libxnano_sim (sim/include/xnano_sim.h), a
+ * library of its own: build with -Iinclude -Isim/include and link
+ * -lxnano -lxnano_sim (examples/c/Makefile). A program that ships links
+ * only libxnano.
+ *
+ * ABI 1: it refuses to run against a libxnano or a libxnano_sim of another
+ * ABI version, and sets struct_size to sizeof before every call that takes
+ * a caller-allocated struct (configs, stats, controller state). A failed
+ * xnano_sim_* call is described by xnano_sim_last_error(), a failed xnano_*
+ * call by xnano_last_error(): each library has its own.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -27,6 +34,7 @@
 #include <time.h>
 
 #include "xnano.h"
+#include "xnano_sim.h"
 
 struct app {
     xnano_client *client;
@@ -120,6 +128,16 @@ static int check(xnano_result r, const char *what)
     return 1;
 }
 
+/* The same for the simulated console's calls (libxnano_sim's own message). */
+static int check_sim(xnano_result r, const char *what)
+{
+    if (r != XNANO_OK) {
+        fprintf(stderr, "%s: %s: %s\n", what, xnano_result_name(r), xnano_sim_last_error());
+        return 0;
+    }
+    return 1;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -154,7 +172,7 @@ int main(int argc, char **argv)
         }
     }
 
-    /* First of all: the loaded library must speak the ABI of this header. */
+    /* First of all: the loaded libraries must speak the ABIs of these headers. */
     if (xnano_abi_version() != XNANO_ABI_VERSION) {
         fprintf(stderr,
                 "xnano ABI mismatch: built against ABI %u (xnano.h), but the loaded library "
@@ -162,11 +180,19 @@ int main(int argc, char **argv)
                 (unsigned)XNANO_ABI_VERSION, (unsigned)xnano_abi_version());
         return 2;
     }
+    if (xnano_sim_abi_version() != XNANO_SIM_ABI_VERSION) {
+        fprintf(stderr,
+                "xnano_sim ABI mismatch: built against ABI %u (xnano_sim.h), but the loaded "
+                "libxnano_sim has ABI %u: rebuild this program against the library's header\n",
+                (unsigned)XNANO_SIM_ABI_VERSION, (unsigned)xnano_sim_abi_version());
+        return 2;
+    }
     if (strcmp(xnano_version(), XNANO_VERSION_STRING) != 0) {
         fprintf(stderr, "header %s but library %s\n", XNANO_VERSION_STRING, xnano_version());
         return 1;
     }
-    printf("xnano %s (ABI %u)\n", xnano_version(), (unsigned)xnano_abi_version());
+    printf("xnano %s (ABI %u), xnano_sim ABI %u\n", xnano_version(), (unsigned)xnano_abi_version(),
+           (unsigned)xnano_sim_abi_version());
     if (!check(xnano_set_log_callback(on_log, NULL, XNANO_LOG_WARN), "set_log_callback")) {
         return 1;
     }
@@ -198,7 +224,7 @@ int main(int argc, char **argv)
     xnano_sim *sim = NULL;
     memset(&sim_cfg, 0, sizeof sim_cfg);
     sim_cfg.struct_size = sizeof sim_cfg;
-    if (!check(xnano_sim_config_default(&sim_cfg), "sim_config_default")) {
+    if (!check_sim(xnano_sim_config_default(&sim_cfg), "sim_config_default")) {
         return 1;
     }
     sim_cfg.width = 320;
@@ -210,11 +236,11 @@ int main(int argc, char **argv)
     sim_cfg.audio_source = pcm ? XNANO_SIM_AUDIO_PCM : XNANO_SIM_AUDIO_OPUS;
     sim_cfg.smartglass = false; /* this example uses the direct Nano path */
     sim_cfg.struct_size = sizeof sim_cfg;
-    if (!check(xnano_sim_new(&sim_cfg, &sim), "sim_new")) {
+    if (!check_sim(xnano_sim_new(&sim_cfg, &sim), "sim_new")) {
         return 1;
     }
     uint16_t tcp_port = 0, udp_port = 0;
-    if (!check(xnano_sim_nano_ports(sim, &tcp_port, &udp_port), "sim_nano_ports")) {
+    if (!check_sim(xnano_sim_nano_ports(sim, &tcp_port, &udp_port), "sim_nano_ports")) {
         return 1;
     }
     printf("simulated console on 127.0.0.1 tcp %u udp %u\n", tcp_port, udp_port);
@@ -306,7 +332,7 @@ int main(int argc, char **argv)
     xnano_sim_stats sstats;
     memset(&sstats, 0, sizeof sstats);
     sstats.struct_size = sizeof sstats;
-    ok = check(xnano_sim_get_stats(sim, &sstats), "sim_get_stats") && ok;
+    ok = check_sim(xnano_sim_get_stats(sim, &sstats), "sim_get_stats") && ok;
     xnano_client_free(app.client); /* void: never fails */
     app.client = NULL;
     xnano_sim_free(sim);
