@@ -12,6 +12,7 @@
 //! each case prints one line of figures, and the matrix also writes
 //! `soak-report.md` under Cargo's test temp dir.
 
+mod common;
 mod reliability_support;
 
 use std::sync::atomic::Ordering;
@@ -35,16 +36,6 @@ use xnano_sim::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats};
 
 /// The stream of every soak case: 1280x720 at 60 fps, synthetic frames of
 /// 2 to 8 KB (1 to 6 datagrams), 8 KB keyframes every second, PCM audio.
-/// The soak tests run one at a time: the matrix measures the whole
-/// process's resident memory, which another test's consoles and clients
-/// running beside it would add to (CI saw exactly that).
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    // A failed test poisons the lock; the next one still runs.
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn stream_config(seed: u64, impairment: Impairment) -> SimConfig {
     SimConfig {
         width: 1280,
@@ -200,7 +191,9 @@ fn imp(loss: f64, reorder: f64, dup: f64, delay: u64, jitter: u64, seed: u64) ->
 /// client), while process memory is sampled.
 #[test]
 fn impairment_matrix() {
-    let _serial = one_at_a_time();
+    // One at a time: the matrix measures the whole process's resident
+    // memory, which another test's consoles and clients would add to.
+    let _serial = common::one_at_a_time();
     let secs = soak_secs(6);
     let dflt = ClientConfig::default;
     // Jitter beyond the 16 ms defrag timeout (videoPacketDefragTimeoutMs)
@@ -351,7 +344,7 @@ fn impairment_matrix() {
 /// restart.
 #[test]
 fn console_behaviours_under_impairment() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let secs = soak_secs(6).max(6);
     let im = |seed| imp(2.0, 2.0, 2.0, 0, 0, seed);
     let b = ConsoleBehaviour::default;
@@ -475,7 +468,7 @@ fn console_behaviours_under_impairment() {
 /// (or "closed"), after only intact frames; stop still joins cleanly.
 #[test]
 fn tcp_reset_mid_stream_ends_the_session_with_an_error() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let sim = Arc::new(SimServer::start(stream_config(21, Impairment::default())).unwrap());
     let mut proxy = ResetProxy::start(sim.tcp_addr());
     let checked = Checked::started();
@@ -528,7 +521,7 @@ fn tcp_reset_mid_stream_ends_the_session_with_an_error() {
 /// stays silent: the session ends with a timeout.
 #[test]
 fn silent_console_recovers_or_times_out() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let sim = Arc::new(SimServer::start(stream_config(31, Impairment::default())).unwrap());
     let cfg = ClientConfig {
         silence_timeout: Duration::from_millis(1500),
@@ -670,7 +663,7 @@ fn garbage_datagram(rng: &mut StdRng, conn: u16, next_frame: u32) -> Vec<u8> {
 /// length then ends it with a protocol error.
 #[test]
 fn garbage_from_the_console_is_rejected_and_counted() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let secs = soak_secs(6);
     let sim = Arc::new(SimServer::start(stream_config(41, Impairment::default())).unwrap());
     let (client, checked) = checked_client(&sim, ClientConfig::default());

@@ -243,3 +243,14 @@ pub fn pattern_luma(w: usize, h: usize, index: u64) -> Vec<u8> {
 /// The worst frame measured 56.5 dB (320x240 at 1 Mbit/s, OpenH264 encoding,
 /// FFmpeg decoding); a few dB below. A wrong frame scores about 22 dB.
 pub const PATTERN_PSNR_DB: f64 = 52.0;
+
+/// A test binary's real-time tests take this to run one at a time: each
+/// streams at a console's pace (paced keyframes, timeouts of 16 ms), which a
+/// binary running all its tests at once on a small machine cannot give them
+/// (CI saw a paced 5 Mbit/s stream lose most of its frames to its
+/// neighbours' encoders). A failed test poisons the lock; the next still
+/// runs.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -272,6 +272,17 @@ impl Reassembler {
         self.need_keyframe
     }
 
+    /// True while chunks of a keyframe are arriving (or a complete keyframe
+    /// waits for the frames before it): asking for another keyframe now
+    /// only makes the console send a second one behind it. A paced 150 KB
+    /// keyframe at 5 Mbit/s takes 240 ms on the wire, longer than the
+    /// keyframe retry interval.
+    pub fn keyframe_arriving(&self) -> bool {
+        self.slots
+            .iter()
+            .any(|s| s.started && !s.given_up && s.flags & FLAG_KEYFRAME != 0)
+    }
+
     /// Bytes currently held in frames in flight.
     pub fn held_bytes(&self) -> usize {
         self.held_bytes
@@ -729,6 +740,36 @@ mod tests {
         (0..len)
             .map(|i| (i as u32 ^ id.wrapping_mul(31)) as u8)
             .collect()
+    }
+
+    /// A keyframe whose chunks are still arriving is known as such (the
+    /// session holds its keyframe requests back meanwhile); once delivered
+    /// or given up, it is not.
+    #[test]
+    fn a_keyframe_on_its_way_is_known() {
+        let t = Instant::now();
+        let mut r = Reassembler::new(ReassemblyConfig::default(), Some(0));
+        assert!(!r.keyframe_arriving());
+        let key = payload(0, 10_000);
+        let parts = chunks_of(0, &key, 1000);
+        for (fid, d, off, n) in &parts[..5] {
+            r.handle_chunk(&chunk(FLAG_KEYFRAME, *fid, 10_000, *n, *off, d), t);
+        }
+        assert!(r.keyframe_arriving(), "half a keyframe is on its way");
+        for (fid, d, off, n) in &parts[5..] {
+            r.handle_chunk(&chunk(FLAG_KEYFRAME, *fid, 10_000, *n, *off, d), t);
+        }
+        assert_eq!(frame_ids(&frames(&mut r)), vec![0]);
+        assert!(!r.keyframe_arriving(), "delivered");
+        // A partial keyframe that times out is no longer on its way; a
+        // partial delta frame never was.
+        feed(&mut r, 1, 0, &payload(1, 500), 1000, t);
+        r.handle_chunk(&chunk(0, 2, 4000, 4, 0, &payload(2, 1000)), t);
+        assert!(!r.keyframe_arriving());
+        r.handle_chunk(&chunk(FLAG_KEYFRAME, 3, 4000, 4, 0, &payload(3, 1000)), t);
+        assert!(r.keyframe_arriving());
+        r.handle_timeout(t + Duration::from_secs(1));
+        assert!(!r.keyframe_arriving(), "given up");
     }
 
     #[test]

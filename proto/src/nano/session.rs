@@ -538,8 +538,10 @@ impl ClientSession {
         consider(self.next_udp_handshake);
         if let Some(r) = &self.reassembler {
             consider(r.poll_timeout());
-            // Retried only once UDP flows, as in `handle_timeout`.
-            if r.waiting_for_keyframe() && self.udp_established {
+            // Retried only once UDP flows, and not while a keyframe is
+            // arriving (its chunks' deadlines wake the engine), as in
+            // `handle_timeout`.
+            if r.waiting_for_keyframe() && self.udp_established && !r.keyframe_arriving() {
                 consider(
                     self.last_keyframe_request
                         .map(|x| x + self.cfg.keyframe_retry),
@@ -1244,7 +1246,14 @@ impl ClientSession {
                     let due = self
                         .last_keyframe_request
                         .is_none_or(|t| now >= t + self.cfg.keyframe_retry / 4);
-                    if due {
+                    // A keyframe on its way ends the wait: another request
+                    // would only queue a second one behind it (a storm of
+                    // keyframes at a paced console's rate).
+                    let arriving = self
+                        .reassembler
+                        .as_ref()
+                        .is_some_and(|r| r.keyframe_arriving());
+                    if due && !arriving {
                         let _ = self.request_keyframe(now);
                     }
                 }
@@ -1277,7 +1286,7 @@ impl ClientSession {
         }
         if let Some(r) = self.reassembler.as_mut() {
             r.handle_timeout(now);
-            let waiting = r.waiting_for_keyframe();
+            let waiting = r.waiting_for_keyframe() && !r.keyframe_arriving();
             self.drain_reassembler(now);
             if waiting
                 && self.udp_established
