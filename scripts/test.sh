@@ -23,6 +23,9 @@ cargo clippy --all-targets -- -D warnings
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 
+step "the client library links no simulator, encoder or CLI crate"
+bash scripts/check-library-deps.sh
+
 step "cargo test"
 cargo test --all-targets 2>&1 | tee target/cargo-test.log
 cargo test --doc
