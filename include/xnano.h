@@ -18,10 +18,11 @@
  *
  * STRUCT GROWTH
  *   - Structs the caller allocates (xnano_client_config,
- *     xnano_console_config, xnano_sim_config, xnano_client_stats,
- *     xnano_sim_stats, xnano_console_info, xnano_controller_state,
- *     xnano_gamepad) start with uint32_t struct_size. Set it to
- *     sizeof(the struct) before EVERY call that takes the struct, also
+ *     xnano_console_config, xnano_client_stats, xnano_console_info,
+ *     xnano_controller_state, xnano_gamepad; in xnano_sim.h also
+ *     xnano_sim_config and xnano_sim_stats) start with uint32_t
+ *     struct_size. Set it to sizeof(the struct) before EVERY call that
+ *     takes the struct, also
  *     before xnano_*_config_default and the calls that fill it (stats,
  *     info). The library reads and writes only the fields that lie wholly
  *     inside struct_size bytes: fields a caller built against an older
@@ -35,8 +36,8 @@
  *     know.
  *
  * CONVENTIONS
- *   - Handles (xnano_client, xnano_console, xnano_sim,
- *     xnano_gamestream_config) are opaque; create them with
+ *   - Handles (xnano_client, xnano_console, xnano_gamestream_config) are
+ *     opaque; create them with
  *     xnano_<type>_new and release them with xnano_<type>_free, which
  *     accepts NULL, returns void and never fails. xnano_discover creates an
  *     xnano_discovery, released with xnano_discovery_free.
@@ -1354,57 +1355,6 @@ typedef struct xnano_event {
 } xnano_event;
 
 /**
- * A console as its discovery response describes it. Text fields are
- * NUL-terminated UTF-8, cut (at a character boundary) when longer than
- * their array.
- */
-typedef struct xnano_console_info {
-  /**
-   * Set by the caller to `sizeof` this struct before every call that
-   * takes it (see STRUCT GROWTH in the header); on return from a call
-   * that writes the struct, the number of bytes the library knew of.
-   */
-  uint32_t struct_size;
-  /**
-   * The console's name.
-   */
-  char name[XNANO_CONSOLE_NAME_SIZE];
-  /**
-   * The console's Live ID (for `xnano_power_on`).
-   */
-  char live_id[XNANO_LIVE_ID_SIZE];
-  /**
-   * The console's SmartGlass address, `IP:PORT` (`[IPv6]:PORT`), as
-   * `xnano_console_connect` takes it.
-   */
-  char address[XNANO_ADDRESS_SIZE];
-  /**
-   * The console's UUID, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
-   */
-  char uuid[XNANO_UUID_SIZE];
-  /**
-   * Curve of the console's key (XNANO_CURVE_*).
-   */
-  uint32_t curve;
-  /**
-   * Who may connect: XNANO_CONSOLE_FLAG_* bits.
-   */
-  uint32_t flags;
-  /**
-   * Device type (XNANO_DEVICE_XBOX_ONE for consoles).
-   */
-  uint32_t device_type;
-  /**
-   * The console's last error code.
-   */
-  uint32_t last_error;
-  /**
-   * The SmartGlass UDP port (also in `address`).
-   */
-  uint16_t port;
-} xnano_console_info;
-
-/**
  * Settings of `xnano_console_connect`. Get the defaults with
  * `xnano_console_config_default`, then change what you need. The strings
  * are read (copied) during `xnano_console_connect` only.
@@ -1571,6 +1521,57 @@ typedef struct xnano_console_event {
  * during the call. CLOSED comes exactly once and is the last call.
  */
 typedef void (*xnano_console_event_callback)(void *user_data, const struct xnano_console_event *event);
+
+/**
+ * A console as its discovery response describes it. Text fields are
+ * NUL-terminated UTF-8, cut (at a character boundary) when longer than
+ * their array.
+ */
+typedef struct xnano_console_info {
+  /**
+   * Set by the caller to `sizeof` this struct before every call that
+   * takes it (see STRUCT GROWTH in the header); on return from a call
+   * that writes the struct, the number of bytes the library knew of.
+   */
+  uint32_t struct_size;
+  /**
+   * The console's name.
+   */
+  char name[XNANO_CONSOLE_NAME_SIZE];
+  /**
+   * The console's Live ID (for `xnano_power_on`).
+   */
+  char live_id[XNANO_LIVE_ID_SIZE];
+  /**
+   * The console's SmartGlass address, `IP:PORT` (`[IPv6]:PORT`), as
+   * `xnano_console_connect` takes it.
+   */
+  char address[XNANO_ADDRESS_SIZE];
+  /**
+   * The console's UUID, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
+   */
+  char uuid[XNANO_UUID_SIZE];
+  /**
+   * Curve of the console's key (XNANO_CURVE_*).
+   */
+  uint32_t curve;
+  /**
+   * Who may connect: XNANO_CONSOLE_FLAG_* bits.
+   */
+  uint32_t flags;
+  /**
+   * Device type (XNANO_DEVICE_XBOX_ONE for consoles).
+   */
+  uint32_t device_type;
+  /**
+   * The console's last error code.
+   */
+  uint32_t last_error;
+  /**
+   * The SmartGlass UDP port (also in `address`).
+   */
+  uint16_t port;
+} xnano_console_info;
 
 /**
  * A SmartGlass gamepad state (`xnano_console_gamepad`): navigation of the
@@ -1806,44 +1807,6 @@ xnano_result xnano_client_stop(struct xnano_client *client);
 void xnano_client_free(struct xnano_client *client);
 
 /**
- * Discovers consoles. With `address` ("host" or "host:port", port 5050
- * when absent) a unicast request goes to that console and the call
- * returns as soon as it answers (or after `timeout_ms`); with NULL,
- * requests are broadcast and multicast on the local network and answers
- * are collected for the whole `timeout_ms`. Finding nothing is XNANO_OK
- * with a count of 0. On XNANO_OK `*out_discovery` is a new list: read it
- * with `xnano_discovery_count` / `xnano_discovery_get`, free it with
- * `xnano_discovery_free`. Blocks the calling thread.
- */
-xnano_result xnano_discover(const char *address, uint32_t timeout_ms, struct xnano_discovery **out_discovery);
-
-/**
- * Writes the number of consoles found to `out_count`.
- */
-xnano_result xnano_discovery_count(const struct xnano_discovery *discovery, size_t *out_count);
-
-/**
- * Copies console number `index` (0-based, below the count) to `out_info`.
- * XNANO_ERR_INVALID_ARGUMENT when `index` is out of range.
- */
-xnano_result xnano_discovery_get(const struct xnano_discovery *discovery, size_t index, struct xnano_console_info *out_info);
-
-/**
- * Frees a discovery list. NULL is accepted.
- */
-void xnano_discovery_free(struct xnano_discovery *discovery);
-
-/**
- * Powers a console on by its Live ID: power-on requests go to the local
- * network's broadcast and multicast addresses and, when `address` is not
- * NULL ("host" or "host:port"), to that address; `tries` rounds 100 ms
- * apart (0: the reference's 2). Returns once they are sent (XNANO_ERR_IO
- * when none could be sent); whether the console woke up shows in a later
- * `xnano_discover`. Blocks for about `tries` x 100 ms.
- */
-xnano_result xnano_power_on(const char *live_id, const char *address, uint32_t tries);
-
-/**
  * Fills `out_config` with the default console settings (anonymous).
  */
 xnano_result xnano_console_config_default(struct xnano_console_config *out_config);
@@ -1996,6 +1959,44 @@ xnano_result xnano_console_game_dvr_record(struct xnano_console *console, int32_
  * Unsnaps the snapped app.
  */
 xnano_result xnano_console_unsnap(struct xnano_console *console);
+
+/**
+ * Discovers consoles. With `address` ("host" or "host:port", port 5050
+ * when absent) a unicast request goes to that console and the call
+ * returns as soon as it answers (or after `timeout_ms`); with NULL,
+ * requests are broadcast and multicast on the local network and answers
+ * are collected for the whole `timeout_ms`. Finding nothing is XNANO_OK
+ * with a count of 0. On XNANO_OK `*out_discovery` is a new list: read it
+ * with `xnano_discovery_count` / `xnano_discovery_get`, free it with
+ * `xnano_discovery_free`. Blocks the calling thread.
+ */
+xnano_result xnano_discover(const char *address, uint32_t timeout_ms, struct xnano_discovery **out_discovery);
+
+/**
+ * Writes the number of consoles found to `out_count`.
+ */
+xnano_result xnano_discovery_count(const struct xnano_discovery *discovery, size_t *out_count);
+
+/**
+ * Copies console number `index` (0-based, below the count) to `out_info`.
+ * XNANO_ERR_INVALID_ARGUMENT when `index` is out of range.
+ */
+xnano_result xnano_discovery_get(const struct xnano_discovery *discovery, size_t index, struct xnano_console_info *out_info);
+
+/**
+ * Frees a discovery list. NULL is accepted.
+ */
+void xnano_discovery_free(struct xnano_discovery *discovery);
+
+/**
+ * Powers a console on by its Live ID: power-on requests go to the local
+ * network's broadcast and multicast addresses and, when `address` is not
+ * NULL ("host" or "host:port"), to that address; `tries` rounds 100 ms
+ * apart (0: the reference's 2). Returns once they are sent (XNANO_ERR_IO
+ * when none could be sent); whether the console woke up shows in a later
+ * `xnano_discover`. Blocks for about `tries` x 100 ms.
+ */
+xnano_result xnano_power_on(const char *live_id, const char *address, uint32_t tries);
 
 /**
  * Creates a gamestream configuration with the defaults (1280x720 at 60

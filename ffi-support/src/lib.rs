@@ -162,15 +162,6 @@ pub fn boundary(f: impl FnOnce() -> FfiResult<()>) -> xnano_result {
     }
 }
 
-/// Checks an input pointer and borrows it.
-///
-/// # Safety
-/// `p` is NULL or points to a valid `T` for `'a`.
-pub unsafe fn arg_ref<'a, T>(p: *const T, what: &str) -> FfiResult<&'a T> {
-    // SAFETY: the caller promises validity when non-NULL.
-    unsafe { p.as_ref() }.ok_or_else(|| FfiError::null(what))
-}
-
 /// Checks an output pointer (before any work is done).
 pub fn out_ptr<T>(p: *mut T, what: &str) -> FfiResult<*mut T> {
     if p.is_null() {
@@ -326,4 +317,56 @@ pub unsafe fn arg_str<'a>(p: *const c_char, what: &str) -> FfiResult<&'a str> {
     unsafe { CStr::from_ptr(p) }
         .to_str()
         .map_err(|_| FfiError::invalid(format!("{what} is not valid UTF-8")))
+}
+
+/// A C handle type and the Rust value behind it: the one place where raw
+/// handle pointers become Rust values and back (after rustls-ffi's
+/// `Castable`). Every `xnano_*_new` hands out [`to_boxed_mut_ptr`], every
+/// call borrows with [`try_ref_from_ptr`], every free takes the box back
+/// with [`try_box_from_ptr`].
+///
+/// # Safety
+/// `RustType` is either `Self` or a `repr(C)` type whose first field is a
+/// `Self`, so that a pointer to one is a pointer to the other.
+pub unsafe trait Castable {
+    /// The handle's name in error messages ("client is NULL").
+    const NAME: &'static str;
+    /// What the library allocates behind the pointer.
+    type RustType;
+}
+
+/// Moves `v` to the heap and returns the handle C keeps.
+pub fn to_boxed_mut_ptr<C: Castable>(v: C::RustType) -> *mut C {
+    Box::into_raw(Box::new(v)).cast::<C>()
+}
+
+/// Borrows the value behind a handle argument; NULL is `XNANO_ERR_NULL`.
+///
+/// # Safety
+/// `p` is NULL or a live handle from [`to_boxed_mut_ptr`], not freed while
+/// the borrow lasts.
+pub unsafe fn try_ref_from_ptr<'a, C: Castable>(p: *const C) -> FfiResult<&'a C::RustType> {
+    // SAFETY: by the caller's promise `p` came from `to_boxed_mut_ptr`, so
+    // it points to a live `RustType`.
+    unsafe { p.cast::<C::RustType>().as_ref() }.ok_or_else(|| FfiError::null(C::NAME))
+}
+
+/// Takes back the value behind a handle that is being freed (None for
+/// NULL). The handle is invalid afterwards.
+///
+/// # Safety
+/// `p` is NULL or a live handle from [`to_boxed_mut_ptr`], freed only once.
+pub unsafe fn try_box_from_ptr<C: Castable>(p: *mut C) -> Option<Box<C::RustType>> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: allocated by `to_boxed_mut_ptr` as a `Box<RustType>`; the
+        // caller gives it up.
+        Some(unsafe { Box::from_raw(p.cast::<C::RustType>()) })
+    }
+}
+
+/// Hands out an allocation the library made (an event) as its handle.
+pub fn box_to_mut_ptr<C: Castable>(b: Box<C::RustType>) -> *mut C {
+    Box::into_raw(b).cast::<C>()
 }

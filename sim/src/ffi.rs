@@ -19,9 +19,11 @@ use crate::wire::sg_payloads::{
     MediaControlCommand, MediaMetadata, MediaPlaybackStatus, MediaState, MediaType, SoundLevel,
     TextConfiguration, TextInputScope, TextOptions,
 };
+use xnano_ffi_support::{box_to_mut_ptr, try_box_from_ptr, try_ref_from_ptr, Castable};
+
 use xnano_ffi_support::{
-    arg_ref, arg_str, boundary, growable, growable_out, out_ptr, read_growable, write_growable,
-    write_out, xnano_console_info, xnano_result, FfiError, FfiResult,
+    arg_str, boundary, growable, growable_out, out_ptr, read_growable, write_growable, write_out,
+    xnano_console_info, xnano_result, FfiError, FfiResult,
 };
 
 /// The version of this header's ABI (libxnano_sim): bumped with every
@@ -476,7 +478,7 @@ pub extern "C" fn xnano_sim_new(
             console_info,
         });
         // SAFETY: checked non-NULL.
-        unsafe { write_out(out, Box::into_raw(sim)) };
+        unsafe { write_out(out, box_to_mut_ptr::<xnano_sim>(sim)) };
         Ok(())
     })
 }
@@ -514,7 +516,13 @@ fn demo_media_state() -> MediaState {
 /// `p` is NULL or a live handle from `xnano_sim_new`.
 unsafe fn sim_ref<'a>(p: *const xnano_sim) -> FfiResult<&'a xnano_sim> {
     // SAFETY: forwarded promise.
-    unsafe { arg_ref(p, "sim") }
+    unsafe { try_ref_from_ptr(p) }
+}
+
+// SAFETY: the handle is the struct itself.
+unsafe impl Castable for xnano_sim {
+    const NAME: &'static str = "sim";
+    type RustType = xnano_sim;
 }
 
 /// Writes the simulated console's Nano ports (on 127.0.0.1): the TCP
@@ -624,11 +632,8 @@ pub extern "C" fn xnano_sim_stop(sim: *mut xnano_sim) -> xnano_result {
 #[no_mangle]
 pub extern "C" fn xnano_sim_free(sim: *mut xnano_sim) {
     let _ = boundary(|| {
-        if !sim.is_null() {
-            // SAFETY: created by `Box::into_raw` in `xnano_sim_new`; the
-            // caller gives the handle up. Dropping stops the server.
-            drop(unsafe { Box::from_raw(sim) });
-        }
+        // SAFETY: NULL or a live handle, given up. Dropping stops the server.
+        drop(unsafe { try_box_from_ptr(sim) });
         Ok(())
     });
 }

@@ -9,14 +9,13 @@ use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
-use super::console::{
-    console_ref, gamestream_config_arg, start_gamestream, xnano_console, xnano_gamestream_config,
-    StreamLink,
-};
+use super::console::{console_ref, start_gamestream, xnano_console, StreamLink};
+use super::gamestream_config::{gamestream_config_arg, xnano_gamestream_config};
+use xnano_ffi_support::{box_to_mut_ptr, try_box_from_ptr, try_ref_from_ptr, Castable};
+
 use super::{
-    arg_ref, arg_str, boundary, growable_out, in_callback_of, out_ptr, panic_message,
-    read_growable, write_growable, write_out, xnano_result, CallbackGuard, FfiError, FfiResult,
-    XNANO_ANY,
+    arg_str, boundary, growable_out, in_callback_of, out_ptr, panic_message, read_growable,
+    write_growable, write_out, xnano_result, CallbackGuard, FfiError, FfiResult, XNANO_ANY,
 };
 use crate::nano::reassembly::ReassemblyConfig;
 use crate::nano::{
@@ -552,8 +551,11 @@ pub struct xnano_event {
 }
 
 /// The event as allocated: the public part first, then what it owns.
+/// (Public only as the Rust side of `xnano_event`'s handle; its fields are
+/// private.)
+#[doc(hidden)]
 #[repr(C)]
-struct OwnedEvent {
+pub struct OwnedEvent {
     ev: xnano_event,
     video: xnano_video_frame,
     audio: xnano_audio_packet,
@@ -1088,7 +1090,7 @@ pub extern "C" fn xnano_client_new(
             }),
         });
         // SAFETY: checked non-NULL.
-        unsafe { write_out(out, Box::into_raw(client)) };
+        unsafe { write_out(out, box_to_mut_ptr::<xnano_client>(client)) };
         Ok(())
     })
 }
@@ -1099,7 +1101,19 @@ pub extern "C" fn xnano_client_new(
 /// `p` is NULL or a live handle from `xnano_client_new`.
 unsafe fn client_ref<'a>(p: *const xnano_client) -> FfiResult<&'a xnano_client> {
     // SAFETY: forwarded promise.
-    unsafe { arg_ref(p, "client") }
+    unsafe { try_ref_from_ptr(p) }
+}
+
+// SAFETY: the handle is the struct itself.
+unsafe impl Castable for xnano_client {
+    const NAME: &'static str = "client";
+    type RustType = xnano_client;
+}
+
+// SAFETY: `OwnedEvent` is repr(C) with the public event first.
+unsafe impl Castable for xnano_event {
+    const NAME: &'static str = "event";
+    type RustType = OwnedEvent;
 }
 
 fn set_callback(client: *mut xnano_client, set: impl FnOnce(&mut Callbacks)) -> xnano_result {
@@ -1458,9 +1472,8 @@ pub extern "C" fn xnano_client_next_event(
             .as_ref()
             .ok_or_else(|| FfiError::state("no event queue"))?;
         let e = q.pop_wait(timeout_ms, &ctx.closed_queued)?;
-        // SAFETY: checked non-NULL. `OwnedEvent` is repr(C) with the public
-        // event first, so the pointers are interchangeable.
-        unsafe { write_out(out, Box::into_raw(e).cast::<xnano_event>()) };
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, box_to_mut_ptr::<xnano_event>(e)) };
         Ok(())
     })
 }
@@ -1470,11 +1483,8 @@ pub extern "C" fn xnano_client_next_event(
 #[no_mangle]
 pub extern "C" fn xnano_event_free(event: *mut xnano_event) {
     let _ = boundary(|| {
-        if !event.is_null() {
-            // SAFETY: events are only handed out by `xnano_client_next_event`
-            // as `Box<OwnedEvent>` pointers.
-            drop(unsafe { Box::from_raw(event.cast::<OwnedEvent>()) });
-        }
+        // SAFETY: NULL or an event from `xnano_client_next_event`.
+        drop(unsafe { try_box_from_ptr(event) });
         Ok(())
     });
 }
@@ -1508,12 +1518,10 @@ pub extern "C" fn xnano_client_stop(client: *mut xnano_client) -> xnano_result {
 #[no_mangle]
 pub extern "C" fn xnano_client_free(client: *mut xnano_client) {
     let _ = boundary(|| {
-        if client.is_null() {
+        // SAFETY: NULL or a live handle; the caller gives it up.
+        let Some(c) = (unsafe { try_box_from_ptr(client) }) else {
             return Ok(());
-        }
-        // SAFETY: created by `Box::into_raw` in `xnano_client_new`; the
-        // caller gives up the handle.
-        let c = unsafe { Box::from_raw(client) };
+        };
         if in_callback_of(c.id()) {
             // Nothing more reaches the user: later events are ignored and
             // the stop reports no CLOSED.

@@ -1,11 +1,10 @@
-//! The SmartGlass part of the C ABI: discovery (`xnano_discovery`),
-//! power-on, the console session (`xnano_console`) with its commands and
-//! events, and the gamestream configuration (`xnano_gamestream_config`)
-//! that `xnano_client_connect_console` takes.
+//! `xnano_console`: the SmartGlass console session with its commands and
+//! events, and the console's side of a gamestream started through it.
+//! (Discovery and power-on: `discovery.rs`; the gamestream configuration
+//! handle: `gamestream_config.rs`.)
 
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_void, CString};
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -13,16 +12,18 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
+use xnano_ffi_support::{box_to_mut_ptr, try_box_from_ptr, try_ref_from_ptr, Castable};
+
+use super::discovery::resolve_console;
 use super::{
-    arg_ref, arg_str, boundary, close_reason_code, growable_out, in_callback_of, out_ptr,
-    panic_message, read_growable, reap, write_growable, write_out, xnano_result, CallbackGuard,
-    FfiError, FfiResult,
+    arg_str, boundary, close_reason_code, growable_out, in_callback_of, out_ptr, panic_message,
+    read_growable, reap, write_growable, write_out, xnano_result, CallbackGuard, FfiError,
+    FfiResult,
 };
 use crate::nano;
-use crate::smartglass::engine::{self, ConnectOptions, ConsoleClient, Event};
+use crate::smartglass::engine::{ConnectOptions, ConsoleClient, Event};
 use crate::smartglass::{
-    CloseReason, GameStreamConfig, GameStreamEvent, PowerOnConfig, ServiceChannel, SessionConfig,
-    SessionEvent,
+    CloseReason, GameStreamConfig, GameStreamEvent, ServiceChannel, SessionConfig, SessionEvent,
 };
 use crate::wire::sg_payloads::{
     ActiveTitleLocation, Gamepad, GamepadButtons, MediaControlCommand, TextResult,
@@ -140,165 +141,6 @@ pub const XNANO_GAMESTREAM_STARTED: u32 = 2;
 pub const XNANO_GAMESTREAM_STOPPED: u32 = 3;
 /// Gamestream state value: paused.
 pub const XNANO_GAMESTREAM_PAUSED: u32 = 4;
-
-/// The consoles found by `xnano_discover`. Opaque; free with
-/// `xnano_discovery_free`.
-pub struct xnano_discovery {
-    consoles: Vec<xnano_console_info>,
-}
-
-/// Resolves "host" or "host:port" (port 5050 when absent; IPv6 in
-/// brackets when a port is given).
-pub(crate) fn resolve_console(addr: &str) -> FfiResult<SocketAddr> {
-    let addr = addr.trim();
-    if addr.is_empty() {
-        return Err(FfiError::invalid("address is empty"));
-    }
-    let with_port = addr
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .or_else(|| {
-            // A bare host (or bare IPv6 address): the SmartGlass port.
-            let host = addr.trim_start_matches('[').trim_end_matches(']');
-            (host, XNANO_SMARTGLASS_PORT)
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut a| a.next())
-        });
-    with_port.ok_or_else(|| FfiError::new(XNANO_ERR_IO, format!("cannot resolve {addr}")))
-}
-
-fn io_error(what: &str, e: std::io::Error) -> FfiError {
-    let code = match e.kind() {
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => XNANO_ERR_TIMEOUT,
-        std::io::ErrorKind::InvalidInput => XNANO_ERR_INVALID_ARGUMENT,
-        _ => XNANO_ERR_IO,
-    };
-    FfiError::new(code, format!("{what}: {e}"))
-}
-
-/// Discovers consoles. With `address` ("host" or "host:port", port 5050
-/// when absent) a unicast request goes to that console and the call
-/// returns as soon as it answers (or after `timeout_ms`); with NULL,
-/// requests are broadcast and multicast on the local network and answers
-/// are collected for the whole `timeout_ms`. Finding nothing is XNANO_OK
-/// with a count of 0. On XNANO_OK `*out_discovery` is a new list: read it
-/// with `xnano_discovery_count` / `xnano_discovery_get`, free it with
-/// `xnano_discovery_free`. Blocks the calling thread.
-#[no_mangle]
-pub extern "C" fn xnano_discover(
-    address: *const c_char,
-    timeout_ms: u32,
-    out_discovery: *mut *mut xnano_discovery,
-) -> xnano_result {
-    boundary(|| {
-        let out = out_ptr(out_discovery, "out_discovery")?;
-        let addr = if address.is_null() {
-            None
-        } else {
-            // SAFETY: non-NULL, NUL-terminated by the caller's promise.
-            Some(resolve_console(unsafe { arg_str(address, "address") }?)?)
-        };
-        if timeout_ms == 0 {
-            return Err(FfiError::invalid("timeout_ms must be > 0"));
-        }
-        let found = engine::discover(addr, Duration::from_millis(timeout_ms.into()))
-            .map_err(|e| io_error("discovery", e))?;
-        let d = Box::new(xnano_discovery {
-            consoles: found.iter().map(xnano_console_info::from_core).collect(),
-        });
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(out, Box::into_raw(d)) };
-        Ok(())
-    })
-}
-
-/// Writes the number of consoles found to `out_count`.
-#[no_mangle]
-pub extern "C" fn xnano_discovery_count(
-    discovery: *const xnano_discovery,
-    out_count: *mut usize,
-) -> xnano_result {
-    boundary(|| {
-        // SAFETY: NULL or a live list from `xnano_discover`.
-        let d = unsafe { arg_ref(discovery, "discovery") }?;
-        let out = out_ptr(out_count, "out_count")?;
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(out, d.consoles.len()) };
-        Ok(())
-    })
-}
-
-/// Copies console number `index` (0-based, below the count) to `out_info`.
-/// XNANO_ERR_INVALID_ARGUMENT when `index` is out of range.
-#[no_mangle]
-pub extern "C" fn xnano_discovery_get(
-    discovery: *const xnano_discovery,
-    index: usize,
-    out_info: *mut xnano_console_info,
-) -> xnano_result {
-    boundary(|| {
-        // SAFETY: NULL or a live list from `xnano_discover`.
-        let d = unsafe { arg_ref(discovery, "discovery") }?;
-        // SAFETY: NULL or the caller's struct of `struct_size` bytes.
-        let out = unsafe { growable_out(out_info, "out_info") }?;
-        let c = d.consoles.get(index).ok_or_else(|| {
-            FfiError::invalid(format!(
-                "index {index}: only {} console(s) found",
-                d.consoles.len()
-            ))
-        })?;
-        // SAFETY: checked non-NULL.
-        unsafe { write_growable(out, *c) };
-        Ok(())
-    })
-}
-
-/// Frees a discovery list. NULL is accepted.
-#[no_mangle]
-pub extern "C" fn xnano_discovery_free(discovery: *mut xnano_discovery) {
-    let _ = boundary(|| {
-        if !discovery.is_null() {
-            // SAFETY: created by `Box::into_raw` in `xnano_discover`; the
-            // caller gives the list up.
-            drop(unsafe { Box::from_raw(discovery) });
-        }
-        Ok(())
-    });
-}
-
-/// Powers a console on by its Live ID: power-on requests go to the local
-/// network's broadcast and multicast addresses and, when `address` is not
-/// NULL ("host" or "host:port"), to that address; `tries` rounds 100 ms
-/// apart (0: the reference's 2). Returns once they are sent (XNANO_ERR_IO
-/// when none could be sent); whether the console woke up shows in a later
-/// `xnano_discover`. Blocks for about `tries` x 100 ms.
-#[no_mangle]
-pub extern "C" fn xnano_power_on(
-    live_id: *const c_char,
-    address: *const c_char,
-    tries: u32,
-) -> xnano_result {
-    boundary(|| {
-        // SAFETY: NULL or NUL-terminated.
-        let live_id = unsafe { arg_str(live_id, "live_id") }?;
-        if live_id.trim().is_empty() {
-            return Err(FfiError::invalid("live_id is empty"));
-        }
-        let addr = if address.is_null() {
-            None
-        } else {
-            // SAFETY: non-NULL, NUL-terminated by the caller's promise.
-            Some(resolve_console(unsafe { arg_str(address, "address") }?)?)
-        };
-        let mut cfg = PowerOnConfig::new(live_id, addr);
-        if tries > 0 {
-            cfg.tries = tries.min(100);
-        }
-        engine::power_on_with(cfg).map_err(|e| io_error("power on", e))
-    })
-}
 
 /// Settings of `xnano_console_connect`. Get the defaults with
 /// `xnano_console_config_default`, then change what you need. The strings
@@ -639,8 +481,10 @@ impl Spec {
 }
 
 /// The event as allocated: the public part first, then what it owns.
+/// (Public only as the Rust side of `xnano_console_event`'s handle.)
+#[doc(hidden)]
 #[repr(C)]
-struct OwnedConsoleEvent {
+pub struct OwnedConsoleEvent {
     ev: xnano_console_event,
     message: CString,
     json: CString,
@@ -1066,7 +910,19 @@ impl Drop for ConsoleInner {
 /// `p` is NULL or a live handle from `xnano_console_new`.
 pub(crate) unsafe fn console_ref<'a>(p: *const xnano_console) -> FfiResult<&'a xnano_console> {
     // SAFETY: forwarded promise.
-    unsafe { arg_ref(p, "console") }
+    unsafe { try_ref_from_ptr(p) }
+}
+
+// SAFETY: the handle is the struct itself.
+unsafe impl Castable for xnano_console {
+    const NAME: &'static str = "console";
+    type RustType = xnano_console;
+}
+
+// SAFETY: `OwnedConsoleEvent` is repr(C) with the public event first.
+unsafe impl Castable for xnano_console_event {
+    const NAME: &'static str = "event";
+    type RustType = OwnedConsoleEvent;
 }
 
 /// Creates a console handle in XNANO_CONSOLE_STATE_IDLE. Set the event
@@ -1085,7 +941,7 @@ pub extern "C" fn xnano_console_new(out_console: *mut *mut xnano_console) -> xna
             }),
         });
         // SAFETY: checked non-NULL.
-        unsafe { write_out(out, Box::into_raw(c)) };
+        unsafe { write_out(out, box_to_mut_ptr::<xnano_console>(c)) };
         Ok(())
     })
 }
@@ -1282,9 +1138,8 @@ pub extern "C" fn xnano_console_next_event(
             FfiError::state("no event queue: set event_queue_capacity in the config")
         })?;
         let e = q.pop_wait(timeout_ms, &ctx.closed_queued)?;
-        // SAFETY: checked non-NULL. `OwnedConsoleEvent` is repr(C) with the
-        // public event first.
-        unsafe { write_out(out, Box::into_raw(e).cast::<xnano_console_event>()) };
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out, box_to_mut_ptr::<xnano_console_event>(e)) };
         Ok(())
     })
 }
@@ -1293,11 +1148,8 @@ pub extern "C" fn xnano_console_next_event(
 #[no_mangle]
 pub extern "C" fn xnano_console_event_free(event: *mut xnano_console_event) {
     let _ = boundary(|| {
-        if !event.is_null() {
-            // SAFETY: handed out by `xnano_console_next_event` as a
-            // `Box<OwnedConsoleEvent>` pointer.
-            drop(unsafe { Box::from_raw(event.cast::<OwnedConsoleEvent>()) });
-        }
+        // SAFETY: NULL or an event from `xnano_console_next_event`.
+        drop(unsafe { try_box_from_ptr(event) });
         Ok(())
     });
 }
@@ -1354,12 +1206,10 @@ pub extern "C" fn xnano_console_disconnect(console: *mut xnano_console) -> xnano
 #[no_mangle]
 pub extern "C" fn xnano_console_free(console: *mut xnano_console) {
     let _ = boundary(|| {
-        if console.is_null() {
+        // SAFETY: NULL or a live handle; the caller gives it up.
+        let Some(c) = (unsafe { try_box_from_ptr(console) }) else {
             return Ok(());
-        }
-        // SAFETY: created by `Box::into_raw` in `xnano_console_new`; the
-        // caller gives up the handle.
-        let c = unsafe { Box::from_raw(console) };
+        };
         if in_callback_of(c.id()) {
             // Nothing more reaches the user.
             if let Some(ctx) = c.ctx() {
@@ -1642,150 +1492,6 @@ pub extern "C" fn xnano_console_unsnap(console: *mut xnano_console) -> xnano_res
             Ok(())
         })
     })
-}
-
-/// The StartGameStream configuration of `xnano_client_connect_console`.
-/// Created with the console protocol's defaults by
-/// `xnano_gamestream_config_new`, changed key by key with
-/// `xnano_gamestream_config_set`, freed by `xnano_gamestream_config_free`.
-/// Opaque.
-pub struct xnano_gamestream_config {
-    cfg: Mutex<GameStreamConfig>,
-}
-
-/// Creates a gamestream configuration with the defaults (1280x720 at 60
-/// fps, AAC audio, chat audio on, ...). Free with
-/// `xnano_gamestream_config_free`.
-#[no_mangle]
-pub extern "C" fn xnano_gamestream_config_new(
-    out_config: *mut *mut xnano_gamestream_config,
-) -> xnano_result {
-    boundary(|| {
-        let out = out_ptr(out_config, "out_config")?;
-        let c = Box::new(xnano_gamestream_config {
-            cfg: Mutex::new(GameStreamConfig::default()),
-        });
-        // SAFETY: checked non-NULL.
-        unsafe { write_out(out, Box::into_raw(c)) };
-        Ok(())
-    })
-}
-
-const REQUERY_KEY: &str = "reQueryPreviewStatus";
-
-/// Sets one key by its protocol name (as the console's JSON spells it:
-/// "videoMaximumWidth", "videoMaximumHeight", "videoMaximumFrameRate",
-/// "enableOpusAudio", "enableAudioChat", "urcpMaximumRate",
-/// "videoPacketDefragTimeoutMs", "inputReadsPerSecond",
-/// "reQueryPreviewStatus"... every key of the StartGameStream
-/// configuration) from its text form: integers, numbers, or true/false.
-/// XNANO_ERR_INVALID_ARGUMENT for an unknown key or a value of the wrong
-/// type (the configuration is then unchanged). The values the Nano client
-/// also uses (defrag timeout, input rate, chat audio) override the
-/// client's own settings.
-#[no_mangle]
-pub extern "C" fn xnano_gamestream_config_set(
-    config: *mut xnano_gamestream_config,
-    key: *const c_char,
-    value: *const c_char,
-) -> xnano_result {
-    boundary(|| {
-        // SAFETY: NULL or a live handle.
-        let c = unsafe { arg_ref(config, "config") }?;
-        // SAFETY: NULL or NUL-terminated.
-        let key = unsafe { arg_str(key, "key") }?;
-        // SAFETY: NULL or NUL-terminated.
-        let value = unsafe { arg_str(value, "value") }?;
-        let mut cfg = c.cfg.lock();
-        if key == REQUERY_KEY {
-            cfg.re_query_preview_status = match value.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                _ => {
-                    return Err(FfiError::invalid(format!(
-                        "gamestream configuration {key}: {value:?} is not true or false"
-                    )))
-                }
-            };
-            return Ok(());
-        }
-        cfg.set(key, value)
-            .map_err(|e| FfiError::invalid(e.to_string()))
-    })
-}
-
-/// Copies the text form of `key` into `buffer` (`buffer_size` bytes, NUL
-/// included) and its length without the NUL to `out_len`.
-/// XNANO_ERR_BUFFER_TOO_SMALL (with nothing written) when it does not fit;
-/// XNANO_ERR_INVALID_ARGUMENT for an unknown key.
-#[no_mangle]
-pub extern "C" fn xnano_gamestream_config_get(
-    config: *const xnano_gamestream_config,
-    key: *const c_char,
-    buffer: *mut c_char,
-    buffer_size: usize,
-    out_len: *mut usize,
-) -> xnano_result {
-    boundary(|| {
-        // SAFETY: NULL or a live handle.
-        let c = unsafe { arg_ref(config, "config") }?;
-        // SAFETY: NULL or NUL-terminated.
-        let key = unsafe { arg_str(key, "key") }?;
-        let buf = out_ptr(buffer, "buffer")?;
-        let out_len = out_ptr(out_len, "out_len")?;
-        let cfg = c.cfg.lock();
-        let v = if key == REQUERY_KEY {
-            cfg.re_query_preview_status.to_string()
-        } else {
-            cfg.get(key).ok_or_else(|| {
-                FfiError::invalid(format!("unknown gamestream configuration key {key:?}"))
-            })?
-        };
-        if v.len() >= buffer_size {
-            return Err(FfiError::new(
-                XNANO_ERR_BUFFER_TOO_SMALL,
-                format!("{key} needs {} bytes", v.len() + 1),
-            ));
-        }
-        // SAFETY: `buf` has `buffer_size` > v.len() writable bytes by the
-        // caller's promise; the value has no NUL (numbers and booleans).
-        unsafe {
-            std::ptr::copy_nonoverlapping(v.as_ptr().cast::<c_char>(), buf, v.len());
-            buf.add(v.len()).write(0);
-            write_out(out_len, v.len());
-        }
-        Ok(())
-    })
-}
-
-/// Frees a gamestream configuration. NULL is accepted. The client that
-/// used it does not need it any more.
-#[no_mangle]
-pub extern "C" fn xnano_gamestream_config_free(config: *mut xnano_gamestream_config) {
-    let _ = boundary(|| {
-        if !config.is_null() {
-            // SAFETY: created by `Box::into_raw` in
-            // `xnano_gamestream_config_new`; the caller gives it up.
-            drop(unsafe { Box::from_raw(config) });
-        }
-        Ok(())
-    });
-}
-
-/// Reads a gamestream configuration argument (NULL: the defaults).
-///
-/// # Safety
-/// `p` is NULL or a live handle from `xnano_gamestream_config_new`.
-pub(crate) unsafe fn gamestream_config_arg(
-    p: *const xnano_gamestream_config,
-) -> FfiResult<GameStreamConfig> {
-    if p.is_null() {
-        return Ok(GameStreamConfig::default());
-    }
-    // SAFETY: forwarded promise.
-    let c = unsafe { arg_ref(p, "config") }?;
-    let cfg = c.cfg.lock().clone();
-    Ok(cfg)
 }
 
 /// The link from a client streaming through a console back to it.

@@ -19,7 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 // The boundary plumbing, shared with libxnano_sim: written once there.
 pub use xnano_ffi_support::xnano_result;
 pub(crate) use xnano_ffi_support::{
-    arg_ref, arg_str, boundary, growable, growable_out, last_error_ptr, out_ptr, panic_message,
+    arg_str, boundary, growable, growable_out, last_error_ptr, out_ptr, panic_message,
     read_growable, write_growable, write_out, FfiError, FfiResult,
 };
 #[cfg(test)]
@@ -27,6 +27,8 @@ pub(crate) use xnano_ffi_support::{Growable, PANIC_IN_BOUNDARY};
 
 pub mod client;
 pub mod console;
+pub mod discovery;
+pub mod gamestream_config;
 pub mod logging;
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ use parking_lot::Mutex;
 use super::client::*;
 use super::console::xnano_console_event_type::*;
 use super::console::*;
+use super::discovery::*;
+use super::gamestream_config::*;
 use super::tests::{
     last_error, new_client, ok, set_all_callbacks, sim_stats, start_sim, stats, wait_until, Rec,
 };
