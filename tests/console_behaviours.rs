@@ -1,9 +1,9 @@
-//! The client against a simulated console that does what a real console may
-//! do (shared/PROTOCOL-NOTES.md, "Timing nobody captured"): restart its frame
-//! ids, vary the flags of a frame's chunks, go quiet on UDP for seconds while
-//! TCP stays up. Real loopback sockets; every delivered frame is checked byte
-//! for byte against what the simulator sent under that id. The waits are for
-//! conditions with generous bounds, never for a rate.
+//! The client against a simulated console that does what a real console may do
+//! (docs/protocol.md#timing-nobody-captured): restart its frame ids, vary the
+//! flags of a frame's chunks, go quiet on UDP for seconds while TCP stays up.
+//! Real loopback sockets; every delivered frame is checked byte for byte
+//! against what the simulator sent under that id. The waits are for conditions
+//! with generous bounds, never for a rate.
 
 mod common;
 use std::collections::BTreeMap;

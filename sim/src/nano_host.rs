@@ -1,9 +1,10 @@
 //! The console's side of a Nano session, sans-IO.
 //!
-//! [`HostSession`] plays the console of seed 002 ("How it works"): it answers
-//! the client's control handshake SYN with its own connection id, creates and
-//! opens the Video, Audio, ChatAudio and Control channels, sends the video and
-//! audio server handshakes, streams what it is given once the client starts a
+//! [`HostSession`] plays the console of
+//! docs/protocol.md#nano-session-state-machine: it answers the client's
+//! control handshake SYN with its own connection id, creates and opens the
+//! Video, Audio, ChatAudio and Control channels, sends the video and audio
+//! server handshakes, streams what it is given once the client starts a
 //! stream, opens Input and InputFeedback after a controller event, acks input
 //! frames and answers them with rumble, and sends realtime telemetry.
 //!
@@ -11,7 +12,8 @@
 //! and [`HostSession::handle_udp`], time through `now` arguments and
 //! [`HostSession::handle_timeout`]; output comes out of the `poll_*` methods.
 //!
-//! Choices where the sources leave room (see PROTOCOL-NOTES):
+//! Choices where the sources leave room (see
+//! docs/protocol.md#where-the-captures-overrule-the-published-documentation):
 //! - Channel ids are the captured ones: 1024 Video, 1025 Audio, 1026 ChatAudio,
 //!   1027 Control, 1028 Input, 1029 InputFeedback.
 //! - UDP packets carry the console's connection id in both directions (the
@@ -158,8 +160,8 @@ pub struct HostConfig {
 }
 
 /// What a real console may do that a kind simulator would not
-/// (shared/PROTOCOL-NOTES.md, "Timing nobody captured"). Every knob is off by
-/// default; random choices come from the session's seeded rng.
+/// (docs/protocol.md#timing-nobody-captured). Every knob is off by default;
+/// random choices come from the session's seeded rng.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConsoleBehaviour {
     /// Restart the frame ids at every `n`-th keyframe (an encoder restart):

@@ -233,7 +233,7 @@ impl Client {
     }
 
     /// Sends a Change Video Quality control message (six values, meaning
-    /// undocumented; see the seed).
+    /// undocumented; see docs/protocol.md#control-protocol-messages).
     pub fn change_video_quality(&self, q: [u32; 6]) -> Result<(), EngineError> {
         self.with_session(|s, _| s.change_video_quality(q))
             .map_err(EngineError::State)

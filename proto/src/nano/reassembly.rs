@@ -7,16 +7,17 @@
 //! the age cap), reports the lost range, and after a loss holds back dependent
 //! frames until a keyframe.
 //!
-//! Timing follows what a console may do (shared/PROTOCOL-NOTES.md, "Timing
-//! nobody captured"): a console paces a large keyframe over far more than the
-//! 16 ms defrag timeout, so the timeout counts from a frame's *last accepted*
-//! chunk, never from its first; `max_frame_age` caps how long a trickle can
-//! hold a frame. A frame-id jump backwards (beyond the recently finished ids)
-//! or forwards beyond the in-flight window is an encoder restart: what is
-//! pending is dropped and reported, the ids resynchronise and delivery resumes
-//! at the next keyframe. If chunks keep arriving and nothing is delivered for
-//! `stall_timeout`, the reassembler asks for a keyframe and resynchronises on
-//! the ids that arrive, so video never freezes silently.
+//! Timing follows what a console may do
+//! (docs/protocol.md#timing-nobody-captured): a console may pace a large
+//! keyframe over far more than the 16 ms defrag timeout, so the timeout counts
+//! from a frame's *last accepted* chunk, never from its first; `max_frame_age`
+//! caps how long a trickle can hold a frame. A frame-id jump backwards (beyond
+//! the recently finished ids) or forwards beyond the in-flight window is an
+//! encoder restart: what is pending is dropped and reported, the ids
+//! resynchronise and delivery resumes at the next keyframe. If chunks keep
+//! arriving and nothing is delivered for `stall_timeout`, the reassembler asks
+//! for a keyframe and resynchronises on the ids that arrive, so video never
+//! freezes silently.
 //!
 //! Memory is bounded whatever arrives: at most `max_frames_in_flight` frames
 //! are held, each at most `max_frame_size` bytes, together at most

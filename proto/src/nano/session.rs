@@ -7,7 +7,7 @@
 //! [`ClientSession::poll_udp_transmit`] (one datagram),
 //! [`ClientSession::poll_event`] and [`ClientSession::poll_timeout`].
 //!
-//! The flow follows seed 002 ("How it works", steps 2 to 13): control
+//! The flow follows docs/protocol.md#nano-session-state-machine: control
 //! handshake with a random connection id, the UDP handshake loop until the
 //! host's first datagram, Channel Open answers, each channel's handshake in
 //! its direction (reversed on ChatAudio and InputFeedback), video/audio
@@ -823,7 +823,8 @@ impl ClientSession {
                     self.assign_controller(idx);
                 }
                 if class == ChannelClass::Input {
-                    // Seed: the client opens Input first after the Create.
+                    // The published notes have the client open Input first
+                    // after the Create (docs/protocol.md#overrule-opening-input).
                     self.channels[idx].we_opened = true;
                     self.send_channel_control(idx, ChannelControl::Open { flags: Vec::new() });
                 }
@@ -1430,7 +1431,8 @@ impl ClientSession {
             let c = &self.controllers[ic.controller as usize];
             let st = *c.tracker.state();
             let counters = c.tracker.counters();
-            // Microseconds relative to the reference timestamp (seed 002).
+            // Microseconds relative to the reference timestamp
+            // (docs/protocol.md#overrule-input-timestamps).
             let ts = now.saturating_duration_since(ic.ref_instant).as_micros() as u64;
             let frame = InputFrame {
                 frame_id: ic.next_frame_id,
@@ -1826,8 +1828,8 @@ mod tests {
     }
 
     /// The packets the client sends, as the captured client sends them
-    /// (shared/PROTOCOL-NOTES.md, "What the official client sends"), and
-    /// input that is resent until the console acks it.
+    /// (docs/protocol.md#nano-entries), and input that is resent until the
+    /// console acks it.
     #[test]
     fn sends_what_the_captured_client_sends_and_resends_unacked_input() {
         use crate::wire::input::InputServerHandshake;

@@ -2,7 +2,8 @@
 //! `xbox.nano.manager` / `xbox.nano.packet.json`).
 //!
 //! The client sends `{"type":1,"configuration":{...},"reQueryPreviewStatus":true}`
-//! (StartGameStream) with the configuration of seed 000 (every value a
+//! (StartGameStream) with the configuration described in
+//! docs/protocol.md#startgamestream-configuration (every value a
 //! string), and `{"type":2}` (StopGameStream). The console answers with
 //! GameStreamEnabled (4), PreviewStatus (7), GameStreamState (3: Initializing
 //! with the Nano TCP/UDP ports, Started with the link facts, Stopped...),
@@ -115,8 +116,9 @@ impl ConfigValue for bool {
 
 macro_rules! gamestream_config {
     ($( $(#[$m:meta])* $field:ident : $ty:ty = $key:literal, $default:expr; )*) => {
-        /// The StartGameStream configuration. Defaults are seed 000's
-        /// (NanoManager `DEFAULT_CONFIG`); every key can be set through its
+        /// The StartGameStream configuration. Defaults are those of
+        /// docs/protocol.md#startgamestream-configuration (NanoManager
+        /// `DEFAULT_CONFIG`); every key can be set through its
         /// field or by its JSON name with [`GameStreamConfig::set`]. Keys of
         /// your own go into [`GameStreamConfig::extra`] (sent as given; they
         /// override a typed key of the same name).

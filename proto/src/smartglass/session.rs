@@ -1527,7 +1527,8 @@ impl ConsoleSession {
     }
 
     /// Sends a JSON text on a channel (fragmented when longer than the
-    /// seed's 1024-byte limit). Returns the sequence numbers used.
+    /// 1024-byte limit of docs/protocol.md#json-fragmentation). Returns the
+    /// sequence numbers used.
     pub fn send_json(
         &mut self,
         channel: ServiceChannel,

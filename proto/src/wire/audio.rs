@@ -1,5 +1,5 @@
-//! Audio and ChatAudio channel streamer payloads (seed 002, "Audio"),
-//! little-endian.
+//! Audio and ChatAudio channel streamer payloads
+//! (docs/protocol.md#audio-and-chataudio-payloads), little-endian.
 
 use serde::Serialize;
 
@@ -28,7 +28,8 @@ pub const AUDIO_CONTROL: u32 = 3;
 pub const AUDIO_DATA: u32 = 4;
 
 /// Audio control flag: reinitialize (first byte read MSB-first, see
-/// PROTOCOL-NOTES; the captured start request is 0x10).
+/// docs/protocol.md#overrule-video-and-audio-control-flags; the captured
+/// start request is 0x10).
 pub const AUDIO_CONTROL_REINITIALIZE: u32 = 0x40;
 /// Audio control flag: start the stream.
 pub const AUDIO_CONTROL_START_STREAM: u32 = 0x10;

@@ -1,15 +1,15 @@
 //! The Control Protocol carried on the Control channel (streamer payload
 //! type 0, no length prefix): a [`ControlHeader`] and one of eleven messages.
 //!
-//! No capture settles most message layouts. Following PROTOCOL-NOTES
-//! ("Layouts no capture settles"), they follow the reference implementation,
-//! not the seed: a 16-byte GUID comes first in session create, session create
-//! response, initiate network test, network information and network test
-//! response; the reference's "unknown" fields are float32 where the seed says
-//! uint32 (video statistics, network information, network test response);
-//! session destroy is a float32 then length-prefixed bytes. Field names are
-//! the reference's (`unk3`...). Change video quality and realtime telemetry
-//! are confirmed by captures.
+//! No capture settles most message layouts. As
+//! docs/protocol.md#layouts-no-capture-settles records, they follow the
+//! reference implementation, not the published notes: a 16-byte GUID comes
+//! first in session create, session create response, initiate network test,
+//! network information and network test response; the reference's "unknown"
+//! fields are float32 where the published notes say uint32 (video statistics,
+//! network information, network test response); session destroy is a float32
+//! then length-prefixed bytes. Field names are the reference's (`unk3`...).
+//! Change video quality and realtime telemetry are confirmed by captures.
 
 use serde::Serialize;
 
@@ -120,14 +120,16 @@ pub struct SessionCreateResponse {
 /// Session destroy: float32, then length-prefixed bytes (reference layout).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionDestroy {
-    /// Unknown (float32 in the reference; uint32 in the seed).
+    /// Unknown (float32 in the reference; uint32 in the published notes, see
+    /// docs/protocol.md#layouts-no-capture-settles).
     pub unk3: f32,
     /// Unknown content (uint32 length prefix).
     #[serde(with = "hexbytes")]
     pub unk5: Vec<u8>,
 }
 
-/// Video statistics: six float32 (reference; the seed says uint32).
+/// Video statistics: six float32 (reference; the published notes say uint32,
+/// see docs/protocol.md#layouts-no-capture-settles).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[allow(missing_docs)]
 pub struct VideoStatistics {

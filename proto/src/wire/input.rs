@@ -1,5 +1,6 @@
-//! Input and InputFeedback channel streamer payloads (seed 002, "Input"),
-//! little-endian. Field names follow the reference implementation.
+//! Input and InputFeedback channel streamer payloads
+//! (docs/protocol.md#input-and-inputfeedback-payloads), little-endian. Field
+//! names follow the reference implementation.
 
 use serde::Serialize;
 
@@ -177,7 +178,8 @@ impl InputButtons {
 }
 
 /// Analog model: triggers, thumbsticks and rumble. Thumbsticks are signed
-/// 16-bit as in the reference (the seed says uint16; no capture settles it).
+/// 16-bit as in the reference (the published notes say uint16; no capture
+/// settles it: docs/protocol.md#layouts-no-capture-settles).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[allow(missing_docs)]
 pub struct InputAnalog {

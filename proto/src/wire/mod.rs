@@ -13,8 +13,8 @@ use std::fmt;
 
 pub mod framing;
 
-// Nano (seed 002): RTP header and padding, core packets, streamer framing and
-// the payloads of each channel class.
+// Nano (docs/protocol.md#nano): RTP header and padding, core packets,
+// streamer framing and the payloads of each channel class.
 pub mod audio;
 pub mod control;
 pub mod input;
@@ -23,7 +23,7 @@ pub mod rtp;
 pub mod streamer;
 pub mod video;
 
-// SmartGlass (seed 003 + reference implementation).
+// SmartGlass (docs/protocol.md#smartglass + reference implementation).
 pub mod sg_common;
 pub mod sg_json;
 pub mod sg_message;

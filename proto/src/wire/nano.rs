@@ -1,6 +1,6 @@
-//! Whole Nano packets (seed 002, "Packets"): RTP header, padding, and the
-//! core payloads (control handshake, channel control, UDP handshake) or a
-//! streamer message.
+//! Whole Nano packets (docs/protocol.md#core-nano-packets): RTP header,
+//! padding, and the core payloads (control handshake, channel control, UDP
+//! handshake) or a streamer message.
 //!
 //! Streamer bodies can only be decoded knowing the channel's class (learned
 //! from Channel Create), hence [`NanoPacket::decode`] takes it, and

@@ -1,5 +1,5 @@
 //! The RTP-like header in front of every Nano packet, and Nano's ANSI X.923
-//! padding (seed 002, "RTP Header" and "Padding").
+//! padding (docs/protocol.md#rtp-header and docs/protocol.md#padding).
 //!
 //! The header is big-endian. Its SSRC is split in two: the high 16 bits are
 //! the connection id (0 on TCP), the low 16 bits the channel id (captured

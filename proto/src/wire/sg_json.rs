@@ -1,4 +1,4 @@
-//! JSON fragmentation (seed 003, "Json Fragmentation").
+//! JSON fragmentation (docs/protocol.md#json-fragmentation).
 //!
 //! When the protected payload of a JSON message (an `SGString`: 2 + text + 1
 //! bytes) would exceed 1024 bytes, the JSON text is base64-encoded and the
@@ -66,7 +66,7 @@ fn usize_field(v: &serde_json::Value, field: &'static str) -> Result<usize, Wire
 
 impl JsonFragment {
     /// The fragment as the JSON text it is sent as (numbers as strings, in
-    /// the seed's key order).
+    /// the key order of docs/protocol.md#json-fragmentation).
     pub fn to_json(&self) -> String {
         format!(
             "{{\"datagram_size\":\"{}\",\"datagram_id\":\"{}\",\"fragment_offset\":\"{}\",\"fragment_length\":\"{}\",\"fragment_data\":{}}}",

@@ -6,9 +6,10 @@
 //! bytes encrypted with the IV key ([`Crypto::message_iv`]), so the header
 //! (including the protected payload length) must be final before encrypting.
 //!
-//! Header flags (u16 BE; PROTOCOL-NOTES: the seed's mask table is reversed,
-//! a captured ack reads 0x8001): version = top two bits, need-ack 0x2000,
-//! is-fragment 0x1000, message type = low 12 bits.
+//! Header flags (u16 BE; the published notes' mask table is reversed, a
+//! captured ack reads 0x8001, see
+//! docs/protocol.md#overrule-smartglass-header-flags): version = top two
+//! bits, need-ack 0x2000, is-fragment 0x1000, message type = low 12 bits.
 //!
 //! A payload-less message (protected length 0) is sent as header + HMAC
 //! (the reference would send the bare header, unsigned; we never accept

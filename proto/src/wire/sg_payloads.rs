@@ -1,6 +1,8 @@
-//! Payloads of SmartGlass messages (seed 003; layouts the seed gets wrong
-//! follow PROTOCOL-NOTES and the reference `packet/message.py`), and
-//! [`MessagePayload`], which dispatches on [`MessageType`].
+//! Payloads of SmartGlass messages (docs/protocol.md#message-payloads;
+//! layouts the published notes get wrong follow
+//! docs/protocol.md#smartglass-entries and the reference
+//! `packet/message.py`), and [`MessagePayload`], which dispatches on
+//! [`MessageType`].
 //!
 //! Every payload has `decode(&mut Reader)` and `encode(&self, &mut Vec<u8>)
 //! -> Result<(), WireError>` (encoding fails only when a string or list is
@@ -103,7 +105,8 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Media playback status (u16 on the wire, PROTOCOL-NOTES).
+    /// Media playback status (u16 on the wire,
+    /// docs/protocol.md#overrule-media-state-layout).
     pub enum MediaPlaybackStatus: u16 {
         /// Closed.
         Closed = 0x0,
@@ -622,7 +625,8 @@ pub struct TitleDisposition {
     pub title_location: ActiveTitleLocation,
 }
 
-/// A running title (console status). Title id is u32 (PROTOCOL-NOTES).
+/// A running title (console status). Title id is u32
+/// (docs/protocol.md#overrule-active-title-layout).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActiveTitle {
     /// Title id.
@@ -736,7 +740,7 @@ impl ConsoleStatus {
 }
 
 /// Active surface change (0x1A); the master session key is 32 bytes
-/// (PROTOCOL-NOTES).
+/// (docs/protocol.md#overrule-active-surface-change-key-length).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActiveSurfaceChange {
     /// Surface type.
@@ -1071,7 +1075,8 @@ pub struct MediaMetadata {
     pub value: String,
 }
 
-/// Media state (0xF03); playback status is u16 (PROTOCOL-NOTES).
+/// Media state (0xF03); playback status is u16
+/// (docs/protocol.md#overrule-media-state-layout).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MediaState {
     /// Title id.
@@ -1218,7 +1223,8 @@ impl MediaCommandResult {
 }
 
 /// Media command (0xF01). The seek position (u64, as the reference; the
-/// seed says u32 and no capture settles it) is present exactly when the
+/// published notes say u32 and no capture settles it, see
+/// docs/protocol.md#layouts-no-capture-settles) is present exactly when the
 /// command is `Seek`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MediaCommand {
@@ -1505,7 +1511,8 @@ pub struct TextDelta {
 }
 
 /// System text input (0xF2C). The delta list is optional: a captured packet
-/// ends right after the text chunk (PROTOCOL-NOTES).
+/// ends right after the text chunk
+/// (docs/protocol.md#overrule-system-text-input-ends-early).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SystemTextInput {
     /// Text session id.

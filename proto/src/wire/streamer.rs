@@ -1,7 +1,9 @@
-//! Streamer framing (seed 002, "Streamer Packet"): the little-endian header
-//! in front of every channel payload, and the payload chosen by channel class.
+//! Streamer framing (docs/protocol.md#streamer-header): the little-endian
+//! header in front of every channel payload, and the payload chosen by channel
+//! class.
 //!
-//! Layout: flags u32; if flag 0x01 (test the bit, PROTOCOL-NOTES): sequence
+//! Layout: flags u32; if flag 0x01 (test the bit,
+//! docs/protocol.md#overrule-streamer-flags-are-a-bit-set): sequence
 //! number u32 and previous sequence number u32; payload type u32; if the type
 //! is not 0: payload length u32 and that many bytes. Type 0 (Control Protocol)
 //! has no length: its message runs to the end of the (unpadded) packet.

@@ -1,4 +1,5 @@
-//! Video channel streamer payloads (seed 002, "Video"), little-endian.
+//! Video channel streamer payloads (docs/protocol.md#video-payloads),
+//! little-endian.
 //!
 //! Besides the owned types there is a zero-copy path for the hot receive
 //! path: [`parse_udp_video_data`] reads a whole UDP video data packet into a
@@ -33,7 +34,8 @@ pub const VIDEO_CONTROL: u32 = 3;
 pub const VIDEO_DATA: u32 = 4;
 
 /// Video control flag: request a keyframe (first byte read MSB-first, see
-/// PROTOCOL-NOTES; the captured control value 0x30 is keyframe + start).
+/// docs/protocol.md#overrule-video-and-audio-control-flags; the captured
+/// control value 0x30 is keyframe + start).
 pub const VIDEO_CONTROL_REQUEST_KEYFRAME: u32 = 0x20;
 /// Video control flag: start the stream.
 pub const VIDEO_CONTROL_START_STREAM: u32 = 0x10;
