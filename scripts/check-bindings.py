@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Binding drift check: include/xnano.h against the Python, C# and Swift bindings.
+"""Binding drift check: include/xnano.h and sim/include/xnano_sim.h against the Python, C# and Swift bindings.
 
 The header is parsed into NORMALISED TYPES and so are the bindings' declarations; the check
 compares them item by item. The vocabulary (what the messages print):
@@ -63,16 +63,49 @@ For all three: `x.struct_size = <sizeof of T>` (ctypes.sizeof, Marshal.SizeOf, M
 must use the struct that x is, and T must have a struct_size field. Reverse check: every
 `xnano_*` identifier a binding uses must exist in the header.
 
-Usage: scripts/check-bindings.py [--root DIR] [--header H] [--python DIR] [--csharp DIR]
-                                 [--swift DIR] [--list | --layout-c | --self-test]
-  --python/--csharp/--swift  the binding source directories (default: the repository's
-              bindings/python, bindings/csharp/src, bindings/swift/Sources); relative paths
-              are taken from --root
-  --list      print what was parsed from the header (normalised types)
+THE SIMULATOR (libxnano_sim, sim/include/xnano_sim.h, which includes xnano.h) is a library of
+its own, and each binding has a MAIN MODULE, which must ship without it, and a SIMULATOR
+MODULE. The files of each are told apart by what they declare, not by fixed file names (a
+"simulator name" has the word `sim` in it: XnanoSim, Xnano.Sim, _sim_ffi; not Simulator):
+
+- Python: modules with a simulator name (`xnano.sim`, `xnano._sim_ffi`), and private modules
+  that only those import, are the simulator module; every other module is the main module's.
+- C#: the assembly that compiles the file (the Compile items of a *.csproj under or beside
+  --csharp, or the folder of a Unity *.asmdef) when one does, else the file's namespace
+  (`namespace Xnano.Sim...`).
+- Swift: the file's target (its folder under --swift, or a Package.swift `path:`).
+
+The main module is checked against xnano.h as above, and must not declare, call or name
+anything of xnano_sim.h (nor any other xnano_sim_* name): not in code, not in a string such
+as a dlsym or EntryPoint name. Nor may it import the simulator module (Python: any import of
+it; Swift: `import` of a simulator target or of a C module whose module map declares
+xnano_sim.h, a main target depending on one in Package.swift, a main module map declaring
+xnano_sim.h; C#: a file in a Sim namespace compiled into a main assembly, a main project
+referencing a Sim project). The simulator module is checked against xnano_sim.h's own items
+by the same rules (declared with the header's types; Swift: used); xnano.h's types
+(xnano_result, xnano_console_info) resolve from the included header and, in the bindings, from
+the main module's declarations, which the simulator module imports; a main function or struct
+that the simulator module declares anyway is compared too. xnano_sim.h is parsed as C17 and as
+C23 as well and its own items must agree.
+
+Usage: scripts/check-bindings.py [--root DIR] [--header H] [--sim-header H] [--python DIR]
+                                 [--csharp DIR] [--swift DIR]
+                                 [--list [--sim] | --layout-c [--sim] | --self-test]
+  --sim-header the simulator's header (default sim/include/xnano_sim.h; its `#include "xnano.h"`
+              is looked for next to it, then beside --header); `none`: no simulator modules
+              are checked (main modules are still checked for xnano_sim_* names)
+  --python/--csharp/--swift  the binding source directories, main and simulator modules
+              together (default: the repository's bindings/python, bindings/csharp,
+              bindings/swift/Sources); relative paths are taken from --root
+  --list      print what was parsed from the header (normalised types); with --sim, the
+              simulator header's own items
   --layout-c  print a C program that prints each struct's size and field offsets
-              (scripts/test-csharp.sh runs it; the C# tests compare Marshal.OffsetOf)
+              (scripts/test-csharp.sh runs it; the C# tests compare Marshal.OffsetOf); with
+              --sim, of the simulator header's own structs (it includes "xnano_sim.h")
   --self-test plant every kind of mismatch in a synthetic fixture and check each is caught
               (scripts/check_bindings_selftest.py)
+Each binding reports twice: `Python` (its main module against xnano.h) and `Python-sim` (its
+simulator module against xnano_sim.h), likewise `C#`/`C#-sim` and `Swift`/`Swift-sim`.
 Exit status 0 without drift, 1 with; the last line is "check-bindings: N passed, N failed".
 """
 
@@ -92,6 +125,10 @@ from pathlib import Path
 PYTHON_ALLOW: dict[str, str] = {}
 CSHARP_ALLOW: dict[str, str] = {}
 SWIFT_ALLOW: dict[str, str] = {}
+# The same for the simulator modules (against the simulator header's own items).
+PYTHON_SIM_ALLOW: dict[str, str] = {}
+CSHARP_SIM_ALLOW: dict[str, str] = {}
+SWIFT_SIM_ALLOW: dict[str, str] = {}
 
 # Lower-case `xnano_` words in binding sources that are not C names (reverse check).
 NOT_C_NAMES = re.compile(r"^xnano_(lib|library|path)$")
@@ -573,9 +610,26 @@ class Header:
     types: set[str] = field(default_factory=set)  # every typedef / tag name
     guards: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
+    # The names this header declares itself, when it includes another header (xnano_sim.h
+    # includes xnano.h): only these are required of a binding; the included ones resolve
+    # types and are compared where a binding declares them too. None: every name.
+    own: set[str] | None = None
+    label: str = ""
 
     def known(self) -> set[str]:
         return set(self.functions) | set(self.constants) | set(self.structs) | self.types | self.guards
+
+    def is_own(self, name: str) -> bool:
+        return self.own is None or name in self.own
+
+    def kind_of(self, name: str) -> str:
+        if name in self.functions:
+            return "function"
+        if name in self.structs:
+            return "struct"
+        if name in self.constants:
+            return "constant"
+        return "type"
 
     def callbacks(self) -> dict[str, T]:
         return {n: t for n, t in self.typedefs.items() if t.kind == "fn"}
@@ -588,9 +642,36 @@ C17 = {"__STDC__": "1", "__STDC_VERSION__": "201710L"}
 C23 = {"__STDC__": "1", "__STDC_VERSION__": "202311L"}
 
 
-def parse_header(path: Path, config: dict[str, str] | None = None) -> Header:
-    h = Header()
-    text, defines, _ = preprocess(strip_c_comments(path.read_text()), config or C17)
+INCLUDE = re.compile(r'(?m)^[ \t]*#[ \t]*include[ \t]*"([^"]+)"[^\n]*$')
+
+
+def read_with_includes(path: Path, include_dirs, missing: list[str], seen: tuple = ()) -> str:
+    """The header's text with every `#include "X"` replaced by X's text (looked for next to
+    the including file, then in include_dirs); <X> includes are left to the preprocessor
+    (which ignores them). Include guards are evaluated as usual."""
+
+    def inline(m):
+        for d in (path.parent, *include_dirs):
+            p = Path(d) / m.group(1)
+            if p.is_file():
+                if p.resolve() in seen:
+                    return ""
+                return read_with_includes(p, include_dirs, missing, seen + (p.resolve(),))
+        missing.append(m.group(1))
+        return m.group(0)
+
+    return INCLUDE.sub(inline, path.read_text())
+
+
+def parse_header(path: Path, config: dict[str, str] | None = None, include_dirs=(), base: "Header | None" = None) -> Header:
+    """Parses a header (and the headers it includes with `#include "..."`). With `base` (the
+    parsed included header), `own` becomes the names this header adds to it."""
+    h = Header(label=str(path))
+    missing: list[str] = []
+    source = read_with_includes(path, include_dirs, missing, (path.resolve(),))
+    for name in missing:
+        h.problems.append(f"header {path.name}: #include \"{name}\" not found (next to it nor in {[str(d) for d in include_dirs]})")
+    text, defines, _ = preprocess(strip_c_comments(source), config or C17)
     for name, value in defines:
         if not value:
             h.guards.add(name)
@@ -729,34 +810,39 @@ def parse_header(path: Path, config: dict[str, str] | None = None) -> Header:
     ] + [(f"struct {s} field {f}", t) for s, fs in h.structs.items() for f, t in fs]:
         if contains(t, "unknown"):
             h.problems.append(f"header: {where}: cannot resolve the type {t}")
+    if base is not None:
+        h.own = h.known() - base.known()
     return h
 
 
 def header_differences(a: Header, b: Header, label: str) -> list[str]:
-    """What differs between two readings of the header (C17 and C23)."""
+    """What differs between two readings of the header (C17 and C23); of a header that
+    includes another, only in its own items (the included header's are its own report)."""
     out = []
-    for n in sorted(set(a.functions) | set(b.functions)):
+    for n in sorted(x for x in set(a.functions) | set(b.functions) if a.is_own(x)):
         fa, fb = a.functions.get(n), b.functions.get(n)
         if not fa or not fb or fa.type != fb.type:
             out.append(f"header: function {n} is {fa.type if fa else 'absent'} as C17, {fb.type if fb else 'absent'} as {label}")
-    for n in sorted(set(a.structs) | set(b.structs)):
+    for n in sorted(x for x in set(a.structs) | set(b.structs) if a.is_own(x)):
         if a.structs.get(n) != b.structs.get(n):
             out.append(f"header: struct {n} differs between C17 and {label}")
-    for n in sorted(set(a.typedefs) | set(b.typedefs)):
+    for n in sorted(x for x in set(a.typedefs) | set(b.typedefs) if a.is_own(x)):
         if a.typedefs.get(n) != b.typedefs.get(n):
             out.append(f"header: typedef {n} is {a.typedefs.get(n)} as C17, {b.typedefs.get(n)} as {label}")
     return out
 
 
-def layout_program(h: Header) -> str:
+def layout_program(h: Header, include: str = "xnano.h") -> str:
     lines = [
         "/* Generated by scripts/check-bindings.py --layout-c: prints struct layouts. */",
         "#include <stdio.h>",
         "#include <stddef.h>",
-        '#include "xnano.h"',
+        f'#include "{include}"',
         "int main(void) {",
     ]
     for s, fields in h.structs.items():
+        if not h.is_own(s):
+            continue
         lines.append(f'  printf("{s} sizeof %zu\\n", sizeof(struct {s}));')
         for f, _ in fields:
             lines.append(f'  printf("{s} {f} %zu\\n", offsetof(struct {s}, {f}));')
@@ -1087,18 +1173,27 @@ class PyEnv:
         return None
 
 
-def python_binding(files: list[Source], h: Header, b: Binding) -> None:
+def python_binding(files: list[Source], h: Header, b: Binding, context: list[Source] = ()) -> None:
+    """Reads the declarations of `files`; names are resolved across `files` and `context`
+    (the simulator module's `xnano_console_info` comes from the main module)."""
     modules = {}
-    for src in files:
+    declaring = set()
+    for src in [*files, *[c for c in context if c not in files]]:
         try:
-            modules[src.path.stem] = (src, ast.parse(src.raw))
+            modules[src.rel] = (src, ast.parse(src.raw))
         except SyntaxError as e:
-            b.problems.append(f"{src.rel}: syntax error: {e}")
+            if src in files:
+                b.problems.append(f"{src.rel}: syntax error: {e}")
+            continue
+        if src in files:
+            declaring.add(src.rel)
     env = PyEnv(modules)
     b.functions, b.constants, b.structs, b.callbacks = {}, {}, {}, {}
     header_cbs = h.callbacks()
 
     for mod, (src, tree) in modules.items():
+        if mod not in declaring:
+            continue
         parents = {}
         for node in ast.walk(tree):
             for ch in ast.iter_child_nodes(node):
@@ -1230,7 +1325,7 @@ def python_binding(files: list[Source], h: Header, b: Binding) -> None:
                             check_arity(cb, d, node)
                             break
     for name, info in env.classes.items():
-        if not name.startswith("xnano_"):
+        if not name.startswith("xnano_") or info["mod"] not in declaring:
             continue
         mod = info["mod"]
         where = f"{modules[mod][0].rel}:{info['line']}"
@@ -1457,20 +1552,47 @@ def cs_signature(ret: str, params: str, attrs: list[str], ctx: CsCtx, depth: int
     return fn(r, [t for _, t in ps], [n for n, _ in ps])
 
 
-def csharp_binding(files: list[Source], h: Header, b: Binding) -> None:
+def csharp_binding(files: list[Source], h: Header, b: Binding, context: list[Source] = ()) -> None:
+    """Reads the declarations of `files`; struct, enum, delegate, SafeHandle and constant
+    names are resolved across `files` and `context` (the simulator assembly's
+    `ref xnano_console_info` is the main assembly's struct)."""
     b.functions, b.constants, b.structs, b.callbacks = {}, {}, {}, {}
     externs = []  # (c name, ret, params, attrs, where)
     struct_fields: dict[str, list] = {}
     struct_attrs: dict[str, tuple[list[str], str]] = {}
+    context_structs: set[str] = set()
     enums: dict[str, T] = {}
     delegates: dict[str, tuple] = {}
+    own_delegates: set[str] = set()
+    own_enums: set[str] = set()
     classes: dict[str, str] = {}
     consts: dict[str, object] = {}
-    for src in files:
+    own_consts: dict[str, object] = {}
+    for src in [*[c for c in context if c not in files], *files]:
+        declaring = src in files
         text = src.text
         for m in re.finditer(rf"\bconst\s+[\w.]+\s+({IDENT})\s*=\s*([^;]+);", text):
             consts[m.group(1)] = parse_value(m.group(2), {})
+            if declaring:
+                own_consts[m.group(1)] = consts[m.group(1)]
         for kind, piece, start, stack in cs_pieces(text):
+            if not declaring:
+                # Context: only the names of types (and their widths) matter.
+                body = " ".join(split_attrs(piece)[1].split())
+                if kind == "open":
+                    m = re.search(rf"\b(struct|class|enum|record)\s+({IDENT})(?:\s*:\s*([^{{]*))?\s*$", body)
+                    if m and m.group(1) == "struct":
+                        context_structs.add(m.group(2))
+                    elif m and m.group(1) == "enum":
+                        base = (m.group(3) or "int").strip().split(".")[-1]
+                        enums[m.group(2)] = CS_PRIMS.get(base, unknown(f"enum base {base}"))
+                    elif m and m.group(1) == "class":
+                        classes[m.group(2)] = (m.group(3) or "").strip()
+                elif kind == "stmt":
+                    m = re.search(rf"\bdelegate\s+(?!\*)(.+?)\s+({IDENT})\s*\((.*)\)\s*$", body)
+                    if m:
+                        delegates[m.group(2)] = (m.group(1), m.group(3), split_attrs(piece)[0], src.where(start))
+                continue
             attrs, body = split_attrs(piece)
             body = " ".join(body.split())
             where = src.where(start + len(piece) - len(piece.lstrip()))
@@ -1483,6 +1605,7 @@ def csharp_binding(files: list[Source], h: Header, b: Binding) -> None:
                 elif m and m.group(1) == "enum":
                     base = (m.group(3) or "int").strip().split(".")[-1]
                     enums[m.group(2)] = CS_PRIMS.get(base, unknown(f"enum base {base}"))
+                    own_enums.add(m.group(2))
                 elif m and m.group(1) == "class":
                     classes[m.group(2)] = (m.group(3) or "").strip()
                 continue
@@ -1491,6 +1614,7 @@ def csharp_binding(files: list[Source], h: Header, b: Binding) -> None:
             m = re.search(rf"\bdelegate\s+(?!\*)(.+?)\s+({IDENT})\s*\((.*)\)\s*$", body)
             if m:
                 delegates[m.group(2)] = (m.group(1), m.group(3), attrs, where)
+                own_delegates.add(m.group(2))
                 continue
             m = re.search(rf"\b(extern|partial)\s+(.+?)\s+({IDENT})\s*\((.*)\)\s*$", body)
             if m and (m.group(1) == "extern" or any(re.match(r"\s*LibraryImport\b", a) for a in attrs)):
@@ -1523,8 +1647,8 @@ def csharp_binding(files: list[Source], h: Header, b: Binding) -> None:
             if c not in safe and first in safe:
                 safe.add(c)
                 changed = True
-    ctx = CsCtx(h, consts, set(struct_fields), enums, delegates, safe)
-    b.constants = consts
+    ctx = CsCtx(h, consts, set(struct_fields) | context_structs, enums, delegates, safe)
+    b.constants = own_consts
     header_cbs = h.callbacks()
     used_delegates: set[str] = set()
     for cname, ret, params, attrs, where in externs:
@@ -1538,6 +1662,8 @@ def csharp_binding(files: list[Source], h: Header, b: Binding) -> None:
             )
         b.functions.setdefault(cname, []).append(FuncDecl(sig.sub[0], list(sig.sub[1:]), where, list(sig.names)))
     for name, (ret, params, attrs, where) in delegates.items():
+        if name not in own_delegates:
+            continue
         if name in header_cbs or name in used_delegates:
             ufp = [a for a in attrs if re.match(r"\s*(?:[\w.]*\.)?UnmanagedFunctionPointer\b", a)]
             if not ufp:
@@ -1567,7 +1693,7 @@ def csharp_binding(files: list[Source], h: Header, b: Binding) -> None:
             out.append((fname, t))
         b.structs[sname] = out
     for name in h.typedefs:
-        if name in enums and name not in header_cbs:
+        if name in own_enums and name not in header_cbs:
             b.aliases[name] = (enums[name], "enum")
     check_struct_size_uses(
         h,
@@ -1748,17 +1874,22 @@ def blank_strings(text: str) -> str:
     return "".join(out)
 
 
-def swift_binding(files: list[Source], h: Header, b: Binding) -> None:
+def swift_binding(files: list[Source], h: Header, b: Binding, context: list[Source] = ()) -> None:
+    """Checks the calls of `files`; typealiases and named callbacks are also taken from
+    `context` (the targets the files' target depends on)."""
     literal_texts = {src.rel: src.text for src in files}
+    others = [dataclasses.replace(src, text=blank_strings(src.text)) for src in context if src not in files]
     files = [dataclasses.replace(src, text=blank_strings(src.text)) for src in files]
     aliases: dict[str, str] = {}
-    for src in files:
+    for src in [*others, *files]:
         for m in re.finditer(rf"\btypealias\s+({IDENT})\s*=\s*([^\n]+)", src.text):
             aliases[m.group(1)] = m.group(2).strip()
     st = SwiftTypes(h, aliases)
     # Named callbacks: `let NAME: TYPE = {closure}` and `func NAME(params) -> R`.
     named: dict[str, tuple[T | None, tuple | None, str]] = {}  # name -> (declared type, closure sig, where)
-    for src in files:
+    own_rels = {src.rel for src in files}
+    from_others: set[str] = set()  # named entries that come from context files
+    for src in [*others, *files]:  # the files' own declarations win
         text = src.text
         for m in re.finditer(rf"\b(?:let|var)\s+({IDENT})\s*:\s*", text):
             j = m.end()
@@ -1774,7 +1905,7 @@ def swift_binding(files: list[Source], h: Header, b: Binding) -> None:
                 if dt.kind != "fn":
                     continue
             fm = re.match(r"\s*=\s*(xnano_\w+)\b(?!\s*\()", text[k:])
-            if fm and fm.group(1) in h.functions and dt is not None:  # a C function as a fn pointer
+            if fm and fm.group(1) in h.functions and dt is not None and src.rel in own_rels:  # a C function as a fn pointer
                 cf = h.functions[fm.group(1)]
                 if not compatible(cf.type, dt):
                     b.problems.append(f"function {fm.group(1)}: the Swift @convention(c) type at {src.where(m.start())}: {mismatch(cf.type, dt)}")
@@ -1784,6 +1915,10 @@ def swift_binding(files: list[Source], h: Header, b: Binding) -> None:
                 o = k + em.end() - 1
                 sig = closure_signature(text[o : balanced(text, o)])
             named[m.group(1)] = (dt, sig, src.where(m.start()))
+            if src.rel in own_rels:
+                from_others.discard(m.group(1))
+            else:
+                from_others.add(m.group(1))
         for m in re.finditer(rf"\bfunc\s+({IDENT})\s*\(", text):
             o = m.end() - 1
             end = balanced(text, o)
@@ -1793,7 +1928,13 @@ def swift_binding(files: list[Source], h: Header, b: Binding) -> None:
                 pm = re.match(r"\s*(?:\w+\s+)?\w+\s*:\s*(.+)$", p)
                 types.append(pm.group(1).strip() if pm else None)
             rm = re.match(r"\s*(?:throws\s*)?(?:->\s*([\w.<>?!]+|\(\s*\)))?", text[end:])
-            named.setdefault(m.group(1), (None, (len(params), types, rm.group(1) if rm else None), src.where(m.start())))
+            entry = (None, (len(params), types, rm.group(1) if rm else None), src.where(m.start()))
+            if m.group(1) not in named or m.group(1) in from_others and src.rel in own_rels:
+                named[m.group(1)] = entry
+            if src.rel not in own_rels:
+                from_others.add(m.group(1))
+            elif m.group(1) in from_others and named[m.group(1)] is entry:
+                from_others.discard(m.group(1))
 
     def check_closure(cb: T, sig, what: str, where: str) -> None:
         n, types, ret = sig
@@ -1816,6 +1957,8 @@ def swift_binding(files: list[Source], h: Header, b: Binding) -> None:
     header_cbs = h.callbacks()
     # Closures declared with a callback typedef's type.
     for name, (dt, sig, where) in named.items():
+        if name in from_others:
+            continue  # checked with the files that declare it
         if dt is not None and dt.alias in header_cbs and sig is not None:
             check_closure(header_cbs[dt.alias], sig, f"callback {dt.alias}", where)
     for src in files:
@@ -1918,6 +2061,375 @@ def swift_binding(files: list[Source], h: Header, b: Binding) -> None:
     )
 
 
+# ------------------------------------------------------------------ main module / simulator module
+#
+# Since libxnano_sim is a library of its own, every binding has a main module, which must ship
+# without the simulator, and a simulator module. The files of each are found by what they
+# declare: Python modules by their import graph (the module `<package>.sim`, or any module
+# with a `sim` name component, and the private modules only those import), C# files by the
+# assembly that compiles them (*.csproj Compile items, Unity *.asmdef folders) or else by
+# their namespace (`Xnano.Sim`), Swift files by their target (the folder under Sources, or a
+# Package.swift `path:`). A name "is a simulator name" when one of its words is `sim`
+# (XnanoSim, Xnano.Sim, _sim_ffi; not Simulator).
+
+
+def name_words(name: str) -> list[str]:
+    """'CXnanoSim' -> ['c', 'xnano', 'sim'], 'Xnano.Sim.Native' -> ['xnano', 'sim', 'native']."""
+    out = []
+    for part in re.split(r"[^A-Za-z0-9]+", name):
+        out += [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part)]
+    return out
+
+
+def is_sim_name(name: str) -> bool:
+    return "sim" in name_words(name)
+
+
+@dataclass
+class Split:
+    main: list[Source]
+    sim: list[Source]
+    problems: list[str] = field(default_factory=list)  # the main module's
+    how: str = ""  # how the simulator's files were recognised (printed)
+
+
+def py_module_names(files: list[Source]) -> dict[str, Source]:
+    """Dotted module names (from the source root: src.xnano._ffi, src.xnano.sim)."""
+    out = {}
+    for src in files:
+        parts = src.rel[: -len(".py")].split("/")
+        out[".".join(parts)] = src
+    return out
+
+
+def py_imports(src: Source, modname: str) -> list[tuple[str, int, bool]]:
+    """(module name candidate, line, relative) of every import in the module (also inside
+    functions: a lazy import references the module as much as one at the top)."""
+    try:
+        tree = ast.parse(src.raw)
+    except SyntaxError:
+        return []
+    parts = modname.split(".")
+    pkg = parts[:-1]  # __init__: the package itself
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(a.name, node.lineno, False) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = pkg[: len(pkg) - (node.level - 1)] if node.level > 1 else pkg
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            rel = bool(node.level)
+            out.append((prefix, node.lineno, rel))
+            out += [(f"{prefix}.{a.name}", node.lineno, rel) for a in node.names if a.name != "*"]
+    return out
+
+
+def split_python(root: Path, files: list[Source], sim_header: "Header | None") -> Split:
+    mods = py_module_names(files)
+    index: dict[str, str] = {}
+    for m in mods:
+        index[m] = m
+        if m.endswith(".__init__"):
+            index[m[: -len(".__init__")]] = m
+
+    def resolve(name: str, relative: bool) -> str | None:
+        if name in index:
+            return index[name]
+        if relative:
+            return None
+        hits = [k for k in index if k.endswith("." + name)]
+        return index[hits[0]] if len(hits) == 1 else None
+
+    imports: dict[str, list[tuple[str, int]]] = {}
+    for m, src in mods.items():
+        seen = set()
+        for cand, line, rel in py_imports(src, m):
+            t = resolve(cand, rel)
+            if t and t != m and t not in seen:
+                seen.add(t)
+                imports.setdefault(m, []).append((t, line))
+    importers: dict[str, set[str]] = {}
+    for m, ts in imports.items():
+        for t, _ in ts:
+            importers.setdefault(t, set()).add(m)
+    sim = {m for m in mods if any(is_sim_name(c) for c in m.split(".") if c != "__init__")}
+    roots = set(sim)
+    changed = True
+    while changed:  # private modules that only simulator modules import are the simulator's
+        changed = False
+        for m in mods:
+            last = m.split(".")[-1]
+            if m in sim or not last.startswith("_") or last == "__init__":
+                continue
+            if importers.get(m) and importers[m] <= sim:
+                sim.add(m)
+                changed = True
+    out = Split([mods[m] for m in mods if m not in sim], [mods[m] for m in mods if m in sim])
+    out.how = "modules " + ", ".join(sorted(mods[m].rel for m in sim)) if sim else "no module named sim"
+    for m in mods:
+        if m in sim:
+            continue
+        for t, line in imports.get(m, []):
+            if t in sim:
+                why = "the simulator module" if t in roots else "a module of the simulator"
+                out.problems.append(
+                    f"{mods[m].rel}:{line}: imports {t.split('.__init__')[0]} ({why}): the main module must not import the simulator"
+                )
+    return out
+
+
+def csharp_assemblies(root: Path, files: list[Source]) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
+    """rel -> [(assembly, how)] from the *.csproj (under the root, or beside it) whose Compile
+    items include the file, and the Unity *.asmdef whose folder holds it; and the problems
+    of project references from a main project to a simulator project."""
+    import glob
+    import json
+
+    rel_of = {src.path.resolve(): src.rel for src in files}
+    out: dict[str, list[tuple[str, str]]] = {}
+    problems: list[str] = []
+    projects = sorted({
+        *(p for p in root.rglob("*.csproj") if not SKIP.search(p.relative_to(root).as_posix())),
+        *root.parent.glob("*.csproj"),
+    })
+    names = {}
+    for proj in projects:
+        text = proj.read_text(errors="replace")
+        am = re.search(r"<AssemblyName>\s*([^<\s]+)\s*</AssemblyName>", text)
+        names[proj.resolve()] = am.group(1) if am else proj.stem
+    for proj in projects:
+        text = proj.read_text(errors="replace")
+        asm = names[proj.resolve()]
+        shown = proj.name
+        includes = [x for pat in re.findall(r'<Compile\s+Include\s*=\s*"([^"]+)"', text) for x in pat.split(";")]
+        removes = [x for pat in re.findall(r'<Compile\s+Remove\s*=\s*"([^"]+)"', text) for x in pat.split(";")]
+        if not re.search(r"<EnableDefaultCompileItems>\s*false\s*<", text, re.I):
+            includes.insert(0, "**/*.cs")
+            removes += ["bin/**", "obj/**"]
+
+        def matched(pats):
+            found = set()
+            for pat in pats:
+                pat = pat.strip().replace("\\", "/")
+                if pat:
+                    found |= {Path(x).resolve() for x in glob.glob(str(proj.parent / pat), recursive=True)}
+            return found
+
+        for p in matched(includes) - matched(removes):
+            if p in rel_of:
+                out.setdefault(rel_of[p], []).append((asm, f"{shown}"))
+        if not is_sim_name(asm):
+            for ref in re.findall(r'<ProjectReference\s+Include\s*=\s*"([^"]+)"', text):
+                target = (proj.parent / ref.replace("\\", "/")).resolve()
+                ref_name = names.get(target, target.stem)
+                if is_sim_name(ref_name):
+                    problems.append(f"{shown}: the main assembly {asm} references {ref} (the simulator's project)")
+    asmdefs = {}
+    for a in root.rglob("*.asmdef"):
+        if SKIP.search(a.relative_to(root).as_posix()):
+            continue
+        try:
+            asmdefs[a.parent.resolve()] = (json.loads(a.read_text()).get("name") or a.stem, a.name)
+        except (ValueError, AttributeError):
+            asmdefs[a.parent.resolve()] = (a.stem, a.name)
+    for src in files:
+        for d in src.path.resolve().parents:
+            if d in asmdefs:
+                out.setdefault(src.rel, []).append((asmdefs[d][0], f"Unity {asmdefs[d][1]}"))
+                break
+    return out, problems
+
+
+def split_csharp(root: Path, files: list[Source], sim_header: "Header | None") -> Split:
+    assemblies, problems = csharp_assemblies(root, files)
+    main, sim = [], []
+    out = Split(main, sim, problems)
+    for src in files:
+        namespaces = re.findall(r"\bnamespace\s+([\w.]+)", src.text)
+        asms = assemblies.get(src.rel, [])
+        if asms:
+            is_sim = all(is_sim_name(a) for a, _ in asms)
+        else:
+            is_sim = any(is_sim_name(ns) for ns in namespaces)
+        (sim if is_sim else main).append(src)
+        sim_ns = [ns for ns in namespaces if is_sim_name(ns)]
+        for a, how in asms:
+            if sim_ns and not is_sim_name(a):
+                out.problems.append(
+                    f"{src.rel}: namespace {sim_ns[0]} is compiled into the main assembly {a} ({how}): the main assembly must ship without the simulator"
+                )
+    kinds = sorted({a for s in sim for a, _ in assemblies.get(s.rel, [])})
+    out.how = (f"assembly {', '.join(kinds)}" if kinds else "namespace *.Sim") + f": {len(sim)} files" if sim else "no Sim assembly or namespace"
+    return out
+
+
+def swift_package(root: Path) -> tuple[Path | None, dict[str, tuple[str, list[str], str]]]:
+    """Package.swift (in the root or beside it): target name -> (kind, dependencies, path)."""
+    for cand in (root / "Package.swift", root.parent / "Package.swift"):
+        if cand.is_file():
+            text = strip_c_comments(cand.read_text())
+            targets = {}
+            for m in re.finditer(r'\.(\w*[tT]arget|systemLibrary)\s*\(\s*name\s*:\s*"([^"]+)"', text):
+                body = text[m.start() : balanced(text, text.index("(", m.start()))]
+                deps = []
+                dm = re.search(r"\bdependencies\s*:\s*\[", body)
+                if dm:
+                    o = dm.end() - 1
+                    deps = re.findall(r'"([^"]+)"', body[o : balanced(body, o)])
+                pm = re.search(r'\bpath\s*:\s*"([^"]+)"', body)
+                targets[m.group(2)] = (m.group(1), deps, pm.group(1) if pm else "")
+            return cand, targets
+    return None, {}
+
+
+def split_swift(root: Path, files: list[Source], sim_header: "Header | None") -> Split:
+    pkg, targets = swift_package(root)
+    dirs = {}  # folder under the root -> target name
+    for name, (_, _, path) in targets.items():
+        if path and pkg is not None:
+            try:
+                dirs[(pkg.parent / path).resolve().relative_to(root.resolve()).as_posix()] = name
+            except ValueError:
+                pass
+
+    def target_of(rel: str) -> str:
+        for d, name in dirs.items():
+            if rel.startswith(d + "/"):
+                return name
+        return rel.split("/")[0] if "/" in rel else ""
+
+    main, sim = [], []
+    out = Split(main, sim)
+    sim_header_name = Path(sim_header.label).name if sim_header is not None else "xnano_sim.h"
+    sim_modules = {t for t in targets if is_sim_name(t)}
+    for mm in sorted(root.rglob("*.modulemap")):
+        text = strip_c_comments(mm.read_text())
+        rel = mm.relative_to(root).as_posix()
+        for m in re.finditer(r"\bmodule\s+(\w+)[^{]*\{", text):
+            body = text[m.end() : balanced(text, m.end() - 1)]
+            heads = [Path(x).name for x in re.findall(r'\bheader\s+"([^"]+)"', body)]
+            links = re.findall(r'\blink\s+"([^"]+)"', body)
+            if sim_header_name in heads or "xnano_sim" in links:
+                sim_modules.add(m.group(1))
+                if not is_sim_name(m.group(1)) or not is_sim_name(target_of(rel)):
+                    out.problems.append(f"{rel}: module {m.group(1)} of the main target imports {sim_header_name} / links xnano_sim")
+    for src in files:
+        t = target_of(src.rel)
+        if t and is_sim_name(t):
+            sim.append(src)
+            sim_modules.add(t)
+        else:
+            main.append(src)
+    for src in main:
+        for m in re.finditer(r"(?m)^[ \t]*(?:@\w+(?:\([^)]*\))?\s+)*import\s+(?:(?:struct|class|enum|func|let|var|typealias|protocol)\s+)?(\w+)", src.text):
+            if m.group(1) in sim_modules:
+                out.problems.append(f"{src.where(m.start(1))}: imports {m.group(1)} (the simulator's module): the main target must not")
+    for name, (kind, deps, _) in targets.items():
+        if kind == "testTarget" or is_sim_name(name):
+            continue
+        for d in deps:
+            if d in sim_modules or is_sim_name(d):
+                out.problems.append(f"{pkg.name}: the main target {name} depends on {d} (the simulator's)")
+    names = sorted({target_of(s.rel) for s in sim})
+    out.how = f"target {', '.join(names)}: {len(sim)} files" if sim else "no Sim target"
+    return out
+
+
+def code_words(src: Source, lang: str) -> list[tuple[str, int, bool]]:
+    """(word, line, in a string literal) of a source, without comments and docstrings."""
+    out = []
+    if lang == "Python":
+        try:
+            tree = ast.parse(src.raw)
+        except SyntaxError:
+            return out
+        docs = set()
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                docs.add(id(body[0].value))
+        for node in ast.walk(tree):
+            line = getattr(node, "lineno", 0)
+            if isinstance(node, ast.Name):
+                out.append((node.id, line, False))
+            elif isinstance(node, ast.Attribute):
+                out.append((node.attr, line, False))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out.append((node.name, line, False))
+            elif isinstance(node, ast.alias):
+                out += [(w, line, False) for w in re.findall(IDENT, f"{node.name} {node.asname or ''}")]
+            elif isinstance(node, ast.keyword) and node.arg:
+                out.append((node.arg, line, False))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                out += [(w, line, True) for w in re.findall(IDENT, node.value)]
+        return out
+    text, i, n = src.text, 0, len(src.text)
+    while i < n:
+        c = text[i]
+        if c == '"' or (c == "'" and lang == "C#"):
+            j = skip_string(text, i)
+            out += [(m.group(0), src.line(i + 1 + m.start()), True) for m in re.finditer(IDENT, text[i + 1 : j - 1])]
+            i = j
+        elif c.isalpha() or c == "_":
+            m = re.compile(IDENT).match(text, i)
+            out.append((m.group(0), src.line(i), False))
+            i = m.end()
+        elif c.isdigit():
+            while i < n and (text[i].isalnum() or text[i] in "_."):
+                i += 1
+        else:
+            i += 1
+    return out
+
+
+def sim_predicate(sim_header: "Header | None"):
+    """Whether a word names the simulator's C API: an item of the simulator header (its own
+    ones) or any xnano_sim_* name."""
+    own = (sim_header.own or set()) if sim_header is not None else set()
+
+    def pred(word: str, in_string: bool = False) -> bool:
+        if word.startswith("xnano_sim_"):
+            return True
+        if in_string and word == "xnano_sim":
+            return False  # the library's name in a message
+        return word in own and word not in (sim_header.guards if sim_header else set())
+
+    return pred
+
+
+SIM_NAMES_SHOWN = 4  # per file, one line each; the rest in one line
+
+
+def check_no_sim(b: Binding, lang: str, sim_header: "Header | None") -> None:
+    """No file of a main module declares, calls or names anything of the simulator's C API."""
+    pred = sim_predicate(sim_header)
+    label = sim_header.label if sim_header is not None else "the simulator header"
+    for src in b.files:
+        found: dict[str, list[int]] = {}
+        for w, line, in_string in code_words(src, lang):
+            if pred(w, in_string):
+                found.setdefault(w, []).append(line)
+        found = dict(sorted(found.items(), key=lambda kv: kv[1][0]))
+        shown = list(found.items())[:SIM_NAMES_SHOWN]
+        for w, lines in shown:
+            if sim_header is not None and w in sim_header.known():
+                what = f"a {sim_header.kind_of(w)} of {label}"
+            else:
+                what = f"a simulator name, not even in {label}"
+            more = f" (and {len(lines) - 1} more places)" if len(lines) > 1 else ""
+            b.problems.append(
+                f"{src.rel}:{lines[0]}: {w} ({what}) in the main module{more}: it must ship without the simulator "
+                "(move it to the simulator module)"
+            )
+        rest = list(found)[SIM_NAMES_SHOWN:]
+        if rest:
+            b.problems.append(f"{src.rel}: and {len(rest)} more simulator names in the main module: {', '.join(rest)}")
+
+
+
 # ------------------------------------------------------------------ comparison
 
 
@@ -1967,14 +2479,23 @@ def compare_struct(h: Header, name: str, fields: list[tuple[str, T]] | None, b: 
             b.problems.append(f"struct {name} field {fname}: {mismatch(ct, bmap[fname])}")
 
 
-def check(h: Header, b: Binding) -> None:
+def check(h: Header, b: Binding, foreign=None) -> None:
+    """Every item of h (its own ones, for a header that includes another) is declared (or,
+    Swift, used) by the binding with the header's types; items of an included header that
+    the binding declares anyway are compared too. `foreign(word)`: names the reverse check
+    leaves to another check (the simulator's names in a main module)."""
     p = b.problems
     if not b.files:
         p.append("no source files found")
         return
     present = words(b.text)
-    header_cbs = h.callbacks()
+    header_cbs = {n: t for n, t in h.callbacks().items() if h.is_own(n)}
     for name in h.functions:
+        if not h.is_own(name):
+            if b.functions and name in b.functions:
+                b.checked += 1
+                compare_function(h, name, b.functions[name], b)
+            continue
         b.checked += 1
         if name in b.allow:
             continue
@@ -1986,6 +2507,8 @@ def check(h: Header, b: Binding) -> None:
         else:
             compare_function(h, name, b.functions[name], b)
     for name, value in h.constants.items():
+        if not h.is_own(name):
+            continue
         b.checked += 1
         if name in b.allow:
             continue
@@ -1998,6 +2521,11 @@ def check(h: Header, b: Binding) -> None:
             p.append(f"constant {name}: binding has {b.constants[name]!r}, the header {value!r}")
     if b.structs is not None:
         for name in h.structs:
+            if not h.is_own(name):
+                if name in b.structs:
+                    b.checked += 1
+                    compare_struct(h, name, b.structs[name], b)
+                continue
             b.checked += 1
             if name in b.allow:
                 continue
@@ -2023,6 +2551,8 @@ def check(h: Header, b: Binding) -> None:
             p.append(f"type {name} at {where}: {mismatch(ct, bt)}")
     known = h.known()
     for w in sorted(present):
+        if foreign is not None and foreign(w):
+            continue
         if w.lower().startswith("xnano_") and w not in known and not NOT_C_NAMES.match(w):
             if w.startswith("xnano_") or (b.constants is not None and w in b.constants):
                 p.append(f"{w} is not in the header")
@@ -2034,49 +2564,97 @@ def check(h: Header, b: Binding) -> None:
     b.problems[:] = [x for x in b.problems if not (x in seen or seen.add(x))]
 
 
+LANGUAGES = [
+    # name, source glob, comment stripper, reader, splitter, main allow-list, simulator allow-list
+    ("Python", "**/*.py", strip_python, python_binding, split_python, PYTHON_ALLOW, PYTHON_SIM_ALLOW),
+    ("C#", "**/*.cs", cs_strip, csharp_binding, split_csharp, CSHARP_ALLOW, CSHARP_SIM_ALLOW),
+    ("Swift", "**/*.swift", strip_c_comments, swift_binding, split_swift, SWIFT_ALLOW, SWIFT_SIM_ALLOW),
+]
+
+
 def run_checks(
-    header_path: Path, python_dir: Path, csharp_dir: Path, swift_dir: Path, quiet: bool = False, label: str | None = None
+    header_path: Path,
+    python_dir: Path,
+    csharp_dir: Path,
+    swift_dir: Path,
+    quiet: bool = False,
+    label: str | None = None,
+    sim_header_path: Path | None = None,
+    sim_label: str | None = None,
 ) -> dict[str, list[str]]:
     h = parse_header(header_path)
     if not h.functions or not h.constants:
         raise SystemExit(f"check-bindings: parsed no functions or no constants from {header_path}")
+    h.label = label or str(header_path)
     h23 = parse_header(header_path, C23)
     header_problems = h.problems + header_differences(h, h23, "C23")
 
-    bindings = []
-    files = read_sources(python_dir, "**/*.py", strip_python)
-    b = Binding("Python", files, PYTHON_ALLOW, "\n".join(s.text for s in files))
-    if files:
-        python_binding(files, h, b)
-    bindings.append(b)
+    hs = None
+    sim_problems: list[str] = []
+    if sim_header_path is not None:
+        if not sim_header_path.is_file():
+            sim_problems.append(f"{sim_label or sim_header_path} not found")
+        else:
+            hs = parse_header(sim_header_path, include_dirs=[header_path.parent], base=h)
+            hs23 = parse_header(sim_header_path, C23, include_dirs=[header_path.parent], base=h23)
+            hs.label = sim_label or str(sim_header_path)
+            sim_problems = [p.replace("header:", "sim header:", 1) for p in hs.problems + header_differences(hs, hs23, "C23")]
+            if not any(hs.is_own(f) for f in hs.functions):
+                sim_problems.append(f"parsed no functions of its own from {hs.label}")
 
-    files = read_sources(csharp_dir, "**/*.cs", cs_strip)
-    b = Binding("C#", files, CSHARP_ALLOW, "\n".join(s.text for s in files))
-    if files:
-        csharp_binding(files, h, b)
-    bindings.append(b)
-
-    files = read_sources(swift_dir, "**/*.swift", strip_c_comments)
-    b = Binding("Swift", files, SWIFT_ALLOW, "\n".join(s.text for s in files))
-    if files:
-        swift_binding(files, h, b)
-    bindings.append(b)
+    dirs = {"Python": python_dir, "C#": csharp_dir, "Swift": swift_dir}
+    bindings: list[Binding] = []
+    splits: dict[str, Split] = {}
+    for name, pattern, strip, reader, splitter, allow, sim_allow in LANGUAGES:
+        root = dirs[name]
+        files = read_sources(root, pattern, strip)
+        sp = splitter(root, files, hs) if files else Split([], [])
+        splits[name] = sp
+        b = Binding(name, sp.main, allow, "\n".join(x.text for x in sp.main))
+        if sp.main:
+            reader(sp.main, h, b)
+        b.problems[:0] = sp.problems
+        check_no_sim(b, name, hs)
+        pred = sim_predicate(hs)
+        check(h, b, foreign=pred)
+        bindings.append(b)
+        if hs is not None:
+            bs = Binding(f"{name}-sim", sp.sim, sim_allow, "\n".join(x.text for x in sp.sim))
+            if sp.sim:
+                reader(sp.sim, hs, bs, context=sp.main)
+            check(hs, bs)
+            bindings.append(bs)
 
     if not quiet:
         print(
-            f"check-bindings: {label or header_path}: {len(h.functions)} functions, {len(h.constants)} constants, "
+            f"check-bindings: {h.label}: {len(h.functions)} functions, {len(h.constants)} constants, "
             f"{len(h.structs)} structs, {len(h.callbacks())} callback types (normalised types compared)"
         )
         if header_problems:
             print(f"  header DRIFT: {len(header_problems)} problems")
             for prob in header_problems:
                 print(f"    {prob}")
+        if hs is not None:
+            own = lambda d: sum(1 for n in d if hs.is_own(n))  # noqa: E731
+            print(
+                f"check-bindings: {hs.label} (its own items; {Path(h.label).name}'s types resolved): {own(hs.functions)} functions, "
+                f"{own(hs.constants)} constants, {own(hs.structs)} structs, {own(hs.callbacks())} callback types"
+            )
+        elif sim_header_path is None:
+            print("check-bindings: no simulator header (--sim-header none): main modules checked for xnano_sim_* names only")
+        if sim_problems:
+            print(f"  sim-header DRIFT: {len(sim_problems)} problems")
+            for prob in sim_problems:
+                print(f"    {prob}")
+        for name, sp in splits.items():
+            print(f"  {name} simulator module: {sp.how}")
     results = {"header": header_problems} if header_problems else {}
+    if sim_problems:
+        results["sim-header"] = sim_problems
     for b in bindings:
-        check(h, b)
         if not quiet:
             allowed = f", {len(b.allow)} allow-listed" if b.allow else ""
-            print(f"  {b.name:6} {'ok' if not b.problems else 'DRIFT'}: {b.checked} items checked in {len(b.files)} files{allowed}")
+            print(f"  {b.name:10} {'ok' if not b.problems else 'DRIFT'}: {b.checked} items checked in {len(b.files)} files{allowed}")
             for prob in b.problems:
                 print(f"    {prob}")
             for note in b.notes:
@@ -2089,11 +2667,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=str(Path(__file__).resolve().parent.parent))
     ap.add_argument("--header", default="include/xnano.h")
+    ap.add_argument(
+        "--sim-header",
+        default="sim/include/xnano_sim.h",
+        help="the simulator's header (it includes --header); 'none': no simulator modules are checked",
+    )
     ap.add_argument("--python", default="bindings/python", help="Python binding sources")
-    ap.add_argument("--csharp", default="bindings/csharp/src", help="C# binding sources")
-    ap.add_argument("--swift", default="bindings/swift/Sources", help="Swift binding sources")
+    ap.add_argument("--csharp", default="bindings/csharp", help="C# binding sources (main and simulator assemblies)")
+    ap.add_argument("--swift", default="bindings/swift/Sources", help="Swift binding sources (all targets)")
     ap.add_argument("--list", action="store_true", help="print the header's normalised types")
     ap.add_argument("--layout-c", action="store_true")
+    ap.add_argument("--sim", action="store_true", help="--list / --layout-c: of the simulator header (its own items)")
     ap.add_argument("--self-test", action="store_true", help="check that planted mismatches are caught")
     args = ap.parse_args()
     if args.self_test:
@@ -2104,27 +2688,48 @@ def main() -> int:
     if not header_path.exists():
         print(f"check-bindings: {header_path} not found", file=sys.stderr)
         return 1
+    sim_header_path = None if args.sim_header in ("", "none") else root / args.sim_header
     h = parse_header(header_path)
+    if args.sim:
+        if sim_header_path is None or not sim_header_path.exists():
+            print(f"check-bindings: {sim_header_path} not found", file=sys.stderr)
+            return 1
+        h = parse_header(sim_header_path, include_dirs=[header_path.parent], base=h)
     if args.list:
         for f, cf in h.functions.items():
-            print("function", f, "(" + ", ".join(f"{n}: {t}" for n, t in cf.params) + ")", "->", cf.ret)
+            if h.is_own(f):
+                print("function", f, "(" + ", ".join(f"{n}: {t}" for n, t in cf.params) + ")", "->", cf.ret)
         for n, t in h.typedefs.items():
-            print("typedef", n, t)
+            if h.is_own(n):
+                print("typedef", n, t)
         for c, v in h.constants.items():
-            print("constant", c, repr(v))
+            if h.is_own(c):
+                print("constant", c, repr(v))
         for s, fs in h.structs.items():
-            print("struct", s, "{" + "; ".join(f"{f}: {t}" for f, t in fs) + "}")
+            if h.is_own(s):
+                print("struct", s, "{" + "; ".join(f"{f}: {t}" for f, t in fs) + "}")
         for prob in h.problems:
             print("problem", prob)
         return 0
     if args.layout_c:
-        sys.stdout.write(layout_program(h))
+        sys.stdout.write(layout_program(h, sim_header_path.name if args.sim else header_path.name))
         return 0
-    try:
-        label = header_path.relative_to(root)
-    except ValueError:
-        label = header_path
-    results = run_checks(header_path, root / args.python, root / args.csharp, root / args.swift, label=str(label))
+
+    def shown(p: Path) -> str:
+        try:
+            return str(p.relative_to(root))
+        except ValueError:
+            return str(p)
+
+    results = run_checks(
+        header_path,
+        root / args.python,
+        root / args.csharp,
+        root / args.swift,
+        label=shown(header_path),
+        sim_header_path=sim_header_path,
+        sim_label=shown(sim_header_path) if sim_header_path else None,
+    )
     failed = sum(1 for v in results.values() if v)
     print(f"check-bindings: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

@@ -3,13 +3,16 @@
 scripts/test.sh calls).
 
 It writes a small synthetic fixture (a header in cbindgen's ABI-1 form and matching Python,
-C# and Swift bindings) into a temporary directory, checks that the checker passes it, then
-plants one mismatch at a time in a fresh copy (a textual edit of one file) and runs the
-checker's command line on that copy (--header/--python/--csharp/--swift). Every case must
-exit non-zero, drift in exactly the bindings it concerns, and name the item (and the types)
-in the message. It does not read the repository's bindings, so it passes whether or not they
-are in step with the header; it does parse the repository's header, which must parse cleanly
-and identically as C17 and C23.
+C# and Swift bindings; a simulator header that includes it, like sim/include/xnano_sim.h, with
+each binding's simulator module: Python xnano.sim + xnano._sim_ffi, a C# Fixture.Sim assembly
+with its own .csproj, a Swift FixtureSim target with its own module map in a Package.swift)
+into a temporary directory, checks that the checker passes it, then plants one mismatch at a
+time in a fresh copy (a textual edit of one file) and runs the checker's command line on that
+copy (--header/--sim-header/--python/--csharp/--swift). Every case must exit non-zero, drift in
+exactly the bindings it concerns (`Python`, `Python-sim`, ...), and name the item (and the
+types) in the message. It does not read the repository's bindings, so it passes whether or not
+they are in step with the headers; it does parse the repository's headers, which must parse
+cleanly and identically as C17 and C23.
 
 Usage: scripts/check_bindings_selftest.py [--checker PATH] [-v]
 Exit status 0 when every case passed; the last line is
@@ -60,13 +63,13 @@ typedef uint32_t xnano_result;
 
 typedef struct xnano_thing xnano_thing;
 
-typedef struct xnano_info {
+typedef struct xnano_console_info {
   uint32_t struct_size;
   char name[XNANO_NAME_SIZE];
   uint16_t port;
   bool online;
   const char *label;
-} xnano_info;
+} xnano_console_info;
 
 typedef struct xnano_stats {
   uint32_t struct_size;
@@ -88,7 +91,7 @@ xnano_result xnano_thing_new(struct xnano_thing **out_thing);
 
 xnano_result xnano_thing_connect(struct xnano_thing *thing, const char *host, uint16_t port);
 
-xnano_result xnano_thing_get_info(const struct xnano_thing *thing, struct xnano_info *out_info);
+xnano_result xnano_thing_get_info(const struct xnano_thing *thing, struct xnano_console_info *out_info);
 
 xnano_result xnano_thing_get_stats(const struct xnano_thing *thing, struct xnano_stats *out_stats);
 
@@ -128,7 +131,7 @@ XNANO_ERR_NULL = 1
 xnano_result = c_uint32
 
 
-class xnano_info(Structure):
+class xnano_console_info(Structure):
     _fields_ = [
         ("struct_size", c_uint32),
         ("name", c_char * XNANO_NAME_SIZE),
@@ -153,7 +156,7 @@ FUNCTIONS = {
     "xnano_last_error": (c_char_p, []),
     "xnano_thing_new": (xnano_result, [_P(_P(xnano_thing))]),
     "xnano_thing_connect": (xnano_result, [_P(xnano_thing), c_char_p, c_uint16]),
-    "xnano_thing_get_info": (xnano_result, [_P(xnano_thing), _P(xnano_info)]),
+    "xnano_thing_get_info": (xnano_result, [_P(xnano_thing), _P(xnano_console_info)]),
     "xnano_thing_get_stats": (xnano_result, [_P(xnano_thing), _P(xnano_stats)]),
     "xnano_thing_set_callback": (xnano_result, [_P(xnano_thing), xnano_event_callback, c_void_p]),
     "xnano_thing_set_online": (xnano_result, [_P(xnano_thing), c_bool]),
@@ -181,8 +184,8 @@ from . import _ffi
 
 
 def info(lib, thing):
-    out = _ffi.xnano_info()
-    out.struct_size = ctypes.sizeof(_ffi.xnano_info)
+    out = _ffi.xnano_console_info()
+    out.struct_size = ctypes.sizeof(_ffi.xnano_console_info)
     lib.xnano_thing_get_info(thing, ctypes.byref(out))
     return out
 
@@ -240,7 +243,7 @@ namespace Fixture
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern IntPtr xnano_last_error();
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_thing_new(out IntPtr out_thing);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern Result xnano_thing_connect(ThingHandle thing, byte[] host, ushort port);
-        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_thing_get_info(IntPtr thing, ref xnano_info out_info);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_thing_get_info(IntPtr thing, ref xnano_console_info out_info);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_thing_get_stats(IntPtr thing, ref xnano_stats out_stats);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_thing_set_callback(IntPtr thing, xnano_event_callback callback, IntPtr user_data);
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_thing_set_online(IntPtr thing, [MarshalAs(UnmanagedType.U1)] bool online);
@@ -250,7 +253,7 @@ namespace Fixture
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    public struct xnano_info
+    public struct xnano_console_info
     {
         public uint struct_size;
         [MarshalAs(UnmanagedType.ByValArray, SizeConst = NativeMethods.XNANO_NAME_SIZE)] public byte[] name;
@@ -269,15 +272,15 @@ namespace Fixture
 
     public static class Api
     {
-        public static xnano_info Info(IntPtr thing)
+        public static xnano_console_info Info(IntPtr thing)
         {
-            var info = new xnano_info();
-            info.struct_size = (uint)Marshal.SizeOf<xnano_info>();
+            var info = new xnano_console_info();
+            info.struct_size = (uint)Marshal.SizeOf<xnano_console_info>();
             NativeMethods.xnano_thing_get_info(thing, ref info);
             return info;
         }
 
-        public static string Describe(xnano_info info) => $"{info.port} {{online}}";
+        public static string Describe(xnano_console_info info) => $"{info.port} {{online}}";
     }
 }
 """
@@ -317,9 +320,9 @@ public final class Thing {
         try check(xnano_thing_connect(handle, host, UInt16(port)))
     }
 
-    public func info() throws -> xnano_info {
-        var info = xnano_info()
-        info.struct_size = UInt32(MemoryLayout<xnano_info>.stride)
+    public func info() throws -> xnano_console_info {
+        var info = xnano_console_info()
+        info.struct_size = UInt32(MemoryLayout<xnano_console_info>.stride)
         try check(xnano_thing_get_info(handle, &info))
         return info
     }
@@ -368,14 +371,280 @@ public func abiVersion() -> UInt32 {
 }
 """
 
-FILES = {
-    "include/xnano.h": HEADER,
-    "py/xnano/_ffi.py": PY_FFI,
-    "py/xnano/_api.py": PY_API,
-    "cs/NativeMethods.cs": CS,
-    "swift/Fixture/Thing.swift": SWIFT,
+# The simulator's header: a library of its own whose header includes the main one (like
+# sim/include/xnano_sim.h, which takes xnano_result and xnano_console_info from xnano.h).
+SIM_HEADER = """\
+/* Synthetic fixture of scripts/check_bindings_selftest.py: the simulator's header. */
+#ifndef XNANO_SIM_H
+#define XNANO_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "xnano.h"
+
+#define XNANO_SIM_ABI_VERSION 1
+#define XNANO_SIM_MODE_FAST 2
+
+typedef struct xnano_sim xnano_sim;
+
+typedef struct xnano_sim_config {
+  uint32_t struct_size;
+  uint16_t port;
+  bool fast;
+} xnano_sim_config;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+uint32_t xnano_sim_abi_version(void);
+
+const char *xnano_sim_last_error(void);
+
+xnano_result xnano_sim_new(const struct xnano_sim_config *config, struct xnano_sim **out_sim);
+
+xnano_result xnano_sim_port(const struct xnano_sim *sim, uint16_t *out_port);
+
+xnano_result xnano_sim_set_delay(struct xnano_sim *sim, uint32_t delay_ms);
+
+xnano_result xnano_sim_console_info(const struct xnano_sim *sim, xnano_console_info *out_info);
+
+void xnano_sim_free(struct xnano_sim *sim);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* XNANO_SIM_H */
+"""
+
+SIM_PY_FFI = '''\
+"""ctypes declarations of the fixture's simulator header (only xnano.sim imports this)."""
+from ctypes import POINTER, Structure, c_bool, c_char_p, c_uint16, c_uint32
+
+from ._ffi import xnano_console_info, xnano_result
+
+XNANO_SIM_ABI_VERSION = 1
+XNANO_SIM_MODE_FAST = 2
+
+
+class xnano_sim_config(Structure):
+    _fields_ = [("struct_size", c_uint32), ("port", c_uint16), ("fast", c_bool)]
+
+
+class xnano_sim(Structure):
+    pass
+
+
+_P = POINTER
+FUNCTIONS = {
+    "xnano_sim_abi_version": (c_uint32, []),
+    "xnano_sim_last_error": (c_char_p, []),
+    "xnano_sim_new": (xnano_result, [_P(xnano_sim_config), _P(_P(xnano_sim))]),
+    "xnano_sim_port": (xnano_result, [_P(xnano_sim), _P(c_uint16)]),
+    "xnano_sim_set_delay": (xnano_result, [_P(xnano_sim), c_uint32]),
+    "xnano_sim_console_info": (xnano_result, [_P(xnano_sim), _P(xnano_console_info)]),
+    "xnano_sim_free": (None, [_P(xnano_sim)]),
 }
-HDR, PYF, PYA, CSF, SWF = FILES
+'''
+
+SIM_PY = '''\
+"""The fixture's simulator module, xnano.sim (the main module never imports it)."""
+import ctypes
+
+from . import _sim_ffi
+from ._ffi import xnano_console_info
+
+
+def port(lib, sim):
+    out = ctypes.c_uint16()
+    lib.xnano_sim_port(sim, ctypes.byref(out))
+    return out.value
+
+
+def console_info(lib, sim):
+    info = xnano_console_info()
+    info.struct_size = ctypes.sizeof(xnano_console_info)
+    lib.xnano_sim_console_info(sim, ctypes.byref(info))
+    return info
+
+
+def config():
+    return _sim_ffi.xnano_sim_config(struct_size=ctypes.sizeof(_sim_ffi.xnano_sim_config))
+'''
+
+CSPROJ = """\
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <AssemblyName>Fixture</AssemblyName>
+    <EnableDefaultCompileItems>false</EnableDefaultCompileItems>
+  </PropertyGroup>
+  <ItemGroup>
+    <Compile Include="*.cs" />
+  </ItemGroup>
+</Project>
+"""
+
+SIM_CSPROJ = """\
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <AssemblyName>Fixture.Sim</AssemblyName>
+  </PropertyGroup>
+  <ItemGroup>
+    <ProjectReference Include="../Fixture.csproj" />
+  </ItemGroup>
+</Project>
+"""
+
+SIM_CS = """\
+// P/Invoke declarations of the fixture's simulator header: an assembly of its own.
+using System;
+using System.Runtime.InteropServices;
+using Fixture;
+
+namespace Fixture.Sim
+{
+    public static class SimNativeMethods
+    {
+        public const string Library = "xnano_sim";
+
+        public const uint XNANO_SIM_ABI_VERSION = 1;
+        public const uint XNANO_SIM_MODE_FAST = 2;
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_sim_abi_version();
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern IntPtr xnano_sim_last_error();
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_sim_new(ref xnano_sim_config config, out IntPtr out_sim);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_sim_port(IntPtr sim, out ushort out_port);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_sim_set_delay(IntPtr sim, uint delay_ms);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern uint xnano_sim_console_info(IntPtr sim, ref xnano_console_info out_info);
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern void xnano_sim_free(IntPtr sim);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct xnano_sim_config
+    {
+        public uint struct_size;
+        public ushort port;
+        [MarshalAs(UnmanagedType.U1)] public bool fast;
+    }
+
+    public static class SimApi
+    {
+        public static xnano_console_info Info(IntPtr sim)
+        {
+            var info = new xnano_console_info();
+            info.struct_size = (uint)Marshal.SizeOf<xnano_console_info>();
+            SimNativeMethods.xnano_sim_console_info(sim, ref info);
+            return info;
+        }
+    }
+}
+"""
+
+PACKAGE_SWIFT = """\
+// swift-tools-version:5.9
+import PackageDescription
+
+let package = Package(
+    name: "Fixture",
+    products: [
+        .library(name: "Fixture", targets: ["Fixture"]),
+        .library(name: "FixtureSim", targets: ["FixtureSim"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CXnano", path: "swift/CXnano"),
+        .target(name: "Fixture", dependencies: ["CXnano"], path: "swift/Fixture"),
+        .systemLibrary(name: "CXnanoSim", path: "swift/CXnanoSim"),
+        .target(name: "FixtureSim", dependencies: ["Fixture", "CXnano", "CXnanoSim"], path: "swift/FixtureSim"),
+        .testTarget(name: "FixtureTests", dependencies: ["Fixture", "FixtureSim"]),
+    ]
+)
+"""
+
+MODULEMAP = """\
+module CXnano [system] {
+    header "../../include/xnano.h"
+    link "xnano"
+    export *
+}
+"""
+
+SIM_MODULEMAP = """\
+module CXnanoSim [system] {
+    header "../../sim/include/xnano_sim.h"
+    link "xnano_sim"
+    export *
+}
+"""
+
+SIM_SWIFT = """\
+import CXnanoSim
+import Fixture
+
+public let simAbi = XNANO_SIM_ABI_VERSION
+public let fastMode = XNANO_SIM_MODE_FAST
+
+struct SimFailure: Error {}
+
+public final class Sim {
+    let handle: OpaquePointer
+
+    public init(port: UInt16) throws {
+        var config = xnano_sim_config(struct_size: 0, port: port, fast: false)
+        config.struct_size = UInt32(MemoryLayout<xnano_sim_config>.stride)
+        var p: OpaquePointer?
+        guard xnano_sim_new(&config, &p) == 0, let h = p else { throw SimFailure() }
+        handle = h
+    }
+
+    deinit {
+        xnano_sim_free(handle)
+    }
+
+    public func port() -> UInt16 {
+        var port: UInt16 = 0
+        _ = xnano_sim_port(handle, &port)
+        return port
+    }
+
+    public func setDelay(_ ms: UInt32) {
+        _ = xnano_sim_set_delay(handle, UInt32(ms))
+    }
+
+    public func info() -> xnano_console_info {
+        var info = xnano_console_info()
+        info.struct_size = UInt32(MemoryLayout<xnano_console_info>.stride)
+        _ = xnano_sim_console_info(handle, &info)
+        return info
+    }
+
+    public static func abi() -> UInt32 { xnano_sim_abi_version() }
+
+    public static func lastError() -> String { String(cString: xnano_sim_last_error()) }
+}
+"""
+
+HDR, PYF, PYA, CSF, SWF = "include/xnano.h", "py/xnano/_ffi.py", "py/xnano/_api.py", "cs/NativeMethods.cs", "swift/Fixture/Thing.swift"
+SIM_HDR, SIM_PYF, SIM_PYA = "sim/include/xnano_sim.h", "py/xnano/_sim_ffi.py", "py/xnano/sim.py"
+CSPROJ_F, SIM_CSPROJ_F, SIM_CSF = "cs/Fixture.csproj", "cs/Sim/Fixture.Sim.csproj", "cs/Sim/SimNativeMethods.cs"
+PKG, SIM_SWF = "Package.swift", "swift/FixtureSim/Sim.swift"
+FILES = {
+    HDR: HEADER,
+    PYF: PY_FFI,
+    PYA: PY_API,
+    CSF: CS,
+    SWF: SWIFT,
+    SIM_HDR: SIM_HEADER,
+    SIM_PYF: SIM_PY_FFI,
+    SIM_PYA: SIM_PY,
+    CSPROJ_F: CSPROJ,
+    SIM_CSPROJ_F: SIM_CSPROJ,
+    SIM_CSF: SIM_CS,
+    PKG: PACKAGE_SWIFT,
+    "swift/CXnano/module.modulemap": MODULEMAP,
+    "swift/CXnanoSim/module.modulemap": SIM_MODULEMAP,
+    SIM_SWF: SIM_SWIFT,
+}
 
 # (name, file, old, new, bindings expected to drift, substrings the message must contain)
 CASES = [
@@ -401,26 +670,26 @@ CASES = [
      "[_P(xnano_thing), c_bool]", "[_P(xnano_thing), c_bool, c_bool]", {"Python"},
      ["function xnano_thing_set_online: 3 parameters declared", "the header has 2"]),
     ("Python: wrong handle type", PYF,
-     '"xnano_thing_free": (None, [_P(xnano_thing)])', '"xnano_thing_free": (None, [_P(xnano_info)])', {"Python"},
-     ["function xnano_thing_free: argument 1 (thing)", "binding has ptr(struct xnano_info), header has handle(xnano_thing)"]),
+     '"xnano_thing_free": (None, [_P(xnano_thing)])', '"xnano_thing_free": (None, [_P(xnano_console_info)])', {"Python"},
+     ["function xnano_thing_free: argument 1 (thing)", "binding has ptr(struct xnano_console_info), header has handle(xnano_thing)"]),
     ("Python: wrong struct field type", PYF,
      '("port", c_uint16)', '("port", c_uint32)', {"Python"},
-     ["struct xnano_info field port: binding has u32, header has u16"]),
+     ["struct xnano_console_info field port: binding has u32, header has u16"]),
     ("Python: wrong array size", PYF,
      "c_char * XNANO_NAME_SIZE", "c_char * 8", {"Python"},
-     ["struct xnano_info field name: binding has char[8], header has char[16]"]),
+     ["struct xnano_console_info field name: binding has char[8], header has char[16]"]),
     ("Python: struct field missing", PYF,
      '        ("online", c_bool),\n', "", {"Python"},
-     ["struct xnano_info: fields missing ['online']"]),
+     ["struct xnano_console_info: fields missing ['online']"]),
     ("Python: struct field missing (list comprehension)", PYF,
      '[(name, c_uint64) for name in ("frames",)]', "[]", {"Python"},
      ["struct xnano_stats: fields missing ['frames']"]),
     ("Python: struct fields reordered", PYF,
      '        ("port", c_uint16),\n        ("online", c_bool),\n', '        ("online", c_bool),\n        ("port", c_uint16),\n', {"Python"},
-     ["struct xnano_info: fields reordered: field 3 is 'online', the header's is 'port'"]),
+     ["struct xnano_console_info: fields reordered: field 3 is 'online', the header's is 'port'"]),
     ("Python: _pack_", PYF,
-     "class xnano_info(Structure):\n", "class xnano_info(Structure):\n    _pack_ = 1\n", {"Python"},
-     ["struct xnano_info: _pack_"]),
+     "class xnano_console_info(Structure):\n", "class xnano_console_info(Structure):\n    _pack_ = 1\n", {"Python"},
+     ["struct xnano_console_info: _pack_"]),
     ("Python: callback with the wrong arity", PYF,
      "CFUNCTYPE(None, c_void_p, xnano_result, c_char_p)", "CFUNCTYPE(None, c_void_p, xnano_result)", {"Python"},
      ["callback xnano_event_callback", "the binding's callback takes 2 arguments, the header's 3"]),
@@ -437,7 +706,7 @@ CASES = [
      "lambda _ud, error, message: None", "lambda _ud, message: None", {"Python"},
      ["callback xnano_event_callback: the Python lambda wrapped at", "takes 2 arguments, the header's callback 3"]),
     ("Python: enum typedef alias of the wrong width", PYF,
-     "xnano_result = c_uint32", "xnano_result = c_int", {"Python"},
+     "xnano_result = c_uint32", "xnano_result = c_int", {"Python", "Python-sim"},  # the simulator module imports it
      ["type xnano_result", "binding has i32, header has u32", "function xnano_thing_new: return type"]),
     ("Python: missing function", PYF,
      '    "xnano_thing_free": (None, [_P(xnano_thing)]),\n', "", {"Python"},
@@ -446,11 +715,11 @@ CASES = [
      "lib.xnano_thing_get_info(thing, ctypes.byref(out))", "lib.xnano_thing_get_info(ctypes.byref(out))", {"Python"},
      ["function xnano_thing_get_info: called with 1 arguments", "the header has 2"]),
     ("Python: struct_size from the wrong struct", PYA,
-     "out.struct_size = ctypes.sizeof(_ffi.xnano_info)", "out.struct_size = ctypes.sizeof(_ffi.xnano_stats)", {"Python"},
-     ["struct xnano_info: struct_size set from the size of xnano_stats"]),
+     "out.struct_size = ctypes.sizeof(_ffi.xnano_console_info)", "out.struct_size = ctypes.sizeof(_ffi.xnano_stats)", {"Python"},
+     ["struct xnano_console_info: struct_size set from the size of xnano_stats"]),
     ("Python: struct_size from the wrong struct (keyword)", PYA,
-     "_ffi.xnano_stats(struct_size=ctypes.sizeof(_ffi.xnano_stats))", "_ffi.xnano_stats(struct_size=ctypes.sizeof(_ffi.xnano_info))", {"Python"},
-     ["struct xnano_stats: struct_size set from the size of xnano_info"]),
+     "_ffi.xnano_stats(struct_size=ctypes.sizeof(_ffi.xnano_stats))", "_ffi.xnano_stats(struct_size=ctypes.sizeof(_ffi.xnano_console_info))", {"Python"},
+     ["struct xnano_stats: struct_size set from the size of xnano_console_info"]),
     # ---- C#
     ("C#: wrong argument type (ulong for uint16_t)", CSF,
      "byte[] host, ushort port)", "byte[] host, ulong port)", {"C#"},
@@ -474,7 +743,7 @@ CASES = [
      "xnano_thing_free(IntPtr thing);", "xnano_thing_free(IntPtr thing, IntPtr extra);", {"C#"},
      ["function xnano_thing_free: 2 parameters declared", "the header has 1"]),
     ("C#: ref struct where the header has a handle", CSF,
-     "xnano_thing_get_info(IntPtr thing, ref xnano_info out_info)", "xnano_thing_get_info(ref xnano_stats thing, ref xnano_info out_info)", {"C#"},
+     "xnano_thing_get_info(IntPtr thing, ref xnano_console_info out_info)", "xnano_thing_get_info(ref xnano_stats thing, ref xnano_console_info out_info)", {"C#"},
      ["function xnano_thing_get_info: argument 1 (thing)", "binding has ptr(struct xnano_stats), header has const handle(xnano_thing)"]),
     ("C#: out value where the header has a pointer to a struct", CSF,
      "ref xnano_stats out_stats", "out uint out_stats", {"C#"},
@@ -484,26 +753,26 @@ CASES = [
      ["function xnano_thing_set_online: argument 2 (online)", "binding has BOOL(4 bytes), header has bool", "4-byte BOOL"]),
     ("C#: bool field without U1 marshalling", CSF,
      "[MarshalAs(UnmanagedType.U1)] public bool online;", "public bool online;", {"C#"},
-     ["struct xnano_info field online: binding has BOOL(4 bytes), header has bool"]),
+     ["struct xnano_console_info field online: binding has BOOL(4 bytes), header has bool"]),
     ("C#: wrong struct field type", CSF,
      "public ushort port;", "public uint port;", {"C#"},
-     ["struct xnano_info field port: binding has u32, header has u16"]),
+     ["struct xnano_console_info field port: binding has u32, header has u16"]),
     ("C#: wrong ByValArray size", CSF,
      "SizeConst = NativeMethods.XNANO_NAME_SIZE)] public byte[] name;", "SizeConst = 8)] public byte[] name;", {"C#"},
-     ["struct xnano_info field name: binding has u8[8], header has char[16]"]),
+     ["struct xnano_console_info field name: binding has u8[8], header has char[16]"]),
     ("C#: fixed buffer of the wrong size", CSF,
      "[MarshalAs(UnmanagedType.ByValArray, SizeConst = NativeMethods.XNANO_NAME_SIZE)] public byte[] name;", "public fixed byte name[15];", {"C#"},
-     ["struct xnano_info field name: binding has u8[15], header has char[16]"]),
+     ["struct xnano_console_info field name: binding has u8[15], header has char[16]"]),
     ("C#: struct field missing", CSF,
      "        [MarshalAs(UnmanagedType.U1)] public bool online;\n", "", {"C#"},
-     ["struct xnano_info: fields missing ['online']"]),
+     ["struct xnano_console_info: fields missing ['online']"]),
     ("C#: struct fields reordered", CSF,
      "        public ushort port;\n        [MarshalAs(UnmanagedType.U1)] public bool online;\n",
      "        [MarshalAs(UnmanagedType.U1)] public bool online;\n        public ushort port;\n", {"C#"},
-     ["struct xnano_info: fields reordered: field 3 is 'online', the header's is 'port'"]),
+     ["struct xnano_console_info: fields reordered: field 3 is 'online', the header's is 'port'"]),
     ("C#: packed struct", CSF,
-     "[StructLayout(LayoutKind.Sequential)]\n    public struct xnano_info", "[StructLayout(LayoutKind.Sequential, Pack = 1)]\n    public struct xnano_info", {"C#"},
-     ["struct xnano_info: Pack = 1"]),
+     "[StructLayout(LayoutKind.Sequential)]\n    public struct xnano_console_info", "[StructLayout(LayoutKind.Sequential, Pack = 1)]\n    public struct xnano_console_info", {"C#"},
+     ["struct xnano_console_info: Pack = 1"]),
     ("C#: callback with the wrong arity", CSF,
      "xnano_event_callback(IntPtr user_data, uint error, IntPtr message)", "xnano_event_callback(IntPtr user_data, uint error)", {"C#"},
      ["callback xnano_event_callback", "the binding's callback takes 2 arguments, the header's 3"]),
@@ -523,8 +792,8 @@ CASES = [
      "CallingConvention = CallingConvention.Cdecl)] public static extern void xnano_thing_free", "CallingConvention = CallingConvention.StdCall)] public static extern void xnano_thing_free", {"C#"},
      ["function xnano_thing_free: CallingConvention.StdCall"]),
     ("C#: struct_size from the wrong struct", CSF,
-     "(uint)Marshal.SizeOf<xnano_info>()", "(uint)Marshal.SizeOf<xnano_stats>()", {"C#"},
-     ["struct xnano_info: struct_size set from the size of xnano_stats"]),
+     "(uint)Marshal.SizeOf<xnano_console_info>()", "(uint)Marshal.SizeOf<xnano_stats>()", {"C#"},
+     ["struct xnano_console_info: struct_size set from the size of xnano_stats"]),
     # ---- Swift
     ("Swift: missing argument", SWF,
      "xnano_thing_connect(handle, host, UInt16(port))", "xnano_thing_connect(handle, host)", {"Swift"},
@@ -565,8 +834,8 @@ CASES = [
      "xnano_stats(struct_size: 0, frames: 0, active: false)", "xnano_stats(struct_size: 0, active: false, frames: 0)", {"Swift"},
      ["struct xnano_stats: the Swift initialiser"]),
     ("Swift: struct_size from the wrong struct (MemoryLayout)", SWF,
-     "UInt32(MemoryLayout<xnano_info>.stride)", "UInt32(MemoryLayout<xnano_stats>.stride)", {"Swift"},
-     ["struct xnano_info: struct_size set from the size of xnano_stats"]),
+     "UInt32(MemoryLayout<xnano_console_info>.stride)", "UInt32(MemoryLayout<xnano_stats>.stride)", {"Swift"},
+     ["struct xnano_console_info: struct_size set from the size of xnano_stats"]),
     ("Swift: struct_size from MemoryLayout.size (trailing padding)", SWF,
      "UInt32(MemoryLayout<xnano_stats>.stride)", "UInt32(MemoryLayout<xnano_stats>.size)", {"Swift"},
      ["struct xnano_stats: struct_size from MemoryLayout<xnano_stats>.size (17)", "C sizeof is 24", "use .stride"]),
@@ -579,6 +848,118 @@ CASES = [
     ("Swift: missing function (a name not in the header)", SWF,
      "        xnano_thing_free(handle)\n", "        xnano_thing_release(handle)\n", {"Swift"},
      ["xnano_thing_release is not in the header", "function xnano_thing_free is not used"]),
+    # ---- the simulator: its own module in each binding, checked against its own header
+    ("Python: a simulator function declared in the main module", PYF,
+     '    "xnano_thing_free": (None, [_P(xnano_thing)]),\n',
+     '    "xnano_thing_free": (None, [_P(xnano_thing)]),\n    "xnano_sim_port": (xnano_result, [c_void_p, _P(c_uint16)]),\n', {"Python"},
+     ["xnano/_ffi.py:", "xnano_sim_port (a function of sim/include/xnano_sim.h) in the main module", "must ship without the simulator"]),
+    ("Python: a simulator function called by the main module", PYA,
+     "    lib.xnano_thing_get_info(thing, ctypes.byref(out))\n",
+     "    lib.xnano_thing_get_info(thing, ctypes.byref(out))\n    lib.xnano_sim_free(None)\n", {"Python"},
+     ["xnano/_api.py:", "xnano_sim_free (a function of sim/include/xnano_sim.h) in the main module"]),
+    ("Python: the main module imports the simulator module", PYA,
+     "from . import _ffi\n", "from . import _ffi, sim\n", {"Python"},
+     ["xnano/_api.py:", "imports xnano.sim (the simulator module): the main module must not import the simulator"]),
+    ("Python: simulator function with a wrong argument type (simulator module)", SIM_PYF,
+     '"xnano_sim_port": (xnano_result, [_P(xnano_sim), _P(c_uint16)])', '"xnano_sim_port": (xnano_result, [_P(xnano_sim), _P(c_uint32)])', {"Python-sim"},
+     ["function xnano_sim_port: argument 2 (out_port) at xnano/_sim_ffi.py", "binding has ptr(u32), header has ptr(u16)"]),
+    ("Python: simulator function with a value argument of the wrong width", SIM_PYF,
+     "[_P(xnano_sim), c_uint32]", "[_P(xnano_sim), c_uint16]", {"Python-sim"},
+     ["function xnano_sim_set_delay: argument 2 (delay_ms)", "binding has u16, header has u32"]),
+    ("Python: xnano.h's struct (from the main module) in a simulator function: the wrong one", SIM_PYF,
+     "[_P(xnano_sim), _P(xnano_console_info)]", "[_P(xnano_sim), _P(xnano_stats)]", {"Python-sim"},
+     ["function xnano_sim_console_info: argument 2 (out_info)", "binding has ptr(struct xnano_stats), header has ptr(struct xnano_console_info)"]),
+    ("Python: simulator function missing from the simulator module", SIM_PYF,
+     '    "xnano_sim_free": (None, [_P(xnano_sim)]),\n', "", {"Python-sim"},
+     ["function xnano_sim_free is not declared"]),
+    ("Python: simulator struct field of the wrong type", SIM_PYF,
+     '("port", c_uint16), ("fast", c_bool)', '("port", c_uint32), ("fast", c_bool)', {"Python-sim"},
+     ["struct xnano_sim_config field port: binding has u32, header has u16"]),
+    ("Python: simulator constant of the wrong value", SIM_PYF,
+     "XNANO_SIM_MODE_FAST = 2", "XNANO_SIM_MODE_FAST = 3", {"Python-sim"},
+     ["constant XNANO_SIM_MODE_FAST: binding has 3, the header 2"]),
+    ("Python: simulator call with the wrong argument count", SIM_PYA,
+     "lib.xnano_sim_port(sim, ctypes.byref(out))", "lib.xnano_sim_port(ctypes.byref(out))", {"Python-sim"},
+     ["function xnano_sim_port: called with 1 arguments at xnano/sim.py", "the header has 2"]),
+    ("Python: struct_size of xnano.h's struct in the simulator module from the wrong struct", SIM_PYA,
+     "info.struct_size = ctypes.sizeof(xnano_console_info)", "info.struct_size = ctypes.sizeof(_sim_ffi.xnano_sim_config)", {"Python-sim"},
+     ["struct xnano_console_info: struct_size set from the size of xnano_sim_config"]),
+    ("C#: a simulator function declared in the main assembly", CSF,
+     "        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern void xnano_thing_free(IntPtr thing);\n",
+     "        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)] public static extern void xnano_thing_free(IntPtr thing);\n"
+     '        [DllImport("xnano_sim", CallingConvention = CallingConvention.Cdecl)] public static extern void xnano_sim_free(IntPtr sim);\n', {"C#"},
+     ["NativeMethods.cs:", "xnano_sim_free (a function of sim/include/xnano_sim.h) in the main module"]),
+    ("C#: simulator function with a wrong argument type (simulator assembly)", SIM_CSF,
+     "xnano_sim_port(IntPtr sim, out ushort out_port)", "xnano_sim_port(IntPtr sim, out uint out_port)", {"C#-sim"},
+     ["function xnano_sim_port: argument 2 (out_port) at Sim/SimNativeMethods.cs", "binding has ptr(u32), header has ptr(u16)"]),
+    ("C#: xnano.h's struct (from the main assembly) in a simulator function: the wrong one", SIM_CSF,
+     "ref xnano_console_info out_info", "ref xnano_stats out_info", {"C#-sim"},
+     ["function xnano_sim_console_info: argument 2 (out_info)", "binding has ptr(struct xnano_stats), header has ptr(struct xnano_console_info)"]),
+    ("C#: simulator bool field without U1 marshalling", SIM_CSF,
+     "[MarshalAs(UnmanagedType.U1)] public bool fast;", "public bool fast;", {"C#-sim"},
+     ["struct xnano_sim_config field fast: binding has BOOL(4 bytes), header has bool"]),
+    ("C#: simulator constant missing", SIM_CSF,
+     "        public const uint XNANO_SIM_MODE_FAST = 2;\n", "", {"C#-sim"},
+     ["constant XNANO_SIM_MODE_FAST is not declared"]),
+    ("C#: the simulator's files compiled into the main assembly (csproj glob)", CSPROJ_F,
+     '<Compile Include="*.cs" />', '<Compile Include="**/*.cs" />', {"C#", "C#-sim"},
+     ["Sim/SimNativeMethods.cs: namespace Fixture.Sim is compiled into the main assembly Fixture (Fixture.csproj)",
+      "xnano_sim_abi_version (a function of sim/include/xnano_sim.h) in the main module", "and 6 more simulator names in the main module",
+      "no source files found"]),
+    ("C#: the simulator's project builds the main assembly (its AssemblyName)", SIM_CSPROJ_F,
+     "<AssemblyName>Fixture.Sim</AssemblyName>", "<AssemblyName>Fixture</AssemblyName>", {"C#", "C#-sim"},
+     ["namespace Fixture.Sim is compiled into the main assembly Fixture (Fixture.Sim.csproj)"]),
+    ("C#: the main project references the simulator's", CSPROJ_F,
+     "  <ItemGroup>\n", '  <ItemGroup>\n    <ProjectReference Include="Sim/Fixture.Sim.csproj" />\n', {"C#"},
+     ["Fixture.csproj: the main assembly Fixture references Sim/Fixture.Sim.csproj (the simulator's project)"]),
+    ("Swift: the main target calls a simulator function", SWF,
+     "public func lastError() -> String { String(cString: xnano_last_error()) }\n",
+     "public func lastError() -> String { String(cString: xnano_last_error()) }\n"
+     "public func simError() -> String { String(cString: xnano_sim_last_error()) }\n", {"Swift"},
+     ["Fixture/Thing.swift:", "xnano_sim_last_error (a function of sim/include/xnano_sim.h) in the main module"]),
+    ("Swift: the main target imports the simulator's C module", SWF,
+     "import CXnano\n", "import CXnano\nimport CXnanoSim\n", {"Swift"},
+     ["Fixture/Thing.swift:2: imports CXnanoSim (the simulator's module)"]),
+    ("Swift: the main target depends on the simulator's (Package.swift)", PKG,
+     '.target(name: "Fixture", dependencies: ["CXnano"]', '.target(name: "Fixture", dependencies: ["CXnano", "FixtureSim"]', {"Swift"},
+     ["Package.swift: the main target Fixture depends on FixtureSim (the simulator's)"]),
+    ("Swift: the main target's C module imports the simulator's header", "swift/CXnano/module.modulemap",
+     '    header "../../include/xnano.h"\n', '    header "../../include/xnano.h"\n    header "../../sim/include/xnano_sim.h"\n', {"Swift"},
+     ["CXnano/module.modulemap: module CXnano of the main target imports xnano_sim.h"]),
+    ("Swift: simulator call with the wrong argument count (simulator target)", SIM_SWF,
+     "xnano_sim_port(handle, &port)", "xnano_sim_port(handle)", {"Swift-sim"},
+     ["function xnano_sim_port: called with 1 arguments at FixtureSim/Sim.swift", "the header has 2"]),
+    ("Swift: simulator call with a wrong argument type (UInt16 for uint32_t)", SIM_SWF,
+     "xnano_sim_set_delay(handle, UInt32(ms))", "xnano_sim_set_delay(handle, UInt16(ms))", {"Swift-sim"},
+     ["function xnano_sim_set_delay: argument 2 (delay_ms)", "UInt16(...) passed, binding has u16, header has u32"]),
+    ("Swift: nil for xnano.h's struct pointer is fine, &info of it too; a value is not", SIM_SWF,
+     "xnano_sim_console_info(handle, &info)", "xnano_sim_console_info(handle, UInt32(0))", {"Swift-sim"},
+     ["function xnano_sim_console_info: argument 2 (out_info)", "header has ptr(struct xnano_console_info)"]),
+    ("Swift: simulator function not used by the simulator target", SIM_SWF,
+     "        xnano_sim_free(handle)\n", "", {"Swift-sim"},
+     ["function xnano_sim_free is not used"]),
+    ("Swift: simulator struct_size from MemoryLayout.size (trailing padding)", SIM_SWF,
+     "MemoryLayout<xnano_sim_config>.stride", "MemoryLayout<xnano_sim_config>.size", {"Swift-sim"},
+     ["struct xnano_sim_config: struct_size from MemoryLayout<xnano_sim_config>.size (7)", "C sizeof is 8"]),
+    ("Swift: simulator memberwise initialiser missing a field", SIM_SWF,
+     "xnano_sim_config(struct_size: 0, port: port, fast: false)", "xnano_sim_config(port: port, fast: false)", {"Swift-sim"},
+     ["struct xnano_sim_config: the Swift initialiser", "the header's are ['struct_size', 'port', 'fast']"]),
+    # ---- simulator header changes: every simulator module must notice, no main module
+    ("sim header: new function", SIM_HDR,
+     "void xnano_sim_free(", "xnano_result xnano_sim_reset(struct xnano_sim *sim);\n\nvoid xnano_sim_free(", {"Python-sim", "C#-sim", "Swift-sim"},
+     ["function xnano_sim_reset is not"]),
+    ("sim header: parameter type changed", SIM_HDR,
+     "uint32_t delay_ms", "uint64_t delay_ms", {"Python-sim", "C#-sim", "Swift-sim"},
+     ["function xnano_sim_set_delay: argument 2 (delay_ms)", "header has u64"]),
+    ("sim header: struct field added", SIM_HDR,
+     "  bool fast;\n", "  bool fast;\n  uint32_t delay_ms;\n", {"Python-sim", "C#-sim", "Swift-sim"},
+     ["struct xnano_sim_config", "delay_ms"]),
+    ("sim header: its include of xnano.h not found", SIM_HDR,
+     '#include "xnano.h"', '#include "xnano_core.h"', {"sim-header", "Python-sim", "C#-sim", "Swift-sim"},
+     ['#include "xnano_core.h" not found', "cannot resolve the type"]),
+    ("header: a field added to xnano_console_info: the main modules notice, the simulator modules use theirs", HDR,
+     "  const char *label;\n", "  const char *label;\n  uint32_t flags;\n", {"Python", "C#"},
+     ["struct xnano_console_info: fields missing ['flags']"]),
     # ---- header changes: every binding must notice
     ("header: new function", HDR,
      "void xnano_thing_free(", "xnano_result xnano_thing_reset(struct xnano_thing *thing);\n\nvoid xnano_thing_free(", {"Python", "C#", "Swift"},
@@ -593,8 +974,9 @@ CASES = [
      "xnano_result error, const char *message);", "xnano_result error, const char *message, uint32_t code);", {"Python", "C#", "Swift"},
      ["callback xnano_event_callback"]),
     ("header: C23 and C17 readings differ", HDR,
-     "#else\ntypedef uint32_t xnano_result;", "#else\ntypedef uint16_t xnano_result;", {"header", "Python", "C#"},
-     ["header: typedef xnano_result is u16 as C17, u32 as C23"]),
+     "#else\ntypedef uint32_t xnano_result;", "#else\ntypedef uint16_t xnano_result;",
+     {"header", "sim-header", "Python", "Python-sim", "C#", "C#-sim"},  # xnano_sim.h includes xnano.h
+     ["header: typedef xnano_result is u16 as C17, u32 as C23", "sim header: function xnano_sim_new is fn(const ptr(struct xnano_sim_config), ptr(handle(xnano_sim)))->u16 as C17"]),
 ]
 
 
@@ -613,7 +995,7 @@ def write_fixture(d: Path, edits: dict[str, tuple[str, str]] | None = None) -> N
 def run(checker: Path, d: Path) -> tuple[int, dict[str, list[str]], str]:
     cmd = [
         sys.executable, str(checker), "--root", str(d), "--header", "include/xnano.h",
-        "--python", "py", "--csharp", "cs", "--swift", "swift",
+        "--sim-header", "sim/include/xnano_sim.h", "--python", "py", "--csharp", "cs", "--swift", "swift",
     ]
     p = subprocess.run(cmd, capture_output=True, text=True)
     out = p.stdout + p.stderr
@@ -679,7 +1061,7 @@ def main() -> int:
             ("legacy enum matches i32 and u32, ABI-1 u32 does not match i32",
              cb.compatible(hl.typedefs["xnano_result"], cb.P("i32")) and cb.compatible(hl.typedefs["xnano_result"], cb.P("u32"))
              and not cb.compatible(h17.typedefs["xnano_result"], cb.P("i32"))),
-            ("array size from a macro: char[16]", str(dict(h17.structs["xnano_info"])["name"]) == "char[16]"),
+            ("array size from a macro: char[16]", str(dict(h17.structs["xnano_console_info"])["name"]) == "char[16]"),
             ("callback typedef: fn(ptr(void), u32, const cstr)->void",
              str(h17.typedefs["xnano_event_callback"]) == "fn(ptr(void), u32, const cstr)->void"),
             ("handles: handle(xnano_thing), ptr(handle(xnano_thing))",
@@ -698,6 +1080,60 @@ def main() -> int:
                 checks.append(("the repository's header: xnano_client_connect_nano(handle, const cstr, u16, u16)",
                                [str(t) for _, t in r17.functions["xnano_client_connect_nano"].params]
                                == ["handle(xnano_client)", "const cstr", "u16", "u16"]))
+        # The simulator's header includes xnano.h: its own items are only its own, and
+        # xnano.h's types (xnano_result, xnano_console_info) resolve in it.
+        inc = [tmp / "clean" / "include"]
+        hs = cb.parse_header(tmp / "clean" / SIM_HDR, include_dirs=inc, base=h17)
+        hs23 = cb.parse_header(tmp / "clean" / SIM_HDR, cb.C23, include_dirs=inc, base=h23)
+        own = lambda d: sorted(n for n in d if hs.is_own(n))  # noqa: E731
+        checks += [
+            ("simulator header: its own functions are its 7 xnano_sim_* (xnano.h's resolve, are not its own)",
+             own(hs.functions) == sorted(n for n in hs.functions if n.startswith("xnano_sim_")) and len(own(hs.functions)) == 7
+             and "xnano_thing_new" in hs.functions and not hs.is_own("xnano_thing_new")),
+            ("simulator header: xnano_sim_console_info(const handle(xnano_sim), ptr(struct xnano_console_info)): xnano.h's struct",
+             [str(t) for _, t in hs.functions["xnano_sim_console_info"].params] == ["const handle(xnano_sim)", "ptr(struct xnano_console_info)"]),
+            ("simulator header: xnano_result (xnano.h's) is u32 in both readings",
+             str(hs.functions["xnano_sim_new"].ret) == "u32" and str(hs23.functions["xnano_sim_new"].ret) == "u32"),
+            ("simulator header: its own constants and structs",
+             own(hs.constants) == ["XNANO_SIM_ABI_VERSION", "XNANO_SIM_MODE_FAST"] and own(hs.structs) == ["xnano_sim_config"]),
+            ("simulator header: C17 and C23 readings agree, nothing unresolved", not hs.problems and not cb.header_differences(hs, hs23, "C23")),
+            ("simulator names: XnanoSim, CXnanoSim, Xnano.Sim.Native, _sim_ffi are; Simulator, Xnano, simple are not",
+             all(cb.is_sim_name(n) for n in ("XnanoSim", "CXnanoSim", "Xnano.Sim.Native", "_sim_ffi", "sim"))
+             and not any(cb.is_sim_name(n) for n in ("Simulator", "Xnano", "simple", "CXnano"))),
+        ]
+        # Python: the simulator module and the private modules only it imports; a private
+        # module both import is the main module's.
+        pd = tmp / "pysplit" / "pkg"
+        pd.mkdir(parents=True)
+        for rel, text in {
+            "__init__.py": "from . import _core\n", "_core.py": "X = 1\n", "_loader.py": "from ._core import X\n",
+            "sim.py": "from . import _core\nfrom ._loader import X\n", "aio.py": "import pkg._core\n",
+        }.items():
+            (pd / rel).write_text(text)
+        sp = cb.split_python(pd.parent, cb.read_sources(pd.parent, "**/*.py", cb.strip_python), hs)
+        checks.append(("Python: the simulator's files are pkg/sim.py and pkg/_loader.py (only sim imports it); _core, aio, __init__ are main",
+                       sorted(x.rel for x in sp.sim) == ["pkg/_loader.py", "pkg/sim.py"]
+                       and sorted(x.rel for x in sp.main) == ["pkg/__init__.py", "pkg/_core.py", "pkg/aio.py"] and not sp.problems))
+        # C# without projects: the simulator's files by their namespace.
+        nd = tmp / "cssplit"
+        (nd / "Any").mkdir(parents=True)
+        (nd / "Main.cs").write_text("namespace Fixture { class A {} }\nnamespace AOT { class B {} }\n")
+        (nd / "Any" / "Sim.cs").write_text("namespace Fixture.Sim.Native { class C {} }\n")
+        sp = cb.split_csharp(nd, cb.read_sources(nd, "**/*.cs", cb.cs_strip), hs)
+        checks.append(("C# without projects: Any/Sim.cs (namespace Fixture.Sim.Native) is the simulator's, Main.cs the main assembly's",
+                       [x.rel for x in sp.main] == ["Main.cs"] and [x.rel for x in sp.sim] == ["Any/Sim.cs"]))
+        real_sim = checker.resolve().parent.parent / "sim" / "include" / "xnano_sim.h"
+        if real.exists() and real_sim.exists():
+            s17 = cb.parse_header(real_sim, include_dirs=[real.parent], base=r17)
+            s23 = cb.parse_header(real_sim, cb.C23, include_dirs=[real.parent], base=r23)
+            n = sum(1 for f in s17.functions if s17.is_own(f))
+            checks.append((f"the repository's simulator header parses ({n} functions of its own, no unresolved types, C17 == C23)",
+                           n > 0 and not s17.problems and not cb.header_differences(s17, s23, "C23")
+                           and all(f.startswith("xnano_sim_") for f in s17.functions if s17.is_own(f))))
+            if "xnano_sim_console_info" in s17.functions:
+                checks.append(("the repository's simulator header: xnano_sim_console_info(const handle(xnano_sim), ptr(struct xnano_console_info)) (xnano.h's struct)",
+                               [str(t) for _, t in s17.functions["xnano_sim_console_info"].params]
+                               == ["const handle(xnano_sim)", "ptr(struct xnano_console_info)"]))
         for name, ok in checks:
             report(bool(ok), f"parser: {name}", "as expected" if ok else "WRONG")
 
