@@ -272,11 +272,6 @@
 #define XNANO_BUTTON_Y 32768
 
 /**
- * The SmartGlass UDP port of a console (used when an address has none).
- */
-#define XNANO_SMARTGLASS_PORT 5050
-
-/**
  * `xnano_console_launch_title` location: full screen.
  */
 #define XNANO_TITLE_LOCATION_FULL 0
@@ -530,6 +525,11 @@
  * Gamestream state value: paused.
  */
 #define XNANO_GAMESTREAM_PAUSED 4
+
+/**
+ * The SmartGlass UDP port of a console (used when an address has none).
+ */
+#define XNANO_SMARTGLASS_PORT 5050
 
 /**
  * Size of `xnano_console_info.name` (bytes, with the terminating NUL).

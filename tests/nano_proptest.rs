@@ -2,13 +2,14 @@
 //! value back; and no input makes the decoder panic.
 
 use proptest::prelude::*;
-use xnano::wire::audio::*;
-use xnano::wire::control::*;
-use xnano::wire::input::*;
+use xnano::wire::nano::audio::*;
+use xnano::wire::nano::control::*;
+use xnano::wire::nano::input::*;
+use xnano::wire::nano::rtp::{PayloadType, RtpHeader};
+use xnano::wire::nano::streamer::{StreamerBody, StreamerMessage};
+use xnano::wire::nano::streamer_header::StreamerHeader;
+use xnano::wire::nano::video::*;
 use xnano::wire::nano::*;
-use xnano::wire::rtp::{PayloadType, RtpHeader};
-use xnano::wire::streamer::{StreamerBody, StreamerHeader, StreamerMessage};
-use xnano::wire::video::*;
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(any::<u8>(), 0..max)

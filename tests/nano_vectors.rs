@@ -5,10 +5,10 @@
 mod common;
 
 use serde_json::{json, Map, Value};
-use xnano::wire::framing;
+use xnano::wire::nano::framing;
+use xnano::wire::nano::streamer::StreamerBody;
+use xnano::wire::nano::video::{self, VideoPayload};
 use xnano::wire::nano::{ChannelClass, NanoPacket, NanoPayload};
-use xnano::wire::streamer::StreamerBody;
-use xnano::wire::video::{self, VideoPayload};
 use xnano::wire::WireError;
 
 /// Channel ids of the captures (vectors README).
@@ -512,7 +512,7 @@ fn input_frame_without_extension_is_valid() {
     let NanoPayload::Streamer(mut s) = pkt.payload.clone() else {
         panic!()
     };
-    let StreamerBody::Input(xnano::wire::input::InputPayload::Frame(f)) = &mut s.body else {
+    let StreamerBody::Input(xnano::wire::nano::input::InputPayload::Frame(f)) = &mut s.body else {
         panic!()
     };
     assert!(f.extension.is_some());
@@ -526,7 +526,7 @@ fn input_frame_without_extension_is_valid() {
     let NanoPayload::Streamer(s2) = &back.payload else {
         panic!()
     };
-    let StreamerBody::Input(xnano::wire::input::InputPayload::Frame(f2)) = &s2.body else {
+    let StreamerBody::Input(xnano::wire::nano::input::InputPayload::Frame(f2)) = &s2.body else {
         panic!()
     };
     assert!(f2.extension.is_none());

@@ -21,10 +21,10 @@ use crossbeam_channel::Receiver;
 use parking_lot::Mutex;
 use serde_json::Value;
 use xnano::crypto::{CertificateInfo, Crypto, Curve};
-use xnano::wire::sg_common::*;
-use xnano::wire::sg_message::*;
-use xnano::wire::sg_payloads::*;
-use xnano::wire::sg_simple::*;
+use xnano::wire::sg::common::*;
+use xnano::wire::sg::message::*;
+use xnano::wire::sg::payloads::*;
+use xnano::wire::sg::simple::*;
 use xnano_sim::console::{
     ConsoleEvent, ConsoleSim, ConsoleSimConfig, Faults, RejectKind, ServiceChannel,
 };
@@ -795,7 +795,7 @@ impl Raw {
     fn json_messages(&mut self, timeout: Duration, want: usize) -> Vec<Value> {
         let mut out = Vec::new();
         let deadline = Instant::now() + timeout;
-        let mut re = xnano::wire::sg_json::JsonReassembler::default();
+        let mut re = xnano::wire::sg::json::JsonReassembler::default();
         while out.len() < want {
             let Some(m) = self.recv_msg(deadline.saturating_duration_since(Instant::now())) else {
                 break;
@@ -1225,7 +1225,7 @@ fn fragmented_json_starts_and_stops_gamestream() {
     conf.insert("videoMaximumWidth".into(), "1280".into());
     conf.insert("padding".into(), Value::String("p".repeat(1500)));
     let start = serde_json::json!({"type": 1, "configuration": conf, "reQueryPreviewStatus": true});
-    let texts = xnano::wire::sg_json::split_for_sending(&start.to_string(), 9);
+    let texts = xnano::wire::sg::json::split_for_sending(&start.to_string(), 9);
     assert!(texts.len() >= 2, "long enough to be fragmented");
     for t in texts {
         raw.send_msg(MessagePayload::Json(Json { text: t }), bc, true);

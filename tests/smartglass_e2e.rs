@@ -18,9 +18,9 @@ use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient, Event, SgEr
 use xnano::smartglass::gamestream::{GameStreamConfig, GameStreamState};
 use xnano::smartglass::session::{CloseReason, SessionConfig, SessionEvent, SessionState};
 use xnano::smartglass::{ConsoleInfo, ServiceChannel};
-use xnano::wire::sg_common::{ConnectionResult, PrimaryDeviceFlags};
-use xnano::wire::sg_message::MessageType;
-use xnano::wire::sg_payloads::*;
+use xnano::wire::sg::common::{ConnectionResult, PrimaryDeviceFlags};
+use xnano::wire::sg::payloads::MessageType;
+use xnano::wire::sg::payloads::*;
 use xnano_sim::console::{ConsoleEvent, ConsoleSim, ConsoleSimConfig, Faults};
 use xnano_sim::server::{SimConfig, VideoMode};
 
@@ -373,7 +373,7 @@ fn commands_reach_the_console_and_answers_come_back() {
     );
 
     // Pairing changes are reported.
-    sim.send_paired_identity_state(xnano::wire::sg_common::PairedIdentityState::Paired);
+    sim.send_paired_identity_state(xnano::wire::sg::common::PairedIdentityState::Paired);
     wait_event(&log, "pairing state", |e| {
         matches!(e, SessionEvent::PairingState { .. })
     });

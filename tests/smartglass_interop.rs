@@ -11,10 +11,11 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 use sg_support::diff;
 use xnano::crypto::Crypto;
-use xnano::wire::sg_common::*;
-use xnano::wire::sg_message::*;
-use xnano::wire::sg_payloads::*;
-use xnano::wire::sg_simple::*;
+use xnano::wire::sg::common::*;
+use xnano::wire::sg::message::*;
+use xnano::wire::sg::payloads::*;
+use xnano::wire::sg::simple::*;
+use xnano::wire::sg::{decode_any, SgPacket};
 
 const SECRET: &str = "82bba514e6d19521114940bd65121af234c53654a8e67add7710b3725db44f7730ed8e3da7015a09fe0f08e9bef3853c0506327eb77c9951769d923d863a2f5e";
 

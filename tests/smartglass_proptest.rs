@@ -6,10 +6,11 @@ mod common;
 use proptest::prelude::*;
 use proptest::strategy::{BoxedStrategy, Union};
 use xnano::crypto::{CertificateInfo, Crypto};
-use xnano::wire::sg_common::*;
-use xnano::wire::sg_message::*;
-use xnano::wire::sg_payloads::*;
-use xnano::wire::sg_simple::*;
+use xnano::wire::sg::common::*;
+use xnano::wire::sg::decode_any;
+use xnano::wire::sg::message::*;
+use xnano::wire::sg::payloads::*;
+use xnano::wire::sg::simple::*;
 
 fn s() -> impl Strategy<Value = String> {
     "\\PC{0,12}"

@@ -24,9 +24,9 @@ use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient, Event, SgEr
 use xnano::smartglass::gamestream::{GameStreamConfig, GameStreamEvent, GameStreamState};
 use xnano::smartglass::session::{CloseReason, SessionConfig, SessionEvent};
 use xnano::smartglass::ServiceChannel;
-use xnano::wire::sg_common::PairedIdentityState;
-use xnano::wire::sg_message::MessageType;
-use xnano::wire::sg_payloads::*;
+use xnano::wire::sg::common::PairedIdentityState;
+use xnano::wire::sg::payloads::MessageType;
+use xnano::wire::sg::payloads::*;
 use xnano_sim::server::{SimConfig, SimServer};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -212,7 +212,7 @@ fn whole_session_against_the_reference_console_on_every_curve() {
         assert_eq!(info.live_id, "FD00112233FFEE66");
         assert_eq!(info.curve, curve);
         assert_eq!(
-            xnano::wire::sg_common::guid_text(&info.uuid),
+            xnano::wire::sg::common::guid_text(&info.uuid),
             "de305d54-75b4-431b-adb2-eb6b9e546014"
         );
         let d = peer.wait_rx("DiscoveryRequest", |_| true);

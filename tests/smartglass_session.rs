@@ -14,11 +14,11 @@ use xnano::smartglass::gamestream::{
 };
 use xnano::smartglass::session::{CloseReason, SessionConfig, SessionEvent, SessionState};
 use xnano::smartglass::{ConsoleInfo, ConsoleSession, ServiceChannel, CHANNEL_ACK};
-use xnano::wire::sg_common::*;
-use xnano::wire::sg_json::JsonReassembler;
-use xnano::wire::sg_message::*;
-use xnano::wire::sg_payloads::*;
-use xnano::wire::sg_simple::*;
+use xnano::wire::sg::common::*;
+use xnano::wire::sg::json::JsonReassembler;
+use xnano::wire::sg::message::*;
+use xnano::wire::sg::payloads::*;
+use xnano::wire::sg::simple::*;
 
 const PID: u32 = 31;
 
@@ -951,7 +951,7 @@ fn fragmented_messages_and_json_are_reassembled() {
     // Fragmented JSON on SystemBroadcast (a long telemetry message).
     let bc = s.channel_id(ServiceChannel::SystemBroadcast).unwrap();
     let long = format!(r#"{{"type":6,"blob":"{}"}}"#, "x".repeat(3000));
-    let parts = xnano::wire::sg_json::split_for_sending(&long, 9);
+    let parts = xnano::wire::sg::json::split_for_sending(&long, 9);
     assert!(parts.len() > 1);
     for p in parts.iter().rev() {
         let m = con.msg(MessagePayload::Json(Json { text: p.clone() }), bc, true);

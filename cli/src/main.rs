@@ -386,7 +386,7 @@ fn cmd_discover(addr: Option<String>, timeout_ms: u64, json: bool) -> Result<(),
                 c.name,
                 c.live_id,
                 xnano::smartglass::curve_name(c.curve),
-                xnano::wire::sg_common::guid_text(&c.uuid),
+                xnano::wire::sg::common::guid_text(&c.uuid),
                 c.flags.name()
             );
             Ok(())
@@ -506,7 +506,7 @@ struct Recorder {
 struct Kept {
     frames: Vec<Vec<u8>>,
     audio: Vec<Vec<u8>>,
-    audio_format: Option<xnano::wire::audio::AudioFormat>,
+    audio_format: Option<xnano::wire::nano::audio::AudioFormat>,
     rumble: u64,
 }
 
@@ -998,11 +998,11 @@ fn cmd_demo(a: DemoArgs) -> Result<(), String> {
     if let Some(fmt) = &k.audio_format {
         let p = a.out_dir.join("demo.wav");
         let pcm = match fmt.codec {
-            xnano::wire::audio::AudioCodec::Opus => {
+            xnano::wire::nano::audio::AudioCodec::Opus => {
                 xnano_sim::media::decode_opus_to_pcm(&k.audio, fmt.sample_rate, fmt.channels as u8)
                     .map_err(|e| e.to_string())?
             }
-            xnano::wire::audio::AudioCodec::PCM => k
+            xnano::wire::nano::audio::AudioCodec::PCM => k
                 .audio
                 .iter()
                 .flat_map(|b| b.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])))

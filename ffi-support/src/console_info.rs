@@ -6,7 +6,7 @@ use std::ffi::c_char;
 
 use xnano_proto::crypto::Curve;
 use xnano_proto::smartglass::ConsoleInfo;
-use xnano_proto::wire::sg_common::guid_text;
+use xnano_proto::wire::sg::common::guid_text;
 
 /// Size of `xnano_console_info.name` (bytes, with the terminating NUL).
 pub const XNANO_CONSOLE_NAME_SIZE: usize = 64;

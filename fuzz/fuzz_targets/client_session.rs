@@ -17,14 +17,14 @@ use std::collections::HashMap;
 use libfuzzer_sys::fuzz_target;
 use xnano::nano::reassembly::ReassemblyConfig;
 use xnano::nano::{ClientConfig, ClientEvent, ClientSession, ControllerState};
-use xnano::wire::audio::{AudioCodec, AudioFormat, AudioPayload, AudioServerHandshake};
-use xnano::wire::framing::{encode_frame, TcpDeframer};
-use xnano::wire::input::{InputPayload, InputServerHandshake};
+use xnano::wire::nano::audio::{AudioCodec, AudioFormat, AudioPayload, AudioServerHandshake};
+use xnano::wire::nano::framing::{encode_frame, TcpDeframer};
+use xnano::wire::nano::input::{InputPayload, InputServerHandshake};
 use xnano::wire::nano::{
     ChannelClass, ChannelControl, ControlHandshake, ControlHandshakeType, NanoPacket, NanoPayload,
 };
-use xnano::wire::streamer::StreamerBody;
-use xnano::wire::video::{
+use xnano::wire::nano::streamer::StreamerBody;
+use xnano::wire::nano::video::{
     parse_udp_video_data, VideoCodec, VideoDataRef, VideoFormat, VideoPayload, VideoServerHandshake,
 };
 use xnano_fuzz::{after, byte_at, packet, streamer, tcp_packet, Clock, Input, CHANNEL_IDS};
@@ -64,7 +64,7 @@ fn video_chunk(inp: &mut Input, conn: u16, channel: u16, cursor: u32) -> Vec<u8>
         data: &data,
     };
     let body = StreamerBody::Video(VideoPayload::Data(d.to_owned()));
-    let msg = xnano::wire::streamer::StreamerMessage::new(0, None, body);
+    let msg = xnano::wire::nano::streamer::StreamerMessage::new(0, None, body);
     packet(conn, channel, NanoPayload::Streamer(msg))
 }
 

@@ -21,7 +21,7 @@ use xnano::nano::reassembly::ReassemblyConfig;
 use xnano::nano::{ClientConfig, ClientEvent, ClientSession, ControllerState};
 use xnano_sim::media::{verify_synthetic_info, SyntheticVideo};
 use xnano_sim::nano_host::{HostConfig, HostSession};
-use xnano::wire::video::parse_udp_video_data;
+use xnano::wire::nano::video::parse_udp_video_data;
 use xnano_fuzz::{after, Clock, Input};
 
 const HOST_CONN: u16 = 0x4321;

@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use xnano::crypto::Crypto;
-use xnano::wire::sg_common::{decode_any, peek_packet_type};
+use xnano::wire::sg::common::{peek_packet_type};
+use xnano::wire::sg::{decode_any};
 use xnano_fuzz::vector_crypto;
 
 static CRYPTO: OnceLock<Crypto> = OnceLock::new();

@@ -5,7 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xnano::wire::sg_message::{Fragment, FragmentReassembler, MessageHeader, MessageType};
+use xnano::wire::sg::message::{FragmentReassembler, MessageHeader};
+use xnano::wire::sg::payloads::{Fragment, MessageType};
 use xnano_fuzz::Input;
 
 fuzz_target!(|data: &[u8]| {

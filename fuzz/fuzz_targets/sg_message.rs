@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use xnano::crypto::Crypto;
-use xnano::wire::sg_message::{seal, Message, MessageHeader, MessageType};
+use xnano::wire::sg::message::{seal, Message, MessageHeader};
+use xnano::wire::sg::payloads::{MessageType};
 use xnano::wire::WireError;
 use xnano_fuzz::{vector_crypto, Input};
 

@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xnano::wire::audio::AudioPayload;
-use xnano::wire::input::InputPayload;
-use xnano::wire::streamer::{StreamerBody, StreamerMessage};
-use xnano::wire::video::VideoPayload;
+use xnano::wire::nano::audio::AudioPayload;
+use xnano::wire::nano::input::InputPayload;
+use xnano::wire::nano::streamer::{StreamerBody, StreamerMessage};
+use xnano::wire::nano::video::VideoPayload;
 use xnano_fuzz::all_classes;
 
 fuzz_target!(|data: &[u8]| {

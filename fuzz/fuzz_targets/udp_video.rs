@@ -4,8 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use xnano::wire::nano::{ChannelClass, NanoPacket, NanoPayload};
-use xnano::wire::streamer::StreamerBody;
-use xnano::wire::video::{parse_udp_video_data, VideoPayload};
+use xnano::wire::nano::streamer::StreamerBody;
+use xnano::wire::nano::video::{parse_udp_video_data, VideoPayload};
 
 fuzz_target!(|data: &[u8]| {
     let fast = parse_udp_video_data(data);

@@ -20,8 +20,6 @@ use hmac::Mac;
 use rand::RngCore;
 use sha2::Digest;
 
-use crate::wire::WireError;
-
 type Aes128CbcEnc = cbc::Encryptor<aes::Aes128>;
 type Aes128CbcDec = cbc::Decryptor<aes::Aes128>;
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
@@ -86,8 +84,43 @@ impl Curve {
     }
 }
 
-fn crypto_err(packet: &'static str, reason: &'static str) -> WireError {
-    WireError::Crypto { packet, reason }
+/// What went wrong in the SmartGlass crypto: its own error type, which the
+/// wire codecs turn into a [`crate::wire::WireError`] (the crypto does not
+/// depend on the codecs).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    /// Authentication (HMAC), decryption or key agreement failed.
+    #[error("{packet}: {reason}")]
+    Failed {
+        /// The packet (or operation) concerned.
+        packet: &'static str,
+        /// What failed.
+        reason: &'static str,
+    },
+    /// A packet too short to hold its authentication tag.
+    #[error("{packet}: truncated {field} (need {need} bytes, have {have})")]
+    Truncated {
+        /// The packet being verified.
+        packet: &'static str,
+        /// The missing part.
+        field: &'static str,
+        /// Bytes needed.
+        need: usize,
+        /// Bytes there were.
+        have: usize,
+    },
+    /// A console certificate that cannot be used.
+    #[error("certificate: invalid {field}: {reason}")]
+    Certificate {
+        /// The offending part.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn crypto_err(packet: &'static str, reason: &'static str) -> CryptoError {
+    CryptoError::Failed { packet, reason }
 }
 
 /// A private key on one of the SmartGlass curves.
@@ -147,7 +180,7 @@ impl Secret {
     }
 
     /// ECDH with a peer's SEC1 point; returns the raw shared secret (x).
-    fn agree(&self, peer_sec1: &[u8]) -> Result<Vec<u8>, WireError> {
+    fn agree(&self, peer_sec1: &[u8]) -> Result<Vec<u8>, CryptoError> {
         per_curve!(self, k, c => {
             let peer = c::PublicKey::from_sec1_bytes(peer_sec1)
                 .map_err(|_| crypto_err("ecdh", "peer public key is not a valid point on the curve"))?;
@@ -159,7 +192,7 @@ impl Secret {
 
 /// Checks that `peer` is a point for `curve` and returns it in SEC1 form
 /// (accepts the form with or without the `0x04` prefix).
-fn peer_sec1(curve: Curve, peer: &[u8]) -> Result<Vec<u8>, WireError> {
+fn peer_sec1(curve: Curve, peer: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let n = curve.wire_key_len();
     if peer.len() == n {
         let mut v = Vec::with_capacity(n + 1);
@@ -212,7 +245,7 @@ impl Crypto {
     /// console's public key (SEC1, with or without `0x04`) and returns the
     /// context plus our public key as the connect request sends it
     /// (uncompressed point without `0x04`).
-    pub fn new_ecdh(curve: Curve, console_pubkey: &[u8]) -> Result<(Crypto, Vec<u8>), WireError> {
+    pub fn new_ecdh(curve: Curve, console_pubkey: &[u8]) -> Result<(Crypto, Vec<u8>), CryptoError> {
         let peer = peer_sec1(curve, console_pubkey)?;
         let secret = Secret::random(curve);
         let shared = secret.agree(&peer)?;
@@ -282,7 +315,7 @@ impl Crypto {
         packet: &'static str,
         iv: &[u8; 16],
         ciphertext: &[u8],
-    ) -> Result<Vec<u8>, WireError> {
+    ) -> Result<Vec<u8>, CryptoError> {
         if !ciphertext.len().is_multiple_of(BLOCK) {
             return Err(crypto_err(
                 packet,
@@ -320,9 +353,9 @@ impl Crypto {
         &self,
         packet: &'static str,
         buf: &'a [u8],
-    ) -> Result<&'a [u8], WireError> {
+    ) -> Result<&'a [u8], CryptoError> {
         let Some(split) = buf.len().checked_sub(TAG_LEN) else {
-            return Err(WireError::Truncated {
+            return Err(CryptoError::Truncated {
                 packet,
                 field: "hmac",
                 need: TAG_LEN,
@@ -399,7 +432,7 @@ impl KeyPair {
 
     /// Console side: the session context from a client's public key (as the
     /// connect request carries it, with or without `0x04`).
-    pub fn derive(&self, peer_public: &[u8]) -> Result<Crypto, WireError> {
+    pub fn derive(&self, peer_public: &[u8]) -> Result<Crypto, CryptoError> {
         let peer = peer_sec1(self.curve(), peer_public)?;
         let shared = self.secret.agree(&peer)?;
         Ok(Crypto {
@@ -414,7 +447,7 @@ pub struct CertificateInfo {
     /// The subject common name: the console's Live ID.
     pub liveid: String,
     /// The subject public key, uncompressed SEC1 point (with `0x04`).
-    #[serde(with = "crate::wire::hexbytes")]
+    #[serde(with = "crate::text::hexbytes")]
     pub public_key: Vec<u8>,
     /// The curve of the public key.
     #[serde(serialize_with = "ser_curve")]
@@ -431,23 +464,28 @@ fn ser_curve<S: serde::Serializer>(c: &Curve, s: S) -> Result<S::Ok, S::Error> {
 
 impl CertificateInfo {
     /// Parses a DER X.509 certificate: subject CN and EC public key.
-    pub fn from_der(der: &[u8]) -> Result<CertificateInfo, WireError> {
-        const P: &str = "certificate";
-        let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| {
-            WireError::invalid(P, "cert", format!("not a DER X.509 certificate: {e}"))
-        })?;
+    pub fn from_der(der: &[u8]) -> Result<CertificateInfo, CryptoError> {
+        let (_, cert) =
+            x509_parser::parse_x509_certificate(der).map_err(|e| CryptoError::Certificate {
+                field: "cert",
+                reason: format!("not a DER X.509 certificate: {e}"),
+            })?;
         let liveid = cert
             .subject()
             .iter_common_name()
             .next()
             .and_then(|cn| cn.as_str().ok())
-            .ok_or_else(|| WireError::invalid(P, "subject", "no common name"))?
+            .ok_or_else(|| CryptoError::Certificate {
+                field: "subject",
+                reason: "no common name".into(),
+            })?
             .to_string();
         let public_key = cert.public_key().subject_public_key.data.to_vec();
         let curve = Curve::from_sec1_len(public_key.len())
             .filter(|_| public_key.first() == Some(&0x04))
-            .ok_or_else(|| {
-                WireError::invalid(P, "public_key", "not an uncompressed P-256/384/521 point")
+            .ok_or_else(|| CryptoError::Certificate {
+                field: "public_key",
+                reason: "not an uncompressed P-256/384/521 point".into(),
             })?;
         Ok(CertificateInfo {
             liveid,

@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 
 use crate::crypto::Crypto;
 use crate::pcap::{self, Transport};
-use crate::wire::framing::TcpDeframer;
+use crate::wire::nano::framing::TcpDeframer;
 use crate::wire::nano::{ChannelClass, ChannelControl, NanoPacket, NanoPayload};
-use crate::wire::sg_common::decode_any;
+use crate::wire::sg::decode_any;
 use crate::wire::WireError;
 
 /// The SmartGlass UDP port.

@@ -15,4 +15,5 @@ pub mod dissect;
 pub mod nano;
 pub mod pcap;
 pub mod smartglass;
+pub mod text;
 pub mod wire;

@@ -38,10 +38,10 @@ pub use host::{
 
 use crate::crypto::Curve;
 use crate::server::{SimConfig, SimServer, SimStats};
-use crate::wire::sg_common::{
+use crate::wire::sg::common::{
     ClientType, ConnectionResult, Guid, PairedIdentityState, PrimaryDeviceFlags,
 };
-use crate::wire::sg_payloads::{
+use crate::wire::sg::payloads::{
     ActiveTitle, ActiveTitleLocation, ConsoleStatus, DisconnectReason, MediaState, MessagePayload,
     TextConfiguration, TitleDisposition,
 };

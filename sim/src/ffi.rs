@@ -14,8 +14,8 @@ use parking_lot::Mutex;
 use crate::console::{ConsoleSim, ConsoleSimConfig};
 use crate::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats, VideoMode};
 use crate::smartglass::ConsoleInfo;
-use crate::wire::sg_common::PrimaryDeviceFlags;
-use crate::wire::sg_payloads::{
+use crate::wire::sg::common::PrimaryDeviceFlags;
+use crate::wire::sg::payloads::{
     MediaControlCommand, MediaMetadata, MediaPlaybackStatus, MediaState, MediaType, SoundLevel,
     TextConfiguration, TextInputScope, TextOptions,
 };

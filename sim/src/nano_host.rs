@@ -40,28 +40,29 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::media::EncodedFrame;
-use crate::wire::audio::{
+use crate::wire::nano::audio::{
     AudioClientHandshake, AudioCodec, AudioControl, AudioData, AudioFormat, AudioPayload,
     AudioServerHandshake, AUDIO_CONTROL_START_STREAM, AUDIO_CONTROL_STOP_STREAM,
 };
-use crate::wire::control::{
+use crate::wire::nano::control::{
     ControlMessage, ControlPayload, ControllerEvent, ControllerEventType, RealtimeTelemetry,
     TelemetryField,
 };
-use crate::wire::framing::{encode_frame, TcpDeframer};
-use crate::wire::input::{
+use crate::wire::nano::framing::{encode_frame, TcpDeframer};
+use crate::wire::nano::input::{
     FrameAck, InputAnalog, InputButtons, InputClientHandshake, InputExtension, InputFrame,
     InputPayload, InputServerHandshake,
 };
-use crate::wire::nano::{
-    ChannelClass, ChannelControl, ControlHandshake, ControlHandshakeType, NanoPacket, NanoPayload,
-};
-use crate::wire::rtp::{self, PayloadType, RtpHeader};
-use crate::wire::streamer::{StreamerBody, StreamerHeader, StreamerMessage, STREAMER_FLAG_02};
-use crate::wire::video::{
+use crate::wire::nano::rtp::{self, PayloadType, RtpHeader};
+use crate::wire::nano::streamer::{StreamerBody, StreamerMessage};
+use crate::wire::nano::streamer_header::{StreamerHeader, STREAMER_FLAG_02};
+use crate::wire::nano::video::{
     VideoClientHandshake, VideoCodec, VideoControl, VideoDataRef, VideoFormat, VideoPayload,
     VideoServerHandshake, VIDEO_CONTROL_REQUEST_KEYFRAME, VIDEO_CONTROL_START_STREAM,
     VIDEO_CONTROL_STOP_STREAM, VIDEO_DATA, VIDEO_DATA_FLAG_04, VIDEO_DATA_KEYFRAME,
+};
+use crate::wire::nano::{
+    ChannelClass, ChannelControl, ControlHandshake, ControlHandshakeType, NanoPacket, NanoPayload,
 };
 use crate::wire::{Put, WireError};
 

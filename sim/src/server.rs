@@ -28,7 +28,7 @@ use rand::{Rng, SeedableRng};
 
 use super::media::{AudioSource, FrameSource, MediaError, SyntheticVideo, VideoSource};
 use super::nano_host::{HostConfig, HostEvent, HostSession, HostStats, SentFrame};
-use crate::wire::audio::{AudioCodec, AudioFormat, PcmFormat};
+use crate::wire::nano::audio::{AudioCodec, AudioFormat, PcmFormat};
 
 /// Where the video frames come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,8 +22,8 @@ use crate::nano::{
     AudioPreference, Client, ClientConfig, ClientEvent, CloseReason, ControllerState, EventHandler,
     SessionStats, VideoPreference,
 };
-use crate::wire::audio::AudioCodec;
-use crate::wire::video::VideoCodec;
+use crate::wire::nano::audio::AudioCodec;
+use crate::wire::nano::video::VideoCodec;
 use xnano_result::*;
 
 /// A gamestream client session. Created by `xnano_client_new`, freed by

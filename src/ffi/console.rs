@@ -25,14 +25,11 @@ use crate::smartglass::engine::{ConnectOptions, ConsoleClient, Event};
 use crate::smartglass::{
     CloseReason, GameStreamConfig, GameStreamEvent, ServiceChannel, SessionConfig, SessionEvent,
 };
-use crate::wire::sg_payloads::{
+use crate::wire::sg::payloads::{
     ActiveTitleLocation, Gamepad, GamepadButtons, MediaControlCommand, TextResult,
 };
 pub use xnano_ffi_support::console_info::*;
 use xnano_result::*;
-
-/// The SmartGlass UDP port of a console (used when an address has none).
-pub const XNANO_SMARTGLASS_PORT: u16 = 5050;
 
 /// `xnano_console_launch_title` location: full screen.
 pub const XNANO_TITLE_LOCATION_FULL: u32 = 0;

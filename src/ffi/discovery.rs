@@ -15,7 +15,8 @@ use crate::smartglass::PowerOnConfig;
 pub use xnano_ffi_support::console_info::*;
 use xnano_result::*;
 
-use super::console::*;
+/// The SmartGlass UDP port of a console (used when an address has none).
+pub const XNANO_SMARTGLASS_PORT: u16 = 5050;
 
 /// The consoles found by `xnano_discover`. Opaque; free with
 /// `xnano_discovery_free`.

@@ -36,7 +36,7 @@ use crate::smartglass::session::{
     SessionStats,
 };
 use crate::smartglass::{ConsoleInfo, ServiceChannel};
-use crate::wire::sg_payloads::*;
+use crate::wire::sg::payloads::*;
 
 /// Errors of the engine's calls.
 #[derive(Debug, thiserror::Error)]

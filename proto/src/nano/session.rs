@@ -20,28 +20,28 @@ use rand::Rng;
 
 use super::input::{ButtonTracker, ControllerState, Rumble};
 use super::reassembly::{self, Chunk, Reassembler, ReassemblyConfig, ReassemblyStats};
-use crate::wire::audio::{
+use crate::wire::nano::audio::{
     AudioClientHandshake, AudioCodec, AudioControl, AudioData, AudioFormat, AudioPayload,
     AudioServerHandshake, AUDIO_CONTROL_START_STREAM, AUDIO_CONTROL_STOP_STREAM,
 };
-use crate::wire::control::{
+use crate::wire::nano::control::{
     ChangeVideoQuality, ControlMessage, ControlPayload, ControllerEvent, ControllerEventType,
     TelemetryField,
 };
-use crate::wire::framing::{encode_frame, TcpDeframer};
-use crate::wire::input::{
+use crate::wire::nano::framing::{encode_frame, TcpDeframer};
+use crate::wire::nano::input::{
     FrameAck, InputAnalog, InputButtons, InputClientHandshake, InputExtension, InputFrame,
     InputPayload, InputServerHandshake,
+};
+use crate::wire::nano::rtp::{PayloadType, RtpHeader};
+use crate::wire::nano::streamer::{StreamerBody, StreamerMessage};
+use crate::wire::nano::video::{
+    self, LostFrames, VideoClientHandshake, VideoCodec, VideoControl, VideoFormat, VideoPayload,
+    VIDEO_CONTROL_REQUEST_KEYFRAME, VIDEO_CONTROL_START_STREAM, VIDEO_CONTROL_STOP_STREAM,
 };
 use crate::wire::nano::{
     ChannelClass, ChannelControl, ControlHandshake, ControlHandshakeType, NanoPacket, NanoPayload,
     UdpHandshake,
-};
-use crate::wire::rtp::{PayloadType, RtpHeader};
-use crate::wire::streamer::{StreamerBody, StreamerMessage};
-use crate::wire::video::{
-    self, LostFrames, VideoClientHandshake, VideoCodec, VideoControl, VideoFormat, VideoPayload,
-    VIDEO_CONTROL_REQUEST_KEYFRAME, VIDEO_CONTROL_START_STREAM, VIDEO_CONTROL_STOP_STREAM,
 };
 
 /// Which offered format to choose. Unset fields match anything; when no
@@ -1610,7 +1610,7 @@ mod tests {
             codec: VideoCodec::H264,
             rgb: None,
         };
-        let hs = crate::wire::video::VideoServerHandshake {
+        let hs = crate::wire::nano::video::VideoServerHandshake {
             protocol_version: 5,
             width: 64,
             height: 64,
@@ -1697,7 +1697,7 @@ mod tests {
     /// so the timer spun (e.g. with UDP blocked).
     #[test]
     fn no_deadline_in_the_past_before_udp_flows() {
-        use crate::wire::video::VideoServerHandshake;
+        use crate::wire::nano::video::VideoServerHandshake;
         let t0 = Instant::now();
         let cfg = ClientConfig {
             connection_id: Some(1),
@@ -1767,7 +1767,7 @@ mod tests {
     /// returned `now` after every `handle_timeout(now)` (a timer spin).
     #[test]
     fn no_deadline_in_the_past_after_the_video_channel_closes() {
-        use crate::wire::video::VideoData;
+        use crate::wire::nano::video::VideoData;
         let t0 = Instant::now();
         let cfg = ClientConfig {
             connection_id: Some(1),
@@ -1832,7 +1832,7 @@ mod tests {
     /// console acks it.
     #[test]
     fn sends_what_the_captured_client_sends_and_resends_unacked_input() {
-        use crate::wire::input::InputServerHandshake;
+        use crate::wire::nano::input::InputServerHandshake;
         let t0 = Instant::now();
         let cfg = ClientConfig {
             connection_id: Some(1),

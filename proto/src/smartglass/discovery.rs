@@ -14,8 +14,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::smartglass::ConsoleInfo;
-use crate::wire::sg_common::{peek_packet_type, ClientType, PacketType};
-use crate::wire::sg_simple::{DiscoveryRequest, PowerOnRequest, SimpleBody, SimplePacket};
+use crate::wire::sg::common::{peek_packet_type, ClientType, PacketType};
+use crate::wire::sg::simple::{DiscoveryRequest, PowerOnRequest, SimpleBody, SimplePacket};
 
 /// How to discover.
 #[derive(Debug, Clone)]

@@ -17,8 +17,8 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use crate::crypto::{CertificateInfo, Curve};
-use crate::wire::sg_common::{ClientType, Guid, PrimaryDeviceFlags};
-use crate::wire::sg_simple::DiscoveryResponse;
+use crate::wire::sg::common::{ClientType, Guid, PrimaryDeviceFlags};
+use crate::wire::sg::simple::DiscoveryResponse;
 use crate::wire::{hexbytes, uuid_text};
 
 pub mod discovery;
@@ -102,7 +102,7 @@ impl ServiceChannel {
             ServiceChannel::SystemBroadcast => "b6a117d8-f5e2-45d7-862e-8fd8e3156476",
             ServiceChannel::Title => "00000000-0000-0000-0000-000000000000",
         };
-        crate::wire::sg_common::parse_guid_text(text)
+        crate::wire::sg::common::parse_guid_text(text)
     }
 
     /// The system channel a start request UUID names (`None` for unknown
@@ -239,7 +239,7 @@ mod tests {
         }
         assert_eq!(ServiceChannel::Core.uuid(), None);
         assert_eq!(
-            crate::wire::sg_common::guid_text(&ServiceChannel::SystemBroadcast.uuid().unwrap()),
+            crate::wire::sg::common::guid_text(&ServiceChannel::SystemBroadcast.uuid().unwrap()),
             "b6a117d8-f5e2-45d7-862e-8fd8e3156476"
         );
     }

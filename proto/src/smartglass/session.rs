@@ -41,16 +41,15 @@ use serde::Serialize;
 use crate::crypto::Crypto;
 use crate::smartglass::gamestream::{self, GameStreamConfig, GameStreamEvent, GameStreamStatus};
 use crate::smartglass::{ConsoleInfo, ServiceChannel, CHANNEL_ACK, CHANNEL_CORE};
-use crate::wire::sg_common::{
+use crate::wire::sg::common::{
     peek_packet_type, ClientType, ConnectionResult, DeviceCapabilities, Guid, PacketType,
     PairedIdentityState, PublicKeyType,
 };
-use crate::wire::sg_json::{self, JsonReassembler};
-use crate::wire::sg_message::{
-    Acknowledge, Fragment, FragmentReassembler, Message, MessageHeader, MessageType,
-};
-use crate::wire::sg_payloads::*;
-use crate::wire::sg_simple::{ConnectRequest, SimpleBody, SimplePacket};
+use crate::wire::sg::json::{self as sg_json, JsonReassembler};
+use crate::wire::sg::message::{FragmentReassembler, Message, MessageHeader};
+use crate::wire::sg::payloads::*;
+use crate::wire::sg::payloads::{Acknowledge, Fragment, MessageType};
+use crate::wire::sg::simple::{ConnectRequest, SimpleBody, SimplePacket};
 use crate::wire::WireError;
 
 /// Session settings.
@@ -194,7 +193,7 @@ pub enum CloseReason {
     /// The console refused the connect request.
     ConnectRefused {
         /// The result it gave.
-        result: crate::wire::sg_common::ConnectionResult,
+        result: crate::wire::sg::common::ConnectionResult,
     },
     /// No usable connect response arrived.
     ConnectTimeout {
@@ -448,7 +447,8 @@ impl ConsoleSession {
         if cfg.is_anonymous() && !console.anonymous_allowed() && !cfg.ignore_anonymous_flag {
             return Err(SessionError::AnonymousNotAllowed);
         }
-        let (crypto, public_key) = Crypto::new_ecdh(console.curve, &console.public_key)?;
+        let (crypto, public_key) =
+            Crypto::new_ecdh(console.curve, &console.public_key).map_err(WireError::from)?;
         Self::with_crypto(console, cfg, crypto, public_key, now)
     }
 

@@ -1,6 +1,7 @@
 //! Sans-IO codecs for every packet xnano speaks.
 //!
-//! One file per packet family. Every decoder takes untrusted bytes and returns
+//! One module per protocol ([`nano`], [`sg`]), one file per packet family
+//! inside it. Every decoder takes untrusted bytes and returns
 //! `Result<T, WireError>`; it never panics, never reads past the end and never
 //! allocates more than the input can justify (a count read from the wire is
 //! checked against the bytes that remain before anything is allocated).
@@ -11,24 +12,12 @@
 
 use std::fmt;
 
-pub mod framing;
-
-// Nano (docs/protocol.md#nano): RTP header and padding, core packets,
-// streamer framing and the payloads of each channel class.
-pub mod audio;
-pub mod control;
-pub mod input;
+// Nano (docs/protocol.md#nano): TCP framing, the RTP header and padding,
+// core packets, streamer framing and the payloads of each channel class.
 pub mod nano;
-pub mod rtp;
-pub mod streamer;
-pub mod video;
 
-// SmartGlass (docs/protocol.md#smartglass + reference implementation).
-pub mod sg_common;
-pub mod sg_json;
-pub mod sg_message;
-pub mod sg_payloads;
-pub mod sg_simple;
+// SmartGlass (docs/protocol.md#smartglass).
+pub mod sg;
 
 /// A decoding error: names the packet and the field where decoding stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +88,34 @@ impl WireError {
             packet,
             field,
             reason: reason.into(),
+        }
+    }
+}
+
+// The serde text helpers (hex, GUIDs) live beside the codecs' users.
+pub use crate::text::{hexbytes, uuid_text};
+
+impl From<crate::crypto::CryptoError> for WireError {
+    fn from(e: crate::crypto::CryptoError) -> Self {
+        use crate::crypto::CryptoError;
+        match e {
+            CryptoError::Failed { packet, reason } => WireError::Crypto { packet, reason },
+            CryptoError::Truncated {
+                packet,
+                field,
+                need,
+                have,
+            } => WireError::Truncated {
+                packet,
+                field,
+                need,
+                have,
+            },
+            CryptoError::Certificate { field, reason } => WireError::Invalid {
+                packet: "certificate",
+                field,
+                reason,
+            },
         }
     }
 }
@@ -399,43 +416,4 @@ macro_rules! wire_enum {
             }
         }
     };
-}
-
-/// Serde helper: bytes as `{"hex": "...", "len": N}` (the reference decodes' form).
-pub mod hexbytes {
-    use serde::ser::SerializeStruct;
-    use serde::Serializer;
-
-    /// Serializes a byte slice as `{"hex", "len"}`.
-    pub fn serialize<S: Serializer, T: AsRef<[u8]>>(v: &T, s: S) -> Result<S::Ok, S::Error> {
-        let v = v.as_ref();
-        let mut st = s.serialize_struct("Bytes", 2)?;
-        st.serialize_field("hex", &hex::encode(v))?;
-        st.serialize_field("len", &v.len())?;
-        st.end()
-    }
-}
-
-/// Serde helper: a 16-byte GUID/UUID in its canonical text form.
-pub mod uuid_text {
-    use serde::Serializer;
-
-    /// Formats 16 bytes (big-endian field order, as SmartGlass sends them) as
-    /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
-    pub fn format(b: &[u8; 16]) -> String {
-        let h = hex::encode(b);
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
-    }
-
-    /// Serializes as text.
-    pub fn serialize<S: Serializer>(v: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format(v))
-    }
 }

@@ -22,18 +22,19 @@ use serde::Serialize;
 
 use super::{ConsoleError, ConsoleSimConfig, Faults, GameStreamSettings};
 use crate::crypto::{CertificateInfo, Crypto, Curve, KeyPair};
-use crate::wire::sg_common::{
+use crate::wire::sg::common::{
     peek_packet_type, ClientType, ConnectionResult, Guid, PacketType, PairedIdentityState,
     PrimaryDeviceFlags,
 };
-use crate::wire::sg_json::{split_for_sending, JsonReassembler};
-use crate::wire::sg_message::{Acknowledge, Fragment, FragmentReassembler, Message, MessageType};
-use crate::wire::sg_payloads::{
+use crate::wire::sg::json::{split_for_sending, JsonReassembler};
+use crate::wire::sg::message::{FragmentReassembler, Message};
+use crate::wire::sg::payloads::{Acknowledge, Fragment, MessageType};
+use crate::wire::sg::payloads::{
     ChannelStartResponse, ConsoleStatus, Disconnect, DisconnectReason, LocalJoin, MediaCommand,
     MediaCommandResult, MediaControlCommand, MediaPlaybackStatus, MediaState, MessagePayload,
     PairedIdentityStateChanged, SGResultCode, SystemTextAcknowledge, TextConfiguration,
 };
-use crate::wire::sg_simple::{
+use crate::wire::sg::simple::{
     ConnectRequestProtected, ConnectRequestUnprotected, ConnectResponse, ConnectResponseProtected,
     ConnectResponseUnprotected, DiscoveryResponse, SimpleBody, SimplePacket,
 };
@@ -1517,7 +1518,7 @@ impl ConsoleHost {
                 now,
                 i,
                 id,
-                MessagePayload::Json(crate::wire::sg_payloads::Json { text: t }),
+                MessagePayload::Json(crate::wire::sg::payloads::Json { text: t }),
                 true,
             );
         }
@@ -2012,9 +2013,9 @@ impl ConsoleHost {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::sg_common::PublicKeyType;
-    use crate::wire::sg_payloads::Unsnap;
-    use crate::wire::sg_simple::ConnectRequest;
+    use crate::wire::sg::common::PublicKeyType;
+    use crate::wire::sg::payloads::Unsnap;
+    use crate::wire::sg::simple::ConnectRequest;
 
     fn peer() -> SocketAddr {
         "127.0.0.1:40000".parse().unwrap()
@@ -2095,7 +2096,7 @@ mod tests {
                     native_height: 1,
                     dpi_x: 1,
                     dpi_y: 1,
-                    device_capabilities: crate::wire::sg_common::DeviceCapabilities::All,
+                    device_capabilities: crate::wire::sg::common::DeviceCapabilities::All,
                     client_version: 1,
                     os_major_version: 1,
                     os_minor_version: 1,
@@ -2147,7 +2148,7 @@ mod tests {
         let now = Instant::now();
         let crypto = connect(&mut h, now);
         let start =
-            MessagePayload::ChannelStartRequest(crate::wire::sg_payloads::ChannelStartRequest {
+            MessagePayload::ChannelStartRequest(crate::wire::sg::payloads::ChannelStartRequest {
                 channel_request_id: 1,
                 title_id: 0,
                 service: ServiceChannel::SystemBroadcast.uuid().unwrap(),
@@ -2156,7 +2157,7 @@ mod tests {
         h.handle_datagram(now, peer(), &msg(&crypto, 1, start, true));
         while h.poll_transmit().is_some() {}
         let json = Message::new(
-            MessagePayload::Json(crate::wire::sg_payloads::Json {
+            MessagePayload::Json(crate::wire::sg::payloads::Json {
                 text: r#"{"type":1,"configuration":{}}"#.into(),
             }),
             2,

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{hexbytes, Put, Reader, WireError};
+use crate::wire::{hexbytes, Put, Reader, WireError};
 
 crate::wire_enum! {
     /// Audio codec of an [`AudioFormat`].

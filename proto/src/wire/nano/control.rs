@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use super::{hexbytes, Put, Reader, WireError};
+use crate::wire::{hexbytes, Put, Reader, WireError};
 
 crate::wire_enum! {
     /// Control Protocol message type (the header's opcode).

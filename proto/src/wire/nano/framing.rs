@@ -2,7 +2,7 @@
 //! little-endian. Several packets may arrive in one read and one packet may be
 //! split across reads; [`TcpDeframer`] handles both.
 
-use super::WireError;
+use crate::wire::WireError;
 
 /// The largest Nano TCP packet accepted by default (1 MiB). Control-socket
 /// packets are small; a larger length is treated as hostile.
@@ -93,7 +93,7 @@ impl TcpDeframer {
 /// Splits a whole buffer of length-prefixed packets (e.g. a file) into packets.
 pub fn split_all(data: &[u8]) -> Result<Vec<&[u8]>, WireError> {
     let mut out = Vec::new();
-    let mut r = super::Reader::new(data, "TcpFrame");
+    let mut r = crate::wire::Reader::new(data, "TcpFrame");
     while !r.is_empty() {
         let len = r.u32_le("length")? as usize;
         out.push(r.bytes(len, "packet")?);

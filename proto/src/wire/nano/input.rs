@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{Put, Reader, WireError};
+use crate::wire::{Put, Reader, WireError};
 
 /// Streamer payload type: input server handshake.
 pub const INPUT_SERVER_HANDSHAKE: u32 = 1;

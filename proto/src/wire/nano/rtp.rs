@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{Put, Reader, WireError};
+use crate::wire::{Put, Reader, WireError};
 
 crate::wire_enum! {
     /// RTP payload type: which kind of Nano packet follows the header.
@@ -36,7 +36,7 @@ pub struct RtpHeader {
     /// Version (2 bits); always 2 in practice, but kept as read.
     pub version: u8,
     /// P bit: the payload ends with ANSI X.923 padding. On encode the packet
-    /// encoder ([`crate::wire::nano::NanoPacket::encode`]) sets it itself.
+    /// encoder ([`crate::wire::nano::packet::NanoPacket::encode`]) sets it itself.
     pub padding: bool,
     /// X bit; Nano does not use header extensions and none is parsed.
     pub extension: bool,

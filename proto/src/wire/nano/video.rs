@@ -8,8 +8,8 @@
 use serde::Serialize;
 
 use super::rtp::{self, PayloadType, RTP_HEADER_SIZE};
-use super::streamer::STREAMER_FLAG_SEQ;
-use super::{hexbytes, Put, Reader, WireError};
+use super::streamer_header::STREAMER_FLAG_SEQ;
+use crate::wire::{hexbytes, Put, Reader, WireError};
 
 crate::wire_enum! {
     /// Video codec of a [`VideoFormat`].

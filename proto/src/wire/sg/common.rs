@@ -9,9 +9,6 @@
 
 use serde::Serialize;
 
-use crate::crypto::Crypto;
-use crate::wire::sg_message::Message;
-use crate::wire::sg_simple::SimplePacket;
 use crate::wire::{Put, Reader, WireError};
 use crate::wire_enum;
 
@@ -158,7 +155,7 @@ macro_rules! wire_flags {
             /// True when every bit of `other` is set.
             pub fn contains(self, other: $name) -> bool { self.0 & other.0 == other.0 }
             /// The reference's name for this value (`A|B`).
-            pub fn name(self) -> String { $crate::wire::sg_common::flag_name(self.0 as u64, Self::MEMBERS) }
+            pub fn name(self) -> String { $crate::wire::sg::common::flag_name(self.0 as u64, Self::MEMBERS) }
         }
 
         impl ::std::ops::BitOr for $name {
@@ -348,55 +345,8 @@ impl SimpleHeader {
     }
 }
 
-/// Any SmartGlass packet.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum SgPacket {
-    /// Discovery, power-on, connect request/response.
-    Simple(SimplePacket),
-    /// An encrypted 0xD00D message.
-    Message(Message),
-}
-
 /// The packet type of a datagram, without decoding it.
 pub fn peek_packet_type(buf: &[u8]) -> Result<PacketType, WireError> {
     let mut r = Reader::new(buf, "smartglass packet");
     Ok(PacketType::from_raw(r.u16_be("pkt_type")?))
-}
-
-/// Decodes any SmartGlass datagram, recognising it by its packet type.
-/// Connect packets and messages need `crypto`.
-pub fn decode_any(buf: &[u8], crypto: Option<&Crypto>) -> Result<SgPacket, WireError> {
-    match peek_packet_type(buf)? {
-        PacketType::Message => {
-            let c = crypto.ok_or(WireError::Crypto {
-                packet: "message",
-                reason: "a crypto context is needed to decode messages",
-            })?;
-            Ok(SgPacket::Message(Message::decode(buf, c)?))
-        }
-        PacketType::Unknown(v) => Err(WireError::invalid(
-            "smartglass packet",
-            "pkt_type",
-            format!("unknown packet type 0x{v:04x}"),
-        )),
-        _ => Ok(SgPacket::Simple(SimplePacket::decode(buf, crypto)?)),
-    }
-}
-
-impl SgPacket {
-    /// Encodes the packet (messages and connect packets are encrypted and
-    /// signed with `crypto`).
-    pub fn encode(&self, crypto: Option<&Crypto>, out: &mut Vec<u8>) -> Result<(), WireError> {
-        match self {
-            SgPacket::Simple(p) => p.encode(crypto, out),
-            SgPacket::Message(m) => {
-                let c = crypto.ok_or(WireError::Crypto {
-                    packet: "message",
-                    reason: "a crypto context is needed to encode messages",
-                })?;
-                m.encode(c, out)
-            }
-        }
-    }
 }

@@ -10,13 +10,209 @@
 
 use serde::Serialize;
 
-use crate::wire::sg_common::{
+use crate::wire::sg::common::{
     put_prefixed_bytes, put_sg_string, read_guid, read_prefixed_bytes, read_sg_string, u16_count,
     ClientType, DeviceCapabilities, Guid, PairedIdentityState,
 };
-use crate::wire::sg_message::{Acknowledge, Fragment, MessageType};
 use crate::wire::{hexbytes, uuid_text, Put, Reader, WireError};
 use crate::{wire_enum, wire_flags};
+
+wire_enum! {
+    /// Message type (low 12 bits of the header flags).
+    pub enum MessageType: u16 {
+        /// Null.
+        Null = 0x0,
+        /// Acknowledgement / heartbeat.
+        Ack = 0x1,
+        /// Group.
+        Group = 0x2,
+        /// Local join (pairing).
+        LocalJoin = 0x3,
+        /// Stop activity.
+        StopActivity = 0x5,
+        /// Auxiliary stream (the reference spells it `AuxilaryStream`).
+        AuxilaryStream = 0x19,
+        /// Active surface change.
+        ActiveSurfaceChange = 0x1A,
+        /// Navigate.
+        Navigate = 0x1B,
+        /// JSON.
+        Json = 0x1C,
+        /// Tunnel.
+        Tunnel = 0x1D,
+        /// Console status.
+        ConsoleStatus = 0x1E,
+        /// Title text configuration.
+        TitleTextConfiguration = 0x1F,
+        /// Title text input.
+        TitleTextInput = 0x20,
+        /// Title text selection.
+        TitleTextSelection = 0x21,
+        /// Mirroring request.
+        MirroringRequest = 0x22,
+        /// Title launch.
+        TitleLaunch = 0x23,
+        /// Channel start request.
+        StartChannelRequest = 0x26,
+        /// Channel start response.
+        StartChannelResponse = 0x27,
+        /// Channel stop.
+        StopChannel = 0x28,
+        /// System.
+        System = 0x29,
+        /// Disconnect.
+        Disconnect = 0x2A,
+        /// Title touch.
+        TitleTouch = 0x2E,
+        /// Accelerometer.
+        Accelerometer = 0x2F,
+        /// Gyrometer.
+        Gyrometer = 0x30,
+        /// Inclinometer.
+        Inclinometer = 0x31,
+        /// Compass.
+        Compass = 0x32,
+        /// Orientation.
+        Orientation = 0x33,
+        /// Paired identity state changed.
+        PairedIdentityStateChanged = 0x36,
+        /// Unsnap.
+        Unsnap = 0x37,
+        /// Game DVR record.
+        GameDvrRecord = 0x38,
+        /// Power off.
+        PowerOff = 0x39,
+        /// Media controller removed.
+        MediaControllerRemoved = 0xF00,
+        /// Media command.
+        MediaCommand = 0xF01,
+        /// Media command result.
+        MediaCommandResult = 0xF02,
+        /// Media state.
+        MediaState = 0xF03,
+        /// Gamepad.
+        Gamepad = 0xF0A,
+        /// System text configuration.
+        SystemTextConfiguration = 0xF2B,
+        /// System text input.
+        SystemTextInput = 0xF2C,
+        /// System touch.
+        SystemTouch = 0xF2E,
+        /// System text acknowledge.
+        SystemTextAck = 0xF34,
+        /// System text done.
+        SystemTextDone = 0xF35,
+    }
+}
+
+/// A piece of a fragmented message: the messages with sequence numbers
+/// `sequence_begin..sequence_end` carry consecutive pieces of one payload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fragment {
+    /// First sequence number of the set.
+    pub sequence_begin: u32,
+    /// One past the last sequence number of the set.
+    pub sequence_end: u32,
+    /// This piece (u16-length-prefixed on the wire).
+    #[serde(with = "hexbytes")]
+    pub data: Vec<u8>,
+}
+
+impl Fragment {
+    /// Decodes a fragment payload.
+    pub fn decode(buf: &[u8]) -> Result<Fragment, WireError> {
+        let mut r = Reader::new(buf, "fragment");
+        let sequence_begin = r.u32_be("sequence_begin")?;
+        let sequence_end = r.u32_be("sequence_end")?;
+        let len = r.u16_be("data")? as usize;
+        let data = r.bytes(len, "data")?.to_vec();
+        r.finish()?;
+        Ok(Fragment {
+            sequence_begin,
+            sequence_end,
+            data,
+        })
+    }
+
+    /// Encodes a fragment payload.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), WireError> {
+        out.put_u32_be(self.sequence_begin);
+        out.put_u32_be(self.sequence_end);
+        crate::wire::sg::common::put_prefixed_bytes(out, &self.data, "fragment", "data")
+    }
+
+    /// Splits a plaintext payload into fragments of at most `chunk` bytes for
+    /// the sequence numbers starting at `first_sequence` (one per fragment).
+    pub fn split(payload: &[u8], first_sequence: u32, chunk: usize) -> Vec<Fragment> {
+        let chunk = chunk.clamp(1, u16::MAX as usize);
+        let n = payload.len().div_ceil(chunk).max(1) as u32;
+        let end = first_sequence.wrapping_add(n);
+        if payload.is_empty() {
+            return vec![Fragment {
+                sequence_begin: first_sequence,
+                sequence_end: end,
+                data: Vec::new(),
+            }];
+        }
+        payload
+            .chunks(chunk)
+            .map(|c| Fragment {
+                sequence_begin: first_sequence,
+                sequence_end: end,
+                data: c.to_vec(),
+            })
+            .collect()
+    }
+}
+
+/// Acknowledgement (message type 0x01); with empty lists also a heartbeat.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Acknowledge {
+    /// Highest sequence number below which all were processed.
+    pub low_watermark: u32,
+    /// Processed sequence numbers.
+    pub processed_list: Vec<u32>,
+    /// Rejected sequence numbers.
+    pub rejected_list: Vec<u32>,
+}
+
+impl Acknowledge {
+    /// Decodes the payload.
+    pub fn decode(r: &mut Reader<'_>) -> Result<Acknowledge, WireError> {
+        let low_watermark = r.u32_be("low_watermark")?;
+        let processed_list = read_u32_list(r, "processed_list")?;
+        let rejected_list = read_u32_list(r, "rejected_list")?;
+        Ok(Acknowledge {
+            low_watermark,
+            processed_list,
+            rejected_list,
+        })
+    }
+
+    /// Encodes the payload.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), WireError> {
+        out.put_u32_be(self.low_watermark);
+        for l in [&self.processed_list, &self.rejected_list] {
+            let n = u32::try_from(l.len())
+                .map_err(|_| WireError::invalid("acknowledge", "list", "too long"))?;
+            out.put_u32_be(n);
+            for v in l {
+                out.put_u32_be(*v);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_u32_list(r: &mut Reader<'_>, field: &'static str) -> Result<Vec<u32>, WireError> {
+    let n = r.u32_be(field)?;
+    let n = r.count(n as u64, 4, field)?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(r.u32_be(field)?);
+    }
+    Ok(v)
+}
 
 wire_enum! {
     /// Where a title runs on screen.

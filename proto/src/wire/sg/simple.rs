@@ -11,7 +11,7 @@ use serde::ser::SerializeStruct;
 use serde::Serialize;
 
 use crate::crypto::{padding_len, CertificateInfo, Crypto, TAG_LEN};
-use crate::wire::sg_common::{
+use crate::wire::sg::common::{
     guid_text, parse_guid_text, put_prefixed_bytes, put_sg_string, read_guid, read_prefixed_bytes,
     read_sg_string, ClientType, ConnectionResult, Guid, PacketType, PairedIdentityState,
     PrimaryDeviceFlags, PublicKeyType, SimpleHeader,
