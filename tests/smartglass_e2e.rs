@@ -24,22 +24,7 @@ use xnano::wire::sg::payloads::*;
 use xnano_sim::console::{ConsoleEvent, ConsoleSim, ConsoleSimConfig, Faults};
 use xnano_sim::server::{SimConfig, VideoMode};
 
-const WAIT: Duration = Duration::from_secs(10);
-
-fn sim_cfg(curve: Curve) -> ConsoleSimConfig {
-    ConsoleSimConfig {
-        curve,
-        nano: SimConfig {
-            width: 320,
-            height: 240,
-            fps: 30,
-            bitrate_bps: 1_000_000,
-            ..SimConfig::default()
-        },
-        resend_interval: Duration::from_millis(300),
-        ..ConsoleSimConfig::default()
-    }
-}
+use common::sg::{sim_cfg, sim_event, WAIT};
 
 fn opts() -> ConnectOptions {
     ConnectOptions {
@@ -91,23 +76,6 @@ fn discover_sim(sim: &ConsoleSim) -> ConsoleInfo {
     let found = engine::discover(Some(sim.addr()), Duration::from_secs(3)).unwrap();
     assert_eq!(found.len(), 1);
     found.into_iter().next().unwrap()
-}
-
-fn sim_event(
-    sim: &ConsoleSim,
-    what: &str,
-    mut f: impl FnMut(&ConsoleEvent) -> bool,
-) -> ConsoleEvent {
-    let rx = sim.events();
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(e) if f(&e) => return e,
-            Ok(_) => {}
-            Err(_) => panic!("console never reported {what}"),
-        }
-    }
 }
 
 #[test]

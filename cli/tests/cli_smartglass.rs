@@ -8,46 +8,12 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use xnano::crypto::Curve;
 use xnano::smartglass::engine;
-use xnano_sim::console::{ConsoleEvent, ConsoleSim, ConsoleSimConfig};
-use xnano_sim::server::SimConfig;
+use xnano_sim::console::{ConsoleEvent, ConsoleSim};
 
-const WAIT: Duration = Duration::from_secs(10);
-
-fn sim_cfg(curve: Curve) -> ConsoleSimConfig {
-    ConsoleSimConfig {
-        curve,
-        nano: SimConfig {
-            width: 320,
-            height: 240,
-            fps: 30,
-            bitrate_bps: 1_000_000,
-            ..SimConfig::default()
-        },
-        resend_interval: Duration::from_millis(300),
-        ..ConsoleSimConfig::default()
-    }
-}
-
-fn sim_event(
-    sim: &ConsoleSim,
-    what: &str,
-    mut f: impl FnMut(&ConsoleEvent) -> bool,
-) -> ConsoleEvent {
-    let rx = sim.events();
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(e) if f(&e) => return e,
-            Ok(_) => {}
-            Err(_) => panic!("console never reported {what}"),
-        }
-    }
-}
+use common::sg::{sim_cfg, sim_event, WAIT};
 
 #[test]
 fn cli_discover_power_on_and_stream() {

@@ -212,6 +212,21 @@ pub unsafe trait Growable: Copy {
 /// list covers the whole struct).
 #[macro_export]
 macro_rules! growable {
+    // `+ zeroed Default`: also a Default that is all zero with struct_size
+    // set, for structs of integers, bools and arrays of them only.
+    ($t:ident { $($f:ident),+ $(,)? } + zeroed Default) => {
+        $crate::growable!($t { $($f),+ });
+        impl Default for $t {
+            /// All zero, with `struct_size` set.
+            fn default() -> Self {
+                // SAFETY: the invocation promises that every field is an
+                // integer, a bool or an array of them: all zero is valid.
+                let mut v: Self = unsafe { ::core::mem::zeroed() };
+                v.struct_size = ::core::mem::size_of::<Self>() as u32;
+                v
+            }
+        }
+    };
     ($t:ident { $($f:ident),+ $(,)? }) => {
         // SAFETY: `$t` is repr(C), its first field is `struct_size: u32`
         // (checked by `struct_size_first`) and the list names its fields in

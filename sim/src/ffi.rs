@@ -343,18 +343,7 @@ growable!(xnano_sim_stats {
     sg_messages_received,
     sg_gamestreams_started,
     sg_gamestreams_stopped,
-});
-
-impl Default for xnano_sim_stats {
-    /// All zero, with `struct_size` set.
-    fn default() -> Self {
-        // SAFETY: every field is an integer, a bool or an array of them:
-        // all zero is a valid value.
-        let mut v: Self = unsafe { std::mem::zeroed() };
-        v.struct_size = std::mem::size_of::<Self>() as u32;
-        v
-    }
-}
+} + zeroed Default);
 
 impl xnano_sim_stats {
     fn from_core(s: &SimStats) -> Self {

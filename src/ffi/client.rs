@@ -281,18 +281,7 @@ super::growable!(xnano_controller_state {
     left_thumb_y,
     right_thumb_x,
     right_thumb_y,
-});
-
-impl Default for xnano_controller_state {
-    /// All zero, with `struct_size` set.
-    fn default() -> Self {
-        // SAFETY: every field is an integer, a bool or an array of them:
-        // all zero is a valid value.
-        let mut v: Self = unsafe { std::mem::zeroed() };
-        v.struct_size = std::mem::size_of::<Self>() as u32;
-        v
-    }
-}
+} + zeroed Default);
 
 /// Button bit: D-pad up.
 pub const XNANO_BUTTON_DPAD_UP: u16 = 0x0001;
@@ -430,18 +419,7 @@ super::growable!(xnano_client_stats {
     frame_id_restarts,
     chunk_flag_mismatches,
     input_frames_resent,
-});
-
-impl Default for xnano_client_stats {
-    /// All zero, with `struct_size` set.
-    fn default() -> Self {
-        // SAFETY: every field is an integer, a bool or an array of them:
-        // all zero is a valid value.
-        let mut v: Self = unsafe { std::mem::zeroed() };
-        v.struct_size = std::mem::size_of::<Self>() as u32;
-        v
-    }
-}
+} + zeroed Default);
 
 impl xnano_client_stats {
     fn from_core(s: &SessionStats, events_dropped: u64) -> Self {

@@ -1331,18 +1331,7 @@ super::growable!(xnano_gamepad {
     left_thumb_y,
     right_thumb_x,
     right_thumb_y,
-});
-
-impl Default for xnano_gamepad {
-    /// All zero, with `struct_size` set.
-    fn default() -> Self {
-        // SAFETY: every field is an integer, a bool or an array of them:
-        // all zero is a valid value.
-        let mut v: Self = unsafe { std::mem::zeroed() };
-        v.struct_size = std::mem::size_of::<Self>() as u32;
-        v
-    }
-}
+} + zeroed Default);
 
 /// Sends a gamepad state on the SystemInput channel (released buttons are
 /// sent as a state without them).

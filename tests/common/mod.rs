@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub mod seen;
+pub mod sg;
 
 /// The captured test vectors: `$XNANO_VECTORS`, else `../shared/vectors`
 /// beside the clone.
