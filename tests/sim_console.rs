@@ -647,6 +647,7 @@ impl Raw {
             userhash,
             token,
             0,
+            Crypto::random_iv,
         );
         let pkts = reqs
             .into_iter()
@@ -1504,6 +1505,7 @@ mod no_panic {
             "hash",
             &"k".repeat(1500),
             0,
+            Crypto::random_iv,
         )
         .into_iter()
         .map(|r| {

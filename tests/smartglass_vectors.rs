@@ -350,6 +350,7 @@ fn connect_handshake_between_client_and_simulated_console() {
         "userhash",
         &token,
         0,
+        Crypto::random_iv,
     );
     assert!(group.len() > 1);
     let mut joined = String::new();

@@ -17,7 +17,7 @@
 
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyInit, KeyIvInit};
 use hmac::Mac;
-use rand::RngCore;
+use rand::{CryptoRng, RngCore};
 use sha2::Digest;
 
 type Aes128CbcEnc = cbc::Encryptor<aes::Aes128>;
@@ -154,12 +154,11 @@ macro_rules! per_curve {
 }
 
 impl Secret {
-    fn random(curve: Curve) -> Secret {
-        let mut rng = rand::rngs::OsRng;
+    fn random(curve: Curve, rng: &mut (impl RngCore + CryptoRng)) -> Secret {
         match curve {
-            Curve::P256 => Secret::P256(p256::SecretKey::random(&mut rng)),
-            Curve::P384 => Secret::P384(p384::SecretKey::random(&mut rng)),
-            Curve::P521 => Secret::P521(p521::SecretKey::random(&mut rng)),
+            Curve::P256 => Secret::P256(p256::SecretKey::random(rng)),
+            Curve::P384 => Secret::P384(p384::SecretKey::random(rng)),
+            Curve::P521 => Secret::P521(p521::SecretKey::random(rng)),
         }
     }
 
@@ -246,8 +245,18 @@ impl Crypto {
     /// context plus our public key as the connect request sends it
     /// (uncompressed point without `0x04`).
     pub fn new_ecdh(curve: Curve, console_pubkey: &[u8]) -> Result<(Crypto, Vec<u8>), CryptoError> {
+        Self::new_ecdh_with(curve, console_pubkey, &mut rand::rngs::OsRng)
+    }
+
+    /// [`Crypto::new_ecdh`] with the caller's random number generator (a
+    /// sans-IO session passes its own, seedable one).
+    pub fn new_ecdh_with(
+        curve: Curve,
+        console_pubkey: &[u8],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(Crypto, Vec<u8>), CryptoError> {
         let peer = peer_sec1(curve, console_pubkey)?;
-        let secret = Secret::random(curve);
+        let secret = Secret::random(curve, rng);
         let shared = secret.agree(&peer)?;
         let mut ours = secret.public_sec1();
         ours.remove(0);
@@ -278,8 +287,13 @@ impl Crypto {
 
     /// A random IV (connect request).
     pub fn random_iv() -> [u8; 16] {
+        Self::random_iv_with(&mut rand::rngs::OsRng)
+    }
+
+    /// A random IV from the caller's generator.
+    pub fn random_iv_with(rng: &mut (impl RngCore + CryptoRng)) -> [u8; 16] {
         let mut iv = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut iv);
+        rng.fill_bytes(&mut iv);
         iv
     }
 
@@ -401,7 +415,7 @@ impl KeyPair {
     /// A fresh random key pair on `curve`.
     pub fn generate(curve: Curve) -> KeyPair {
         KeyPair {
-            secret: Secret::random(curve),
+            secret: Secret::random(curve, &mut rand::rngs::OsRng),
         }
     }
 

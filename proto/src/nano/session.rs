@@ -16,7 +16,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use super::input::{ButtonTracker, ControllerState, Rumble};
 use super::reassembly::{self, Chunk, Reassembler, ReassemblyConfig, ReassemblyStats};
@@ -102,6 +103,10 @@ pub struct ClientConfig {
     pub wall_clock_ms: Option<u64>,
     /// UDP receive buffer the engine asks the kernel for.
     pub udp_recv_buffer: usize,
+    /// Seeds the session's random numbers (connection id and initial frame
+    /// ids, where not given) for a reproducible session; None: from the
+    /// operating system.
+    pub rng_seed: Option<u64>,
 }
 
 impl Default for ClientConfig {
@@ -121,6 +126,7 @@ impl Default for ClientConfig {
             max_touches: 10,
             wall_clock_ms: None,
             udp_recv_buffer: 8 << 20,
+            rng_seed: None,
         }
     }
 }
@@ -411,12 +417,17 @@ pub struct ClientSession {
     stats: SessionStats,
     latencies: Vec<u32>,
     latency_pos: usize,
+    /// Random numbers of this session (`ClientConfig::rng_seed`).
+    rng: StdRng,
 }
 
 impl ClientSession {
     /// A new session; queues the Control Handshake (SYN).
     pub fn new(cfg: ClientConfig, now: Instant) -> Self {
-        let mut rng = rand::thread_rng();
+        let mut rng = match cfg.rng_seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_entropy(),
+        };
         let conn_id = cfg.connection_id.unwrap_or_else(|| rng.gen());
         let wall = cfg.wall_clock_ms.unwrap_or_else(|| {
             SystemTime::now()
@@ -454,6 +465,7 @@ impl ClientSession {
             stats: SessionStats::default(),
             latencies: Vec::with_capacity(LATENCY_RING),
             latency_pos: 0,
+            rng,
             cfg,
         };
         let hs = NanoPayload::ControlHandshake(ControlHandshake {
@@ -895,7 +907,7 @@ impl ClientSession {
                     desktop_width: w,
                     desktop_height: h,
                     max_touches: 0,
-                    initial_frame_id: rand::thread_rng().gen(),
+                    initial_frame_id: self.rng.gen(),
                 };
                 self.send_streamer_tcp(idx, StreamerBody::Input(InputPayload::ServerHandshake(hs)));
             }
@@ -929,7 +941,7 @@ impl ClientSession {
                 let first = self
                     .cfg
                     .initial_video_frame_id
-                    .unwrap_or_else(|| rand::thread_rng().gen());
+                    .unwrap_or_else(|| self.rng.gen());
                 self.reassembler = Some(Reassembler::new(self.cfg.reassembly.clone(), Some(first)));
                 let ch = VideoClientHandshake {
                     initial_frame_id: first,
@@ -972,7 +984,7 @@ impl ClientSession {
                     return;
                 };
                 let ch = AudioClientHandshake {
-                    initial_frame_id: rand::thread_rng().gen(),
+                    initial_frame_id: self.rng.gen(),
                     requested_format: fmt.clone(),
                 };
                 self.send_streamer_tcp(idx, StreamerBody::Audio(AudioPayload::ClientHandshake(ch)));

@@ -36,6 +36,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::crypto::Crypto;
@@ -85,6 +87,18 @@ pub struct SessionConfig {
     pub console_timeout: Duration,
     /// Outgoing message payloads longer than this are sent as fragments.
     pub max_message_payload: usize,
+    /// Seeds the session's random numbers (our ephemeral key, the connect
+    /// requests' IVs) for a reproducible session; None: from the operating
+    /// system, as a real client must.
+    pub rng_seed: Option<u64>,
+}
+
+/// The random number generator of one session (see `rng_seed`).
+fn session_rng(cfg: &SessionConfig) -> StdRng {
+    match cfg.rng_seed {
+        Some(s) => StdRng::seed_from_u64(s),
+        None => StdRng::from_entropy(),
+    }
 }
 
 /// The reference's `WindowsClientInfo` local join.
@@ -140,6 +154,7 @@ impl Default for SessionConfig {
             heartbeat_interval: Duration::from_secs(3),
             console_timeout: Duration::from_secs(15),
             max_message_payload: 1024,
+            rng_seed: None,
         }
     }
 }
@@ -447,9 +462,11 @@ impl ConsoleSession {
         if cfg.is_anonymous() && !console.anonymous_allowed() && !cfg.ignore_anonymous_flag {
             return Err(SessionError::AnonymousNotAllowed);
         }
+        let mut rng = session_rng(&cfg);
         let (crypto, public_key) =
-            Crypto::new_ecdh(console.curve, &console.public_key).map_err(WireError::from)?;
-        Self::with_crypto(console, cfg, crypto, public_key, now)
+            Crypto::new_ecdh_with(console.curve, &console.public_key, &mut rng)
+                .map_err(WireError::from)?;
+        Self::with_crypto_rng(console, cfg, crypto, public_key, now, rng)
     }
 
     /// Like [`ConsoleSession::new`] with a given crypto context and our
@@ -460,6 +477,18 @@ impl ConsoleSession {
         crypto: Crypto,
         public_key: Vec<u8>,
         now: Instant,
+    ) -> Result<ConsoleSession, SessionError> {
+        let rng = session_rng(&cfg);
+        Self::with_crypto_rng(console, cfg, crypto, public_key, now, rng)
+    }
+
+    fn with_crypto_rng(
+        console: &ConsoleInfo,
+        cfg: SessionConfig,
+        crypto: Crypto,
+        public_key: Vec<u8>,
+        now: Instant,
+        mut rng: StdRng,
     ) -> Result<ConsoleSession, SessionError> {
         let (userhash, token) = if cfg.is_anonymous() {
             ("", "")
@@ -473,6 +502,7 @@ impl ConsoleSession {
             userhash,
             token,
             cfg.request_num,
+            || Crypto::random_iv_with(&mut rng),
         );
         let mut connect_packets = Vec::with_capacity(requests.len());
         for r in requests {

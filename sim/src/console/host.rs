@@ -2050,6 +2050,7 @@ mod tests {
             "",
             "",
             0,
+            Crypto::random_iv,
         )
         .remove(0);
         let b = SimplePacket::new(SimpleBody::ConnectRequest(req))

@@ -364,7 +364,7 @@ impl ConnectRequest {
     /// Builds the connect request(s) for a user: one request when it fits
     /// in 1024 payload bytes, else the auth token is split over a group of
     /// requests (the user hash goes in the first), each with a fresh random
-    /// IV, as the reference does.
+    /// IV (from `next_iv`), as the reference does.
     pub fn build_group(
         sg_uuid: Guid,
         public_key_type: PublicKeyType,
@@ -372,17 +372,18 @@ impl ConnectRequest {
         userhash: &str,
         jwt: &str,
         request_num: u32,
+        mut next_iv: impl FnMut() -> [u8; 16],
     ) -> Vec<ConnectRequest> {
         const MAX: usize = 1024;
         let key = public_key.len();
         // uuid + type + key + iv; two SGStrings (3 bytes each) + 3 u32
         let fixed = 16 + 2 + key + 16 + 3 + 3 + 12;
-        let mk = |uh: &str, tok: &str, num: u32, start: u32, end: u32| ConnectRequest {
+        let mut mk = |uh: &str, tok: &str, num: u32, start: u32, end: u32| ConnectRequest {
             unprotected: ConnectRequestUnprotected {
                 sg_uuid,
                 public_key_type,
                 public_key: public_key.clone(),
-                iv: Crypto::random_iv(),
+                iv: next_iv(),
             },
             protected: ConnectRequestProtected {
                 userhash: uh.to_string(),
