@@ -1,5 +1,5 @@
 //! SmartGlass building blocks shared by simple packets and messages: packet
-//! types, `SGString`, GUIDs, flag sets, enumerations, and [`decode_any`].
+//! types, `SGString`, GUIDs, flag sets, enumerations, and [`super::decode_any`].
 //!
 //! All SmartGlass structures are big-endian.
 //!
