@@ -151,7 +151,8 @@ impl Client {
                 .name(name.to_string())
                 .spawn(move || {
                     if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-                        let msg = format!("{tname}: {}", panic_message(&p));
+                        let msg =
+                            format!("{tname}: {}", xnano_ffi_support::panic_message(p.as_ref()));
                         log::error!("engine thread panicked: {msg}");
                         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                             fail(&sh, CloseReason::Internal(msg))
@@ -365,7 +366,7 @@ fn dispatch(sh: &Shared) {
             // engine (or into C): it ends the session with an error.
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (h)(&e)));
             if let Err(p) = r {
-                let msg = panic_message(&p);
+                let msg = xnano_ffi_support::panic_message(p.as_ref());
                 log::error!("event handler panicked: {msg}");
                 if !matches!(e, ClientEvent::Closed(_)) {
                     let mut s = sh.session.lock();
@@ -391,16 +392,6 @@ fn dispatch(sh: &Shared) {
         }
     }
     IN_DISPATCH.with(|f| f.set(false));
-}
-
-fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
-    }
 }
 
 fn flush_and_dispatch(sh: &Shared) {

@@ -830,16 +830,6 @@ impl Drop for ConsoleClient {
     }
 }
 
-fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
-    }
-}
-
 /// Reacts to events that concern the engine (the gamestream's Nano
 /// client), then hands them to the user.
 fn dispatch(sh: &Arc<Shared>) {
@@ -855,7 +845,7 @@ fn dispatch(sh: &Arc<Shared>) {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (h)(&ev)))
         };
         if let Err(p) = r {
-            let message = panic_message(&p);
+            let message = xnano_ffi_support::panic_message(p.as_ref());
             log::error!("smartglass event handler panicked: {message}");
             if !matches!(ev, Event::Session(SessionEvent::Closed(_))) {
                 sh.with_session(|s, _| s.fail(CloseReason::HandlerPanic { message }));
