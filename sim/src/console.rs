@@ -7,7 +7,7 @@
 //! UDP socket thread:
 //!
 //! ```no_run
-//! use xnano::sim::console::{ConsoleSim, ConsoleSimConfig};
+//! use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
 //! let sim = ConsoleSim::start(ConsoleSimConfig::default()).unwrap();
 //! println!("SmartGlass on {}, live id {}", sim.addr(), sim.live_id());
 //! ```
