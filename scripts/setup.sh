@@ -41,6 +41,27 @@ if ((${#player_pkgs[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${player_pkgs[@]}"
 fi
 
+# The C/C++ install path (scripts/install-c.sh): cargo-c 0.10.24 (`cargo cinstall`; Debian's
+# cargo-c 0.9 cannot read Cargo.lock v4), built once (about 10 minutes) into ~/.cargo/bin and
+# skipped when that version is there; pkg-config and a C++ compiler for the programs it builds.
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! cargo cinstall --version 2>/dev/null | grep -q '0\.10\.24'; then
+  if ! dpkg -s libssl-dev >/dev/null 2>&1 || ! command -v pkg-config >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libssl-dev pkg-config
+  fi
+  cargo install cargo-c --version 0.10.24 --locked
+fi
+install_pkgs=()
+command -v pkg-config >/dev/null 2>&1 || install_pkgs+=(pkg-config)
+command -v c++ >/dev/null 2>&1 || install_pkgs+=(g++)
+# The wheel (scripts/test-wheel.sh): auditwheel (a pip package in the wheel venv) needs patchelf.
+command -v patchelf >/dev/null 2>&1 || install_pkgs+=(patchelf)
+command -v zip >/dev/null 2>&1 || install_pkgs+=(zip)
+command -v unzip >/dev/null 2>&1 || install_pkgs+=(unzip)
+if ((${#install_pkgs[@]})); then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${install_pkgs[@]}"
+fi
+
 # Mono + NUnit 2.6 for the C# binding; Swift (from PATH, or a Debian 13 chroot) for the Swift one.
 bash "$(dirname "$0")/setup-csharp.sh"
 bash "$(dirname "$0")/setup-swift.sh"

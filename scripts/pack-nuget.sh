@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The .NET install path (README "Install"): builds the NuGet packages
+#   target/nuget/Xnano.<version>.nupkg      lib/netstandard2.0/Xnano.dll (+ .xml docs,
+#                                           + Xnano.dll.config: Mono's dllmap),
+#                                           runtimes/linux-x64/native/libxnano.so
+#   target/nuget/Xnano.Sim.<version>.nupkg  the simulator: Xnano.Sim.dll and libxnano_sim.so
+# by writing the .nuspec, [Content_Types].xml and _rels/.rels and zipping them (what
+# `nuget pack` produces; no NuGet client needed). The assemblies are compiled with Mono's mcs
+# from bindings/csharp, the native libraries are the release builds installed by
+# scripts/install-c.sh (pass its prefix; default target/c-install/prefix).
+# Then checks each package's file list and, unless --no-test, runs the NUnit suite
+# (scripts/test-csharp.sh) against the assemblies and native libraries unpacked from the
+# packages, not the build tree.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$(pwd)"
+run_tests=1
+if [ "${1:-}" = --no-test ]; then run_tests=0; shift; fi
+prefix="${1:-$repo/target/c-install/prefix}"
+for lib in libxnano.so libxnano_sim.so; do
+  [ -f "$prefix/lib/$lib" ] || { echo "pack-nuget: $prefix/lib/$lib missing: run scripts/install-c.sh" >&2; exit 1; }
+done
+version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' bindings/csharp/Xnano.csproj)"
+crate_version="$(sed -n 's/^#define XNANO_VERSION_STRING "\(.*\)"/\1/p' include/xnano.h)"
+[ "$version" = "$crate_version" ] || { echo "pack-nuget: Xnano.csproj <Version> $version, crate $crate_version" >&2; exit 1; }
+repo_url="$(sed -n 's/^repository = "\(.*\)"/\1/p' Cargo.toml)"
+
+out="$repo/target/nuget"
+rm -rf "$out"
+mkdir -p "$out/build"
+src=bindings/csharp
+mcs_() { mcs -nologo -langversion:7.2 -warnaserror -optimize+ "$@"; }
+mcs_ -target:library -out:"$out/build/Xnano.dll" -doc:"$out/build/Xnano.xml" $(find "$src/src" -name '*.cs' | sort)
+mcs_ -target:library -r:"$out/build/Xnano.dll" -out:"$out/build/Xnano.Sim.dll" -doc:"$out/build/Xnano.Sim.xml" \
+  $(find "$src/sim/src" -name '*.cs' | sort)
+
+# pack ID DLL NATIVE-LIB-PATH NATIVE-NAME DESCRIPTION DEPENDENCY-XML
+pack() {
+  local id="$1" dll="$2" native="$3" native_name="$4" description="$5" deps="$6"
+  local dir="$out/stage/$id" lower
+  lower="$(tr '[:upper:]' '[:lower:]' <<<"$id")"
+  mkdir -p "$dir/lib/netstandard2.0" "$dir/runtimes/linux-x64/native" "$dir/_rels"
+  cp "$out/build/$dll.dll" "$out/build/$dll.xml" "$dir/lib/netstandard2.0/"
+  cp "$native" "$dir/runtimes/linux-x64/native/$native_name.so"
+  # Mono reads no deps.json: the dllmap sends DllImport("<name>") to the file where NuGet
+  # puts it in the output directory (runtimes/<rid>/native/), and .dll.config files travel
+  # with their assembly (MSBuild copies them as reference-related files).
+  local dllname="${native_name#lib}"
+  cat >"$dir/lib/netstandard2.0/$dll.dll.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <dllmap dll="$dllname" os="linux" cpu="x86-64" target="runtimes/linux-x64/native/$native_name.so" />
+  <dllmap dll="$dllname" os="osx" target="$native_name.dylib" />
+</configuration>
+XML
+  cat >"$dir/$lower.nuspec" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+  <metadata>
+    <id>$id</id>
+    <version>$version</version>
+    <authors>xnano contributors</authors>
+    <description>$description</description>
+    <license type="expression">MIT</license>
+    <projectUrl>$repo_url</projectUrl>
+    <repository type="git" url="$repo_url" />
+    <tags>xbox gamestreaming smartglass nano</tags>
+    <dependencies>
+      <group targetFramework=".NETStandard2.0">$deps</group>
+    </dependencies>
+  </metadata>
+</package>
+XML
+  cat >"$dir/[Content_Types].xml" <<'XML'
+<?xml version="1.0" encoding="utf-8"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
+  <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml" />
+  <Default Extension="nuspec" ContentType="application/octet" />
+  <Default Extension="dll" ContentType="application/octet" />
+  <Default Extension="xml" ContentType="application/octet" />
+  <Default Extension="config" ContentType="application/octet" />
+  <Default Extension="so" ContentType="application/octet" />
+</Types>
+XML
+  cat >"$dir/_rels/.rels" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+  <Relationship Type="http://schemas.microsoft.com/packaging/2010/07/manifest" Target="/$lower.nuspec" Id="R0" />
+</Relationships>
+XML
+  local nupkg="$out/$id.$version.nupkg"
+  (cd "$dir" && zip -q -X -r "$nupkg" "$lower.nuspec" "[Content_Types].xml" _rels lib runtimes)
+  echo "built $nupkg:"
+  unzip -l "$nupkg"
+  local want got
+  want="$(printf '%s\n' "$lower.nuspec" "[Content_Types].xml" _rels/.rels \
+    "lib/netstandard2.0/$dll.dll" "lib/netstandard2.0/$dll.dll.config" "lib/netstandard2.0/$dll.xml" \
+    "runtimes/linux-x64/native/$native_name.so" | sort)"
+  got="$(unzip -Z1 "$nupkg" | grep -v '/$' | sort)"
+  if [ "$want" != "$got" ]; then
+    echo "pack-nuget: $id: unexpected file list:" >&2
+    diff <(echo "$want") <(echo "$got") >&2 || true
+    exit 1
+  fi
+  # The native library inside is the installed one, with its SONAME.
+  unzip -p "$nupkg" "runtimes/linux-x64/native/$native_name.so" | cmp - "$native"
+}
+pack Xnano Xnano "$prefix/lib/libxnano.so" libxnano \
+  "Xbox One SmartGlass + Nano gamestreaming client: the C# binding of libxnano, with libxnano for linux-x64" ""
+pack Xnano.Sim Xnano.Sim "$prefix/lib/libxnano_sim.so" libxnano_sim \
+  "The simulated Xbox One console of xnano (C# binding of libxnano_sim, with libxnano_sim for linux-x64): for tests and demos" \
+  "<dependency id=\"Xnano\" version=\"[$version]\" />"
+
+# Unpacked as a consumer gets them; scripts/test-csharp.sh takes Xnano.dll, Xnano.Sim.dll,
+# their .config files and both native libraries from there.
+for id in Xnano Xnano.Sim; do
+  mkdir -p "$out/unpacked/$id"
+  unzip -q "$out/$id.$version.nupkg" -d "$out/unpacked/$id"
+done
+echo "pack-nuget: packages in $out"
+if [ "$run_tests" = 1 ]; then
+  XNANO_CSHARP_PACKAGES="$out/unpacked" bash scripts/test-csharp.sh
+fi
