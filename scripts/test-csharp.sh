@@ -39,8 +39,8 @@ real="$(pwd)/$out"
 # The ABI checks against libraries they must refuse (AbiTests), each probe in a directory
 # of its own with LD_LIBRARY_PATH pointing there: a process loads one libxnano only.
 mcs_ -target:exe -r:"$out/Xnano.dll" -out:"$out/AbiProbe.exe" "$src/tests/AbiProbe/AbiProbe.cs"
-mcs_ -target:exe -r:"$out/Xnano.dll" -r:"$out/Xnano.Sim.dll" \
-  -out:"$out/SimAbiProbe.exe" "$src/tests/SimAbiProbe/SimAbiProbe.cs"
+mcs_ -target:exe -r:"$out/Xnano.dll" -r:"$out/Xnano.Sim.dll" -define:XNANO_SIM \
+  -out:"$out/SimAbiProbe.exe" "$src/tests/AbiProbe/AbiProbe.cs"
 fakes="$out/abi-fakes"
 mkdir -p "$fakes"/{abi999,abinone,nosim,simabi999,simabinone}
 printf '#include <stdint.h>\nuint32_t xnano_abi_version(void) { return 999; }\nconst char *xnano_version(void) { return "9.9.9"; }\n' \

@@ -91,7 +91,7 @@ namespace Xnano
         /// <summary>The native handle (for calls through <see cref="NativeMethods"/>).</summary>
         public ClientHandle Handle => _handle;
 
-        private HandleUse Use() => new HandleUse(_handle, nameof(Client));
+        private HandleUse Use() => Boundary.Use(_handle, nameof(Client));
 
         /// <summary>Connects straight to a Nano host (<c>xnano_client_connect_nano</c>). Returns once
         /// TCP is up (state Connecting); the rest is reported through <see cref="StateChanged"/>.
@@ -118,8 +118,8 @@ namespace Xnano
             {
                 throw new ArgumentNullException(nameof(console));
             }
-            using (var ch = new HandleUse(console.Handle, nameof(XboxConsole)))
-            using (var gh = config == null ? default(HandleUse) : new HandleUse(config.Handle, nameof(GameStreamConfig)))
+            using (var ch = Boundary.Use(console.Handle, nameof(XboxConsole)))
+            using (var gh = config == null ? default(HandleUse) : Boundary.Use(config.Handle, nameof(GameStreamConfig)))
             {
                 var consolePtr = ch.Ptr;
                 var configPtr = config == null ? IntPtr.Zero : gh.Ptr;

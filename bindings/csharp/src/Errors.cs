@@ -59,12 +59,6 @@ namespace Xnano
         }
 
         /// <summary>Throws for any result but XNANO_OK, with the thread's last error message.</summary>
-        internal static void Check(uint result)
-        {
-            if (result != NativeMethods.XNANO_OK)
-            {
-                throw new XnanoException((ResultCode)result, Utf8.Decode(NativeMethods.xnano_last_error()));
-            }
-        }
+        internal static void Check(uint result) => Boundary.Lib.Check(result);
     }
 }

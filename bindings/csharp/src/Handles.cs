@@ -186,20 +186,26 @@ namespace Xnano
             return true;
         }
     }
+}
 
+namespace Xnano.Native
+{
     /// <summary>
     /// Holds a reference on a SafeHandle for the duration of one native call, so that a
-    /// concurrent Dispose cannot free the handle under it (xnano_*_free must not race with
+    /// concurrent Dispose cannot free the handle under it (a library's free must not race with
     /// other calls on the same handle). Throws ObjectDisposedException once disposed.
     /// </summary>
-    internal struct HandleUse : IDisposable
+    public struct HandleUse : IDisposable
     {
         private readonly SafeHandle _handle;
         private bool _added;
 
-        public HandleUse(SafeHandle handle, string owner)
+        /// <summary>Enters <paramref name="boundary"/> (its ABI check) and takes a reference on
+        /// <paramref name="handle"/>, which belongs to <paramref name="owner"/> (the name in
+        /// the ObjectDisposedException).</summary>
+        public HandleUse(LibraryBoundary boundary, SafeHandle handle, string owner)
         {
-            Boundary.Enter();
+            boundary.Enter();
             _handle = handle;
             _added = false;
             if (handle.IsClosed)
@@ -209,8 +215,10 @@ namespace Xnano
             handle.DangerousAddRef(ref _added);
         }
 
+        /// <summary>The native pointer (IntPtr.Zero for a default instance).</summary>
         public IntPtr Ptr => _handle == null ? IntPtr.Zero : _handle.DangerousGetHandle();
 
+        /// <summary>Releases the reference.</summary>
         public void Dispose()
         {
             if (_added && _handle != null)

@@ -368,7 +368,7 @@ namespace Xnano
             XnanoException.Check(NativeMethods.xnano_discover(Utf8.Encode(address), ms, out IntPtr p));
             var list = new List<ConsoleInfo>();
             using (var handle = new DiscoveryHandle(p))
-            using (var h = new HandleUse(handle, "discovery"))
+            using (var h = Boundary.Use(handle, "discovery"))
             {
                 XnanoException.Check(NativeMethods.xnano_discovery_count(h.Ptr, out UIntPtr count));
                 for (ulong i = 0; i < count.ToUInt64(); i++)
@@ -439,7 +439,7 @@ namespace Xnano
             {
                 text = value?.ToString() ?? throw new ArgumentNullException(nameof(value));
             }
-            using (var h = new HandleUse(Handle, nameof(GameStreamConfig)))
+            using (var h = Boundary.Use(Handle, nameof(GameStreamConfig)))
             {
                 XnanoException.Check(NativeMethods.xnano_gamestream_config_set(h.Ptr, Utf8.Encode(key), Utf8.Encode(text)));
             }
@@ -453,7 +453,7 @@ namespace Xnano
                 throw new ArgumentNullException(nameof(key));
             }
             var k = Utf8.Encode(key);
-            using (var h = new HandleUse(Handle, nameof(GameStreamConfig)))
+            using (var h = Boundary.Use(Handle, nameof(GameStreamConfig)))
             {
                 for (var size = 32; ; size *= 8)
                 {
@@ -527,7 +527,7 @@ namespace Xnano
             }
         }
 
-        private HandleUse Use() => new HandleUse(Handle, nameof(XboxConsole));
+        private HandleUse Use() => Boundary.Use(Handle, nameof(XboxConsole));
 
         /// <summary>Connects to the console at <paramref name="address"/> ("host" or "host:port")
         /// and waits until it accepts. Errors: NotFound, Refused, Timeout, Io. A failed connect

@@ -2,12 +2,13 @@ using System;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Xnano
+namespace Xnano.Native
 {
-    /// <summary>UTF-8 strings to and from native memory (netstandard2.0 has no LPUTF8Str helpers).</summary>
-    internal static class Utf8
+    /// <summary>UTF-8 strings to and from native memory (netstandard2.0 has no LPUTF8Str helpers),
+    /// for every xnano assembly.</summary>
+    public static class Utf8
     {
-        /// <summary>A NUL-terminated UTF-8 copy of <paramref name="s"/>.</summary>
+        /// <summary>A NUL-terminated UTF-8 copy of <paramref name="s"/>; null stays null.</summary>
         public static byte[] Encode(string s)
         {
             if (s == null)

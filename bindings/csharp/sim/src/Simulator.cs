@@ -43,7 +43,7 @@ namespace Xnano.Sim
         /// <summary>The Nano data port (UDP) on <see cref="Host"/>.</summary>
         public ushort UdpPort { get; }
 
-        private SimHandleUse Use() => new SimHandleUse(_handle, nameof(Simulator));
+        private HandleUse Use() => SimBoundary.Use(_handle, nameof(Simulator));
 
         /// <summary>The console's counters (final after <see cref="Stop"/>).</summary>
         public SimStats Stats
@@ -100,7 +100,7 @@ namespace Xnano.Sim
             {
                 using (var h = Use())
                 {
-                    var info = SimStructSize.NewConsoleInfo();
+                    var info = NativeStructs.NewConsoleInfo();
                     SimBoundary.Check(SimNativeMethods.xnano_sim_console_info(h.Ptr, ref info));
                     return new ConsoleInfo(info);
                 }
