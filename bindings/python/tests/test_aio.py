@@ -8,7 +8,8 @@ import pytest
 
 import xnano
 import xnano.aio
-from xnano.sim import SimAudio, SimConsole, SimVideo
+from xnano.sim import SimConsole
+from conftest import SLOW_SIM
 
 
 def run(coro, timeout=60):
@@ -93,9 +94,7 @@ def test_cancelled_wait_loses_no_event():
     iteration takes that wait's event."""
 
     async def main():
-        with SimConsole(width=160, height=120, fps=2, keyframe_interval=2,
-                        video_source=SimVideo.SYNTHETIC,
-                        audio_source=SimAudio.NONE) as sim:
+        with SimConsole(**SLOW_SIM) as sim:
             async with await xnano.aio.connect(*sim.nano_address) as client:
                 stream = client.events()
                 it = stream.__aiter__()

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 import pytest
 
 import xnano
-from xnano.sim import SimAudio, SimConsole, SimVideo
+from xnano.sim import SimConsole
 from xnano import _handle
-from conftest import wait_for
+from conftest import CHEAP_SIM, SLOW_SIM, wait_for
 
 
 class Frees:
@@ -112,9 +112,7 @@ def test_cycle_collector_on_a_library_thread(frees):
         except BaseException as e:
             errors.append(e)
 
-    cheap = dict(width=320, height=240, fps=60, keyframe_interval=30,
-                 video_source=SimVideo.SYNTHETIC, audio_source=SimAudio.PCM)
-    with no_automatic_gc(), SimConsole(**cheap) as sim, SimConsole(**cheap) as sim2:
+    with no_automatic_gc(), SimConsole(**CHEAP_SIM) as sim, SimConsole(**CHEAP_SIM) as sim2:
         with xnano.Client.connect_nano(*sim.nano_address, on_video=on_video) as main:
             assert wait_for(lambda: len(made_in_callback) >= idle_victims, timeout=30), len(frames)
             for i in range(streaming_victims):
@@ -272,9 +270,7 @@ def test_console_closed_from_the_callback_inside_connect(sim, frees):
 
 
 def test_next_event_without_timeout_waits_for_an_event(frees):
-    with SimConsole(width=160, height=120, fps=2, keyframe_interval=2,
-                    video_source=SimVideo.SYNTHETIC, audio_source=SimAudio.NONE,
-                    telemetry_interval_ms=100000) as sim:
+    with SimConsole(**SLOW_SIM, telemetry_interval_ms=100000) as sim:
         c = xnano.Client.connect_nano(*sim.nano_address, config=xnano.ClientConfig(event_queue_capacity=64))
         with c:
             waits = []

@@ -5,11 +5,9 @@ found where the binding says, its ABI is checked at import, and its errors
 carry libxnano_sim's message."""
 
 import ast
-import ctypes
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,22 +17,11 @@ import xnano
 import xnano.sim
 from xnano import _ffi, _sim_ffi
 from xnano.sim import SimConsole
-from conftest import REPO
+from conftest import (REPO, build_fake_libraries, check_struct_layout, header_structs, header_text,
+                      refused_load, run_python)
 
 HEADER = REPO / "sim" / "include" / "xnano_sim.h"
 SIM_NAME = _sim_ffi.LIB_NAME
-
-
-def run_python(code, **env_changes):
-    """Runs `code` in a fresh interpreter (the installed package); env
-    values None are removed."""
-    env = dict(os.environ)
-    for k, v in env_changes.items():
-        if v is None:
-            env.pop(k, None)
-        else:
-            env[k] = str(v)
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
 
 
 # ------------------------------------------------------------ the header
@@ -42,7 +29,7 @@ def run_python(code, **env_changes):
 
 @pytest.fixture(scope="module")
 def header():
-    return re.sub(r"/\*.*?\*/", "", HEADER.read_text(), flags=re.S)
+    return header_text(HEADER)
 
 
 def test_every_sim_function_is_declared_and_exported_by_libxnano_sim_only(header):
@@ -64,10 +51,9 @@ def test_every_sim_constant_has_the_header_value(header):
 
 
 def test_sim_struct_fields_match(header):
-    structs = re.findall(r"typedef struct (xnano_[a-z_]+) \{(.*?)\} \1;", header, re.S)
+    structs = header_structs(header)
     assert {n for n, _ in structs} == {"xnano_sim_config", "xnano_sim_stats"}
-    for name, body in structs:
-        c_fields = re.findall(r"\b([a-z_0-9]+)(?:\[[A-Z0-9_]+\])?;", body)
+    for name, c_fields in structs:
         assert [f[0] for f in getattr(_sim_ffi, name)._fields_] == c_fields, name
         assert not hasattr(_ffi, name)
     # xnano_sim_console_info writes libxnano's struct: the same declaration.
@@ -76,31 +62,7 @@ def test_sim_struct_fields_match(header):
 
 
 def test_sim_struct_layout_matches_the_c_compiler(header, tmp_path):
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("no C compiler")
-    structs = re.findall(r"typedef struct (xnano_[a-z_]+) \{(.*?)\} \1;", header, re.S)
-    lines = ["#include <stdio.h>", "#include <stddef.h>", '#include "xnano_sim.h"', "int main(void) {"]
-    for name, body in structs:
-        lines.append(f'printf("{name} %zu\\n", sizeof({name}));')
-        for f in re.findall(r"\b([a-z_0-9]+)(?:\[[A-Z0-9_]+\])?;", body):
-            lines.append(f'printf("{name}.{f} %zu\\n", offsetof({name}, {f}));')
-    lines.append("return 0; }")
-    src = tmp_path / "layout.c"
-    src.write_text("\n".join(lines))
-    exe = tmp_path / "layout"
-    subprocess.check_call([cc, "-std=c11", "-I", str(REPO / "include"), "-I", str(HEADER.parent),
-                           str(src), "-o", str(exe)])
-    checked = 0
-    for line in subprocess.check_output([str(exe)], text=True).splitlines():
-        key, value = line.rsplit(" ", 1)
-        if "." in key:
-            sname, fname = key.split(".")
-            got = getattr(getattr(_sim_ffi, sname), fname).offset
-        else:
-            got = ctypes.sizeof(getattr(_sim_ffi, key))
-        assert got == int(value), key
-        checked += 1
+    checked = check_struct_layout(_sim_ffi, header, "xnano_sim.h", [REPO / "include", HEADER.parent], tmp_path)
     assert checked > 40
 
 
@@ -277,44 +239,31 @@ def test_a_libxnano_sim_next_to_libxnano_is_preferred(tmp_path):
 def fake_sim_libraries(tmp_path_factory):
     """libxnano_sim look-alikes: one of another ABI, one without
     xnano_sim_abi_version (libxnano itself is another such library)."""
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("no C compiler")
-    d = tmp_path_factory.mktemp("simabi")
     sources = {
         "other": "unsigned int xnano_sim_abi_version(void) { return 999; }\n",
         "none": "int unrelated_function(void) { return 0; }\n",
     }
-    out = {"libxnano": _ffi.loaded_path}
-    for name, text in sources.items():
-        src = d / f"{name}.c"
-        src.write_text(text)
-        lib = d / f"libxnano_sim_{name}.so"
-        subprocess.check_call([cc, "-shared", "-fPIC", "-o", str(lib), str(src)])
-        out[name] = lib
-    return out
+    return {"libxnano": _ffi.loaded_path,
+            **build_fake_libraries(tmp_path_factory.mktemp("simabi"), sources, "libxnano_sim_{}.so")}
 
 
 def test_a_sim_library_of_another_abi_is_refused(fake_sim_libraries):
     path = fake_sim_libraries["other"]
-    with pytest.raises(xnano.AbiMismatchError) as e:
-        _sim_ffi.load(path)
-    msg = str(e.value)
+    e = refused_load(_sim_ffi.load, path)
+    msg = str(e)
     assert msg.startswith(f"libxnano_sim at {path} has ABI version 999; xnano.sim needs ABI version 1")
     assert "XNANO_SIM_LIB" in msg
-    assert (e.value.found, e.value.expected, e.value.path, e.value.library) == (999, 1, str(path), "libxnano_sim")
-    assert e.value.name == "xnano.sim"
+    assert (e.found, e.expected, e.path, e.library) == (999, 1, str(path), "libxnano_sim")
+    assert e.name == "xnano.sim"
 
 
 @pytest.mark.parametrize("which", ["none", "libxnano"])
 def test_a_library_without_the_sim_abi_function_is_refused(fake_sim_libraries, which):
     path = fake_sim_libraries[which]
-    with pytest.raises(xnano.AbiMismatchError) as e:
-        _sim_ffi.load(path)
-    msg = str(e.value)
-    assert str(path) in msg
+    e = refused_load(_sim_ffi.load, path)
+    msg = str(e)
     assert "has no xnano_sim_abi_version" in msg and "xnano.sim needs ABI version 1" in msg
-    assert e.value.found is None
+    assert e.found is None
 
 
 @pytest.mark.parametrize("which,found", [
