@@ -14,13 +14,10 @@ use common::seen::Seen;
 use parking_lot::Mutex;
 use xnano::nano::reassembly::ReassemblyConfig;
 use xnano::nano::{Client, ClientConfig, ClientEvent};
-use xnano_sim::nano_host::ConsoleBehaviour;
-use xnano_sim::server::{AudioMode, SimConfig, SimServer, VideoMode};
+use xnano_sim::nano::HostBehaviour;
+use xnano_sim::nano::{AudioMode, Host, SimConfig, VideoMode};
 
-fn start(
-    behaviour: ConsoleBehaviour,
-    keyframe_interval: u32,
-) -> (SimServer, Client, Arc<Mutex<Seen>>) {
+fn start(behaviour: HostBehaviour, keyframe_interval: u32) -> (Host, Client, Arc<Mutex<Seen>>) {
     start_with(behaviour, keyframe_interval, 0, 60, DEFRAG)
 }
 
@@ -37,13 +34,13 @@ const DEFRAG: Duration = Duration::from_millis(16);
 const PACED_DEFRAG: Duration = Duration::from_millis(100);
 
 fn start_with(
-    behaviour: ConsoleBehaviour,
+    behaviour: HostBehaviour,
     keyframe_interval: u32,
     pace_bps: u64,
     fps: u32,
     defrag: Duration,
-) -> (SimServer, Client, Arc<Mutex<Seen>>) {
-    let sim = SimServer::start(SimConfig {
+) -> (Host, Client, Arc<Mutex<Seen>>) {
+    let sim = Host::start(SimConfig {
         width: 640,
         height: 360,
         fps,
@@ -76,7 +73,7 @@ fn start_with(
 }
 
 /// Every delivered frame is what the simulator sent under that id.
-fn check_frames(sim: &SimServer, seen: &Seen) {
+fn check_frames(sim: &Host, seen: &Seen) {
     let sent: BTreeMap<u32, _> = sim
         .sent_frames()
         .into_iter()
@@ -92,9 +89,7 @@ fn check_frames(sim: &SimServer, seen: &Seen) {
 }
 
 /// Discovers the simulated console and connects to it over SmartGlass.
-fn connect_console(
-    sim: &xnano_sim::console::ConsoleSim,
-) -> xnano::smartglass::engine::ConsoleClient {
+fn connect_console(sim: &xnano_sim::smartglass::Host) -> xnano::smartglass::engine::ConsoleClient {
     use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient};
     let found = engine::discover(Some(sim.addr()), Duration::from_secs(10)).unwrap();
     let info = found
@@ -113,7 +108,7 @@ fn connect_console(
 fn frame_id_restart_video_resumes_and_is_counted() {
     let _serial = common::one_at_a_time();
     let (sim, client, seen) = start(
-        ConsoleBehaviour {
+        HostBehaviour {
             restart_ids_every_keyframes: 2,
             ..Default::default()
         },
@@ -167,7 +162,7 @@ fn frame_id_restart_video_resumes_and_is_counted() {
 fn chunks_with_varying_flags_lose_nothing() {
     let _serial = common::one_at_a_time();
     let (sim, client, seen) = start(
-        ConsoleBehaviour {
+        HostBehaviour {
             vary_chunk_flags: true,
             ..Default::default()
         },
@@ -194,7 +189,7 @@ fn chunks_with_varying_flags_lose_nothing() {
 fn eight_seconds_of_udp_silence_session_survives_and_video_resumes() {
     let _serial = common::one_at_a_time();
     let (sim, client, seen) = start(
-        ConsoleBehaviour {
+        HostBehaviour {
             udp_silence: Some((Duration::from_secs(2), Duration::from_secs(8))),
             ..Default::default()
         },
@@ -235,7 +230,7 @@ fn paced_console_every_frame_delivered_byte_for_byte() {
         (20_000_000, 150_000),
     ] {
         let (sim, client, seen) = start_with(
-            ConsoleBehaviour {
+            HostBehaviour {
                 pad_keyframes_to: key,
                 ..Default::default()
             },
@@ -275,12 +270,12 @@ fn paced_console_every_frame_delivered_byte_for_byte() {
 fn console_heartbeats_are_acked_and_the_session_stays_up() {
     let _serial = common::one_at_a_time();
     use xnano::smartglass::session::SessionState;
-    use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
+    use xnano_sim::smartglass::{Host as SgHost, SimConfig as SgSimConfig};
 
-    let sim = ConsoleSim::start(ConsoleSimConfig {
+    let sim = SgHost::start(SgSimConfig {
         heartbeat_interval: Some(Duration::from_millis(200)),
         resend_interval: Duration::from_millis(300),
-        ..ConsoleSimConfig::default()
+        ..SgSimConfig::default()
     })
     .unwrap();
     let client = connect_console(&sim);
@@ -305,9 +300,9 @@ fn pacing_follows_the_gamestream_urcp_rate() {
     use std::sync::atomic::{AtomicU64, Ordering};
     use xnano::nano;
     use xnano::smartglass::gamestream::GameStreamConfig;
-    use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
+    use xnano_sim::smartglass::{Host as SgHost, SimConfig as SgSimConfig};
 
-    let sim = ConsoleSim::start(ConsoleSimConfig {
+    let sim = SgHost::start(SgSimConfig {
         pace_from_gamestream: true,
         nano: SimConfig {
             width: 640,
@@ -322,7 +317,7 @@ fn pacing_follows_the_gamestream_urcp_rate() {
             audio: AudioMode::Pcm,
             ..SimConfig::default()
         },
-        ..ConsoleSimConfig::default()
+        ..SgSimConfig::default()
     })
     .unwrap();
     let client = connect_console(&sim);
@@ -366,7 +361,7 @@ fn pacing_follows_the_gamestream_urcp_rate() {
 fn pacing_below_the_offered_rate_drops_instead_of_queueing_forever() {
     let _serial = common::one_at_a_time();
     let (mut sim, client, seen) = start_with(
-        ConsoleBehaviour {
+        HostBehaviour {
             pad_keyframes_to: 150_000,
             pad_frames_to: 60_000,
             ..Default::default()
@@ -393,7 +388,7 @@ fn pacing_below_the_offered_rate_drops_instead_of_queueing_forever() {
 #[test]
 fn padded_h264_frames_arrive_and_still_decode() {
     let _serial = common::one_at_a_time();
-    let sim = SimServer::start(SimConfig {
+    let sim = Host::start(SimConfig {
         width: 320,
         height: 180,
         fps: 30,
@@ -404,7 +399,7 @@ fn padded_h264_frames_arrive_and_still_decode() {
         keyframe_interval: 15,
         frame_log_len: 4000,
         session_seed: Some(3),
-        behaviour: ConsoleBehaviour {
+        behaviour: HostBehaviour {
             pad_keyframes_to: 120_000,
             pad_frames_to: 25_000,
             ..Default::default()
@@ -457,7 +452,7 @@ fn chat_audio_reaches_the_console_with_or_without_its_audio_control() {
     let _serial = common::one_at_a_time();
     use std::sync::atomic::{AtomicBool, Ordering};
     for withhold in [false, true] {
-        let sim = SimServer::start(SimConfig {
+        let sim = Host::start(SimConfig {
             width: 320,
             height: 180,
             fps: 30,
@@ -468,7 +463,7 @@ fn chat_audio_reaches_the_console_with_or_without_its_audio_control() {
             },
             audio: AudioMode::Pcm,
             session_seed: Some(4),
-            behaviour: ConsoleBehaviour {
+            behaviour: HostBehaviour {
                 withhold_chat_audio_control: withhold,
                 ..Default::default()
             },

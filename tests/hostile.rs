@@ -24,8 +24,8 @@ use xnano::wire::sg::common::{peek_packet_type, PacketType};
 use xnano::wire::sg::decode_any;
 use xnano::wire::WireError;
 use xnano_sim::media::{verify_synthetic_info, SyntheticVideo};
-use xnano_sim::nano_host::{HostConfig, HostSession, CHANNEL_ID_AUDIO, CHANNEL_ID_VIDEO};
-use xnano_sim::server::{AudioMode, SimConfig, SimServer};
+use xnano_sim::nano::{AudioMode, Host, SimConfig};
+use xnano_sim::nano::{HostConfig, HostSession, CHANNEL_ID_AUDIO, CHANNEL_ID_VIDEO};
 
 const HOST_CONN: u16 = 0x4321;
 
@@ -602,9 +602,9 @@ fn smartglass_packets_with_a_bad_hmac_are_dropped() {
 
 // ------------------------------------------------------------ engine level
 
-fn stream_sim() -> Arc<SimServer> {
+fn stream_sim() -> Arc<Host> {
     Arc::new(
-        SimServer::start(SimConfig {
+        Host::start(SimConfig {
             video: synthetic(61, 1_000, 4_000),
             audio: AudioMode::None,
             keyframe_interval: 30,
@@ -618,7 +618,7 @@ fn stream_sim() -> Arc<SimServer> {
 
 /// Complete forged frames for the next frame ids (each would be corrupt if
 /// delivered) with the console's own connection id.
-fn forged_batch(sim: &SimServer, conn: u16, n: u32) -> Vec<Vec<u8>> {
+fn forged_batch(sim: &Host, conn: u16, n: u32) -> Vec<Vec<u8>> {
     let next = sim
         .sent_frames()
         .last()

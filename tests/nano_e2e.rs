@@ -1,5 +1,5 @@
 //! End-to-end Nano streaming over real loopback sockets: the client engine
-//! (`xnano::nano::Client`) against the simulated console (`SimServer`).
+//! (`xnano::nano::Client`) against the simulated console (`Host`).
 
 mod common;
 use std::collections::BTreeMap;
@@ -11,9 +11,9 @@ use parking_lot::Mutex;
 use common::seen::Seen;
 use xnano::nano::{Client, ClientConfig, ControllerState, SessionStats};
 use xnano_sim::media::{decode_h264_stream, verify_synthetic_info};
-use xnano_sim::server::{AudioMode, Impairment, SimConfig, SimServer, VideoMode};
+use xnano_sim::nano::{AudioMode, Host, Impairment, SimConfig, VideoMode};
 
-fn start_client(sim: &SimServer, cfg: ClientConfig) -> (Client, Arc<Mutex<Seen>>) {
+fn start_client(sim: &Host, cfg: ClientConfig) -> (Client, Arc<Mutex<Seen>>) {
     let (seen, handler) = common::seen::recorder();
     let c = Client::connect(sim.tcp_addr(), sim.udp_addr(), cfg, handler).expect("connect");
     (c, seen)
@@ -29,7 +29,7 @@ fn synthetic(seed: u64, min_len: usize, max_len: usize) -> VideoMode {
 
 /// Every delivered frame is exactly what the simulator sent under that id,
 /// and carries a valid self-check; ids strictly increase.
-fn check_frames_match(sim: &SimServer, seen: &Seen) {
+fn check_frames_match(sim: &Host, seen: &Seen) {
     let sent: BTreeMap<u32, _> = sim
         .sent_frames()
         .into_iter()
@@ -53,7 +53,7 @@ fn check_frames_match(sim: &SimServer, seen: &Seen) {
 
 #[test]
 fn ten_seconds_720p60_every_frame_identical_and_in_order() {
-    let sim = SimServer::start(SimConfig {
+    let sim = Host::start(SimConfig {
         width: 1280,
         height: 720,
         fps: 60,
@@ -109,7 +109,7 @@ fn ten_seconds_720p60_every_frame_identical_and_in_order() {
 
 #[test]
 fn lossy_network_never_corrupts_reports_losses_and_resumes_at_keyframe() {
-    let sim = SimServer::start(SimConfig {
+    let sim = Host::start(SimConfig {
         width: 1280,
         height: 720,
         fps: 60,
@@ -180,7 +180,7 @@ fn lossy_network_never_corrupts_reports_losses_and_resumes_at_keyframe() {
 
 #[test]
 fn input_frames_are_acked_and_rumble_reaches_the_callback() {
-    let sim = SimServer::start(SimConfig {
+    let sim = Host::start(SimConfig {
         video: synthetic(1, 1_000, 4_000),
         audio: AudioMode::None,
         ..SimConfig::default()
@@ -238,7 +238,7 @@ fn input_frames_are_acked_and_rumble_reaches_the_callback() {
 fn recorded_h264_decodes_into_the_frames_reported() {
     let test = "recorded_h264_decodes_into_the_frames_reported";
     let (w, h) = (640usize, 360usize);
-    let sim = SimServer::start(SimConfig {
+    let sim = Host::start(SimConfig {
         width: w as u32,
         height: h as u32,
         fps: 30,
@@ -303,7 +303,7 @@ fn recorded_h264_decodes_into_the_frames_reported() {
 
 #[test]
 fn console_closing_the_connection_ends_the_session_with_an_error() {
-    let sim = SimServer::start(SimConfig {
+    let sim = Host::start(SimConfig {
         video: synthetic(3, 1_000, 2_000),
         ..SimConfig::default()
     })
@@ -323,7 +323,7 @@ fn console_closing_the_connection_ends_the_session_with_an_error() {
 
 #[test]
 fn silent_console_times_out() {
-    let mut sim = SimServer::start(SimConfig {
+    let mut sim = Host::start(SimConfig {
         video: synthetic(3, 1_000, 2_000),
         ..SimConfig::default()
     })

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use xnano::nano::{Client, ClientConfig, ClientEvent};
-use xnano_sim::server::{SimConfig, SimServer, VideoMode};
+use xnano_sim::nano::{Host, SimConfig, VideoMode};
 
 fn thread_names() -> Vec<String> {
     let mut v = Vec::new();
@@ -33,7 +33,7 @@ fn engine_threads() -> usize {
 
 #[test]
 fn stop_mid_stream_is_prompt_and_leaves_no_thread() {
-    let sim = SimServer::start(SimConfig {
+    let sim = Host::start(SimConfig {
         video: VideoMode::Synthetic {
             seed: 9,
             min_len: 5_000,

@@ -25,10 +25,11 @@ use xnano::wire::sg::common::*;
 use xnano::wire::sg::message::*;
 use xnano::wire::sg::payloads::*;
 use xnano::wire::sg::simple::*;
-use xnano_sim::console::{
-    ConsoleEvent, ConsoleSim, ConsoleSimConfig, Faults, RejectKind, ServiceChannel,
+use xnano_sim::nano::{AudioMode, SimConfig, VideoMode};
+use xnano_sim::smartglass::{
+    Faults, Host as SgHost, HostEvent as SgHostEvent, RejectKind, ServiceChannel,
+    SimConfig as SgSimConfig,
 };
-use xnano_sim::server::{AudioMode, SimConfig, VideoMode};
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -49,12 +50,12 @@ fn fast_nano() -> SimConfig {
     }
 }
 
-fn cfg(curve: Curve) -> ConsoleSimConfig {
-    ConsoleSimConfig {
+fn cfg(curve: Curve) -> SgSimConfig {
+    SgSimConfig {
         curve,
         name: "SimBox".into(),
         nano: fast_nano(),
-        ..ConsoleSimConfig::default()
+        ..SgSimConfig::default()
     }
 }
 
@@ -84,7 +85,7 @@ struct PyClient {
 }
 
 impl PyClient {
-    fn spawn(sim: &ConsoleSim, args: &[&str]) -> PyClient {
+    fn spawn(sim: &SgHost, args: &[&str]) -> PyClient {
         let script = format!("{}/tests/sim_console_client.py", env!("CARGO_MANIFEST_DIR"));
         let mut child = Command::new("python3")
             .arg(script)
@@ -197,11 +198,11 @@ impl Drop for PyClient {
     }
 }
 
-fn drain(rx: &Receiver<ConsoleEvent>) -> Vec<ConsoleEvent> {
+fn drain(rx: &Receiver<SgHostEvent>) -> Vec<SgHostEvent> {
     rx.try_iter().collect()
 }
 
-fn has_msg(sim: &ConsoleSim, f: impl Fn(&MessagePayload) -> bool) -> bool {
+fn has_msg(sim: &SgHost, f: impl Fn(&MessagePayload) -> bool) -> bool {
     sim.received_messages().iter().any(|m| f(&m.payload))
 }
 
@@ -240,7 +241,7 @@ fn reference_client_full_session_p256() {
     }
     let mut c = cfg(Curve::P256);
     c.media_state = Some(media_state());
-    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut sim = SgHost::start(c).unwrap();
     let events = sim.events();
     let py = PyClient::spawn(
         &sim,
@@ -345,7 +346,7 @@ fn reference_client_full_session_p256() {
     let started = ev
         .iter()
         .find_map(|e| match e {
-            ConsoleEvent::GameStreamStarted {
+            SgHostEvent::GameStreamStarted {
                 tcp_port, udp_port, ..
             } => Some((*tcp_port, *udp_port)),
             _ => None,
@@ -355,16 +356,16 @@ fn reference_client_full_session_p256() {
     assert_eq!(gs["udp_port"], started.1);
     assert!(ev
         .iter()
-        .any(|e| matches!(e, ConsoleEvent::PowerOnRequest { matched: true, .. })));
+        .any(|e| matches!(e, SgHostEvent::PowerOnRequest { matched: true, .. })));
     assert!(ev
         .iter()
-        .any(|e| matches!(e, ConsoleEvent::GameStreamStopped { .. })));
+        .any(|e| matches!(e, SgHostEvent::GameStreamStopped { .. })));
     assert!(ev
         .iter()
-        .any(|e| matches!(e, ConsoleEvent::PoweredOff { by_client: true })));
+        .any(|e| matches!(e, SgHostEvent::PoweredOff { by_client: true })));
     assert_eq!(
         ev.iter()
-            .filter(|e| matches!(e, ConsoleEvent::ChannelStarted { .. }))
+            .filter(|e| matches!(e, SgHostEvent::ChannelStarted { .. }))
             .count(),
         5
     );
@@ -433,7 +434,7 @@ fn reference_client_on_p384_and_p521() {
         return;
     }
     for (curve, name) in [(Curve::P384, "secp384r1"), (Curve::P521, "secp521r1")] {
-        let mut sim = ConsoleSim::start(cfg(curve)).unwrap();
+        let mut sim = SgHost::start(cfg(curve)).unwrap();
         let events = sim.events();
         let py = PyClient::spawn(&sim, &["--gamestream", "--end", "disconnect"]);
         let seen = py.finish(Duration::from_secs(60));
@@ -448,12 +449,12 @@ fn reference_client_on_p384_and_p521() {
         let ev = drain(&events);
         assert!(
             ev.iter()
-                .any(|e| matches!(e, ConsoleEvent::Connected { curve: c, authenticated: false, .. } if *c == curve)),
+                .any(|e| matches!(e, SgHostEvent::Connected { curve: c, authenticated: false, .. } if *c == curve)),
             "{curve:?}: {ev:?}"
         );
         assert!(ev.iter().any(|e| matches!(
             e,
-            ConsoleEvent::ClientDisconnected {
+            SgHostEvent::ClientDisconnected {
                 reason: DisconnectReason::Unspecified,
                 ..
             }
@@ -471,7 +472,7 @@ fn reference_client_authenticated_fragmented_connect() {
     if !reference_available() {
         return;
     }
-    let mut sim = ConsoleSim::start(cfg(Curve::P256)).unwrap();
+    let mut sim = SgHost::start(cfg(Curve::P256)).unwrap();
     let events = sim.events();
     let py = PyClient::spawn(&sim, &["--userhash", "deadbeefcafe", "--token-len", "3000"]);
     let seen = py.finish(Duration::from_secs(60));
@@ -481,7 +482,7 @@ fn reference_client_authenticated_fragmented_connect() {
     let (uh, len, frags) = ev
         .iter()
         .find_map(|e| match e {
-            ConsoleEvent::Connected {
+            SgHostEvent::Connected {
                 authenticated: true,
                 userhash,
                 auth_token_len,
@@ -509,7 +510,7 @@ fn reference_client_sees_connect_rejection() {
     }
     let mut c = cfg(Curve::P256);
     c.faults.reject_connect = Some(ConnectionResult::FailureDeviceLimitExceeded);
-    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut sim = SgHost::start(c).unwrap();
     let py = PyClient::spawn(&sim, &[]);
     let seen = py.finish(Duration::from_secs(30));
     let f = seen
@@ -535,7 +536,7 @@ fn reference_client_heartbeat_keeps_session() {
     if !reference_available() {
         return;
     }
-    let mut sim = ConsoleSim::start(cfg(Curve::P256)).unwrap();
+    let mut sim = SgHost::start(cfg(Curve::P256)).unwrap();
     let py = PyClient::spawn(&sim, &["--heartbeat-wait", "3.5", "--end", "none"]);
     let seen = py.finish(Duration::from_secs(40));
     let s = seen
@@ -557,7 +558,7 @@ fn reference_client_finds_no_console_when_off() {
     }
     let mut c = cfg(Curve::P256);
     c.powered_on = false;
-    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut sim = SgHost::start(c).unwrap();
     let py = PyClient::spawn(&sim, &["--expect-no-console", "--discover-timeout", "1"]);
     let seen = py.finish(Duration::from_secs(30));
     let n = seen
@@ -675,12 +676,7 @@ impl Raw {
         }
     }
 
-    fn connect(
-        &mut self,
-        sim: &ConsoleSim,
-        userhash: &str,
-        token: &str,
-    ) -> ConnectResponseProtected {
+    fn connect(&mut self, sim: &SgHost, userhash: &str, token: &str) -> ConnectResponseProtected {
         let d = self.discover().expect("discovery response");
         for p in self.connect_packets(&d.cert, sim.curve(), userhash, token) {
             self.send(&p);
@@ -815,9 +811,9 @@ impl Raw {
 }
 
 fn wait_stats(
-    sim: &ConsoleSim,
-    cond: impl FnMut(&xnano_sim::console::ConsoleStats) -> bool,
-) -> xnano_sim::console::ConsoleStats {
+    sim: &SgHost,
+    cond: impl FnMut(&xnano_sim::smartglass::HostStats) -> bool,
+) -> xnano_sim::smartglass::HostStats {
     let (st, ok) = sim.wait_for_stats(T, cond);
     assert!(ok, "stats condition not reached: {st:?}");
     st
@@ -829,7 +825,7 @@ fn raw_discovery_certificate_on_every_curve() {
         let mut c = cfg(curve);
         c.name = format!("Box-{curve:?}");
         let uuid = c.uuid;
-        let mut sim = ConsoleSim::start(c).unwrap();
+        let mut sim = SgHost::start(c).unwrap();
         let raw = Raw::new(sim.addr());
         let d = raw.discover().expect("discovery response");
         assert_eq!(d.name, format!("Box-{curve:?}"));
@@ -841,7 +837,7 @@ fn raw_discovery_certificate_on_every_curve() {
         assert_eq!(d.cert.public_key, sim.public_key());
         assert_eq!(d.certificate, sim.certificate());
         // A fresh key and certificate per console.
-        let sim2 = ConsoleSim::start(cfg(curve)).unwrap();
+        let sim2 = SgHost::start(cfg(curve)).unwrap();
         assert_ne!(sim2.public_key(), sim.public_key());
         assert_ne!(sim2.certificate(), sim.certificate());
         let (_, x) = x509_parser::parse_x509_certificate(&d.certificate).unwrap();
@@ -863,7 +859,7 @@ fn raw_session_acks_heartbeat_and_resend() {
     let mut c = cfg(Curve::P384);
     c.resend_interval = Duration::from_millis(150);
     c.max_resends = 2;
-    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut sim = SgHost::start(c).unwrap();
     let events = sim.events();
     let mut raw = Raw::new(sim.addr());
     let r = raw.connect(&sim, "", "");
@@ -904,7 +900,7 @@ fn raw_session_acks_heartbeat_and_resend() {
     let ev = drain(&events);
     assert!(ev.iter().any(|e| matches!(
         e,
-        ConsoleEvent::ResendsExhausted {
+        SgHostEvent::ResendsExhausted {
             msg_type: MessageType::ConsoleStatus,
             ..
         }
@@ -963,7 +959,7 @@ fn raw_session_acks_heartbeat_and_resend() {
 
 #[test]
 fn tampered_malformed_and_wrong_key_packets_are_dropped_and_counted() {
-    let mut sim = ConsoleSim::start(cfg(Curve::P256)).unwrap();
+    let mut sim = SgHost::start(cfg(Curve::P256)).unwrap();
     let events = sim.events();
     let mut raw = Raw::new(sim.addr());
     let d = raw.discover().unwrap();
@@ -1066,7 +1062,7 @@ fn tampered_malformed_and_wrong_key_packets_are_dropped_and_counted() {
     let kinds: Vec<RejectKind> = ev
         .iter()
         .filter_map(|e| match e {
-            ConsoleEvent::PacketRejected { kind, .. } => Some(*kind),
+            SgHostEvent::PacketRejected { kind, .. } => Some(*kind),
             _ => None,
         })
         .collect();
@@ -1085,7 +1081,7 @@ fn tampered_malformed_and_wrong_key_packets_are_dropped_and_counted() {
 fn anonymous_refused_when_not_allowed_and_authenticated_pairs() {
     let mut c = cfg(Curve::P521);
     c.flags = PrimaryDeviceFlags::AllowAuthenticatedUsers;
-    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut sim = SgHost::start(c).unwrap();
     let mut raw = Raw::new(sim.addr());
     let r = raw.connect(&sim, "", "");
     assert_eq!(
@@ -1119,7 +1115,7 @@ fn anonymous_refused_when_not_allowed_and_authenticated_pairs() {
 fn silent_client_times_out() {
     let mut c = cfg(Curve::P256);
     c.client_timeout = Duration::from_millis(300);
-    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut sim = SgHost::start(c).unwrap();
     let events = sim.events();
     let mut raw = Raw::new(sim.addr());
     raw.connect(&sim, "", "");
@@ -1128,7 +1124,7 @@ fn silent_client_times_out() {
     assert!(sim.clients().is_empty());
     assert!(drain(&events).iter().any(|e| matches!(
         e,
-        ConsoleEvent::ClientTimedOut {
+        SgHostEvent::ClientTimedOut {
             participant_id: 31,
             ..
         }
@@ -1149,7 +1145,7 @@ fn large_media_state_is_fragmented_and_commands_answered() {
         .collect();
     let mut c = cfg(Curve::P256);
     c.media_state = Some(ms.clone());
-    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut sim = SgHost::start(c).unwrap();
     let mut raw = Raw::new(sim.addr());
     raw.connect(&sim, "", "");
     let r = raw.start_channel(ServiceChannel::SystemMedia, 1);
@@ -1216,7 +1212,7 @@ fn large_media_state_is_fragmented_and_commands_answered() {
 
 #[test]
 fn fragmented_json_starts_and_stops_gamestream() {
-    let mut sim = ConsoleSim::start(cfg(Curve::P256)).unwrap();
+    let mut sim = SgHost::start(cfg(Curve::P256)).unwrap();
     let mut raw = Raw::new(sim.addr());
     raw.connect(&sim, "", "");
     let bc = raw
@@ -1283,7 +1279,7 @@ fn fragmented_json_starts_and_stops_gamestream() {
 fn power_on_request_and_power_off() {
     let mut c = cfg(Curve::P256);
     c.powered_on = false;
-    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut sim = SgHost::start(c).unwrap();
     let events = sim.events();
     let raw = Raw::new(sim.addr());
     assert!(raw.discover().is_none(), "off: no discovery answer");
@@ -1304,8 +1300,8 @@ fn power_on_request_and_power_off() {
     let ev = drain(&events);
     assert!(ev
         .iter()
-        .any(|e| matches!(e, ConsoleEvent::PowerOnRequest { matched: false, .. })));
-    assert!(ev.iter().any(|e| matches!(e, ConsoleEvent::PoweredOn)));
+        .any(|e| matches!(e, SgHostEvent::PowerOnRequest { matched: false, .. })));
+    assert!(ev.iter().any(|e| matches!(e, SgHostEvent::PoweredOn)));
 
     // Power off from the console side: the client is told.
     let mut raw = Raw::new(sim.addr());
@@ -1328,7 +1324,7 @@ fn power_on_request_and_power_off() {
 
 #[test]
 fn fault_injection() {
-    let mut sim = ConsoleSim::start(cfg(Curve::P256)).unwrap();
+    let mut sim = SgHost::start(cfg(Curve::P256)).unwrap();
     let raw = Raw::new(sim.addr());
 
     sim.set_faults(Faults {
@@ -1405,10 +1401,7 @@ fn fault_injection() {
 }
 
 impl Raw {
-    fn connect_response_after(
-        &mut self,
-        sim: &ConsoleSim,
-    ) -> Result<ConnectResponseProtected, String> {
+    fn connect_response_after(&mut self, sim: &SgHost) -> Result<ConnectResponseProtected, String> {
         // Discovery is not signed; take the key from the console directly.
         let cert = CertificateInfo::from_der(sim.certificate()).unwrap();
         for p in self.connect_packets(&cert, sim.curve(), "", "") {
@@ -1421,7 +1414,7 @@ impl Raw {
 #[test]
 fn console_sim_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
-    check::<ConsoleSim>();
+    check::<SgHost>();
 }
 
 /// Clients get distinct participant ids; the client limit is enforced; a
@@ -1430,7 +1423,7 @@ fn console_sim_is_send_and_sync() {
 fn several_clients() {
     let mut c = cfg(Curve::P256);
     c.max_clients = 2;
-    let mut sim = ConsoleSim::start(c).unwrap();
+    let mut sim = SgHost::start(c).unwrap();
     let mut a = Raw::new(sim.addr());
     let mut b = Raw::new(sim.addr());
     let mut third = Raw::new(sim.addr());
@@ -1486,7 +1479,7 @@ fn several_clients() {
 mod no_panic {
     use super::*;
     use proptest::prelude::*;
-    use xnano_sim::console::ConsoleHost;
+    use xnano_sim::smartglass::HostSession as SgHostSession;
 
     fn peer() -> SocketAddr {
         "127.0.0.1:41000".parse().unwrap()
@@ -1494,8 +1487,8 @@ mod no_panic {
 
     /// A host with one connected client; returns the client's crypto and
     /// a valid message of each kind to mutate.
-    fn setup() -> (ConsoleHost, Crypto, Vec<Vec<u8>>) {
-        let mut h = ConsoleHost::new(&ConsoleSimConfig::default()).unwrap();
+    fn setup() -> (SgHostSession, Crypto, Vec<Vec<u8>>) {
+        let mut h = SgHostSession::new(&SgSimConfig::default()).unwrap();
         let now = Instant::now();
         let (crypto, ours) = Crypto::new_ecdh(h.curve(), &h.public_key()).unwrap();
         let mut reqs: Vec<Vec<u8>> = ConnectRequest::build_group(

@@ -15,8 +15,8 @@ use xnano::wire::nano::streamer::*;
 use xnano::wire::nano::video::*;
 use xnano::wire::nano::*;
 use xnano_sim::media::{verify_synthetic, EncodedFrame, SyntheticVideo};
-use xnano_sim::nano_host::*;
-use xnano_sim::server::{AudioMode, ImpairStats, Impairment, SimConfig, SimServer, VideoMode};
+use xnano_sim::nano::*;
+use xnano_sim::nano::{AudioMode, Host, ImpairStats, Impairment, SimConfig, VideoMode};
 
 // ------------------------------------------------------------------ client-side helpers
 
@@ -903,7 +903,7 @@ fn udp_before_tcp_handshake_is_dropped() {
 
 // ------------------------------------------------------------------ loopback server tests
 
-/// A minimal blocking client for [`SimServer`].
+/// A minimal blocking client for [`Host`].
 struct MiniClient {
     tcp: TcpStream,
     udp: UdpSocket,
@@ -913,7 +913,7 @@ struct MiniClient {
 }
 
 impl MiniClient {
-    fn connect(server: &SimServer) -> MiniClient {
+    fn connect(server: &Host) -> MiniClient {
         let tcp = TcpStream::connect(server.tcp_addr()).unwrap();
         tcp.set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
@@ -990,7 +990,7 @@ impl MiniClient {
         }
     }
 
-    fn udp_handshake_until_learned(&mut self, server: &SimServer) {
+    fn udp_handshake_until_learned(&mut self, server: &Host) {
         let end = Instant::now() + Duration::from_secs(10);
         let ev = server.events();
         loop {
@@ -1075,7 +1075,7 @@ fn synthetic_cfg() -> SimConfig {
 
 #[test]
 fn loopback_server_streams_video_and_answers_input() {
-    let mut server = SimServer::start(synthetic_cfg()).unwrap();
+    let mut server = Host::start(synthetic_cfg()).unwrap();
     let mut c = MiniClient::connect(&server);
     assert_eq!(server.connection_id(), Some(c.conn));
     c.udp_handshake_until_learned(&server);
@@ -1219,7 +1219,7 @@ fn loopback_h264_keyframe_request_forces_idr() {
         audio: AudioMode::None,
         ..SimConfig::default()
     };
-    let mut server = SimServer::start(cfg).unwrap();
+    let mut server = Host::start(cfg).unwrap();
     let mut c = MiniClient::connect(&server);
     c.udp_handshake_until_learned(&server);
     c.answer_opens();
@@ -1264,7 +1264,7 @@ fn loopback_udp_impairment_is_seeded() {
             },
             ..synthetic_cfg()
         };
-        let mut server = SimServer::start(cfg).unwrap();
+        let mut server = Host::start(cfg).unwrap();
         let mut c = MiniClient::connect(&server);
         c.udp_handshake_until_learned(&server);
         c.answer_opens();
@@ -1299,7 +1299,7 @@ fn sim_config_defaults() {
     assert_eq!(c.video, VideoMode::TestPattern);
     assert_eq!(c.audio, AudioMode::Opus);
     assert!(c.bind_ip.is_loopback());
-    assert!(SimServer::start(SimConfig {
+    assert!(Host::start(SimConfig {
         chunk_size: 0,
         ..synthetic_cfg()
     })
@@ -1340,7 +1340,7 @@ fn reference_python_client_streams_from_sim_server() {
             return;
         }
     }
-    let mut server = SimServer::start(SimConfig {
+    let mut server = Host::start(SimConfig {
         chunk_size: 1000,
         ..synthetic_cfg()
     })
@@ -1391,13 +1391,13 @@ fn reference_python_client_streams_from_sim_server() {
 fn server_and_session_are_send() {
     fn send_sync<T: Send + Sync>() {}
     fn send<T: Send>() {}
-    send_sync::<SimServer>();
+    send_sync::<Host>();
     send::<HostSession>();
 }
 
 #[test]
 fn loopback_default_config_streams_h264_and_opus() {
-    let mut server = SimServer::start(SimConfig::default()).unwrap();
+    let mut server = Host::start(SimConfig::default()).unwrap();
     let mut c = MiniClient::connect(&server);
     c.udp_handshake_until_learned(&server);
     c.answer_opens();

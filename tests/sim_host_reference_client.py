@@ -1,4 +1,4 @@
-"""Streams from our SimServer with the REFERENCE Python client (xbox-smartglass-nano).
+"""Streams from our Host with the REFERENCE Python client (xbox-smartglass-nano).
 
 Usage: sim_host_reference_client.py TCP_PORT UDP_PORT MIN_FRAMES
 

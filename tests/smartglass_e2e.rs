@@ -21,8 +21,10 @@ use xnano::smartglass::{ConsoleInfo, ServiceChannel};
 use xnano::wire::sg::common::{ConnectionResult, PrimaryDeviceFlags};
 use xnano::wire::sg::payloads::MessageType;
 use xnano::wire::sg::payloads::*;
-use xnano_sim::console::{ConsoleEvent, ConsoleSim, ConsoleSimConfig, Faults};
-use xnano_sim::server::{SimConfig, VideoMode};
+use xnano_sim::nano::{SimConfig, VideoMode};
+use xnano_sim::smartglass::{
+    Faults, Host as SgHost, HostEvent as SgHostEvent, SimConfig as SgSimConfig,
+};
 
 use common::sg::{sim_cfg, sim_event, WAIT};
 
@@ -72,7 +74,7 @@ fn wait_event(log: &Log, what: &str, mut f: impl FnMut(&SessionEvent) -> bool) -
     wait_for(what, WAIT, || log.lock().iter().find(|e| f(e)).cloned())
 }
 
-fn discover_sim(sim: &ConsoleSim) -> ConsoleInfo {
+fn discover_sim(sim: &SgHost) -> ConsoleInfo {
     let found = engine::discover(Some(sim.addr()), Duration::from_secs(3)).unwrap();
     assert_eq!(found.len(), 1);
     found.into_iter().next().unwrap()
@@ -81,7 +83,7 @@ fn discover_sim(sim: &ConsoleSim) -> ConsoleInfo {
 #[test]
 fn discover_connect_stream_and_stop_on_every_curve() {
     for curve in Curve::ALL {
-        let sim = ConsoleSim::start(sim_cfg(curve)).unwrap();
+        let sim = SgHost::start(sim_cfg(curve)).unwrap();
         let info = discover_sim(&sim);
         assert_eq!(info.curve, curve);
         assert_eq!(info.live_id, sim.live_id());
@@ -139,9 +141,9 @@ fn discover_connect_stream_and_stop_on_every_curve() {
             (frames.load(Ordering::Relaxed) >= 10).then_some(())
         });
         let req = sim_event(&sim, "the gamestream request", |e| {
-            matches!(e, ConsoleEvent::GameStreamRequested { .. })
+            matches!(e, SgHostEvent::GameStreamRequested { .. })
         });
-        if let ConsoleEvent::GameStreamRequested { configuration, .. } = req {
+        if let SgHostEvent::GameStreamRequested { configuration, .. } = req {
             assert_eq!(configuration["videoMaximumWidth"], "1280");
             assert_eq!(configuration["urcpFixedRate"], "-1");
         }
@@ -149,7 +151,7 @@ fn discover_connect_stream_and_stop_on_every_curve() {
         assert!(stats.frames_delivered >= 10, "{curve:?}: {stats:?}");
         assert!(!client.stream_connected());
         sim_event(&sim, "the gamestream stop", |e| {
-            matches!(e, ConsoleEvent::GameStreamStopped { .. })
+            matches!(e, SgHostEvent::GameStreamStopped { .. })
         });
         wait_event(
             &log,
@@ -175,7 +177,7 @@ fn discover_connect_stream_and_stop_on_every_curve() {
         sim_event(&sim, "the disconnect", |e| {
             matches!(
                 e,
-                ConsoleEvent::ClientDisconnected {
+                SgHostEvent::ClientDisconnected {
                     participant_id: 31,
                     ..
                 }
@@ -203,7 +205,7 @@ fn commands_reach_the_console_and_answers_come_back() {
         max_seek: 100,
         metadata: vec![],
     });
-    let sim = ConsoleSim::start(cfg).unwrap();
+    let sim = SgHost::start(cfg).unwrap();
     let (log, handler, _) = recorder();
     // Connect by address: the certificate comes from unicast discovery.
     let client = ConsoleClient::connect(sim.addr(), opts(), handler).unwrap();
@@ -375,7 +377,7 @@ fn commands_reach_the_console_and_answers_come_back() {
 fn discovery_misses_and_power_on() {
     let mut cfg = sim_cfg(Curve::P256);
     cfg.powered_on = false;
-    let sim = ConsoleSim::start(cfg).unwrap();
+    let sim = SgHost::start(cfg).unwrap();
     // An off console does not answer discovery.
     let t = Instant::now();
     let found = engine::discover(Some(sim.addr()), Duration::from_millis(700)).unwrap();
@@ -402,7 +404,7 @@ fn discovery_misses_and_power_on() {
     let (st, ok) = sim.wait_for_stats(WAIT, |s| s.power_on_requests >= 2);
     assert!(ok, "{st:?}");
     // Several consoles at once.
-    let other = ConsoleSim::start(sim_cfg(Curve::P521)).unwrap();
+    let other = SgHost::start(sim_cfg(Curve::P521)).unwrap();
     let mut seen = Vec::new();
     let all = engine::discover_with(
         DiscoveryConfig {
@@ -420,7 +422,7 @@ fn discovery_misses_and_power_on() {
 
 #[test]
 fn wrong_key_and_bad_hmac_fail_cleanly() {
-    let sim = ConsoleSim::start(sim_cfg(Curve::P256)).unwrap();
+    let sim = SgHost::start(sim_cfg(Curve::P256)).unwrap();
     let info = discover_sim(&sim);
 
     // Our record of the console carries somebody else's key: the console
@@ -492,7 +494,7 @@ fn wrong_key_and_bad_hmac_fail_cleanly() {
 #[test]
 fn refusals_silence_and_console_disconnect() {
     // Refused connect.
-    let sim = ConsoleSim::start(ConsoleSimConfig {
+    let sim = SgHost::start(SgSimConfig {
         faults: Faults {
             reject_connect: Some(ConnectionResult::FailureDeviceLimitExceeded),
             ..Faults::default()
@@ -509,7 +511,7 @@ fn refusals_silence_and_console_disconnect() {
 
     // Refused channel, gamestream error.
     sim.set_faults(Faults {
-        reject_channels: vec![xnano_sim::console::ServiceChannel::SystemMedia],
+        reject_channels: vec![xnano_sim::smartglass::ServiceChannel::SystemMedia],
         gamestream_error: Some((6, 0)),
         ..Faults::default()
     });
@@ -582,7 +584,7 @@ fn refusals_silence_and_console_disconnect() {
 
 #[test]
 fn anonymous_refused_and_authenticated_connect() {
-    let sim = ConsoleSim::start(ConsoleSimConfig {
+    let sim = SgHost::start(SgSimConfig {
         flags: PrimaryDeviceFlags::AllowAuthenticatedUsers,
         ..sim_cfg(Curve::P521)
     })
@@ -599,10 +601,10 @@ fn anonymous_refused_and_authenticated_connect() {
     o.session.auth_token = token.clone();
     let client = ConsoleClient::connect(info, o, Box::new(|_| {})).unwrap();
     let ev = sim_event(&sim, "the authenticated connect", |e| {
-        matches!(e, ConsoleEvent::Connected { .. })
+        matches!(e, SgHostEvent::Connected { .. })
     });
     match ev {
-        ConsoleEvent::Connected {
+        SgHostEvent::Connected {
             authenticated,
             userhash,
             auth_token_len,
@@ -623,7 +625,7 @@ fn anonymous_refused_and_authenticated_connect() {
 
 #[test]
 fn nano_connects_to_the_consoles_ip_and_announced_ports() {
-    let sim = ConsoleSim::start(ConsoleSimConfig {
+    let sim = SgHost::start(SgSimConfig {
         nano: SimConfig {
             video: VideoMode::Synthetic {
                 seed: 3,
@@ -685,7 +687,7 @@ fn nano_connects_to_the_consoles_ip_and_announced_ports() {
     let addr: SocketAddr = sim.addr();
     client.disconnect().unwrap();
     sim_event(&sim, "the disconnect", |e| {
-        matches!(e, ConsoleEvent::ClientDisconnected { .. })
+        matches!(e, SgHostEvent::ClientDisconnected { .. })
     });
     let _ = addr;
 }

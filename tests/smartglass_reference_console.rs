@@ -27,7 +27,7 @@ use xnano::smartglass::ServiceChannel;
 use xnano::wire::sg::common::PairedIdentityState;
 use xnano::wire::sg::payloads::MessageType;
 use xnano::wire::sg::payloads::*;
-use xnano_sim::server::{SimConfig, SimServer};
+use xnano_sim::nano::{Host, SimConfig};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -55,7 +55,7 @@ struct Peer {
 }
 
 impl Peer {
-    fn start(curve: &str, nano: Option<&SimServer>, extra: &[&str]) -> Peer {
+    fn start(curve: &str, nano: Option<&Host>, extra: &[&str]) -> Peer {
         let script = format!("{}/tests/sg_console_peer.py", env!("CARGO_MANIFEST_DIR"));
         let mut cmd = Command::new("python3");
         cmd.arg(script).args(["--curve", curve]);
@@ -194,7 +194,7 @@ fn whole_session_against_the_reference_console_on_every_curve() {
         (Curve::P384, "P384"),
         (Curve::P521, "P521"),
     ] {
-        let nano_host = SimServer::start(SimConfig {
+        let nano_host = Host::start(SimConfig {
             width: 320,
             height: 240,
             fps: 30,

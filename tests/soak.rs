@@ -30,9 +30,9 @@ use xnano::wire::nano::rtp::RtpHeader;
 use xnano::wire::nano::streamer::{StreamerBody, StreamerMessage};
 use xnano::wire::nano::video::{VideoData, VideoPayload};
 use xnano::wire::nano::{NanoPacket, NanoPayload};
-use xnano_sim::nano_host::ConsoleBehaviour;
-use xnano_sim::nano_host::CHANNEL_ID_VIDEO;
-use xnano_sim::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats};
+use xnano_sim::nano::HostBehaviour;
+use xnano_sim::nano::CHANNEL_ID_VIDEO;
+use xnano_sim::nano::{AudioMode, Host, Impairment, SimConfig, SimStats};
 
 /// The stream of every soak case: 1280x720 at 60 fps, synthetic frames of
 /// 2 to 8 KB (1 to 6 datagrams), 8 KB keyframes every second, PCM audio.
@@ -138,7 +138,7 @@ fn run_case_with(
     cfg: ClientConfig,
     secs: u64,
 ) -> (Outcome, SimStats) {
-    let sim = Arc::new(SimServer::start(sim_cfg).expect("sim starts"));
+    let sim = Arc::new(Host::start(sim_cfg).expect("sim starts"));
     let (client, checked) = checked_client(&sim, cfg);
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs(secs));
@@ -347,17 +347,17 @@ fn console_behaviours_under_impairment() {
     let _serial = common::one_at_a_time();
     let secs = soak_secs(6).max(6);
     let im = |seed| imp(2.0, 2.0, 2.0, 0, 0, seed);
-    let b = ConsoleBehaviour::default;
+    let b = HostBehaviour::default;
     let silence_at = Duration::from_secs(secs / 3);
     let silence_len = Duration::from_secs((secs / 3).min(8));
     // (name, pacing bit/s, behaviour)
-    let cases: Vec<(&'static str, u64, ConsoleBehaviour)> = vec![
+    let cases: Vec<(&'static str, u64, HostBehaviour)> = vec![
         ("paced 5 Mbit/s + impairment", 5_000_000, b()),
         ("paced 20 Mbit/s + impairment", 20_000_000, b()),
         (
             "id restarts + impairment",
             0,
-            ConsoleBehaviour {
+            HostBehaviour {
                 restart_ids_every_keyframes: 2,
                 ..b()
             },
@@ -365,7 +365,7 @@ fn console_behaviours_under_impairment() {
         (
             "udp silence + impairment",
             0,
-            ConsoleBehaviour {
+            HostBehaviour {
                 udp_silence: Some((silence_at, silence_len)),
                 ..b()
             },
@@ -373,7 +373,7 @@ fn console_behaviours_under_impairment() {
         (
             "varying chunk flags + impairment",
             0,
-            ConsoleBehaviour {
+            HostBehaviour {
                 vary_chunk_flags: true,
                 ..b()
             },
@@ -381,7 +381,7 @@ fn console_behaviours_under_impairment() {
         (
             "all behaviours, paced 10 Mbit/s + impairment",
             10_000_000,
-            ConsoleBehaviour {
+            HostBehaviour {
                 restart_ids_every_keyframes: 3,
                 vary_chunk_flags: true,
                 udp_silence: Some((silence_at, silence_len)),
@@ -395,7 +395,7 @@ fn console_behaviours_under_impairment() {
         silence_timeout: silence_len + Duration::from_secs(20),
         ..ClientConfig::default()
     };
-    let results: Vec<(Outcome, SimStats, ConsoleBehaviour)> = std::thread::scope(|s| {
+    let results: Vec<(Outcome, SimStats, HostBehaviour)> = std::thread::scope(|s| {
         let handles: Vec<_> = cases
             .iter()
             .enumerate()
@@ -469,7 +469,7 @@ fn console_behaviours_under_impairment() {
 #[test]
 fn tcp_reset_mid_stream_ends_the_session_with_an_error() {
     let _serial = common::one_at_a_time();
-    let sim = Arc::new(SimServer::start(stream_config(21, Impairment::default())).unwrap());
+    let sim = Arc::new(Host::start(stream_config(21, Impairment::default())).unwrap());
     let mut proxy = ResetProxy::start(sim.tcp_addr());
     let checked = Checked::started();
     let (c2, s2) = (checked.clone(), sim.clone());
@@ -522,7 +522,7 @@ fn tcp_reset_mid_stream_ends_the_session_with_an_error() {
 #[test]
 fn silent_console_recovers_or_times_out() {
     let _serial = common::one_at_a_time();
-    let sim = Arc::new(SimServer::start(stream_config(31, Impairment::default())).unwrap());
+    let sim = Arc::new(Host::start(stream_config(31, Impairment::default())).unwrap());
     let cfg = ClientConfig {
         silence_timeout: Duration::from_millis(1500),
         ..ClientConfig::default()
@@ -665,7 +665,7 @@ fn garbage_datagram(rng: &mut StdRng, conn: u16, next_frame: u32) -> Vec<u8> {
 fn garbage_from_the_console_is_rejected_and_counted() {
     let _serial = common::one_at_a_time();
     let secs = soak_secs(6);
-    let sim = Arc::new(SimServer::start(stream_config(41, Impairment::default())).unwrap());
+    let sim = Arc::new(Host::start(stream_config(41, Impairment::default())).unwrap());
     let (client, checked) = checked_client(&sim, ClientConfig::default());
     assert!(wait_until(Duration::from_secs(5), || checked
         .delivered

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use xnano::nano::{ClientConfig, ClientEvent};
 use xnano_sim::media::EncodedFrame;
-use xnano_sim::nano_host::{HostConfig, HostSession};
+use xnano_sim::nano::{HostConfig, HostSession};
 use xnano_sim::pair::SessionPair;
 
 /// Payload bytes per video datagram (about 1400, as consoles send).

@@ -793,7 +793,7 @@ fn start_console_stream(
 }
 
 fn cmd_sim(a: SimArgs) -> Result<(), String> {
-    use xnano_sim::server::{Impairment, SimConfig, SimServer};
+    use xnano_sim::nano::{Host, Impairment, SimConfig};
     for (name, v) in [
         ("--loss", a.loss),
         ("--reorder", a.reorder),
@@ -821,7 +821,7 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
             seed: a.seed,
             ..Impairment::default()
         },
-        behaviour: xnano_sim::nano_host::ConsoleBehaviour {
+        behaviour: xnano_sim::nano::HostBehaviour {
             restart_ids_every_keyframes: a.restart_ids_every,
             vary_chunk_flags: a.vary_chunk_flags,
             udp_silence: a
@@ -837,8 +837,8 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
     let mut console = if a.no_sg {
         None
     } else {
-        use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
-        let mut c = ConsoleSimConfig {
+        use xnano_sim::smartglass::{Host as SgHost, SimConfig as SgSimConfig};
+        let mut c = SgSimConfig {
             bind_ip: a.bind,
             port: a.sg_port,
             name: a.name.clone(),
@@ -851,15 +851,15 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
             heartbeat_interval: (a.sg_heartbeat_ms > 0)
                 .then(|| Duration::from_millis(a.sg_heartbeat_ms)),
             pace_from_gamestream: a.pace_from_gamestream,
-            ..ConsoleSimConfig::default()
+            ..SgSimConfig::default()
         };
         if let Some(id) = &a.live_id {
             c.live_id = id.clone();
         }
         let port = c.port;
-        Some(ConsoleSim::start(c).map_err(|e| format!("SmartGlass console on port {port}: {e}"))?)
+        Some(SgHost::start(c).map_err(|e| format!("SmartGlass console on port {port}: {e}"))?)
     };
-    let mut sim = SimServer::start(cfg).map_err(|e| e.to_string())?;
+    let mut sim = Host::start(cfg).map_err(|e| e.to_string())?;
     let (t, u) = (sim.tcp_addr(), sim.udp_addr());
     if let Some(c) = &console {
         println!("smartglass udp {}", c.addr());
@@ -868,10 +868,10 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
         // What happens on the SmartGlass side, one line per event on stderr.
         let events = c.events();
         std::thread::spawn(move || {
-            use xnano_sim::console::ConsoleEvent;
+            use xnano_sim::smartglass::HostEvent as SgHostEvent;
             for e in events.iter() {
                 match &e {
-                    ConsoleEvent::Message(m) => eprintln!(
+                    SgHostEvent::Message(m) => eprintln!(
                         "sg: {} {} on {}",
                         m.peer,
                         m.msg_type.name(),
@@ -921,12 +921,12 @@ fn cmd_sim(a: SimArgs) -> Result<(), String> {
 }
 
 fn cmd_demo(a: DemoArgs) -> Result<(), String> {
-    use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
     use xnano_sim::media::H264Decoder;
+    use xnano_sim::smartglass::{Host as SgHost, SimConfig as SgSimConfig};
     fs::create_dir_all(&a.out_dir).map_err(|e| format!("{}: {e}", a.out_dir.display()))?;
-    let mut sim = ConsoleSim::start(ConsoleSimConfig {
+    let mut sim = SgHost::start(SgSimConfig {
         curve: a.curve,
-        ..ConsoleSimConfig::default()
+        ..SgSimConfig::default()
     })
     .map_err(|e| e.to_string())?;
     let addr = sim.addr();

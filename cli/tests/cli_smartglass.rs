@@ -11,13 +11,13 @@ use std::process::{Command, Stdio};
 
 use xnano::crypto::Curve;
 use xnano::smartglass::engine;
-use xnano_sim::console::{ConsoleEvent, ConsoleSim};
+use xnano_sim::smartglass::{Host, HostEvent};
 
 use common::sg::{sim_cfg, sim_event, WAIT};
 
 #[test]
 fn cli_discover_power_on_and_stream() {
-    let sim = ConsoleSim::start(sim_cfg(Curve::P384)).unwrap();
+    let sim = Host::start(sim_cfg(Curve::P384)).unwrap();
     let exe = env!("CARGO_BIN_EXE_xnano");
     let addr = sim.addr().to_string();
     let out = std::process::Command::new(exe)
@@ -79,13 +79,13 @@ fn cli_discover_power_on_and_stream() {
     assert!(err.contains("gamestream Started"), "{err}");
     common::check_stream_recording("cli_discover_power_on_and_stream", &stats, &video);
     let req = sim_event(&sim, "the gamestream request", |e| {
-        matches!(e, ConsoleEvent::GameStreamRequested { .. })
+        matches!(e, HostEvent::GameStreamRequested { .. })
     });
-    if let ConsoleEvent::GameStreamRequested { configuration, .. } = req {
+    if let HostEvent::GameStreamRequested { configuration, .. } = req {
         assert_eq!(configuration["videoMaximumWidth"], "640");
     }
     sim_event(&sim, "the disconnect", |e| {
-        matches!(e, ConsoleEvent::ClientDisconnected { .. })
+        matches!(e, HostEvent::ClientDisconnected { .. })
     });
     let bad = std::process::Command::new(exe)
         .args([

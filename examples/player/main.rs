@@ -32,7 +32,7 @@ use xnano::nano::{
     Client, ClientConfig, ClientEvent, CloseReason, ControllerState, EventHandler, Rumble,
     SessionStats,
 };
-use xnano_sim::server::{Impairment, SimConfig, SimServer};
+use xnano_sim::nano::{Host, Impairment, SimConfig};
 
 use media::{AudioIn, Counters, Mailbox, Picture, ToWindow, VideoIn};
 
@@ -162,7 +162,7 @@ fn start_sim(args: &Args) -> Result<Endpoint, String> {
         },
         ..SimConfig::default()
     };
-    let sim = SimServer::start(cfg).map_err(|e| format!("simulated console: {e}"))?;
+    let sim = Host::start(cfg).map_err(|e| format!("simulated console: {e}"))?;
     Ok(Endpoint {
         tcp: sim.tcp_addr(),
         udp: sim.udp_addr(),
@@ -972,8 +972,8 @@ mod tests {
 
     #[test]
     fn console_streams_from_the_simulated_console() {
-        use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
-        let sim = ConsoleSim::start(ConsoleSimConfig::default()).unwrap();
+        use xnano_sim::smartglass::{Host as SgHost, SimConfig as SgSimConfig};
+        let sim = SgHost::start(SgSimConfig::default()).unwrap();
         let ep = connect_console(&sim.addr().to_string()).unwrap();
         let (tcp, udp) = sim.nano_addrs().expect("the console started its Nano host");
         assert_eq!((ep.tcp.port(), ep.udp.port()), (tcp.port(), udp.port()));

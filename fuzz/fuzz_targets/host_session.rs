@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use libfuzzer_sys::fuzz_target;
 use xnano_sim::media::EncodedFrame;
-use xnano_sim::nano_host::{class_of_channel_id, HostConfig, HostSession};
+use xnano_sim::nano::{class_of_channel_id, HostConfig, HostSession};
 use xnano::wire::nano::audio::{
     AudioClientHandshake, AudioCodec, AudioControl, AudioFormat, AudioPayload,
 };

@@ -20,7 +20,7 @@ use libfuzzer_sys::fuzz_target;
 use xnano::nano::reassembly::ReassemblyConfig;
 use xnano::nano::{ClientConfig, ClientEvent, ClientSession, ControllerState};
 use xnano_sim::media::{verify_synthetic_info, SyntheticVideo};
-use xnano_sim::nano_host::{HostConfig, HostSession};
+use xnano_sim::nano::{HostConfig, HostSession};
 use xnano::wire::nano::video::parse_udp_video_data;
 use xnano_fuzz::{after, Clock, Input};
 
@@ -186,7 +186,7 @@ fuzz_target!(|data: &[u8]| {
             to_client_udp.drain(..2048);
         }
         while let Some(e) = host.poll_event() {
-            if let xnano_sim::nano_host::HostEvent::BadPacket(why) = e {
+            if let xnano_sim::nano::HostEvent::BadPacket(why) = e {
                 assert!(
                     client_closed || host_closed,
                     "the console could not use a client packet: {why}"

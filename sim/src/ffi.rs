@@ -11,15 +11,15 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::console::{ConsoleSim, ConsoleSimConfig};
-use crate::server::{AudioMode, Impairment, SimConfig, SimServer, SimStats, VideoMode};
-use crate::smartglass::ConsoleInfo;
-use crate::wire::sg::common::PrimaryDeviceFlags;
-use crate::wire::sg::payloads::{
+use crate::nano::{self, AudioMode, Impairment, SimStats, VideoMode};
+use crate::smartglass;
+use xnano_ffi_support::{box_to_mut_ptr, try_box_from_ptr, try_ref_from_ptr, Castable};
+use xnano_proto::smartglass::ConsoleInfo;
+use xnano_proto::wire::sg::common::PrimaryDeviceFlags;
+use xnano_proto::wire::sg::payloads::{
     MediaControlCommand, MediaMetadata, MediaPlaybackStatus, MediaState, MediaType, SoundLevel,
     TextConfiguration, TextInputScope, TextOptions,
 };
-use xnano_ffi_support::{box_to_mut_ptr, try_box_from_ptr, try_ref_from_ptr, Castable};
 
 use xnano_ffi_support::{
     arg_str, boundary, growable, growable_out, out_ptr, read_growable, write_growable, write_out,
@@ -50,11 +50,11 @@ pub extern "C" fn xnano_sim_last_error() -> *const c_char {
 /// A running simulated console. Created by `xnano_sim_new`, freed by
 /// `xnano_sim_free`. Opaque. It listens on loopback only.
 pub struct xnano_sim {
-    server: Mutex<Option<SimServer>>,
+    server: Mutex<Option<nano::Host>>,
     last_stats: Mutex<SimStats>,
     tcp_port: u16,
     udp_port: u16,
-    console: Mutex<Option<ConsoleSim>>,
+    console: Mutex<Option<smartglass::Host>>,
     /// What the SmartGlass console announces (None: SmartGlass disabled).
     console_info: Option<ConsoleInfo>,
 }
@@ -62,7 +62,7 @@ pub struct xnano_sim {
 impl xnano_sim {
     /// The SmartGlass console behind the handle (None when disabled or
     /// stopped), for Rust tests that reach past the C ABI (faults).
-    pub fn console(&self) -> parking_lot::MutexGuard<'_, Option<ConsoleSim>> {
+    pub fn console(&self) -> parking_lot::MutexGuard<'_, Option<smartglass::Host>> {
         self.console.lock()
     }
 }
@@ -180,7 +180,7 @@ growable!(xnano_sim_config {
 
 impl Default for xnano_sim_config {
     fn default() -> Self {
-        let d = SimConfig::default();
+        let d = nano::SimConfig::default();
         let imp = Impairment::default();
         xnano_sim_config {
             struct_size: std::mem::size_of::<xnano_sim_config>() as u32,
@@ -216,7 +216,7 @@ impl Default for xnano_sim_config {
     }
 }
 
-fn to_core(c: &xnano_sim_config) -> FfiResult<SimConfig> {
+fn to_core(c: &xnano_sim_config) -> FfiResult<nano::SimConfig> {
     let video = match c.video_source {
         XNANO_SIM_VIDEO_TEST_PATTERN => VideoMode::TestPattern,
         XNANO_SIM_VIDEO_SYNTHETIC => VideoMode::Synthetic {
@@ -241,7 +241,7 @@ fn to_core(c: &xnano_sim_config) -> FfiResult<SimConfig> {
             return Err(FfiError::invalid(format!("{what} {v}: must be 0..=100")));
         }
     }
-    Ok(SimConfig {
+    Ok(nano::SimConfig {
         tcp_port: c.tcp_port,
         udp_port: c.udp_port,
         width: c.width,
@@ -263,7 +263,7 @@ fn to_core(c: &xnano_sim_config) -> FfiResult<SimConfig> {
         session_seed: (c.session_seed != 0).then_some(c.session_seed),
         telemetry_interval: (c.telemetry_interval_ms != 0)
             .then(|| Duration::from_millis(c.telemetry_interval_ms.into())),
-        ..SimConfig::default()
+        ..nano::SimConfig::default()
     })
 }
 
@@ -416,24 +416,24 @@ pub extern "C" fn xnano_sim_new(
         };
         let cfg = to_core(&c)?;
         let console = if c.smartglass {
-            let mut sg = ConsoleSimConfig {
+            let mut sg = smartglass::SimConfig {
                 port: c.smartglass_port,
                 powered_on: c.smartglass_powered_on,
                 media_state: Some(demo_media_state()),
-                nano: SimConfig {
+                nano: nano::SimConfig {
                     tcp_port: 0,
                     udp_port: 0,
                     ..cfg.clone()
                 },
-                ..ConsoleSimConfig::default()
+                ..smartglass::SimConfig::default()
             };
             if c.smartglass_require_auth {
                 sg.flags = PrimaryDeviceFlags::AllowAuthenticatedUsers;
             }
             let (name, uuid, flags) = (sg.name.clone(), sg.uuid, sg.flags);
-            let sim = ConsoleSim::start(sg).map_err(|e| {
+            let sim = smartglass::Host::start(sg).map_err(|e| {
                 let code = match e {
-                    crate::console::ConsoleError::Io(_) => xnano_result::XNANO_ERR_IO,
+                    crate::smartglass::SimError::Io(_) => xnano_result::XNANO_ERR_IO,
                     _ => xnano_result::XNANO_ERR_INVALID_ARGUMENT,
                 };
                 FfiError::new(code, format!("simulated SmartGlass console: {e}"))
@@ -451,9 +451,9 @@ pub extern "C" fn xnano_sim_new(
             Some((s, i)) => (Some(s), Some(i)),
             None => (None, None),
         };
-        let server = SimServer::start(cfg).map_err(|e| {
+        let server = nano::Host::start(cfg).map_err(|e| {
             let code = match e {
-                crate::server::SimError::Io(_) => xnano_result::XNANO_ERR_IO,
+                crate::nano::SimError::Io(_) => xnano_result::XNANO_ERR_IO,
                 _ => xnano_result::XNANO_ERR_INVALID_ARGUMENT,
             };
             FfiError::new(code, format!("simulated console: {e}"))
@@ -628,7 +628,10 @@ pub extern "C" fn xnano_sim_free(sim: *mut xnano_sim) {
 }
 
 /// The SmartGlass console of a sim; WRONG_STATE when disabled.
-fn with_console<T>(s: &xnano_sim, f: impl FnOnce(&ConsoleSim) -> FfiResult<T>) -> FfiResult<T> {
+fn with_console<T>(
+    s: &xnano_sim,
+    f: impl FnOnce(&smartglass::Host) -> FfiResult<T>,
+) -> FfiResult<T> {
     match s.console.lock().as_ref() {
         Some(cs) => f(cs),
         None => Err(FfiError::state(

@@ -1,7 +1,7 @@
 //! xnano-sim: a simulated Xbox One for tests, benchmarks and demos: the host
-//! side of SmartGlass ([`console::ConsoleSim`]: discovery, power-on, the
+//! side of SmartGlass ([`smartglass::Host`]: discovery, power-on, the
 //! encrypted session, service channels, gamestream start) and of Nano
-//! ([`server::SimServer`] with its [`nano_host::HostSession`]: the control
+//! ([`nano::Host`] with its [`nano::HostSession`]: the control
 //! handshake, channels, video from a real H.264 encoder or synthetic frames,
 //! Opus or PCM audio, input, rumble), behaving like a console where it is
 //! inconvenient (pacing, frame-id restarts, silences, heartbeats, impaired
@@ -11,12 +11,8 @@
 //! declared in `sim/include/xnano_sim.h`, which the bindings' tests load
 //! beside `libxnano`. The client library never links any of it.
 
-// The protocol modules, at the paths the simulator's code uses.
-use xnano_proto::{crypto, nano, smartglass, wire};
-
-pub mod console;
 pub mod ffi;
 pub mod media;
-pub mod nano_host;
+pub mod nano;
 pub mod pair;
-pub mod server;
+pub mod smartglass;

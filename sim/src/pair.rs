@@ -11,8 +11,8 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::nano_host::{HostConfig, HostSession};
-use crate::nano::{ClientConfig, ClientEvent, ClientSession};
+use crate::nano::{HostConfig, HostSession};
+use xnano_proto::nano::{ClientConfig, ClientEvent, ClientSession};
 
 /// The client's UDP address as the host sees it.
 pub const CLIENT_ADDR: &str = "127.0.0.1:50000";

@@ -4,15 +4,15 @@
 use std::time::{Duration, Instant};
 
 use xnano::crypto::Curve;
-use xnano_sim::console::{ConsoleEvent, ConsoleSim, ConsoleSimConfig};
-use xnano_sim::server::SimConfig;
+use xnano_sim::nano::SimConfig;
+use xnano_sim::smartglass::{Host as SgHost, HostEvent as SgHostEvent, SimConfig as SgSimConfig};
 
 /// How long a test waits for the console to report something.
 pub const WAIT: Duration = Duration::from_secs(10);
 
 /// A small console on `curve`: 320x240 at 30 fps, quick resends.
-pub fn sim_cfg(curve: Curve) -> ConsoleSimConfig {
-    ConsoleSimConfig {
+pub fn sim_cfg(curve: Curve) -> SgSimConfig {
+    SgSimConfig {
         curve,
         nano: SimConfig {
             width: 320,
@@ -22,16 +22,12 @@ pub fn sim_cfg(curve: Curve) -> ConsoleSimConfig {
             ..SimConfig::default()
         },
         resend_interval: Duration::from_millis(300),
-        ..ConsoleSimConfig::default()
+        ..SgSimConfig::default()
     }
 }
 
 /// Waits (up to [`WAIT`]) for the console's first event that `f` accepts.
-pub fn sim_event(
-    sim: &ConsoleSim,
-    what: &str,
-    mut f: impl FnMut(&ConsoleEvent) -> bool,
-) -> ConsoleEvent {
+pub fn sim_event(sim: &SgHost, what: &str, mut f: impl FnMut(&SgHostEvent) -> bool) -> SgHostEvent {
     let rx = sim.events();
     let deadline = Instant::now() + WAIT;
     loop {

@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 
 use xnano::nano::{Client, ClientConfig, ClientEvent, CloseReason};
 use xnano_sim::media::verify_synthetic_info;
-use xnano_sim::server::{SimServer, VideoMode};
+use xnano_sim::nano::{Host, VideoMode};
 
 /// A synthetic (self-verifying) video source.
 pub fn synthetic(seed: u64, min_len: usize, max_len: usize) -> VideoMode {
@@ -87,7 +87,7 @@ impl Checked {
     }
 
     /// Checks and counts one event (call it from the client's handler).
-    pub fn on_event(&self, sim: &SimServer, e: &ClientEvent) {
+    pub fn on_event(&self, sim: &Host, e: &ClientEvent) {
         if self.closed.lock().is_some() {
             self.after_close.fetch_add(1, Ordering::Relaxed);
         }
@@ -154,7 +154,7 @@ impl Checked {
 }
 
 /// Connects a client to `sim` whose handler checks every frame (see [`Checked`]).
-pub fn checked_client(sim: &Arc<SimServer>, cfg: ClientConfig) -> (Client, Arc<Checked>) {
+pub fn checked_client(sim: &Arc<Host>, cfg: ClientConfig) -> (Client, Arc<Checked>) {
     let checked = Checked::started();
     let c2 = checked.clone();
     let s2 = sim.clone();

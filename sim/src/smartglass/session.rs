@@ -1,10 +1,10 @@
 //! Sans-IO core of the simulated console's SmartGlass side.
 //!
-//! [`ConsoleHost`] takes datagrams ([`ConsoleHost::handle_datagram`]) and
-//! the passing of time ([`ConsoleHost::handle_timeout`]) with an explicit
-//! `now`, and produces datagrams to send ([`ConsoleHost::poll_transmit`]),
-//! events ([`ConsoleHost::poll_event`]) and actions for its engine
-//! ([`ConsoleHost::poll_action`]: start or stop the Nano host). It owns no
+//! [`HostSession`] takes datagrams ([`HostSession::handle_datagram`]) and
+//! the passing of time ([`HostSession::handle_timeout`]) with an explicit
+//! `now`, and produces datagrams to send ([`HostSession::poll_transmit`]),
+//! events ([`HostSession::poll_event`]) and actions for its engine
+//! ([`HostSession::poll_action`]: start or stop the Nano host). It owns no
 //! socket, thread or clock.
 //!
 //! Behaviour follows the captured session (vectors/smartglass/sg_capture.pcap)
@@ -20,25 +20,25 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{ConsoleError, ConsoleSimConfig, Faults, GameStreamSettings};
-use crate::crypto::{CertificateInfo, Crypto, Curve, KeyPair};
-use crate::wire::sg::common::{
-    peek_packet_type, ClientType, ConnectionResult, Guid, PacketType, PairedIdentityState,
+use super::host::{Faults, GameStreamSettings, SimConfig, SimError};
+use xnano_proto::crypto::{CertificateInfo, Crypto, Curve, KeyPair};
+use xnano_proto::wire::sg::common::{
+    peek_packet_type, ClientType, ConnectionResult, PacketType, PairedIdentityState,
     PrimaryDeviceFlags,
 };
-use crate::wire::sg::json::{split_for_sending, JsonReassembler};
-use crate::wire::sg::message::{FragmentReassembler, Message};
-use crate::wire::sg::payloads::{Acknowledge, Fragment, MessageType};
-use crate::wire::sg::payloads::{
+use xnano_proto::wire::sg::json::{split_for_sending, JsonReassembler};
+use xnano_proto::wire::sg::message::{FragmentReassembler, Message};
+use xnano_proto::wire::sg::payloads::{Acknowledge, Fragment, MessageType};
+use xnano_proto::wire::sg::payloads::{
     ChannelStartResponse, ConsoleStatus, Disconnect, DisconnectReason, LocalJoin, MediaCommand,
     MediaCommandResult, MediaControlCommand, MediaPlaybackStatus, MediaState, MessagePayload,
     PairedIdentityStateChanged, SGResultCode, SystemTextAcknowledge, TextConfiguration,
 };
-use crate::wire::sg::simple::{
+use xnano_proto::wire::sg::simple::{
     ConnectRequestProtected, ConnectRequestUnprotected, ConnectResponse, ConnectResponseProtected,
     ConnectResponseUnprotected, DiscoveryResponse, SimpleBody, SimplePacket,
 };
-use crate::wire::WireError;
+use xnano_proto::wire::WireError;
 
 /// Channel id of the core channel.
 pub const CHANNEL_CORE: u64 = 0;
@@ -59,98 +59,7 @@ const CONNECT_GROUP_TTL: Duration = Duration::from_secs(10);
 const MAX_RX_WINDOW: usize = 4096;
 const MAX_PENDING_OUT: usize = 1024;
 
-/// A SmartGlass service channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum ServiceChannel {
-    /// The core channel (id 0).
-    Core,
-    /// Acknowledgements (id 0x1000000000000000).
-    Ack,
-    /// System input (gamepad, touch, sensors).
-    SystemInput,
-    /// System input, TV remote.
-    SystemInputTVRemote,
-    /// System media (media commands and state).
-    SystemMedia,
-    /// System text (text entry).
-    SystemText,
-    /// System broadcast (gamestream JSON).
-    SystemBroadcast,
-    /// A title channel (all-zero GUID plus a title id).
-    Title,
-}
-
-const fn guid(s: &[u8; 32]) -> Guid {
-    let mut g = [0u8; 16];
-    let mut i = 0;
-    while i < 16 {
-        g[i] = (hexval(s[2 * i]) << 4) | hexval(s[2 * i + 1]);
-        i += 1;
-    }
-    g
-}
-
-const fn hexval(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        b'A'..=b'F' => c - b'A' + 10,
-        _ => 0,
-    }
-}
-
-impl ServiceChannel {
-    /// The channels a client starts after connecting (the reference's list).
-    pub const SYSTEM: [ServiceChannel; 5] = [
-        ServiceChannel::SystemInput,
-        ServiceChannel::SystemInputTVRemote,
-        ServiceChannel::SystemMedia,
-        ServiceChannel::SystemText,
-        ServiceChannel::SystemBroadcast,
-    ];
-
-    /// The message target GUID of a startable channel (the reference's
-    /// `MessageTarget`); all zero for [`ServiceChannel::Title`].
-    pub fn uuid(self) -> Option<Guid> {
-        match self {
-            ServiceChannel::SystemInput => Some(guid(b"fa20b8ca66fb46e0adb60b978a59d35f")),
-            ServiceChannel::SystemInputTVRemote => Some(guid(b"d451e3b360bb4c71b3dbf994b1aca3a7")),
-            ServiceChannel::SystemMedia => Some(guid(b"48a9ca24eb6d4e128c43d57469edd3cd")),
-            ServiceChannel::SystemText => Some(guid(b"7af3e6a2488b40cba93179c04b7da3a0")),
-            ServiceChannel::SystemBroadcast => Some(guid(b"b6a117d8f5e245d7862e8fd8e3156476")),
-            ServiceChannel::Title => Some([0u8; 16]),
-            ServiceChannel::Core | ServiceChannel::Ack => None,
-        }
-    }
-
-    /// The channel a channel start request's GUID names.
-    pub fn from_uuid(g: &Guid) -> Option<ServiceChannel> {
-        [
-            ServiceChannel::SystemInput,
-            ServiceChannel::SystemInputTVRemote,
-            ServiceChannel::SystemMedia,
-            ServiceChannel::SystemText,
-            ServiceChannel::SystemBroadcast,
-            ServiceChannel::Title,
-        ]
-        .into_iter()
-        .find(|c| c.uuid().as_ref() == Some(g))
-    }
-
-    /// The channel's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ServiceChannel::Core => "Core",
-            ServiceChannel::Ack => "Ack",
-            ServiceChannel::SystemInput => "SystemInput",
-            ServiceChannel::SystemInputTVRemote => "SystemInputTVRemote",
-            ServiceChannel::SystemMedia => "SystemMedia",
-            ServiceChannel::SystemText => "SystemText",
-            ServiceChannel::SystemBroadcast => "SystemBroadcast",
-            ServiceChannel::Title => "Title",
-        }
-    }
-}
+pub use xnano_proto::smartglass::ServiceChannel;
 
 /// A message the console received from a client (acknowledgements are
 /// counted in the stats, not logged).
@@ -191,7 +100,7 @@ pub enum RejectKind {
 
 /// Something that happened in the simulated console.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum ConsoleEvent {
+pub enum HostEvent {
     /// A discovery request came in.
     DiscoveryRequest {
         /// Sender.
@@ -371,7 +280,7 @@ fn ser_curve<S: serde::Serializer>(c: &Curve, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum HostAction {
     /// Start the Nano host (or reuse the running one), then call
-    /// [`ConsoleHost::nano_started`] or [`ConsoleHost::nano_failed`].
+    /// [`HostSession::nano_started`] or [`HostSession::nano_failed`].
     StartNano {
         /// The client that asked.
         peer: SocketAddr,
@@ -382,7 +291,7 @@ pub enum HostAction {
 
 /// Counters of the SmartGlass side.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ConsoleStats {
+pub struct HostStats {
     /// Datagrams handled.
     pub datagrams_received: u64,
     /// Datagrams produced for sending.
@@ -411,7 +320,7 @@ pub struct ConsoleStats {
     pub acks_received: u64,
     /// Heartbeats (empty need-ack acknowledgements) received.
     pub heartbeats: u64,
-    /// Heartbeats the console sent on its own ([`ConsoleSimConfig::heartbeat_interval`]).
+    /// Heartbeats the console sent on its own ([`SimConfig::heartbeat_interval`]).
     pub heartbeats_sent: u64,
     /// The console's heartbeats the client acknowledged.
     pub heartbeats_acked: u64,
@@ -452,7 +361,7 @@ pub struct GameStreamInfo {
     pub udp_port: Option<u16>,
 }
 
-/// A connected client, as [`ConsoleHost::clients`] reports it.
+/// A connected client, as [`HostSession::clients`] reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClientInfo {
     /// Address.
@@ -466,7 +375,7 @@ pub struct ClientInfo {
     /// Started channels: (channel, id).
     pub channels: Vec<(ServiceChannel, u64)>,
     /// The 64-byte session secret (for dissecting captures in tests).
-    #[serde(with = "crate::wire::hexbytes")]
+    #[serde(with = "xnano_proto::wire::hexbytes")]
     pub shared_secret: Vec<u8>,
 }
 
@@ -513,7 +422,6 @@ impl Session {
     fn channel_kind(&self, id: u64) -> Option<ServiceChannel> {
         match id {
             CHANNEL_CORE => Some(ServiceChannel::Core),
-            CHANNEL_ACK => Some(ServiceChannel::Ack),
             _ => self.channels.iter().find(|c| c.id == id).map(|c| c.kind),
         }
     }
@@ -521,7 +429,6 @@ impl Session {
     fn channel_id(&self, kind: ServiceChannel) -> Option<u64> {
         match kind {
             ServiceChannel::Core => Some(CHANNEL_CORE),
-            ServiceChannel::Ack => Some(CHANNEL_ACK),
             _ => self.channels.iter().find(|c| c.kind == kind).map(|c| c.id),
         }
     }
@@ -567,8 +474,8 @@ struct Stream {
 }
 
 /// The console's SmartGlass host state machine (sans-IO).
-pub struct ConsoleHost {
-    cfg: ConsoleSimConfig,
+pub struct HostSession {
+    cfg: SimConfig,
     key: KeyPair,
     certificate: Vec<u8>,
     cert_info: CertificateInfo,
@@ -578,10 +485,10 @@ pub struct ConsoleHost {
     pending_connects: Vec<PendingConnect>,
     next_participant_id: u32,
     transmits: VecDeque<(SocketAddr, Vec<u8>)>,
-    events: VecDeque<ConsoleEvent>,
+    events: VecDeque<HostEvent>,
     actions: VecDeque<HostAction>,
     log: VecDeque<ReceivedMessage>,
-    stats: ConsoleStats,
+    stats: HostStats,
     console_status: ConsoleStatus,
     media_state: Option<MediaState>,
     stream: Option<Stream>,
@@ -590,9 +497,9 @@ pub struct ConsoleHost {
     requested_pace_bps: Option<u64>,
 }
 
-impl std::fmt::Debug for ConsoleHost {
+impl std::fmt::Debug for HostSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConsoleHost")
+        f.debug_struct("HostSession")
             .field("live_id", &self.cfg.live_id)
             .field("curve", &self.key.curve())
             .field("sessions", &self.sessions.len())
@@ -621,19 +528,22 @@ pub fn pace_from_configuration(configuration: &serde_json::Value) -> Option<u64>
 
 fn new_session_id() -> String {
     let g: [u8; 16] = rand::random();
-    format!("{{{}}}", crate::wire::uuid_text::format(&g).to_uppercase())
+    format!(
+        "{{{}}}",
+        xnano_proto::wire::uuid_text::format(&g).to_uppercase()
+    )
 }
 
-impl ConsoleHost {
+impl HostSession {
     /// A console with a fresh key on `cfg.curve` and a fresh certificate.
-    pub fn new(cfg: &ConsoleSimConfig) -> Result<ConsoleHost, ConsoleError> {
+    pub fn new(cfg: &SimConfig) -> Result<HostSession, SimError> {
         let key = KeyPair::generate(cfg.curve);
         let serial: u64 = rand::random::<u64>() >> 1;
         let certificate = super::cert::generate_certificate(&key, &cfg.live_id, serial)
-            .map_err(|e| ConsoleError::Certificate(e.to_string()))?;
+            .map_err(|e| SimError::Certificate(e.to_string()))?;
         let cert_info = CertificateInfo::from_der(&certificate)
-            .map_err(|e| ConsoleError::Certificate(e.to_string()))?;
-        Ok(ConsoleHost {
+            .map_err(|e| SimError::Certificate(e.to_string()))?;
+        Ok(HostSession {
             key,
             certificate,
             cert_info,
@@ -646,7 +556,7 @@ impl ConsoleHost {
             events: VecDeque::new(),
             actions: VecDeque::new(),
             log: VecDeque::new(),
-            stats: ConsoleStats::default(),
+            stats: HostStats::default(),
             console_status: cfg.console_status.clone(),
             media_state: cfg.media_state.clone(),
             stream: None,
@@ -677,7 +587,7 @@ impl ConsoleHost {
     }
 
     /// Counters.
-    pub fn stats(&self) -> ConsoleStats {
+    pub fn stats(&self) -> HostStats {
         self.stats.clone()
     }
 
@@ -751,7 +661,7 @@ impl ConsoleHost {
     }
 
     /// The next event.
-    pub fn poll_event(&mut self) -> Option<ConsoleEvent> {
+    pub fn poll_event(&mut self) -> Option<HostEvent> {
         self.events.pop_front()
     }
 
@@ -768,7 +678,7 @@ impl ConsoleHost {
         self.requested_pace_bps
     }
 
-    /// When [`ConsoleHost::handle_timeout`] next has something to do.
+    /// When [`HostSession::handle_timeout`] next has something to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut t: Option<Instant> = None;
         let mut upd = |x: Instant| t = Some(t.map_or(x, |t| t.min(x)));
@@ -789,7 +699,7 @@ impl ConsoleHost {
         t
     }
 
-    fn emit(&mut self, e: ConsoleEvent) {
+    fn emit(&mut self, e: HostEvent) {
         if self.events.len() >= 65536 {
             self.events.pop_front();
             self.stats.events_dropped += 1;
@@ -824,7 +734,7 @@ impl ConsoleHost {
             RejectKind::PoweredOff => {}
         }
         log::debug!("sim console: {from}: {kind:?}: {reason}");
-        self.emit(ConsoleEvent::PacketRejected { from, kind, reason });
+        self.emit(HostEvent::PacketRejected { from, kind, reason });
     }
 
     // ------------------------------------------------------------------
@@ -864,7 +774,7 @@ impl ConsoleHost {
             if now.duration_since(self.sessions[i].last_heard) >= timeout {
                 let s = self.sessions.remove(i);
                 self.stats.clients_timed_out += 1;
-                self.emit(ConsoleEvent::ClientTimedOut {
+                self.emit(HostEvent::ClientTimedOut {
                     peer: s.peer,
                     participant_id: s.participant_id,
                 });
@@ -916,7 +826,7 @@ impl ConsoleHost {
         }
         for (peer, sequence_number, msg_type) in exhausted {
             self.stats.resends_exhausted += 1;
-            self.emit(ConsoleEvent::ResendsExhausted {
+            self.emit(HostEvent::ResendsExhausted {
                 peer,
                 sequence_number,
                 msg_type,
@@ -945,7 +855,7 @@ impl ConsoleHost {
         self.stats.discovery_requests += 1;
         let answer = !self.faults.ignore_discovery
             && (self.powered_on || self.cfg.answer_discovery_when_off);
-        self.emit(ConsoleEvent::DiscoveryRequest {
+        self.emit(HostEvent::DiscoveryRequest {
             from,
             client_type: req.client_type,
             answered: answer,
@@ -984,14 +894,14 @@ impl ConsoleHost {
         };
         self.stats.power_on_requests += 1;
         let matched = req.liveid.eq_ignore_ascii_case(&self.cfg.live_id);
-        self.emit(ConsoleEvent::PowerOnRequest {
+        self.emit(HostEvent::PowerOnRequest {
             from,
             live_id: req.liveid,
             matched,
         });
         if matched && !self.powered_on {
             self.powered_on = true;
-            self.emit(ConsoleEvent::PoweredOn);
+            self.emit(HostEvent::PoweredOn);
         }
     }
 
@@ -999,7 +909,7 @@ impl ConsoleHost {
     pub fn power_on(&mut self) {
         if !self.powered_on {
             self.powered_on = true;
-            self.emit(ConsoleEvent::PoweredOn);
+            self.emit(HostEvent::PoweredOn);
         }
     }
 
@@ -1016,7 +926,7 @@ impl ConsoleHost {
         self.disconnect_all(now, DisconnectReason::PowerOff, 0);
         self.pending_connects.clear();
         self.powered_on = false;
-        self.emit(ConsoleEvent::PoweredOff { by_client });
+        self.emit(HostEvent::PoweredOff { by_client });
     }
 
     /// Sends every client a Disconnect and ends all sessions.
@@ -1211,7 +1121,7 @@ impl ConsoleHost {
         self.send_raw(from, bytes.clone());
         if !success {
             self.stats.connects_rejected += 1;
-            self.emit(ConsoleEvent::ConnectRejected { peer: from, result });
+            self.emit(HostEvent::ConnectRejected { peer: from, result });
             return;
         }
         self.stats.connects_accepted += 1;
@@ -1241,7 +1151,7 @@ impl ConsoleHost {
             next_heartbeat: self.cfg.heartbeat_interval.map(|d| now + d),
             heartbeats_out: Vec::new(),
         });
-        self.emit(ConsoleEvent::Connected {
+        self.emit(HostEvent::Connected {
             peer: from,
             participant_id,
             curve: self.key.curve(),
@@ -1350,7 +1260,7 @@ impl ConsoleHost {
             }
             self.log.push_back(rec.clone());
         }
-        self.emit(ConsoleEvent::Message(rec));
+        self.emit(HostEvent::Message(rec));
         self.dispatch(now, i, header.channel_id, channel, payload);
     }
 
@@ -1518,7 +1428,7 @@ impl ConsoleHost {
                 now,
                 i,
                 id,
-                MessagePayload::Json(crate::wire::sg::payloads::Json { text: t }),
+                MessagePayload::Json(xnano_proto::wire::sg::payloads::Json { text: t }),
                 true,
             );
         }
@@ -1536,7 +1446,7 @@ impl ConsoleHost {
         match payload {
             MessagePayload::LocalJoin(join) => {
                 self.sessions[i].joined = true;
-                self.emit(ConsoleEvent::LocalJoin { peer, join });
+                self.emit(HostEvent::LocalJoin { peer, join });
                 let status = self.console_status.clone();
                 self.send_payload(
                     now,
@@ -1599,7 +1509,7 @@ impl ConsoleHost {
                 match (refused, kind) {
                     (false, Some(k)) => {
                         self.stats.channels_started += 1;
-                        self.emit(ConsoleEvent::ChannelStarted {
+                        self.emit(HostEvent::ChannelStarted {
                             peer,
                             channel: k,
                             channel_id: target,
@@ -1618,7 +1528,7 @@ impl ConsoleHost {
                             }
                         }
                     }
-                    _ => self.emit(ConsoleEvent::ChannelRejected {
+                    _ => self.emit(HostEvent::ChannelRejected {
                         peer,
                         channel: kind,
                         request_id: req.channel_request_id,
@@ -1629,14 +1539,14 @@ impl ConsoleHost {
                 self.sessions[i]
                     .channels
                     .retain(|c| c.id != stop.target_channel_id);
-                self.emit(ConsoleEvent::ChannelStopped {
+                self.emit(HostEvent::ChannelStopped {
                     peer,
                     channel_id: stop.target_channel_id,
                 });
             }
             MessagePayload::Disconnect(d) => {
                 let s = self.sessions.remove(i);
-                self.emit(ConsoleEvent::ClientDisconnected {
+                self.emit(HostEvent::ClientDisconnected {
                     peer,
                     participant_id: s.participant_id,
                     reason: d.reason,
@@ -1670,7 +1580,7 @@ impl ConsoleHost {
                     Ok(None) => return,
                     Err(e) => return self.reject(peer, RejectKind::Malformed, e.to_string()),
                 };
-                self.emit(ConsoleEvent::Json {
+                self.emit(HostEvent::Json {
                     peer,
                     channel,
                     text: text.clone(),
@@ -1740,7 +1650,7 @@ impl ConsoleHost {
                     .cloned()
                     .unwrap_or(serde_json::Value::Null);
                 self.requested_pace_bps = pace_from_configuration(&configuration);
-                self.emit(ConsoleEvent::GameStreamRequested {
+                self.emit(HostEvent::GameStreamRequested {
                     peer,
                     configuration,
                 });
@@ -1786,14 +1696,14 @@ impl ConsoleHost {
                 ServiceChannel::SystemBroadcast,
                 &serde_json::json!({"type": 5, "errorType": t, "errorValue": v}),
             );
-            self.emit(ConsoleEvent::GameStreamFailed {
+            self.emit(HostEvent::GameStreamFailed {
                 peer,
                 reason: format!("injected error {t}/{v}"),
             });
             return;
         }
         if !g.enabled {
-            self.emit(ConsoleEvent::GameStreamFailed {
+            self.emit(HostEvent::GameStreamFailed {
                 peer,
                 reason: "gamestreaming is disabled".into(),
             });
@@ -1873,7 +1783,7 @@ impl ConsoleHost {
         if first {
             self.stats.gamestreams_started += 1;
         }
-        self.emit(ConsoleEvent::GameStreamStarted {
+        self.emit(HostEvent::GameStreamStarted {
             peer,
             session_id: sid,
             tcp_port,
@@ -1895,14 +1805,14 @@ impl ConsoleHost {
                 &serde_json::json!({"type": 5, "errorType": 1, "errorValue": 0}),
             );
         }
-        self.emit(ConsoleEvent::GameStreamFailed { peer, reason });
+        self.emit(HostEvent::GameStreamFailed { peer, reason });
     }
 
     fn end_stream_of(&mut self, peer: SocketAddr) {
         if let Some(st) = self.stream.take_if(|s| s.owner == peer) {
             self.stats.gamestreams_stopped += 1;
             self.actions.push_back(HostAction::StopNano);
-            self.emit(ConsoleEvent::GameStreamStopped {
+            self.emit(HostEvent::GameStreamStopped {
                 peer,
                 session_id: st.session_id,
             });
@@ -2013,9 +1923,9 @@ impl ConsoleHost {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::sg::common::PublicKeyType;
-    use crate::wire::sg::payloads::Unsnap;
-    use crate::wire::sg::simple::ConnectRequest;
+    use xnano_proto::wire::sg::common::PublicKeyType;
+    use xnano_proto::wire::sg::payloads::Unsnap;
+    use xnano_proto::wire::sg::simple::ConnectRequest;
 
     fn peer() -> SocketAddr {
         "127.0.0.1:40000".parse().unwrap()
@@ -2041,7 +1951,7 @@ mod tests {
     }
 
     /// Connects a client to `h` at `now`; returns its crypto.
-    fn connect(h: &mut ConsoleHost, now: Instant) -> Crypto {
+    fn connect(h: &mut HostSession, now: Instant) -> Crypto {
         let (crypto, ours) = Crypto::new_ecdh(h.curve(), &h.public_key()).unwrap();
         let req = ConnectRequest::build_group(
             [1; 16],
@@ -2076,13 +1986,13 @@ mod tests {
 
     #[test]
     fn timers_follow_the_given_clock() {
-        let cfg = ConsoleSimConfig {
+        let cfg = SimConfig {
             resend_interval: Duration::from_millis(100),
             max_resends: 1,
             client_timeout: Duration::from_secs(5),
-            ..ConsoleSimConfig::default()
+            ..SimConfig::default()
         };
-        let mut h = ConsoleHost::new(&cfg).unwrap();
+        let mut h = HostSession::new(&cfg).unwrap();
         let t0 = Instant::now();
         let crypto = connect(&mut h, t0);
         h.handle_datagram(
@@ -2097,7 +2007,7 @@ mod tests {
                     native_height: 1,
                     dpi_x: 1,
                     dpi_y: 1,
-                    device_capabilities: crate::wire::sg::common::DeviceCapabilities::All,
+                    device_capabilities: xnano_proto::wire::sg::common::DeviceCapabilities::All,
                     client_version: 1,
                     os_major_version: 1,
                     os_minor_version: 1,
@@ -2136,7 +2046,7 @@ mod tests {
         let events: Vec<_> = std::iter::from_fn(|| h.poll_event()).collect();
         assert!(events.iter().any(|e| matches!(
             e,
-            ConsoleEvent::ClientTimedOut {
+            HostEvent::ClientTimedOut {
                 participant_id: 31,
                 ..
             }
@@ -2145,20 +2055,21 @@ mod tests {
 
     #[test]
     fn gamestream_asks_the_engine_for_the_nano_host() {
-        let mut h = ConsoleHost::new(&ConsoleSimConfig::default()).unwrap();
+        let mut h = HostSession::new(&SimConfig::default()).unwrap();
         let now = Instant::now();
         let crypto = connect(&mut h, now);
-        let start =
-            MessagePayload::ChannelStartRequest(crate::wire::sg::payloads::ChannelStartRequest {
+        let start = MessagePayload::ChannelStartRequest(
+            xnano_proto::wire::sg::payloads::ChannelStartRequest {
                 channel_request_id: 1,
                 title_id: 0,
                 service: ServiceChannel::SystemBroadcast.uuid().unwrap(),
                 activity_id: 0,
-            });
+            },
+        );
         h.handle_datagram(now, peer(), &msg(&crypto, 1, start, true));
         while h.poll_transmit().is_some() {}
         let json = Message::new(
-            MessagePayload::Json(crate::wire::sg::payloads::Json {
+            MessagePayload::Json(xnano_proto::wire::sg::payloads::Json {
                 text: r#"{"type":1,"configuration":{}}"#.into(),
             }),
             2,

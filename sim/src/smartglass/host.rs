@@ -1,26 +1,23 @@
 //! The simulated console's SmartGlass side: discovery responder, power-on,
 //! the encrypted session (connect, local join, acknowledgements, heartbeat,
 //! channels, console status, commands) and the SystemBroadcast gamestream
-//! handshake that starts the Nano host of [`crate::server`].
+//! handshake that starts the Nano host of [`crate::nano`].
 //!
-//! [`host::ConsoleHost`] is the sans-IO core; [`ConsoleSim`] runs it on one
+//! [`HostSession`] is the sans-IO core; [`Host`] runs it on one
 //! UDP socket thread:
 //!
 //! ```no_run
-//! use xnano_sim::console::{ConsoleSim, ConsoleSimConfig};
-//! let sim = ConsoleSim::start(ConsoleSimConfig::default()).unwrap();
+//! use xnano_sim::smartglass::{Host, SimConfig};
+//! let sim = Host::start(SimConfig::default()).unwrap();
 //! println!("SmartGlass on {}, live id {}", sim.addr(), sim.live_id());
 //! ```
 //!
 //! Threads: one socket thread receives, runs timers and sends. Calls on
-//! [`ConsoleSim`] lock the host briefly and send what they produce from the
-//! caller's thread. The Nano host ([`SimServer`]) is started when a client
+//! [`Host`] lock the host briefly and send what they produce from the
+//! caller's thread. The Nano host ([`nano::Host`]) is started when a client
 //! asks for a gamestream and stopped on StopGameStream, disconnect, timeout,
-//! power off or [`ConsoleSim::stop`]. The host lock and the Nano server
+//! power off or [`Host::stop`]. The host lock and the Nano server
 //! lock are never held together.
-
-pub mod cert;
-pub mod host;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,24 +28,24 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
-pub use host::{
-    ClientInfo, ConsoleEvent, ConsoleHost, ConsoleStats, GameStreamInfo, HostAction,
-    ReceivedMessage, RejectKind, ServiceChannel,
+use super::session::{
+    ClientInfo, GameStreamInfo, HostAction, HostEvent, HostSession, HostStats, ReceivedMessage,
+    ServiceChannel,
 };
 
-use crate::crypto::Curve;
-use crate::server::{SimConfig, SimServer, SimStats};
-use crate::wire::sg::common::{
+use crate::nano;
+use xnano_proto::crypto::Curve;
+use xnano_proto::wire::sg::common::{
     ClientType, ConnectionResult, Guid, PairedIdentityState, PrimaryDeviceFlags,
 };
-use crate::wire::sg::payloads::{
+use xnano_proto::wire::sg::payloads::{
     ActiveTitle, ActiveTitleLocation, ConsoleStatus, DisconnectReason, MediaState, MessagePayload,
     TextConfiguration, TitleDisposition,
 };
 
 /// Errors starting the simulated console.
 #[derive(Debug, thiserror::Error)]
-pub enum ConsoleError {
+pub enum SimError {
     /// Binding or configuring the socket failed.
     #[error("smartglass socket: {0}")]
     Io(#[from] std::io::Error),
@@ -61,7 +58,7 @@ pub enum ConsoleError {
 }
 
 /// Fault injection for tests; can be changed while running
-/// ([`ConsoleSim::set_faults`]).
+/// ([`Host::set_faults`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Answer every connect with this result (no session).
@@ -113,8 +110,8 @@ impl Default for GameStreamSettings {
         GameStreamSettings {
             enabled: true,
             can_be_enabled: true,
-            major_protocol_version: host::NANO_PROTOCOL_MAJOR,
-            minor_protocol_version: host::NANO_PROTOCOL_MINOR,
+            major_protocol_version: super::session::NANO_PROTOCOL_MAJOR,
+            minor_protocol_version: super::session::NANO_PROTOCOL_MINOR,
             is_public_preview: false,
             is_internal_preview: false,
             wireless: false,
@@ -127,7 +124,7 @@ impl Default for GameStreamSettings {
 
 /// Configuration of the simulated console.
 #[derive(Debug, Clone)]
-pub struct ConsoleSimConfig {
+pub struct SimConfig {
     /// Address to bind (default 127.0.0.1). The Nano host binds the same.
     pub bind_ip: IpAddr,
     /// UDP port (0: ephemeral; real consoles use 5050). Default 0.
@@ -159,7 +156,7 @@ pub struct ConsoleSimConfig {
     /// Gamestream announcements.
     pub gamestream: GameStreamSettings,
     /// The Nano host's configuration (`bind_ip` is replaced by `bind_ip`).
-    pub nano: SimConfig,
+    pub nano: nano::SimConfig,
     /// Participant id of the first client (as captured: 31); later
     /// clients count up.
     pub first_participant_id: u32,
@@ -171,7 +168,7 @@ pub struct ConsoleSimConfig {
     pub max_resends: u32,
     /// A client silent this long is dropped.
     pub client_timeout: Duration,
-    /// How many received messages [`ConsoleSim::received_messages`] keeps.
+    /// How many received messages [`Host::received_messages`] keeps.
     pub message_log_len: usize,
     /// Fault injection.
     pub faults: Faults,
@@ -214,7 +211,7 @@ pub fn random_live_id() -> String {
     format!("FD00{}", hex::encode_upper(b))
 }
 
-impl Default for ConsoleSimConfig {
+impl Default for SimConfig {
     /// Loopback, ephemeral port, P-256, random UUID and Live ID, anonymous
     /// connects allowed, the Home title running, no media, the default
     /// Nano host.
@@ -222,7 +219,7 @@ impl Default for ConsoleSimConfig {
         let mut uuid: Guid = rand::random();
         uuid[6] = (uuid[6] & 0x0F) | 0x40;
         uuid[8] = (uuid[8] & 0x3F) | 0x80;
-        ConsoleSimConfig {
+        SimConfig {
             bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             name: "XboxOne".into(),
@@ -238,7 +235,7 @@ impl Default for ConsoleSimConfig {
             console_status: home_console_status(),
             media_state: None,
             gamestream: GameStreamSettings::default(),
-            nano: SimConfig::default(),
+            nano: nano::SimConfig::default(),
             first_participant_id: 31,
             max_clients: 8,
             resend_interval: Duration::from_millis(1500),
@@ -257,13 +254,13 @@ pub const EVENT_BUFFER: usize = 65536;
 const MAX_POLL: Duration = Duration::from_millis(25);
 
 struct Shared {
-    host: Mutex<ConsoleHost>,
-    nano: Mutex<Option<SimServer>>,
-    nano_cfg: SimConfig,
+    host: Mutex<HostSession>,
+    nano: Mutex<Option<nano::Host>>,
+    nano_cfg: nano::SimConfig,
     pace_from_gamestream: bool,
-    last_nano_stats: Mutex<Option<SimStats>>,
+    last_nano_stats: Mutex<Option<nano::SimStats>>,
     socket: UdpSocket,
-    events_tx: Sender<ConsoleEvent>,
+    events_tx: Sender<HostEvent>,
     send_errors: std::sync::atomic::AtomicU64,
 }
 
@@ -299,7 +296,7 @@ impl Shared {
         }
     }
 
-    fn flush_locked(&self, h: &mut ConsoleHost) {
+    fn flush_locked(&self, h: &mut HostSession) {
         while let Some((to, bytes)) = h.poll_transmit() {
             if let Err(e) = self.socket.send_to(&bytes, to) {
                 self.send_errors.fetch_add(1, Ordering::Relaxed);
@@ -328,7 +325,7 @@ impl Shared {
         if cfg.pace_bps == 0 {
             cfg.pace_bps = requested.unwrap_or(0);
         }
-        let s = SimServer::start(cfg).map_err(|e| e.to_string())?;
+        let s = nano::Host::start(cfg).map_err(|e| e.to_string())?;
         let ports = (s.tcp_addr().port(), s.udp_addr().port());
         *n = Some(s);
         Ok(ports)
@@ -344,7 +341,7 @@ impl Shared {
 }
 
 /// The simulated console on a real UDP socket.
-pub struct ConsoleSim {
+pub struct Host {
     shared: Arc<Shared>,
     addr: SocketAddr,
     live_id: String,
@@ -352,12 +349,12 @@ pub struct ConsoleSim {
     curve: Curve,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
-    events_rx: Receiver<ConsoleEvent>,
+    events_rx: Receiver<HostEvent>,
 }
 
-impl std::fmt::Debug for ConsoleSim {
+impl std::fmt::Debug for Host {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConsoleSim")
+        f.debug_struct("Host")
             .field("addr", &self.addr)
             .field("live_id", &self.live_id)
             .field("curve", &self.curve)
@@ -365,16 +362,14 @@ impl std::fmt::Debug for ConsoleSim {
     }
 }
 
-impl ConsoleSim {
+impl Host {
     /// Generates the key and certificate, binds the socket and starts the
     /// socket thread.
-    pub fn start(cfg: ConsoleSimConfig) -> Result<ConsoleSim, ConsoleError> {
+    pub fn start(cfg: SimConfig) -> Result<Host, SimError> {
         if cfg.max_clients == 0 {
-            return Err(ConsoleError::Config(
-                "max_clients must be at least 1".into(),
-            ));
+            return Err(SimError::Config("max_clients must be at least 1".into()));
         }
-        let host = ConsoleHost::new(&cfg)?;
+        let host = HostSession::new(&cfg)?;
         let socket = UdpSocket::bind(SocketAddr::new(cfg.bind_ip, cfg.port))?;
         socket.set_broadcast(true)?;
         socket.set_read_timeout(Some(MAX_POLL))?;
@@ -403,7 +398,7 @@ impl ConsoleSim {
                 .name("xnano-sim-sg".into())
                 .spawn(move || socket_thread(shared, stop))?
         };
-        Ok(ConsoleSim {
+        Ok(Host {
             shared,
             addr,
             live_id,
@@ -442,7 +437,7 @@ impl ConsoleSim {
 
     /// The event stream (a clone of one receiver: several clones share
     /// the events, each event goes to one of them).
-    pub fn events(&self) -> Receiver<ConsoleEvent> {
+    pub fn events(&self) -> Receiver<HostEvent> {
         self.events_rx.clone()
     }
 
@@ -476,8 +471,8 @@ impl ConsoleSim {
     pub fn wait_for_stats(
         &self,
         timeout: Duration,
-        mut cond: impl FnMut(&ConsoleStats) -> bool,
-    ) -> (ConsoleStats, bool) {
+        mut cond: impl FnMut(&HostStats) -> bool,
+    ) -> (HostStats, bool) {
         let deadline = Instant::now() + timeout;
         loop {
             let st = self.stats();
@@ -492,7 +487,7 @@ impl ConsoleSim {
     }
 
     /// SmartGlass counters.
-    pub fn stats(&self) -> ConsoleStats {
+    pub fn stats(&self) -> HostStats {
         self.shared.host.lock().stats()
     }
 
@@ -518,7 +513,7 @@ impl ConsoleSim {
 
     /// The running Nano host's stats, or the last ones of a stopped host
     /// (`None` before any gamestream).
-    pub fn nano_server_stats(&self) -> Option<SimStats> {
+    pub fn nano_server_stats(&self) -> Option<nano::SimStats> {
         if let Some(s) = self.shared.nano.lock().as_ref() {
             return Some(s.stats());
         }
@@ -536,8 +531,8 @@ impl ConsoleSim {
 
     /// Runs `f` on the running Nano host (e.g. to read its events or sent
     /// frames); `None` when no gamestream runs. `f` runs under the Nano
-    /// lock: it must not call back into this `ConsoleSim`.
-    pub fn with_nano_server<R>(&self, f: impl FnOnce(&SimServer) -> R) -> Option<R> {
+    /// lock: it must not call back into this `Host`.
+    pub fn with_nano_server<R>(&self, f: impl FnOnce(&nano::Host) -> R) -> Option<R> {
         self.shared.nano.lock().as_ref().map(f)
     }
 
@@ -551,7 +546,7 @@ impl ConsoleSim {
         self.shared.host.lock().set_faults(faults);
     }
 
-    fn with_host<R>(&self, f: impl FnOnce(&mut ConsoleHost, Instant) -> R) -> R {
+    fn with_host<R>(&self, f: impl FnOnce(&mut HostSession, Instant) -> R) -> R {
         let r = {
             let mut h = self.shared.host.lock();
             f(&mut h, Instant::now())
@@ -622,7 +617,7 @@ impl ConsoleSim {
     }
 }
 
-impl Drop for ConsoleSim {
+impl Drop for Host {
     fn drop(&mut self) {
         self.stop();
     }

@@ -1,10 +1,10 @@
-//! [`SimServer`]: the simulated console's Nano endpoint on real sockets.
+//! [`Host`]: the simulated console's Nano endpoint on real sockets.
 //!
 //! It binds a TCP listener and a UDP socket (loopback by default, port 0 =
 //! ephemeral), serves one client at a time with a [`HostSession`], and paces
 //! media into it. Threads: one for the TCP connection (accept, read,
 //! telemetry timer), one receiving UDP, one sending UDP (through the seeded
-//! impairment stage), and one pacing video and audio. [`SimServer::stop`]
+//! impairment stage), and one pacing video and audio. [`Host::stop`]
 //! (also run on drop) joins them all.
 //!
 //! Lock order: the session mutex, then the TCP writer mutex. TCP output is
@@ -26,9 +26,9 @@ use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::media::{AudioSource, FrameSource, MediaError, SyntheticVideo, VideoSource};
-use super::nano_host::{HostConfig, HostEvent, HostSession, HostStats, SentFrame};
-use crate::wire::nano::audio::{AudioCodec, AudioFormat, PcmFormat};
+use super::session::{HostConfig, HostEvent, HostSession, HostStats, SentFrame};
+use crate::media::{AudioSource, FrameSource, MediaError, SyntheticVideo, VideoSource};
+use xnano_proto::wire::nano::audio::{AudioCodec, AudioFormat, PcmFormat};
 
 /// Where the video frames come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +98,7 @@ impl Impairment {
     }
 }
 
-/// Configuration of a [`SimServer`].
+/// Configuration of a [`Host`].
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     /// Address to bind (default 127.0.0.1).
@@ -129,11 +129,11 @@ pub struct SimConfig {
     pub session_seed: Option<u64>,
     /// Realtime telemetry interval (`None`: never).
     pub telemetry_interval: Option<Duration>,
-    /// How many sent frames [`SimServer::sent_frames`] keeps.
+    /// How many sent frames [`Host::sent_frames`] keeps.
     pub frame_log_len: usize,
     /// What a real console may do (frame-id restarts, UDP silences, varying
     /// chunk flags, realistic frame sizes); all off by default.
-    pub behaviour: super::nano_host::ConsoleBehaviour,
+    pub behaviour: super::session::HostBehaviour,
     /// Pace UDP sending at this many bits per second, as a console's rate
     /// control spreads a large keyframe over many milliseconds (0: send each
     /// frame in one burst).
@@ -151,7 +151,7 @@ impl Default for SimConfig {
             height: 720,
             fps: 60,
             bitrate_bps: 8_000_000,
-            chunk_size: super::nano_host::DEFAULT_CHUNK_SIZE,
+            chunk_size: super::session::DEFAULT_CHUNK_SIZE,
             video: VideoMode::TestPattern,
             audio: AudioMode::Opus,
             keyframe_interval: 120,
@@ -239,7 +239,7 @@ pub struct ImpairStats {
     pub pace_dropped: u64,
 }
 
-/// Counters of a [`SimServer`].
+/// Counters of a [`Host`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SimStats {
     /// TCP clients accepted so far.
@@ -271,7 +271,7 @@ struct Shared {
 }
 
 /// The simulated console's Nano server. See the module docs.
-pub struct SimServer {
+pub struct Host {
     shared: Arc<Shared>,
     tcp_addr: SocketAddr,
     udp_addr: SocketAddr,
@@ -279,14 +279,14 @@ pub struct SimServer {
     threads: Vec<JoinHandle<()>>,
 }
 
-/// How many events [`SimServer::events`] buffers before dropping new ones.
+/// How many events [`Host::events`] buffers before dropping new ones.
 pub const EVENT_BUFFER: usize = 65536;
 
 const POLL: Duration = Duration::from_millis(5);
 
-impl SimServer {
+impl Host {
     /// Binds the sockets, creates the media sources and starts the threads.
-    pub fn start(cfg: SimConfig) -> Result<SimServer, SimError> {
+    pub fn start(cfg: SimConfig) -> Result<Host, SimError> {
         if cfg.chunk_size == 0 || cfg.chunk_size > 60_000 {
             return Err(SimError::Config(format!(
                 "chunk size {}: must be 1..=60000",
@@ -324,13 +324,13 @@ impl SimServer {
         };
         let audio = match cfg.audio {
             AudioMode::Opus => Some(AudioSource::new(
-                super::media::AudioCodec::Opus,
+                crate::media::AudioCodec::Opus,
                 48000,
                 2,
                 20,
             )?),
             AudioMode::Pcm => Some(AudioSource::new(
-                super::media::AudioCodec::Pcm,
+                crate::media::AudioCodec::Pcm,
                 48000,
                 2,
                 20,
@@ -388,7 +388,7 @@ impl SimServer {
             Box::new(move || media_thread(s, video, audio)),
         )?);
 
-        Ok(SimServer {
+        Ok(Host {
             shared,
             tcp_addr,
             udp_addr,
@@ -523,7 +523,7 @@ impl SimServer {
     }
 }
 
-impl Drop for SimServer {
+impl Drop for Host {
     fn drop(&mut self) {
         self.stop();
     }

@@ -40,31 +40,31 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::media::EncodedFrame;
-use crate::wire::nano::audio::{
+use xnano_proto::wire::nano::audio::{
     AudioClientHandshake, AudioCodec, AudioControl, AudioData, AudioFormat, AudioPayload,
     AudioServerHandshake, AUDIO_CONTROL_START_STREAM, AUDIO_CONTROL_STOP_STREAM,
 };
-use crate::wire::nano::control::{
+use xnano_proto::wire::nano::control::{
     ControlMessage, ControlPayload, ControllerEvent, ControllerEventType, RealtimeTelemetry,
     TelemetryField,
 };
-use crate::wire::nano::framing::{encode_frame, TcpDeframer};
-use crate::wire::nano::input::{
+use xnano_proto::wire::nano::framing::{encode_frame, TcpDeframer};
+use xnano_proto::wire::nano::input::{
     FrameAck, InputAnalog, InputButtons, InputClientHandshake, InputExtension, InputFrame,
     InputPayload, InputServerHandshake,
 };
-use crate::wire::nano::rtp::{self, PayloadType, RtpHeader};
-use crate::wire::nano::streamer::{StreamerBody, StreamerMessage};
-use crate::wire::nano::streamer_header::{StreamerHeader, STREAMER_FLAG_02};
-use crate::wire::nano::video::{
+use xnano_proto::wire::nano::rtp::{self, PayloadType, RtpHeader};
+use xnano_proto::wire::nano::streamer::{StreamerBody, StreamerMessage};
+use xnano_proto::wire::nano::streamer_header::{StreamerHeader, STREAMER_FLAG_02};
+use xnano_proto::wire::nano::video::{
     VideoClientHandshake, VideoCodec, VideoControl, VideoDataRef, VideoFormat, VideoPayload,
     VideoServerHandshake, VIDEO_CONTROL_REQUEST_KEYFRAME, VIDEO_CONTROL_START_STREAM,
     VIDEO_CONTROL_STOP_STREAM, VIDEO_DATA, VIDEO_DATA_FLAG_04, VIDEO_DATA_KEYFRAME,
 };
-use crate::wire::nano::{
+use xnano_proto::wire::nano::{
     ChannelClass, ChannelControl, ControlHandshake, ControlHandshakeType, NanoPacket, NanoPayload,
 };
-use crate::wire::{Put, WireError};
+use xnano_proto::wire::{Put, WireError};
 
 /// Channel id of Video (as captured).
 pub const CHANNEL_ID_VIDEO: u16 = 1024;
@@ -157,14 +157,14 @@ pub struct HostConfig {
     /// How many sent video frames [`HostSession::sent_frames`] keeps (0: none).
     pub frame_log_len: usize,
     /// The inconvenient things a real console may do (all off by default).
-    pub behaviour: ConsoleBehaviour,
+    pub behaviour: HostBehaviour,
 }
 
 /// What a real console may do that a kind simulator would not
 /// (docs/protocol.md#timing-nobody-captured). Every knob is off by default;
 /// random choices come from the session's seeded rng.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConsoleBehaviour {
+pub struct HostBehaviour {
     /// Restart the frame ids at every `n`-th keyframe (an encoder restart):
     /// that keyframe and what follows are numbered from a new id about a
     /// million below the last. 0: never.
@@ -215,7 +215,7 @@ impl Default for HostConfig {
             input_initial_frame_id: None,
             reference_timestamp_ms: None,
             frame_log_len: 128,
-            behaviour: ConsoleBehaviour::default(),
+            behaviour: HostBehaviour::default(),
         }
     }
 }
@@ -285,7 +285,7 @@ pub enum HostEvent {
 pub struct HostStats {
     /// Video frames sent.
     pub video_frames_sent: u64,
-    /// Frame-id restarts made ([`ConsoleBehaviour::restart_ids_every_keyframes`]).
+    /// Frame-id restarts made ([`HostBehaviour::restart_ids_every_keyframes`]).
     pub frame_id_restarts: u64,
     /// Datagrams held back by the configured UDP silence.
     pub udp_silenced: u64,
@@ -659,7 +659,7 @@ impl HostSession {
             self.stats.udp_before_handshake += 1;
             return;
         }
-        let mut r = crate::wire::Reader::new(data, "RtpHeader");
+        let mut r = xnano_proto::wire::Reader::new(data, "RtpHeader");
         let header = match RtpHeader::decode(&mut r) {
             Ok(h) => h,
             Err(e) => return self.bad(format!("UDP: {e}")),

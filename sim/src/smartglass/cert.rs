@@ -21,7 +21,7 @@ use x509_cert::spki::{
 };
 use x509_cert::time::Validity;
 
-use crate::crypto::{Curve, KeyPair};
+use xnano_proto::crypto::{Curve, KeyPair};
 
 /// Why a certificate could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -168,7 +168,7 @@ pub fn generate_certificate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::CertificateInfo;
+    use xnano_proto::crypto::CertificateInfo;
 
     #[test]
     fn certificate_round_trips_on_every_curve() {
