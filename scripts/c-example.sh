@@ -178,7 +178,7 @@ vg target/c-example/abuse 20 4 500 3
 ln -sfn libxnano.so "target/debug/$want_soname"
 ln -sfn libxnano_sim.so "target/debug/$want_sim_soname"
 cc -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-  -Iinclude -Isim/include -o target/c-example/abuse-asan examples/c/abuse.c \
+  -Iinclude -Isim/include -o target/c-example/abuse-asan examples/c/abuse.c examples/c/common.c \
   -Ltarget/debug -Wl,-rpath,"$PWD/target/debug" -lxnano -lxnano_sim -pthread
 check_needed target/c-example/abuse-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

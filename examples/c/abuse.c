@@ -68,10 +68,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "xnano.h"
-#include "xnano_sim.h"
+#include "common.h"
 
 static int failures = 0;
 
@@ -102,37 +100,10 @@ static const char *last_error_of(const char *call)
                     #call, xnano_result_name(got_), xnano_result_name(want));     \
     } while (0)
 
-/* Waits (polling every millisecond) until `cond` holds or `seconds` passed. */
-#define WAIT_FOR(cond, seconds)                                                   \
-    do {                                                                          \
-        double end_ = now_s() + (seconds);                                        \
-        while (!(cond) && now_s() < end_) {                                       \
-            sleep_us(1000);                                                       \
-        }                                                                         \
-    } while (0)
-
 /* How long a promise is watched after the call returned. */
 #define SETTLE_MS 50
 /* Generous bounds: under valgrind one thread runs at a time. */
 #define SLOW_S 120.0
-
-static void sleep_us(long us)
-{
-    struct timespec ts = {us / 1000000L, (us % 1000000L) * 1000L};
-    nanosleep(&ts, NULL);
-}
-
-static void sleep_ms(long ms)
-{
-    sleep_us(ms * 1000L);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int count_dir(const char *path)
 {
@@ -157,13 +128,9 @@ static int thread_count(void)
 }
 
 /* Configs with every struct_size set and generous timeouts (valgrind). */
-static void client_config(xnano_client_config *cfg)
+static void abuse_client_config(xnano_client_config *cfg)
 {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->struct_size = sizeof *cfg;
-    EXPECT_RESULT(xnano_client_config_default(cfg), XNANO_OK);
-    cfg->connect_timeout_ms = 30000;
-    cfg->silence_timeout_ms = 30000;
+    EXPECT_RESULT(client_config(cfg, 30000), XNANO_OK);
     /* Under valgrind (one thread at a time) a frame's chunks can be 16 ms
        apart: this program tests the API, not the reassembler's timing. */
     cfg->defrag_timeout_ms = 500;
@@ -178,26 +145,6 @@ static void console_config(xnano_console_config *cfg)
     cfg->discovery_timeout_ms = 20000;
     cfg->wait_timeout_ms = 30000;
     cfg->struct_size = sizeof *cfg;
-}
-
-static xnano_sim *start_sim(void)
-{
-    xnano_sim_config sc;
-    xnano_sim *sim = NULL;
-    memset(&sc, 0, sizeof sc);
-    sc.struct_size = sizeof sc;
-    EXPECT_RESULT(xnano_sim_config_default(&sc), XNANO_OK);
-    sc.video_source = XNANO_SIM_VIDEO_SYNTHETIC;
-    sc.audio_source = XNANO_SIM_AUDIO_PCM;
-    sc.width = 320;
-    sc.height = 240;
-    sc.smartglass = true;
-    sc.struct_size = sizeof sc;
-    if (xnano_sim_new(&sc, &sim) != XNANO_OK) {
-        fprintf(stderr, "sim_new: %s\n", xnano_sim_last_error());
-        return NULL;
-    }
-    return sim;
 }
 
 static xnano_sim_stats sim_stats(xnano_sim *sim)
@@ -270,7 +217,7 @@ static void null_everywhere(void)
     EXPECT(xnano_result_name(9999) != NULL, "result_name of an unknown code");
 
     /* A live client with NULL out-pointers / arguments. */
-    client_config(&cfg);
+    abuse_client_config(&cfg);
     EXPECT_RESULT(xnano_client_new(&cfg, &c), XNANO_OK);
     EXPECT_RESULT(xnano_client_get_state(c, NULL), XNANO_ERR_NULL);
     EXPECT_RESULT(xnano_client_get_stats(c, NULL), XNANO_ERR_NULL);
@@ -318,7 +265,7 @@ static void from_callback(uint16_t tcp, uint16_t udp)
     atomic_init(&a.stop_result, -1);
     atomic_init(&a.frames, 0);
     xnano_client_config cfg;
-    client_config(&cfg);
+    abuse_client_config(&cfg);
     EXPECT_RESULT(xnano_client_new(&cfg, &a.client), XNANO_OK);
     EXPECT_RESULT(xnano_client_set_video_callback(a.client, on_video_abuse, &a), XNANO_OK);
     EXPECT_RESULT(xnano_client_connect_nano(a.client, "127.0.0.1", tcp, udp), XNANO_OK);
@@ -354,7 +301,7 @@ static void cycles(uint16_t tcp, uint16_t udp, int n)
     double t0 = now_s();
     int streamed = 0;
     xnano_client_config cfg;
-    client_config(&cfg);
+    abuse_client_config(&cfg);
     for (int i = 0; i < n; i++) {
         xnano_client *c = NULL;
         atomic_int frames;
@@ -470,7 +417,7 @@ static void concurrency(uint16_t tcp, uint16_t udp, int nthreads, long pause_us)
     atomic_int go;
     atomic_init(&go, 0);
     xnano_client_config cfg;
-    client_config(&cfg);
+    abuse_client_config(&cfg);
     EXPECT_RESULT(xnano_client_new(&cfg, &c), XNANO_OK);
     EXPECT_RESULT(xnano_client_set_video_callback(c, on_video_count, &frames), XNANO_OK);
     EXPECT_RESULT(xnano_client_connect_nano(c, "127.0.0.1", tcp, udp), XNANO_OK);
@@ -597,7 +544,7 @@ static xnano_client *streaming_client(struct counter *k, uint16_t tcp, uint16_t 
 {
     xnano_client *c = NULL;
     xnano_client_config cfg;
-    client_config(&cfg);
+    abuse_client_config(&cfg);
     if (xnano_client_new(&cfg, &c) != XNANO_OK) {
         EXPECT(0, "client_new");
         return NULL;
@@ -1080,7 +1027,7 @@ static void free_in_callbacks(xnano_sim *sim, uint16_t tcp, uint16_t udp, const 
                               int rounds)
 {
     xnano_client_config cfg;
-    client_config(&cfg);
+    abuse_client_config(&cfg);
     xnano_console_config ccfg;
     console_config(&ccfg);
     for (int kind = 0; kind < KIND_COUNT; kind++) {
@@ -1290,7 +1237,7 @@ static size_t config_prefix(size_t n)
 static void config_every_size(void)
 {
     xnano_client_config full;
-    client_config(&full);
+    abuse_client_config(&full);
     EXPECT_RESULT(xnano_client_config_default(&full), XNANO_OK);
     const size_t max = sizeof(xnano_client_config) + 8;
     unsigned char *buf = malloc(max + GUARD);
@@ -1488,19 +1435,9 @@ static void separate_last_errors(void)
 int main(int argc, char **argv)
 {
     /* First of all: the loaded libraries must speak the ABIs of these headers. */
-    if (xnano_abi_version() != XNANO_ABI_VERSION) {
-        fprintf(stderr,
-                "xnano ABI mismatch: built against ABI %u (xnano.h), but the loaded library "
-                "has ABI %u: rebuild this program against the library's header\n",
-                (unsigned)XNANO_ABI_VERSION, (unsigned)xnano_abi_version());
-        return 2;
-    }
-    if (xnano_sim_abi_version() != XNANO_SIM_ABI_VERSION) {
-        fprintf(stderr,
-                "xnano_sim ABI mismatch: built against ABI %u (xnano_sim.h), but the loaded "
-                "libxnano_sim has ABI %u: rebuild this program against the library's header\n",
-                (unsigned)XNANO_SIM_ABI_VERSION, (unsigned)xnano_sim_abi_version());
-        return 2;
+    int abi = check_abis();
+    if (abi != 0) {
+        return abi;
     }
     int n = argc > 1 ? atoi(argv[1]) : 1000;
     int nthreads = argc > 2 ? atoi(argv[2]) : 8;
@@ -1515,7 +1452,9 @@ int main(int argc, char **argv)
     separate_last_errors();
     printf("null / wrong state: done\n");
 
-    xnano_sim *sim = start_sim();
+    xnano_sim_config sc;
+    EXPECT_RESULT(sim_config(&sc, XNANO_SIM_VIDEO_SYNTHETIC, XNANO_SIM_AUDIO_PCM, true), XNANO_OK);
+    xnano_sim *sim = start_sim(&sc);
     if (!sim) {
         return 1;
     }

@@ -32,10 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "xnano.h"
-#include "xnano_sim.h"
+#include "common.h"
 
 struct app {
     xnano_console *console;
@@ -51,11 +49,8 @@ struct app {
     atomic_int gamestream_started;
     atomic_int launch_from_callback;     /* xnano_console_launch_title inside the callback */
     atomic_int disconnect_from_callback; /* xnano_console_disconnect inside the callback */
-    /* Stream callbacks. */
-    atomic_ulong frames;
-    atomic_ulong audio_packets;
-    atomic_ulong rumbles;
-    atomic_int state;
+    /* Stream callbacks: frames, audio packets, rumbles, state. */
+    struct stream_counts k;
 };
 
 static const char *event_name(xnano_console_event_type k)
@@ -123,71 +118,29 @@ static void on_video(void *user_data, const xnano_video_frame *frame)
     if (frame->len > 0 && fwrite(frame->data, 1, frame->len, app->video_out) != frame->len) {
         fprintf(stderr, "video write failed\n");
     }
-    atomic_fetch_add(&app->frames, 1);
+    atomic_fetch_add(&app->k.frames, 1);
 }
 
 static void on_audio(void *user_data, const xnano_audio_packet *packet)
 {
     struct app *app = user_data;
     (void)packet;
-    atomic_fetch_add(&app->audio_packets, 1);
+    atomic_fetch_add(&app->k.audio_packets, 1);
 }
 
 static void on_rumble(void *user_data, const xnano_rumble *rumble)
 {
     struct app *app = user_data;
     (void)rumble;
-    atomic_fetch_add(&app->rumbles, 1);
+    atomic_fetch_add(&app->k.rumbles, 1);
 }
 
 static void on_state(void *user_data, xnano_state state, xnano_result error, const char *message)
 {
     struct app *app = user_data;
-    atomic_store(&app->state, (int)state);
+    atomic_store(&app->k.state, (int)state);
     fprintf(stderr, "stream state %d (%s) %s\n", (int)state, xnano_result_name(error),
             message);
-}
-
-static int check(xnano_result r, const char *what)
-{
-    if (r != XNANO_OK) {
-        fprintf(stderr, "%s: %s: %s\n", what, xnano_result_name(r), xnano_last_error());
-        return 0;
-    }
-    return 1;
-}
-
-/* The same for the simulated console's calls (libxnano_sim's own message). */
-static int check_sim(xnano_result r, const char *what)
-{
-    if (r != XNANO_OK) {
-        fprintf(stderr, "%s: %s: %s\n", what, xnano_result_name(r), xnano_sim_last_error());
-        return 0;
-    }
-    return 1;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Waits up to `seconds` for *flag to become non-zero. */
-static int wait_flag(atomic_int *flag, double seconds)
-{
-    double end = now_s() + seconds;
-    while (atomic_load(flag) == 0 && now_s() < end) {
-        sleep_ms(10);
-    }
-    return atomic_load(flag) != 0;
 }
 
 static uint64_t sim_messages(xnano_sim *sim, const char *type)
@@ -216,35 +169,15 @@ static int discover_one(const char *address, xnano_console_info *out, size_t *co
 
 int main(int argc, char **argv)
 {
-    double seconds = 3.0;
-    const char *outdir = ".";
-    int synthetic = 0;
-    int positional = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--synthetic") == 0) {
-            synthetic = 1;
-        } else if (positional == 0) {
-            seconds = atof(argv[i]);
-            positional++;
-        } else {
-            outdir = argv[i];
-            positional++;
-        }
-    }
+    struct example_args args = {3.0, ".", 0, 0};
+    parse_args(argc, argv, 0, &args);
+    double seconds = args.seconds;
+    const char *outdir = args.outdir;
+    int synthetic = args.synthetic;
     /* First of all: the loaded libraries must speak the ABIs of these headers. */
-    if (xnano_abi_version() != XNANO_ABI_VERSION) {
-        fprintf(stderr,
-                "xnano ABI mismatch: built against ABI %u (xnano.h), but the loaded library "
-                "has ABI %u: rebuild this program against the library's header\n",
-                (unsigned)XNANO_ABI_VERSION, (unsigned)xnano_abi_version());
-        return 2;
-    }
-    if (xnano_sim_abi_version() != XNANO_SIM_ABI_VERSION) {
-        fprintf(stderr,
-                "xnano_sim ABI mismatch: built against ABI %u (xnano_sim.h), but the loaded "
-                "libxnano_sim has ABI %u: rebuild this program against the library's header\n",
-                (unsigned)XNANO_SIM_ABI_VERSION, (unsigned)xnano_sim_abi_version());
-        return 2;
+    int abi = check_abis();
+    if (abi != 0) {
+        return abi;
     }
     printf("xnano %s (ABI %u), xnano_sim ABI %u\n", xnano_version(), (unsigned)xnano_abi_version(),
            (unsigned)xnano_sim_abi_version());
@@ -260,10 +193,7 @@ int main(int argc, char **argv)
     atomic_init(&app.gamestream_started, 0);
     atomic_init(&app.launch_from_callback, -1);
     atomic_init(&app.disconnect_from_callback, -1);
-    atomic_init(&app.frames, 0);
-    atomic_init(&app.audio_packets, 0);
-    atomic_init(&app.rumbles, 0);
-    atomic_init(&app.state, XNANO_STATE_IDLE);
+    init_stream_counts(&app.k);
 
     char path[4096];
     snprintf(path, sizeof path, "%s/sg_video.h264", outdir);
@@ -275,30 +205,23 @@ int main(int argc, char **argv)
 
     /* The simulated console, with its SmartGlass side. */
     xnano_sim_config sim_cfg;
-    xnano_sim *sim = NULL;
-    memset(&sim_cfg, 0, sizeof sim_cfg);
-    sim_cfg.struct_size = sizeof sim_cfg;
-    if (!check_sim(xnano_sim_config_default(&sim_cfg), "sim_config_default")) {
+    if (!check_sim(sim_config(&sim_cfg,
+                              synthetic ? XNANO_SIM_VIDEO_SYNTHETIC : XNANO_SIM_VIDEO_TEST_PATTERN,
+                              XNANO_SIM_AUDIO_PCM, true),
+                   "sim_config_default")) {
         return 1;
     }
-    sim_cfg.width = 320;
-    sim_cfg.height = 240;
     sim_cfg.fps = 30;
     sim_cfg.bitrate_bps = 500000;
     sim_cfg.keyframe_interval = 30;
-    sim_cfg.video_source = synthetic ? XNANO_SIM_VIDEO_SYNTHETIC : XNANO_SIM_VIDEO_TEST_PATTERN;
-    sim_cfg.audio_source = XNANO_SIM_AUDIO_PCM;
-    sim_cfg.smartglass = true;
-    sim_cfg.struct_size = sizeof sim_cfg;
-    if (!check_sim(xnano_sim_new(&sim_cfg, &sim), "sim_new")) {
-        return 1;
-    }
-    uint16_t sg_port = 0;
-    if (!check_sim(xnano_sim_smartglass_port(sim, &sg_port), "sim_smartglass_port")) {
+    xnano_sim *sim = start_sim(&sim_cfg);
+    if (!sim) {
         return 1;
     }
     char address[64];
-    snprintf(address, sizeof address, "127.0.0.1:%u", sg_port);
+    if (!sim_smartglass_address(sim, address, sizeof address)) {
+        return 1;
+    }
 
     /* 1. Discovery. */
     xnano_console_info info;
@@ -334,10 +257,7 @@ int main(int argc, char **argv)
         ok = check(xnano_console_media_command(app.console, (uint32_t)atomic_load(&app.media_title),
                                                XNANO_MEDIA_PAUSE, 0, &request),
                    "media_command");
-        double end = now_s() + 20;
-        while (ok && atomic_load(&app.media_status) != 4 && now_s() < end) {
-            sleep_ms(10);
-        }
+        WAIT_FOR_EVERY(!ok || atomic_load(&app.media_status) == 4, 20, 10);
         ok = ok && atomic_load(&app.media_status) == 4; /* paused */
         printf("media paused (request %llu)\n", (unsigned long long)request);
     }
@@ -368,12 +288,7 @@ int main(int argc, char **argv)
          check(xnano_gamestream_config_set(gs, "videoMaximumWidth", "320"), "gs set width") &&
          check(xnano_gamestream_config_set(gs, "videoMaximumHeight", "240"), "gs set height");
     xnano_client_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.struct_size = sizeof cfg;
-    ok = ok && check(xnano_client_config_default(&cfg), "client_config_default");
-    cfg.silence_timeout_ms = 20000;
-    cfg.connect_timeout_ms = 20000;
-    cfg.struct_size = sizeof cfg;
+    ok = ok && check(client_config(&cfg, 20000), "client_config_default");
     ok = ok && check(xnano_client_new(&cfg, &app.client), "client_new") &&
          check(xnano_client_set_video_callback(app.client, on_video, &app), "video cb") &&
          check(xnano_client_set_audio_callback(app.client, on_audio, &app), "audio cb") &&
@@ -382,54 +297,10 @@ int main(int argc, char **argv)
          check(xnano_client_connect_console(app.client, app.console, gs), "connect_console");
     xnano_gamestream_config_free(gs);
 
-    /* Judged on conditions, not on a rate: at least SECONDS, and until
-       MIN_FRAMES frames, audio, rumble and an input ack have arrived, or a
-       generous deadline (valgrind runs one thread at a time). */
+    /* Stream, sending input, until the frames, audio, rumble and an input
+       ack arrived (common.h). */
     const unsigned long min_frames = 30;
-    const double deadline = 120.0;
-    double start = now_s();
-    unsigned tick = 0;
-    while (ok) {
-        sleep_ms(20);
-        int st = atomic_load(&app.state);
-        if (st == XNANO_STATE_CLOSED) {
-            fprintf(stderr, "stream closed early\n");
-            ok = 0;
-            break;
-        }
-        if (++tick % 5 == 0 && st >= XNANO_STATE_CONNECTED) {
-            xnano_controller_state cs;
-            memset(&cs, 0, sizeof cs);
-            cs.struct_size = sizeof cs;
-            cs.buttons = (tick / 5) % 2 ? XNANO_BUTTON_A : 0;
-            cs.right_trigger = (uint8_t)(tick % 256);
-            xnano_result r = xnano_client_set_controller_state(app.client, 0, &cs);
-            if (r != XNANO_OK) {
-                check(r, "set_controller_state");
-            }
-        }
-        double t = now_s() - start;
-        if (t < seconds) {
-            continue;
-        }
-        xnano_client_stats live;
-        memset(&live, 0, sizeof live);
-        live.struct_size = sizeof live;
-        int have_stats = xnano_client_get_stats(app.client, &live) == XNANO_OK;
-        if (atomic_load(&app.frames) >= min_frames && atomic_load(&app.audio_packets) > 0 &&
-            atomic_load(&app.rumbles) > 0 && have_stats && live.input_frames_acked > 0) {
-            break;
-        }
-        if (t >= deadline) {
-            fprintf(stderr,
-                    "deadline: %.0f s without %lu frames, audio, rumble and an input ack "
-                    "(have %lu frames, %lu audio, %lu rumble, %llu acked)\n",
-                    deadline, min_frames, atomic_load(&app.frames),
-                    atomic_load(&app.audio_packets), atomic_load(&app.rumbles),
-                    (unsigned long long)live.input_frames_acked);
-            break;
-        }
-    }
+    ok = ok && stream_until(app.client, &app.k, min_frames, seconds);
     xnano_client_stats stats;
     memset(&stats, 0, sizeof stats);
     stats.struct_size = sizeof stats;
@@ -463,9 +334,9 @@ int main(int argc, char **argv)
     sstats.struct_size = sizeof sstats;
     ok = check_sim(xnano_sim_get_stats(sim, &sstats), "sim_get_stats") && ok;
 
-    unsigned long frames = atomic_load(&app.frames);
-    unsigned long audio = atomic_load(&app.audio_packets);
-    unsigned long rumbles = atomic_load(&app.rumbles);
+    unsigned long frames = atomic_load(&app.k.frames);
+    unsigned long audio = atomic_load(&app.k.audio_packets);
+    unsigned long rumbles = atomic_load(&app.k.rumbles);
     printf("gamestream over SmartGlass: %lu frames, %lu audio packets, %lu rumble, "
            "input acked %llu\n",
            frames, audio, rumbles, (unsigned long long)stats.input_frames_acked);

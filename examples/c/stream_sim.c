@@ -31,22 +31,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "xnano.h"
-#include "xnano_sim.h"
+#include "common.h"
 
 struct app {
     xnano_client *client;
     FILE *video_out;
     FILE *audio_out;
-    atomic_ulong frames;
+    struct stream_counts k; /* frames, audio packets, rumbles, state */
     atomic_ulong keyframes;
     atomic_ulong video_bytes;
-    atomic_ulong audio_packets;
-    atomic_ulong rumbles;
     atomic_int last_rumble_right;
-    atomic_int state;
     atomic_int closed_error;
     atomic_int stop_from_callback; /* result of xnano_client_stop inside a callback */
     unsigned width, height;
@@ -64,7 +59,7 @@ static void on_video(void *user_data, const xnano_video_frame *frame)
     if (frame->keyframe) {
         atomic_fetch_add(&app->keyframes, 1);
     }
-    if (atomic_fetch_add(&app->frames, 1) == 10) {
+    if (atomic_fetch_add(&app->k.frames, 1) == 10) {
         /* Stopping the client from its own callback is refused, not a deadlock. */
         atomic_store(&app->stop_from_callback, (int)xnano_client_stop(app->client));
         /* Calling back in is fine. */
@@ -78,13 +73,13 @@ static void on_audio(void *user_data, const xnano_audio_packet *packet)
     if (packet->len > 0 && fwrite(packet->data, 1, packet->len, app->audio_out) != packet->len) {
         fprintf(stderr, "audio write failed\n");
     }
-    atomic_fetch_add(&app->audio_packets, 1);
+    atomic_fetch_add(&app->k.audio_packets, 1);
 }
 
 static void on_rumble(void *user_data, const xnano_rumble *rumble)
 {
     struct app *app = user_data;
-    atomic_fetch_add(&app->rumbles, 1);
+    atomic_fetch_add(&app->k.rumbles, 1);
     atomic_store(&app->last_rumble_right, rumble->right_trigger);
 }
 
@@ -103,7 +98,7 @@ static const char *state_name(xnano_state s)
 static void on_state(void *user_data, xnano_state state, xnano_result error, const char *message)
 {
     struct app *app = user_data;
-    atomic_store(&app->state, (int)state);
+    atomic_store(&app->k.state, (int)state);
     if (state == XNANO_STATE_CLOSED) {
         atomic_store(&app->closed_error, (int)error);
     }
@@ -119,73 +114,19 @@ static void on_log(void *user_data, xnano_log_level level, const char *target, c
     }
 }
 
-static int check(xnano_result r, const char *what)
-{
-    if (r != XNANO_OK) {
-        fprintf(stderr, "%s: %s: %s\n", what, xnano_result_name(r), xnano_last_error());
-        return 0;
-    }
-    return 1;
-}
-
-/* The same for the simulated console's calls (libxnano_sim's own message). */
-static int check_sim(xnano_result r, const char *what)
-{
-    if (r != XNANO_OK) {
-        fprintf(stderr, "%s: %s: %s\n", what, xnano_result_name(r), xnano_sim_last_error());
-        return 0;
-    }
-    return 1;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
-    double seconds = 5.0;
-    const char *outdir = ".";
-    int synthetic = 0;
-    int pcm = 0;
-    int positional = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--synthetic") == 0) {
-            synthetic = 1;
-        } else if (strcmp(argv[i], "--pcm") == 0) {
-            pcm = 1;
-        } else if (positional == 0) {
-            seconds = atof(argv[i]);
-            positional++;
-        } else {
-            outdir = argv[i];
-            positional++;
-        }
-    }
+    struct example_args args = {5.0, ".", 0, 0};
+    parse_args(argc, argv, 1, &args);
+    double seconds = args.seconds;
+    const char *outdir = args.outdir;
+    int synthetic = args.synthetic;
+    int pcm = args.pcm;
 
     /* First of all: the loaded libraries must speak the ABIs of these headers. */
-    if (xnano_abi_version() != XNANO_ABI_VERSION) {
-        fprintf(stderr,
-                "xnano ABI mismatch: built against ABI %u (xnano.h), but the loaded library "
-                "has ABI %u: rebuild this program against the library's header\n",
-                (unsigned)XNANO_ABI_VERSION, (unsigned)xnano_abi_version());
-        return 2;
-    }
-    if (xnano_sim_abi_version() != XNANO_SIM_ABI_VERSION) {
-        fprintf(stderr,
-                "xnano_sim ABI mismatch: built against ABI %u (xnano_sim.h), but the loaded "
-                "libxnano_sim has ABI %u: rebuild this program against the library's header\n",
-                (unsigned)XNANO_SIM_ABI_VERSION, (unsigned)xnano_sim_abi_version());
-        return 2;
+    int abi = check_abis();
+    if (abi != 0) {
+        return abi;
     }
     if (strcmp(xnano_version(), XNANO_VERSION_STRING) != 0) {
         fprintf(stderr, "header %s but library %s\n", XNANO_VERSION_STRING, xnano_version());
@@ -199,13 +140,10 @@ int main(int argc, char **argv)
 
     struct app app;
     memset(&app, 0, sizeof app);
-    atomic_init(&app.frames, 0);
+    init_stream_counts(&app.k);
     atomic_init(&app.keyframes, 0);
     atomic_init(&app.video_bytes, 0);
-    atomic_init(&app.audio_packets, 0);
-    atomic_init(&app.rumbles, 0);
     atomic_init(&app.last_rumble_right, -1);
-    atomic_init(&app.state, XNANO_STATE_IDLE);
     atomic_init(&app.closed_error, XNANO_OK);
     atomic_init(&app.stop_from_callback, -1);
 
@@ -221,22 +159,18 @@ int main(int argc, char **argv)
 
     /* The simulated console: small H.264 test pattern, Opus audio. */
     xnano_sim_config sim_cfg;
-    xnano_sim *sim = NULL;
-    memset(&sim_cfg, 0, sizeof sim_cfg);
-    sim_cfg.struct_size = sizeof sim_cfg;
-    if (!check_sim(xnano_sim_config_default(&sim_cfg), "sim_config_default")) {
+    if (!check_sim(sim_config(&sim_cfg,
+                              synthetic ? XNANO_SIM_VIDEO_SYNTHETIC : XNANO_SIM_VIDEO_TEST_PATTERN,
+                              pcm ? XNANO_SIM_AUDIO_PCM : XNANO_SIM_AUDIO_OPUS,
+                              false /* this example uses the direct Nano path */),
+                   "sim_config_default")) {
         return 1;
     }
-    sim_cfg.width = 320;
-    sim_cfg.height = 240;
     sim_cfg.fps = 30;
     sim_cfg.bitrate_bps = 500000;
     sim_cfg.keyframe_interval = 30;
-    sim_cfg.video_source = synthetic ? XNANO_SIM_VIDEO_SYNTHETIC : XNANO_SIM_VIDEO_TEST_PATTERN;
-    sim_cfg.audio_source = pcm ? XNANO_SIM_AUDIO_PCM : XNANO_SIM_AUDIO_OPUS;
-    sim_cfg.smartglass = false; /* this example uses the direct Nano path */
-    sim_cfg.struct_size = sizeof sim_cfg;
-    if (!check_sim(xnano_sim_new(&sim_cfg, &sim), "sim_new")) {
+    xnano_sim *sim = start_sim(&sim_cfg);
+    if (!sim) {
         return 1;
     }
     uint16_t tcp_port = 0, udp_port = 0;
@@ -247,14 +181,9 @@ int main(int argc, char **argv)
 
     /* The client. */
     xnano_client_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.struct_size = sizeof cfg;
-    if (!check(xnano_client_config_default(&cfg), "client_config_default")) {
+    if (!check(client_config(&cfg, 20000), "client_config_default")) {
         return 1;
     }
-    cfg.silence_timeout_ms = 20000; /* generous: valgrind is slow */
-    cfg.connect_timeout_ms = 20000;
-    cfg.struct_size = sizeof cfg;
     if (!check(xnano_client_new(&cfg, &app.client), "client_new")) {
         return 1;
     }
@@ -265,63 +194,11 @@ int main(int argc, char **argv)
              check(xnano_client_connect_nano(app.client, "127.0.0.1", tcp_port, udp_port),
                    "connect_nano");
 
-    /* Stream; press and release A with changing triggers every 100 ms.
-       The run is judged on conditions, not on a rate: it goes on for at
-       least SECONDS and until MIN_FRAMES frames, some audio, a rumble
-       answer and an input ack have arrived, or until a generous deadline
-       (under valgrind one thread runs at a time and the encoding console
-       can starve the client for long stretches). */
+    /* Stream, sending input, until the frames, audio, rumble and an input
+       ack arrived (common.h). */
     const unsigned long min_frames = 60; /* two keyframe intervals */
-    const double deadline = 120.0;
     double start = now_s();
-    unsigned tick = 0;
-    for (;;) {
-        if (!ok) {
-            break;
-        }
-        sleep_ms(20);
-        int st = atomic_load(&app.state);
-        if (st == XNANO_STATE_CLOSED) {
-            fprintf(stderr, "session closed early\n");
-            ok = 0;
-            break;
-        }
-        if (++tick % 5 == 0 && st >= XNANO_STATE_CONNECTED) {
-            xnano_controller_state pad;
-            memset(&pad, 0, sizeof pad);
-            pad.struct_size = sizeof pad;
-            pad.buttons = (tick / 5) % 2 ? XNANO_BUTTON_A : 0;
-            pad.right_trigger = (uint8_t)(tick % 256);
-            pad.left_thumb_x = -1000;
-            xnano_result r = xnano_client_set_controller_state(app.client, 0, &pad);
-            if (r != XNANO_OK) {
-                check(r, "set_controller_state");
-            }
-        }
-        double t = now_s() - start;
-        if (t < seconds) {
-            continue;
-        }
-        xnano_client_stats live;
-        memset(&live, 0, sizeof live);
-        live.struct_size = sizeof live;
-        int have_stats = xnano_client_get_stats(app.client, &live) == XNANO_OK;
-        int done = atomic_load(&app.frames) >= min_frames &&
-                   atomic_load(&app.audio_packets) > 0 && atomic_load(&app.rumbles) > 0 &&
-                   have_stats && live.input_frames_acked > 0;
-        if (done) {
-            break;
-        }
-        if (t >= deadline) {
-            fprintf(stderr,
-                    "deadline: %.0f s without %lu frames, audio, rumble and an input ack "
-                    "(have %lu frames, %lu audio, %lu rumble, %llu acked)\n",
-                    deadline, min_frames, atomic_load(&app.frames),
-                    atomic_load(&app.audio_packets), atomic_load(&app.rumbles),
-                    (unsigned long long)live.input_frames_acked);
-            break;
-        }
-    }
+    ok = ok && stream_until(app.client, &app.k, min_frames, seconds);
     double elapsed = now_s() - start;
 
     xnano_client_stats stats;
@@ -340,9 +217,9 @@ int main(int argc, char **argv)
     fclose(app.video_out);
     fclose(app.audio_out);
 
-    unsigned long frames = atomic_load(&app.frames);
-    unsigned long audio = atomic_load(&app.audio_packets);
-    unsigned long rumbles = atomic_load(&app.rumbles);
+    unsigned long frames = atomic_load(&app.k.frames);
+    unsigned long audio = atomic_load(&app.k.audio_packets);
+    unsigned long rumbles = atomic_load(&app.k.rumbles);
     printf("streamed %.1f s: %lu frames (%lu keyframes, %ux%u, %.2f Mbit/s), %lu audio packets, "
            "%lu rumble (last right motor %d)\n",
            elapsed, frames, atomic_load(&app.keyframes), app.width, app.height,
