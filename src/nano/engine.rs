@@ -7,6 +7,16 @@
 //! User callbacks run on the reader and timer threads, never while the
 //! session lock is held, so a callback may call back into the [`Client`].
 //! [`Client::stop`] joins every thread; after it returns no callback fires.
+//!
+//! No thread polls: the UDP reader blocks in `poll(2)` on its socket and a
+//! self-pipe (on Linux it then takes every queued datagram with one
+//! `recvmmsg` and handles the batch under one session lock and one
+//! dispatch), the TCP reader in `read`, the writer on its channel, and the
+//! timer until the session's next deadline ([`ClientSession::poll_timeout`])
+//! or until a thread that moved that deadline earlier wakes it. Stopping
+//! wakes them: the writer gets an end marker, the TCP socket is shut down,
+//! the self-pipe is written. (Where `poll` is missing the readers fall back
+//! to a 50 ms receive timeout.)
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
@@ -15,8 +25,14 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
+mod udp_io;
+pub(crate) use udp_io::Ready;
+#[cfg(unix)]
+pub(crate) use udp_io::{wait_readable, Waker};
+
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
+use udp_io::BatchRx;
 
 use super::input::ControllerState;
 use super::session::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
@@ -42,18 +58,57 @@ pub enum EngineError {
 /// during the call.
 pub type EventHandler = Box<dyn FnMut(&ClientEvent) + Send>;
 
+/// An event waiting for dispatch, with the kernel's receive timestamp (ns
+/// of `CLOCK_REALTIME`) of the datagram that completed it, when known.
+type Pending = (ClientEvent, Option<i64>);
+
 struct Shared {
     session: Mutex<ClientSession>,
     handler: Mutex<EventHandler>,
-    pending: Mutex<std::collections::VecDeque<ClientEvent>>,
-    tcp_tx: Sender<Vec<u8>>,
+    pending: Mutex<std::collections::VecDeque<Pending>>,
+    /// TCP payloads for the writer; `None` tells it to flush and end.
+    tcp_tx: Sender<Option<Vec<u8>>>,
     udp: UdpSocket,
     peer_udp: SocketAddr,
     stop: AtomicBool,
     wake: Sender<()>,
+    /// The deadline the timer sleeps until, in ns since `epoch`
+    /// (`u64::MAX`: none); written and read under the session lock.
+    timer_due: AtomicU64,
+    epoch: Instant,
+    #[cfg(unix)]
+    udp_waker: Waker,
     thread_ids: Mutex<Vec<ThreadId>>,
     udp_foreign: AtomicU64,
     closed: AtomicBool,
+    wire_latency: Mutex<LatencyRing>,
+}
+
+/// Samples of the latency from the kernel's receive timestamp of a frame's
+/// last datagram to the start of its video callback (the newest
+/// [`LATENCY_SAMPLES`]; allocated once).
+struct LatencyRing {
+    ns: Vec<u64>,
+    next: usize,
+    total: u64,
+}
+
+const LATENCY_SAMPLES: usize = 1 << 16;
+
+/// The latency from the kernel's receive timestamp (`SO_TIMESTAMPNS`) of a
+/// frame's last datagram to the start of its video callback: what a player
+/// feels of the receive path, the wake-up of the blocked reader and any
+/// queueing in front of the callback included. From [`Client::wire_latency`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WireLatency {
+    /// Frames measured (all of them since connect).
+    pub frames: u64,
+    /// Median over the newest 65536 frames, in ns.
+    pub p50_ns: u64,
+    /// 99th percentile over the newest 65536 frames, in ns.
+    pub p99_ns: u64,
+    /// Largest over the newest 65536 frames, in ns.
+    pub max_ns: u64,
 }
 
 /// Binds a UDP socket the way the engine does: a receive buffer of
@@ -120,12 +175,16 @@ impl Client {
             "[::]:0".parse().expect("literal")
         };
         let udp_sock = bind_udp(bind, cfg.udp_recv_buffer)?;
+        // Where the readers cannot wait on a waker, they poll with this
+        // timeout; on unix it only bounds a receive after readiness.
         udp_sock.set_read_timeout(Some(POLL))?;
+        #[cfg(not(unix))]
         stream.set_read_timeout(Some(POLL))?;
+        udp_io::enable_rx_timestamps(&udp_sock);
 
         let now = Instant::now();
         let session = ClientSession::new(cfg, now);
-        let (tcp_tx, tcp_rx) = unbounded::<Vec<u8>>();
+        let (tcp_tx, tcp_rx) = unbounded::<Option<Vec<u8>>>();
         let (wake_tx, wake_rx) = bounded::<()>(1);
         let shared = Arc::new(Shared {
             session: Mutex::new(session),
@@ -136,9 +195,18 @@ impl Client {
             peer_udp: udp,
             stop: AtomicBool::new(false),
             wake: wake_tx,
+            timer_due: AtomicU64::new(u64::MAX),
+            epoch: now,
+            #[cfg(unix)]
+            udp_waker: Waker::new()?,
             thread_ids: Mutex::new(Vec::new()),
             udp_foreign: AtomicU64::new(0),
             closed: AtomicBool::new(false),
+            wire_latency: Mutex::new(LatencyRing {
+                ns: Vec::with_capacity(LATENCY_SAMPLES),
+                next: 0,
+                total: 0,
+            }),
         });
 
         let mut threads = Vec::new();
@@ -207,10 +275,10 @@ impl Client {
             let mut s = self.shared.session.lock();
             let out = f(&mut s, now);
             drain(&self.shared, &mut s);
+            kick_timer(&self.shared, &s);
             out
         };
         dispatch(&self.shared);
-        let _ = self.shared.wake.try_send(());
         out
     }
 
@@ -259,6 +327,27 @@ impl Client {
         st
     }
 
+    /// The latency from the kernel's receive timestamp of each frame's last
+    /// datagram to the start of its video callback; `frames` is 0 where the
+    /// kernel gives no timestamps (outside Linux).
+    pub fn wire_latency(&self) -> WireLatency {
+        let (mut v, frames) = {
+            let r = self.shared.wire_latency.lock();
+            (r.ns.clone(), r.total)
+        };
+        if v.is_empty() {
+            return WireLatency::default();
+        }
+        v.sort_unstable();
+        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        WireLatency {
+            frames,
+            p50_ns: at(0.5),
+            p99_ns: at(0.99),
+            max_ns: v[v.len() - 1],
+        }
+    }
+
     /// Ends the session with `reason` without joining the threads (allowed
     /// from inside a callback): the `Closed` event follows, then only
     /// [`Client::stop`] or drop remain useful.
@@ -292,13 +381,20 @@ impl Client {
             s.stop(now);
             drain(&self.shared, &mut s);
         }
-        // Let the writer flush what stop queued, then end everything.
+        // Let the writer flush what stop queued, then wake and end
+        // everything: the TCP reader by the shutdown, the UDP reader by its
+        // waker, the timer by its channel.
         self.shared.stop.store(true, Ordering::Release);
-        let _ = self.shared.wake.try_send(());
-        for t in self.threads.drain(..) {
-            let _ = t.join();
+        let _ = self.shared.tcp_tx.send(None);
+        let mut threads = self.threads.drain(..);
+        if let Some(writer) = threads.next() {
+            let _ = writer.join();
         }
         let _ = self.tcp.shutdown(Shutdown::Both);
+        wake_all(&self.shared);
+        for t in threads {
+            let _ = t.join();
+        }
         self.stats()
     }
 }
@@ -309,30 +405,77 @@ impl Drop for Client {
             self.shutdown();
         } else {
             // Dropped inside its own callback: signal the threads; they end by
-            // themselves (they hold their own references).
+            // themselves (they hold their own references). The writer
+            // flushes, then shuts the socket down; the reader wakes now.
             self.shared.stop.store(true, Ordering::Release);
+            let _ = self.shared.tcp_tx.send(None);
+            let _ = self.tcp.shutdown(Shutdown::Read);
+            wake_all(&self.shared);
             self.threads.clear();
         }
     }
 }
 
+fn wake_all(sh: &Shared) {
+    #[cfg(unix)]
+    sh.udp_waker.wake();
+    let _ = sh.wake.try_send(());
+}
+
+/// Wakes the timer when the session's next deadline moved before the one it
+/// sleeps until (call under the session lock, after the session changed).
+fn kick_timer(sh: &Shared, s: &ClientSession) {
+    if let Some(t) = s.poll_timeout() {
+        if since_epoch(sh, t) < sh.timer_due.load(Ordering::Relaxed) {
+            // Marks it as handled until the timer sleeps again.
+            sh.timer_due.store(0, Ordering::Relaxed);
+            let _ = sh.wake.try_send(());
+        }
+    }
+}
+
+fn since_epoch(sh: &Shared, t: Instant) -> u64 {
+    u64::try_from(t.saturating_duration_since(sh.epoch).as_nanos()).unwrap_or(u64::MAX - 1)
+}
+
 fn drain(sh: &Shared, s: &mut ClientSession) {
+    drain_transmits(sh, s);
+    drain_events(sh, s, None);
+}
+
+fn drain_transmits(sh: &Shared, s: &mut ClientSession) {
     while let Some(b) = s.poll_tcp_transmit() {
-        let _ = sh.tcp_tx.send(b);
+        let _ = sh.tcp_tx.send(Some(b));
     }
     while let Some(b) = s.poll_udp_transmit() {
         let _ = sh.udp.send_to(&b, sh.peer_udp);
         s.recycle_udp(b);
     }
-    // Events go to the shared queue while the session lock is held, so
-    // events from different threads are delivered in the order the session
-    // produced them (e.g. a loss report before the keyframe that follows it).
+}
+
+/// Events go to the shared queue while the session lock is held, so events
+/// from different threads are delivered in the order the session produced
+/// them (e.g. a loss report before the keyframe that follows it). `rx_ts`
+/// is the receive timestamp of the datagram just handled.
+fn drain_events(sh: &Shared, s: &mut ClientSession, rx_ts: Option<i64>) {
     if let Some(e) = s.poll_event() {
         let mut q = sh.pending.lock();
-        q.push_back(e);
+        q.push_back((e, rx_ts));
         while let Some(e) = s.poll_event() {
-            q.push_back(e);
+            q.push_back((e, rx_ts));
         }
+    }
+}
+
+fn record_wire_latency(sh: &Shared, ns: u64) {
+    let mut r = sh.wire_latency.lock();
+    r.total += 1;
+    if r.ns.len() < LATENCY_SAMPLES {
+        r.ns.push(ns);
+    } else {
+        let i = r.next;
+        r.ns[i] = ns;
+        r.next = (i + 1) % LATENCY_SAMPLES;
     }
 }
 
@@ -354,12 +497,19 @@ fn dispatch(sh: &Shared) {
     {
         let mut h = sh.handler.lock();
         loop {
-            let Some(e) = sh.pending.lock().pop_front() else {
+            let Some((e, rx_ts)) = sh.pending.lock().pop_front() else {
                 break;
             };
-            // Latency: from the frame's last chunk to the callback.
+            // Latency: from the frame's last chunk to the callback, and
+            // from the kernel's receive timestamp of that chunk.
             let latency = match &e {
-                ClientEvent::VideoFrame(f) => Some(f.completed_at.elapsed()),
+                ClientEvent::VideoFrame(f) => {
+                    if let Some(ts) = rx_ts {
+                        let ns = udp_io::realtime_ns().saturating_sub(ts).max(0);
+                        record_wire_latency(sh, ns as u64);
+                    }
+                    Some(f.completed_at.elapsed())
+                }
                 _ => None,
             };
             // A panic in the user's handler must not unwind through the
@@ -412,10 +562,10 @@ fn fail(sh: &Shared, reason: CloseReason) {
     dispatch(sh);
 }
 
-fn tcp_writer(sh: &Shared, w: &mut TcpStream, rx: Receiver<Vec<u8>>) {
+fn tcp_writer(sh: &Shared, w: &mut TcpStream, rx: Receiver<Option<Vec<u8>>>) {
     loop {
-        match rx.recv_timeout(POLL) {
-            Ok(b) => {
+        match rx.recv() {
+            Ok(Some(b)) => {
                 if let Err(e) = w.write_all(&b) {
                     if !sh.stop.load(Ordering::Acquire) {
                         fail(sh, CloseReason::Io(e.to_string()));
@@ -423,13 +573,13 @@ fn tcp_writer(sh: &Shared, w: &mut TcpStream, rx: Receiver<Vec<u8>>) {
                     return;
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {
-                if sh.stop.load(Ordering::Acquire) && rx.is_empty() {
-                    let _ = w.flush();
-                    return;
-                }
+            // Stop: everything queued before the marker is written.
+            Ok(None) => {
+                let _ = w.flush();
+                let _ = w.shutdown(Shutdown::Both);
+                return;
             }
-            Err(RecvTimeoutError::Disconnected) => return,
+            Err(_) => return,
         }
     }
 }
@@ -450,9 +600,9 @@ fn tcp_reader(sh: &Shared, r: &mut TcpStream) {
                     let mut s = sh.session.lock();
                     s.handle_tcp(&buf[..n], now);
                     drain(sh, &mut s);
+                    kick_timer(sh, &s);
                 }
                 dispatch(sh);
-                let _ = sh.wake.try_send(());
             }
             Err(e) if is_timeout(&e) => {}
             Err(e) => {
@@ -473,36 +623,65 @@ fn is_timeout(e: &io::Error) -> bool {
 }
 
 fn udp_reader(sh: &Shared) {
-    let mut buf = vec![0u8; 65536];
+    let mut rx = BatchRx::new();
     while !sh.stop.load(Ordering::Acquire) {
-        match sh.udp.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                if from != sh.peer_udp {
-                    sh.udp_foreign.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                }
-                let now = Instant::now();
-                {
-                    let mut s = sh.session.lock();
-                    s.handle_udp(&buf[..n], now);
-                    drain(sh, &mut s);
-                }
-                dispatch(sh);
+        #[cfg(unix)]
+        match wait_readable(&sh.udp, &sh.udp_waker, None) {
+            Ok(Ready::Readable) => {}
+            Ok(Ready::Woken) => {
+                sh.udp_waker.drain();
+                continue;
             }
-            Err(e) if is_timeout(&e) => {}
+            Ok(Ready::Timeout) => continue,
             Err(e) => {
-                // ICMP port unreachable shows up as ConnectionRefused on Linux
-                // before the host's socket exists; keep listening.
-                if e.kind() == io::ErrorKind::ConnectionRefused {
-                    continue;
-                }
                 if !sh.stop.load(Ordering::Acquire) {
                     fail(sh, CloseReason::Io(e.to_string()));
                 }
                 return;
             }
         }
+        // Everything queued, a batch at a time, each batch under one
+        // session lock and one dispatch.
+        loop {
+            let n = match rx.recv(&sh.udp) {
+                Ok(n) => n,
+                Err(e) if is_timeout(&e) => 0,
+                // ICMP port unreachable shows up as ConnectionRefused on
+                // Linux before the host's socket exists; keep listening.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => 0,
+                Err(e) => {
+                    if !sh.stop.load(Ordering::Acquire) {
+                        fail(sh, CloseReason::Io(e.to_string()));
+                    }
+                    return;
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            handle_batch(sh, &rx, n);
+            dispatch(sh);
+            if n < udp_io::BATCH {
+                break;
+            }
+        }
     }
+}
+
+fn handle_batch(sh: &Shared, rx: &BatchRx, n: usize) {
+    let now = Instant::now();
+    let mut s = sh.session.lock();
+    for i in 0..n {
+        let (data, from, ts) = rx.get(i);
+        if from != Some(sh.peer_udp) {
+            sh.udp_foreign.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        s.handle_udp(data, now);
+        drain_events(sh, &mut s, ts);
+    }
+    drain_transmits(sh, &mut s);
+    kick_timer(sh, &s);
 }
 
 fn timer(sh: &Shared, wake: Receiver<()>) {
@@ -512,16 +691,23 @@ fn timer(sh: &Shared, wake: Receiver<()>) {
             let mut s = sh.session.lock();
             s.handle_timeout(now);
             drain(sh, &mut s);
-            s.poll_timeout()
+            let next = s.poll_timeout();
+            let due = next.map_or(u64::MAX, |t| since_epoch(sh, t));
+            sh.timer_due.store(due, Ordering::Relaxed);
+            next
         };
         dispatch(sh);
-        let wait = next
-            .map(|t| t.saturating_duration_since(Instant::now()))
-            .unwrap_or(POLL)
-            .min(POLL);
-        match wake.recv_timeout(wait) {
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+        let r = match next {
+            Some(t) => wake
+                .recv_timeout(t.saturating_duration_since(Instant::now()))
+                .or_else(|e| match e {
+                    RecvTimeoutError::Timeout => Ok(()),
+                    RecvTimeoutError::Disconnected => Err(()),
+                }),
+            None => wake.recv().map_err(|_| ()),
+        };
+        if r.is_err() {
+            return;
         }
     }
 }

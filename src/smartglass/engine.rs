@@ -13,6 +13,13 @@
 //! says goodbye to the console and joins every thread; it delivers the last
 //! events (`Closed`) itself, on the calling thread, and no callback runs after
 //! it returns.
+//!
+//! The socket thread does not poll: it blocks in `poll(2)` on the socket and
+//! a self-pipe until a datagram arrives, the session's next deadline
+//! ([`ConsoleSession::poll_timeout`]: resends, heartbeats, the dead-console
+//! check) or a wake-up, which every command, the Nano connect thread and
+//! stopping send. (Where `poll` is missing it falls back to a 50 ms receive
+//! timeout.)
 
 use std::collections::VecDeque;
 use std::io;
@@ -320,6 +327,8 @@ struct Shared {
     nano_thread: Mutex<Option<JoinHandle<()>>>,
     stop: AtomicBool,
     socket_thread_id: Mutex<Option<ThreadId>>,
+    #[cfg(unix)]
+    waker: nano::engine::Waker,
 }
 
 impl Shared {
@@ -340,7 +349,16 @@ impl Shared {
         self.drain(&mut s);
         drop(s);
         self.session_cv.notify_all();
+        // The socket thread delivers the events and waits for the
+        // session's new deadline.
+        self.wake();
         out
+    }
+
+    /// Wakes the socket thread.
+    fn wake(&self) {
+        #[cfg(unix)]
+        self.waker.wake();
     }
 }
 
@@ -399,6 +417,8 @@ impl ConsoleClient {
             nano_thread: Mutex::new(None),
             stop: AtomicBool::new(false),
             socket_thread_id: Mutex::new(None),
+            #[cfg(unix)]
+            waker: nano::engine::Waker::new()?,
         });
         {
             let mut s = shared.session.lock();
@@ -811,6 +831,7 @@ impl ConsoleClient {
             self.shared.with_session(|s, now| s.disconnect(now));
         }
         self.shared.stop.store(true, Ordering::Release);
+        self.shared.wake();
         let _ = t.join();
         // The last events (the session's Closed among them) are delivered
         // here, on the calling thread; no callback runs once this returns.
@@ -823,6 +844,7 @@ impl Drop for ConsoleClient {
         if self.in_callback() {
             // Dropped inside its own callback: let the thread end by itself.
             self.shared.stop.store(true, Ordering::Release);
+            self.shared.wake();
             self.thread = None;
         } else {
             self.shutdown(true);
@@ -906,6 +928,7 @@ fn engine_hook(sh: &Arc<Shared>, ev: &SessionEvent) {
                         ev
                     };
                     sh2.pending.lock().push_back(ev);
+                    sh2.wake();
                 });
             match spawned {
                 Ok(t) => *sh.nano_thread.lock() = Some(t),
@@ -941,44 +964,45 @@ fn engine_hook(sh: &Arc<Shared>, ev: &SessionEvent) {
 
 fn socket_thread(sh: &Arc<Shared>) {
     let mut buf = vec![0u8; 65536];
+    // On unix the timeout only bounds a receive after readiness.
+    if let Err(e) = sh.socket.set_read_timeout(Some(POLL)) {
+        sh.with_session(|s, _| {
+            s.fail(CloseReason::Io {
+                error: e.to_string(),
+            })
+        });
+    }
     loop {
         dispatch(sh);
         if sh.stop.load(Ordering::Acquire) {
             return;
         }
-        let (closed, wait) = {
+        let (closed, deadline) = {
             let s = sh.session.lock();
-            let wait = s
-                .poll_timeout()
-                .map(|t| t.saturating_duration_since(Instant::now()))
-                .unwrap_or(POLL)
-                .clamp(Duration::from_millis(1), POLL);
-            (s.state() == SessionState::Closed, wait)
+            (s.state() == SessionState::Closed, s.poll_timeout())
         };
-        if closed && sh.pending.lock().is_empty() {
-            // Nothing more will happen on this session; idle until stopped
-            // so events queued by late calls are still delivered.
-            thread::sleep(POLL);
-            continue;
-        }
-        if let Err(e) = sh.socket.set_read_timeout(Some(wait)) {
-            sh.with_session(|s, _| {
-                s.fail(CloseReason::Io {
-                    error: e.to_string(),
-                })
-            });
-            continue;
-        }
-        let r = sh.socket.recv_from(&mut buf);
+        // Closed: nothing more will happen on this session; wait until
+        // stopped, delivering the events of late calls.
+        let wait = if closed {
+            None
+        } else {
+            deadline.map(|t| t.saturating_duration_since(Instant::now()))
+        };
+        let r = match wait_socket(sh, wait) {
+            Ok(true) => Some(sh.socket.recv_from(&mut buf)),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        };
         let now = Instant::now();
         {
             let mut s = sh.session.lock();
             match r {
-                Ok((n, from)) => s.handle_datagram(&buf[..n], from, now),
-                Err(e) if is_timeout(&e) => {}
+                Some(Ok((n, from))) => s.handle_datagram(&buf[..n], from, now),
+                None => {}
+                Some(Err(e)) if is_timeout(&e) => {}
                 // ICMP port unreachable (the console is not listening yet).
-                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
-                Err(e) => s.fail(CloseReason::Io {
+                Some(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {}
+                Some(Err(e)) => s.fail(CloseReason::Io {
                     error: e.to_string(),
                 }),
             }
@@ -987,4 +1011,25 @@ fn socket_thread(sh: &Arc<Shared>) {
         }
         sh.session_cv.notify_all();
     }
+}
+
+/// Waits for a datagram (true), a wake-up or the timeout (false).
+#[cfg(unix)]
+fn wait_socket(sh: &Shared, wait: Option<Duration>) -> io::Result<bool> {
+    match nano::engine::wait_readable(&sh.socket, &sh.waker, wait)? {
+        nano::engine::Ready::Readable => Ok(true),
+        nano::engine::Ready::Woken => {
+            sh.waker.drain();
+            Ok(false)
+        }
+        nano::engine::Ready::Timeout => Ok(false),
+    }
+}
+
+/// Without `poll`: the receive itself waits, at most [`POLL`].
+#[cfg(not(unix))]
+fn wait_socket(sh: &Shared, wait: Option<Duration>) -> io::Result<bool> {
+    let w = wait.unwrap_or(POLL).clamp(Duration::from_millis(1), POLL);
+    sh.socket.set_read_timeout(Some(w))?;
+    Ok(true)
 }
