@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The C/C++ install path (README "Install"), end to end:
-#   cargo cinstall --release --prefix=PREFIX                                   # libxnano
-#   cargo cinstall --release --library-type cdylib -p xnano-sim --prefix=PREFIX  # libxnano_sim
+#   cargo cinstall --release --prefix=PREFIX --libdir=lib   # libxnano and libxnano_sim
 # into PREFIX (default target/c-install/prefix; a fresh one each run), then checks what was
 # installed (SONAMEs and links, libxnano.a, the headers under include/xnano and
 # include/xnano_sim, the pkg-config files with Libs.private and the crate version), builds
@@ -21,10 +20,9 @@ command -v cargo-cinstall >/dev/null 2>&1 || export PATH="$HOME/.cargo/bin:$PATH
 cargo cinstall --version
 
 rm -rf "$prefix"
-echo "cargo cinstall --release --prefix=$prefix"
-cargo cinstall --release --quiet --prefix="$prefix"
-echo "cargo cinstall --release --library-type cdylib -p xnano-sim --prefix=$prefix"
-cargo cinstall --release --quiet --library-type cdylib -p xnano-sim --prefix="$prefix"
+# --libdir=lib: cargo-c's default on Debian is lib/<multiarch triple>.
+echo "cargo cinstall --release --prefix=$prefix --libdir=lib"
+cargo cinstall --release --prefix="$prefix" --libdir=lib
 echo "installed:"
 (cd "$prefix" && find . \( -type f -o -type l \) | sort | while read -r f; do
   if [ -L "$f" ]; then echo "  $f -> $(readlink "$f")"; else echo "  $f"; fi
@@ -44,6 +42,7 @@ for name in "libxnano.so.$abi" "libxnano_sim.so.$sim_abi"; do
   [ "$soname" = "$name" ] || fail "$lib/$name: SONAME '$soname', want $name"
 done
 [ -f "$lib/libxnano.a" ] || fail "no $lib/libxnano.a"
+[ -f "$lib/libxnano_sim.a" ] || fail "no $lib/libxnano_sim.a"
 [ -f "$prefix/include/xnano/xnano.h" ] || fail "no include/xnano/xnano.h"
 [ -f "$prefix/include/xnano_sim/xnano_sim.h" ] || fail "no include/xnano_sim/xnano_sim.h"
 cmp include/xnano.h "$prefix/include/xnano/xnano.h" || fail "installed xnano.h differs"

@@ -117,6 +117,27 @@ for id in Xnano Xnano.Sim; do
   mkdir -p "$out/unpacked/$id"
   unzip -q "$out/$id.$version.nupkg" -d "$out/unpacked/$id"
 done
+# An application's output directory as the packages make it (lib/ flat, runtimes/ kept):
+# Mono finds libxnano through Xnano.dll.config alone, with nothing on LD_LIBRARY_PATH.
+app="$out/app"
+mkdir -p "$app"
+for id in Xnano Xnano.Sim; do
+  cp "$out/unpacked/$id/lib/netstandard2.0/"* "$app/"
+  cp -r "$out/unpacked/$id/runtimes" "$app/"
+done
+cat >"$out/build/Hello.cs" <<'CS'
+public static class Hello
+{
+    public static int Main()
+    {
+        Xnano.Library.CheckAbi();
+        System.Console.WriteLine("xnano " + Xnano.Library.Version + " from the package, through Xnano.dll.config");
+        return 0;
+    }
+}
+CS
+mcs -nologo -r:"$app/Xnano.dll" -out:"$app/Hello.exe" "$out/build/Hello.cs"
+(cd / && env -u LD_LIBRARY_PATH mono "$app/Hello.exe")
 echo "pack-nuget: packages in $out"
 if [ "$run_tests" = 1 ]; then
   XNANO_CSHARP_PACKAGES="$out/unpacked" bash scripts/test-csharp.sh
