@@ -269,7 +269,7 @@ fn paced_console_every_frame_delivered_byte_for_byte() {
 #[test]
 fn console_heartbeats_are_acked_and_the_session_stays_up() {
     let _serial = common::one_at_a_time();
-    use xnano::smartglass::session::SessionState;
+    use xnano::smartglass::SessionState;
     use xnano_sim::smartglass::{Host as SgHost, SimConfig as SgSimConfig};
 
     let sim = SgHost::start(SgSimConfig {
@@ -299,7 +299,7 @@ fn pacing_follows_the_gamestream_urcp_rate() {
     let _serial = common::one_at_a_time();
     use std::sync::atomic::{AtomicU64, Ordering};
     use xnano::nano;
-    use xnano::smartglass::gamestream::GameStreamConfig;
+    use xnano::smartglass::GameStreamConfig;
     use xnano_sim::smartglass::{Host as SgHost, SimConfig as SgSimConfig};
 
     let sim = SgHost::start(SgSimConfig {

@@ -13,11 +13,11 @@ use parking_lot::Mutex;
 
 use xnano::crypto::{Curve, KeyPair};
 use xnano::nano::{self, ClientEvent};
-use xnano::smartglass::discovery::{DiscoveryConfig, PowerOnConfig};
 use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient, Event, SgError};
-use xnano::smartglass::gamestream::{GameStreamConfig, GameStreamState};
-use xnano::smartglass::session::{CloseReason, SessionConfig, SessionEvent, SessionState};
+use xnano::smartglass::{CloseReason, SessionConfig, SessionEvent, SessionState};
 use xnano::smartglass::{ConsoleInfo, ServiceChannel};
+use xnano::smartglass::{DiscoveryConfig, PowerOnConfig};
+use xnano::smartglass::{GameStreamConfig, GameStreamState};
 use xnano::wire::sg::common::{ConnectionResult, PrimaryDeviceFlags};
 use xnano::wire::sg::payloads::MessageType;
 use xnano::wire::sg::payloads::*;

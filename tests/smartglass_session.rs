@@ -8,12 +8,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use xnano::crypto::{Crypto, Curve, KeyPair};
-use xnano::smartglass::discovery::{Discovery, DiscoveryConfig, DiscoveryEvent};
-use xnano::smartglass::gamestream::{
-    GameStreamConfig, GameStreamEvent, GameStreamState, StreamStateInfo,
-};
-use xnano::smartglass::session::{CloseReason, SessionConfig, SessionEvent, SessionState};
+use xnano::smartglass::{CloseReason, SessionConfig, SessionEvent, SessionState};
 use xnano::smartglass::{ConsoleInfo, ConsoleSession, ServiceChannel, CHANNEL_ACK};
+use xnano::smartglass::{Discovery, DiscoveryConfig, DiscoveryEvent};
+use xnano::smartglass::{GameStreamConfig, GameStreamEvent, GameStreamState, StreamStateInfo};
 use xnano::wire::sg::common::*;
 use xnano::wire::sg::json::JsonReassembler;
 use xnano::wire::sg::message::*;

@@ -361,7 +361,7 @@ fn resolve(s: &str) -> Result<SocketAddr, String> {
 }
 
 fn cmd_discover(addr: Option<String>, timeout_ms: u64, json: bool) -> Result<(), String> {
-    use xnano::smartglass::{discovery::DiscoveryConfig, engine};
+    use xnano::smartglass::{engine, DiscoveryConfig};
     let timeout = Duration::from_millis(timeout_ms);
     let cfg = match &addr {
         Some(a) => DiscoveryConfig::unicast(resolve(a)?, timeout),
@@ -410,7 +410,7 @@ fn cmd_power_on(
     unicast: bool,
     tries: u32,
 ) -> Result<(), String> {
-    use xnano::smartglass::{discovery::PowerOnConfig, engine};
+    use xnano::smartglass::{engine, PowerOnConfig};
     let addr = addr.map(|a| resolve(&a)).transpose()?;
     let mut cfg = PowerOnConfig::new(&live_id, addr);
     if unicast {
@@ -710,7 +710,7 @@ fn start_console_stream(
     rec: &Recorder,
 ) -> Result<ConsoleStream, String> {
     use xnano::smartglass::engine::{ConnectOptions, Event};
-    use xnano::smartglass::session::SessionEvent;
+    use xnano::smartglass::SessionEvent;
     use xnano::smartglass::{GameStreamConfig, GameStreamEvent};
     let addr = resolve(console)?;
     let mut gs = GameStreamConfig::default();
@@ -720,7 +720,7 @@ fn start_console_stream(
             .ok_or_else(|| format!("--gs {kv:?}: want KEY=VALUE"))?;
         match gs.set(k, v) {
             Ok(()) => {}
-            Err(xnano::smartglass::gamestream::GameStreamError::UnknownKey(_)) => {
+            Err(xnano::smartglass::GameStreamError::UnknownKey(_)) => {
                 gs.extra.insert(k.to_string(), v.to_string());
             }
             Err(e) => return Err(e.to_string()),
@@ -761,7 +761,7 @@ fn start_console_stream(
         }
         Event::Session(SessionEvent::GameStream(GameStreamEvent::Error(e))) => eprintln!(
             "smartglass: gamestream error {} ({})",
-            xnano::smartglass::gamestream::error_type_name(e.error_type),
+            xnano::smartglass::error_type_name(e.error_type),
             e.error_value
         ),
         Event::Session(SessionEvent::Rejected { error }) => {

@@ -48,6 +48,7 @@
 //! Randomness and the wall clock can be injected (`rng_seed`,
 //! `wall_clock_ms` in the configs) for reproducible sessions.
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 #![forbid(unsafe_code)]
 
 pub mod crypto;
@@ -55,5 +56,5 @@ pub mod dissect;
 pub mod nano;
 pub mod pcap;
 pub mod smartglass;
-pub mod text;
+mod text;
 pub mod wire;

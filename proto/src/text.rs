@@ -2,12 +2,12 @@
 //! the codecs and the crypto.
 
 /// Serde helper: bytes as `{"hex": "...", "len": N}` (the reference decodes' form).
-pub mod hexbytes {
+pub(crate) mod hexbytes {
     use serde::ser::SerializeStruct;
     use serde::Serializer;
 
     /// Serializes a byte slice as `{"hex", "len"}`.
-    pub fn serialize<S: Serializer, T: AsRef<[u8]>>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer, T: AsRef<[u8]>>(v: &T, s: S) -> Result<S::Ok, S::Error> {
         let v = v.as_ref();
         let mut st = s.serialize_struct("Bytes", 2)?;
         st.serialize_field("hex", &hex::encode(v))?;
@@ -17,12 +17,12 @@ pub mod hexbytes {
 }
 
 /// Serde helper: a 16-byte GUID/UUID in its canonical text form.
-pub mod uuid_text {
+pub(crate) mod uuid_text {
     use serde::Serializer;
 
     /// Formats 16 bytes (big-endian field order, as SmartGlass sends them) as
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
-    pub fn format(b: &[u8; 16]) -> String {
+    pub(crate) fn format(b: &[u8; 16]) -> String {
         let h = hex::encode(b);
         format!(
             "{}-{}-{}-{}-{}",
@@ -35,7 +35,7 @@ pub mod uuid_text {
     }
 
     /// Serializes as text.
-    pub fn serialize<S: Serializer>(v: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(v: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format(v))
     }
 }

@@ -34,8 +34,8 @@ use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 use udp_io::BatchRx;
 
-use super::input::ControllerState;
-use super::session::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
+use super::ControllerState;
+use super::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
 
 /// Errors of the client engine.
 #[derive(Debug, thiserror::Error)]
@@ -322,7 +322,7 @@ impl Client {
             let s = self.shared.session.lock();
             (s.stats_without_latency(), s.latency_samples())
         };
-        super::session::apply_latency(&mut st, samples);
+        super::apply_latency(&mut st, samples);
         st.udp_foreign_packets = self.shared.udp_foreign.load(Ordering::Relaxed);
         st
     }

@@ -32,17 +32,13 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::nano;
-use crate::smartglass::discovery::{
-    Discovery, DiscoveryConfig, DiscoveryEvent, PowerOn, PowerOnConfig,
-};
-use crate::smartglass::gamestream::{
-    GameStreamConfig, GameStreamEvent, GameStreamState, GameStreamStatus,
-};
-use crate::smartglass::session::{
+use crate::smartglass::{
     CloseReason, ConsoleSession, SessionConfig, SessionError, SessionEvent, SessionState,
     SessionStats,
 };
 use crate::smartglass::{ConsoleInfo, ServiceChannel};
+use crate::smartglass::{Discovery, DiscoveryConfig, DiscoveryEvent, PowerOn, PowerOnConfig};
+use crate::smartglass::{GameStreamConfig, GameStreamEvent, GameStreamState, GameStreamStatus};
 use crate::wire::sg::payloads::*;
 
 /// Errors of the engine's calls.
@@ -945,7 +941,7 @@ fn engine_hook(sh: &Arc<Shared>, ev: &SessionEvent) {
             if matches!(&*slot, NanoSlot::Requested { .. }) {
                 let error = format!(
                     "console reported GameStreamError {} ({}), value {}",
-                    crate::smartglass::gamestream::error_type_name(e.error_type),
+                    crate::smartglass::error_type_name(e.error_type),
                     e.error_type,
                     e.error_value
                 );

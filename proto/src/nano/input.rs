@@ -64,25 +64,25 @@ pub struct ControllerState {
 
 /// Button-model counters for one controller.
 #[derive(Debug, Clone, Default)]
-pub struct ButtonTracker {
+pub(crate) struct ButtonTracker {
     state: ControllerState,
     counters: [u8; 16],
 }
 
 impl ButtonTracker {
     /// The current state.
-    pub fn state(&self) -> &ControllerState {
+    pub(crate) fn state(&self) -> &ControllerState {
         &self.state
     }
 
     /// The 16 button-model counters, in wire order.
-    pub fn counters(&self) -> [u8; 16] {
+    pub(crate) fn counters(&self) -> [u8; 16] {
         self.counters
     }
 
     /// Applies a new state; increments the counter of every button whose
     /// state changed. Returns true if anything (buttons or analog) changed.
-    pub fn update(&mut self, new: ControllerState) -> bool {
+    pub(crate) fn update(&mut self, new: ControllerState) -> bool {
         let changed = (self.state.buttons ^ new.buttons) & buttons::ALL;
         for (i, c) in self.counters.iter_mut().enumerate() {
             if changed & (1 << i) != 0 {

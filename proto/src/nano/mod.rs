@@ -3,12 +3,12 @@
 //! `poll_*` out), video reassembly and controller input. The socket engine
 //! that drives them is the `xnano` crate's `nano::engine`.
 
-pub mod input;
+mod input;
 pub mod reassembly;
-pub mod session;
+mod session;
 
 pub use input::{buttons, ControllerState, Rumble};
 pub use session::{
-    AudioPacket, AudioPreference, ClientConfig, ClientEvent, ClientSession, CloseReason,
-    SessionStats, VideoFrame, VideoPreference,
+    apply_latency, AudioPacket, AudioPreference, ClientConfig, ClientEvent, ClientSession,
+    CloseReason, SessionStats, VideoFrame, VideoPreference,
 };

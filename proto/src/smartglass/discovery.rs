@@ -70,7 +70,7 @@ impl Default for DiscoveryConfig {
 }
 
 /// Broadcast and multicast addresses on port 5050.
-pub fn default_targets() -> Vec<SocketAddr> {
+pub(crate) fn default_targets() -> Vec<SocketAddr> {
     [super::BROADCAST_ADDR, super::MULTICAST_ADDR]
         .iter()
         .map(|a| a.parse().expect("literal address"))

@@ -39,9 +39,9 @@ pub mod msg_type {
 }
 
 /// The Nano protocol version the client speaks (NanoManager).
-pub const CLIENT_MAJOR_VERSION: u32 = 6;
+pub(crate) const CLIENT_MAJOR_VERSION: u32 = 6;
 /// The Nano protocol minor version the client speaks.
-pub const CLIENT_MINOR_VERSION: u32 = 0;
+pub(crate) const CLIENT_MINOR_VERSION: u32 = 0;
 
 /// An error in a configuration value or a broadcast JSON message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -289,7 +289,7 @@ impl GameStreamConfig {
 }
 
 /// The StopGameStream JSON text.
-pub fn stop_message() -> String {
+pub(crate) fn stop_message() -> String {
     format!("{{\"type\":{}}}", msg_type::STOP_GAME_STREAM)
 }
 

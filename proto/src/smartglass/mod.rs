@@ -21,14 +21,18 @@ use crate::wire::sg::common::{ClientType, Guid, PrimaryDeviceFlags};
 use crate::wire::sg::simple::DiscoveryResponse;
 use crate::wire::{hexbytes, uuid_text};
 
-pub mod discovery;
-pub mod gamestream;
-pub mod session;
+mod discovery;
+mod gamestream;
+mod session;
 
 pub use discovery::{Discovery, DiscoveryConfig, DiscoveryEvent, PowerOn, PowerOnConfig};
-pub use gamestream::{GameStreamConfig, GameStreamEvent, GameStreamState, GameStreamStatus};
+pub use gamestream::{
+    error_type_name, msg_type, GameStreamConfig, GameStreamError, GameStreamEvent, GameStreamState,
+    GameStreamStatus, PreviewStatusInfo, StreamEnabledInfo, StreamErrorInfo, StreamStateInfo,
+};
 pub use session::{
-    CloseReason, ConsoleSession, SessionConfig, SessionError, SessionEvent, SessionState,
+    android_client_info, windows_client_info, CloseReason, ConsoleSession, SessionConfig,
+    SessionError, SessionEvent, SessionState, SessionStats,
 };
 
 /// The SmartGlass UDP port of a console.

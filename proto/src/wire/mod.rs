@@ -93,7 +93,7 @@ impl WireError {
 }
 
 // The serde text helpers (hex, GUIDs) live beside the codecs' users.
-pub use crate::text::{hexbytes, uuid_text};
+pub(crate) use crate::text::{hexbytes, uuid_text};
 
 impl From<crate::crypto::CryptoError> for WireError {
     fn from(e: crate::crypto::CryptoError) -> Self {

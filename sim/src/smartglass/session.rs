@@ -375,7 +375,7 @@ pub struct ClientInfo {
     /// Started channels: (channel, id).
     pub channels: Vec<(ServiceChannel, u64)>,
     /// The 64-byte session secret (for dissecting captures in tests).
-    #[serde(with = "xnano_proto::wire::hexbytes")]
+    #[serde(serialize_with = "hex_and_len")]
     pub shared_secret: Vec<u8>,
 }
 
@@ -530,8 +530,17 @@ fn new_session_id() -> String {
     let g: [u8; 16] = rand::random();
     format!(
         "{{{}}}",
-        xnano_proto::wire::uuid_text::format(&g).to_uppercase()
+        xnano_proto::wire::sg::common::guid_text(&g).to_uppercase()
     )
+}
+
+/// Bytes as `{"hex", "len"}`, the form the reference's decodes use.
+fn hex_and_len<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("Bytes", 2)?;
+    st.serialize_field("hex", &hex::encode(v))?;
+    st.serialize_field("len", &v.len())?;
+    st.end()
 }
 
 impl HostSession {
