@@ -18,7 +18,7 @@ venv=target/py-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "setuptools>=61" wheel pytest mypy
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "setuptools>=77" wheel pytest mypy
 
 export XNANO_CARGO_PROFILE="${XNANO_CARGO_PROFILE:-dev}"
 unset XNANO_LIB XNANO_SIM_LIB

@@ -54,8 +54,6 @@ fi
 install_pkgs=()
 command -v pkg-config >/dev/null 2>&1 || install_pkgs+=(pkg-config)
 command -v c++ >/dev/null 2>&1 || install_pkgs+=(g++)
-# The wheel (scripts/test-wheel.sh): auditwheel (a pip package in the wheel venv) needs patchelf.
-command -v patchelf >/dev/null 2>&1 || install_pkgs+=(patchelf)
 command -v zip >/dev/null 2>&1 || install_pkgs+=(zip)
 command -v unzip >/dev/null 2>&1 || install_pkgs+=(unzip)
 if ((${#install_pkgs[@]})); then

