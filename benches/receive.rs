@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use std::cell::RefCell;
 
 use support::*;
-use xnano::wire::nano::video::parse_udp_video_data;
+use xnano_proto::wire::nano::video::parse_udp_video_data;
 
 fn receive(c: &mut Criterion) {
     let pair = RefCell::new(pair_1080p());

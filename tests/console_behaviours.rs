@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::seen::Seen;
 use parking_lot::Mutex;
-use xnano::nano::reassembly::ReassemblyConfig;
+use xnano::nano::ReassemblyConfig;
 use xnano::nano::{Client, ClientConfig, ClientEvent};
 use xnano_sim::nano::HostBehaviour;
 use xnano_sim::nano::{AudioMode, Host, SimConfig, VideoMode};
@@ -89,17 +89,17 @@ fn check_frames(sim: &Host, seen: &Seen) {
 }
 
 /// Discovers the simulated console and connects to it over SmartGlass.
-fn connect_console(sim: &xnano_sim::smartglass::Host) -> xnano::smartglass::engine::ConsoleClient {
-    use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient};
-    let found = engine::discover(Some(sim.addr()), Duration::from_secs(10)).unwrap();
+fn connect_console(sim: &xnano_sim::smartglass::Host) -> xnano::smartglass::Client {
+    use xnano::smartglass::{self, ConnectOptions};
+    let found = smartglass::discover(Some(sim.addr()), Duration::from_secs(10)).unwrap();
     let info = found
         .into_iter()
         .next()
         .expect("the console answers discovery");
-    ConsoleClient::connect(
+    smartglass::Client::connect(
         info,
         ConnectOptions::default(),
-        Box::new(|_: &engine::Event| {}),
+        Box::new(|_: &smartglass::Event| {}),
     )
     .unwrap()
 }

@@ -127,8 +127,14 @@ fn version_macros_match_cargo_toml() {
             "{name} is not {value}"
         );
     }
-    // The library answers the same version at run time.
-    let v = unsafe { std::ffi::CStr::from_ptr(xnano::ffi::xnano_version()) };
+    // The library answers the same version at run time, called by its C
+    // name as a C program would.
+    extern "C" {
+        fn xnano_version() -> *const std::ffi::c_char;
+    }
+    // Keeps the library (and its exported symbols) linked into this test.
+    assert!(!xnano::VERSION.is_empty());
+    let v = unsafe { std::ffi::CStr::from_ptr(xnano_version()) };
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 }
 

@@ -13,16 +13,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reliability_support::*;
-use xnano::crypto::Crypto;
-use xnano::nano::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
-use xnano::wire::nano::framing::{encode_frame, split_all, TcpDeframer};
-use xnano::wire::nano::rtp::{strip_padding, RtpHeader};
-use xnano::wire::nano::streamer::{StreamerBody, StreamerMessage};
-use xnano::wire::nano::video::{parse_udp_video_data, VideoData, VideoPayload};
-use xnano::wire::nano::{ChannelControl, NanoPacket, NanoPayload};
-use xnano::wire::sg::common::{peek_packet_type, PacketType};
-use xnano::wire::sg::decode_any;
-use xnano::wire::WireError;
+use xnano_proto::crypto::Crypto;
+use xnano_proto::nano::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
+use xnano_proto::wire::nano::framing::{encode_frame, split_all, TcpDeframer};
+use xnano_proto::wire::nano::rtp::{strip_padding, RtpHeader};
+use xnano_proto::wire::nano::streamer::{StreamerBody, StreamerMessage};
+use xnano_proto::wire::nano::video::{parse_udp_video_data, VideoData, VideoPayload};
+use xnano_proto::wire::nano::{ChannelControl, NanoPacket, NanoPayload};
+use xnano_proto::wire::sg::common::{peek_packet_type, PacketType};
+use xnano_proto::wire::sg::decode_any;
+use xnano_proto::wire::WireError;
 use xnano_sim::media::{verify_synthetic_info, SyntheticVideo};
 use xnano_sim::nano::{AudioMode, Host, SimConfig};
 use xnano_sim::nano::{HostConfig, HostSession, CHANNEL_ID_AUDIO, CHANNEL_ID_VIDEO};
@@ -302,7 +302,7 @@ fn session_rejects_oversized_and_contradictory_lengths() {
 
     // Chunk-level: well-formed datagrams whose sizes are impossible or
     // contradict each other.
-    let max = xnano::nano::reassembly::ReassemblyConfig::default();
+    let max = xnano::nano::ReassemblyConfig::default();
     let chunk = |frame_id: u32, total: u32, count: u32, offset: u32, len: usize| VideoData {
         flags: 0x04,
         frame_id,
@@ -361,7 +361,7 @@ fn session_rejects_oversized_and_contradictory_lengths() {
     // A Channel Open whose flags length is 4 GiB.
     let mut o = Vec::new();
     RtpHeader {
-        payload_type: xnano::wire::nano::rtp::PayloadType::ChannelControl,
+        payload_type: xnano_proto::wire::nano::rtp::PayloadType::ChannelControl,
         channel_id: CHANNEL_ID_VIDEO,
         ..RtpHeader::default()
     }
@@ -473,7 +473,7 @@ fn wire_rejects_oversized_and_contradictory_length_fields() {
     }
     vh.extend_from_slice(&0u64.to_le_bytes());
     vh.extend_from_slice(&u32::MAX.to_le_bytes());
-    let e = err(xnano::wire::nano::video::VideoServerHandshake::decode(&vh));
+    let e = err(xnano_proto::wire::nano::video::VideoServerHandshake::decode(&vh));
     assert!(
         matches!(
             e,
@@ -488,7 +488,7 @@ fn wire_rejects_oversized_and_contradictory_length_fields() {
     ah.extend_from_slice(&4u32.to_le_bytes());
     ah.extend_from_slice(&0u64.to_le_bytes());
     ah.extend_from_slice(&u32::MAX.to_le_bytes());
-    let e = err(xnano::wire::nano::audio::AudioServerHandshake::decode(&ah));
+    let e = err(xnano_proto::wire::nano::audio::AudioServerHandshake::decode(&ah));
     assert!(
         matches!(
             e,
@@ -504,12 +504,14 @@ fn wire_rejects_oversized_and_contradictory_length_fields() {
     tm.extend_from_slice(&1u16.to_le_bytes());
     tm.extend_from_slice(&1406u16.to_le_bytes());
     tm.extend_from_slice(
-        &xnano::wire::nano::control::ControlOpcode::RealtimeTelemetry
+        &xnano_proto::wire::nano::control::ControlOpcode::RealtimeTelemetry
             .raw()
             .to_le_bytes(),
     );
     tm.extend_from_slice(&u16::MAX.to_le_bytes());
-    let e = err(xnano::wire::nano::control::ControlMessage::decode(&tm));
+    let e = err(xnano_proto::wire::nano::control::ControlMessage::decode(
+        &tm,
+    ));
     assert_eq!(e.field(), "data", "{e:?}");
 
     // Channel Open flags and Channel Create name lengths past the end.
@@ -545,11 +547,11 @@ fn wire_rejects_oversized_and_contradictory_length_fields() {
     // An SGString longer than what follows.
     let mut r_buf = vec![0xff, 0xff];
     r_buf.extend_from_slice(b"abc\0");
-    let mut r = xnano::wire::Reader::new(&r_buf, "t");
-    assert!(xnano::wire::sg::common::read_sg_string(&mut r, "s").is_err());
+    let mut r = xnano_proto::wire::Reader::new(&r_buf, "t");
+    assert!(xnano_proto::wire::sg::common::read_sg_string(&mut r, "s").is_err());
     // A fragment whose piece is longer than the payload.
     let frag = [0, 0, 0, 1, 0, 0, 0, 3, 0xff, 0xff, 1, 2];
-    assert!(xnano::wire::sg::payloads::Fragment::decode(&frag).is_err());
+    assert!(xnano_proto::wire::sg::payloads::Fragment::decode(&frag).is_err());
 }
 
 // ------------------------------------------------------------ SmartGlass HMAC

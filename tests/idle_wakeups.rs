@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use xnano::nano::{Client, ClientConfig, ClientEvent};
-use xnano::smartglass::engine::{ConnectOptions, ConsoleClient, Event};
+use xnano::smartglass::{self, ConnectOptions, Event};
 use xnano_sim::nano::{Host as NanoHost, SimConfig as NanoSimConfig, VideoMode};
 use xnano_sim::smartglass::{Host as ConsoleHost, SimConfig as ConsoleSimConfig};
 
@@ -112,7 +112,8 @@ fn idle_sessions_do_not_wake_their_threads() {
     // heartbeats (every 3 s, so at most one falls into the 2 s).
     let console = ConsoleHost::start(ConsoleSimConfig::default()).unwrap();
     let handler = Box::new(|_: &Event| {});
-    let sg = ConsoleClient::connect(console.addr(), ConnectOptions::default(), handler).unwrap();
+    let sg =
+        smartglass::Client::connect(console.addr(), ConnectOptions::default(), handler).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let (n, per_thread) = wakeups_over(&["xnano-sg-"], idle);
     eprintln!("smartglass: {n} wake-ups of the socket thread in {idle:?}: {per_thread:?}");

@@ -2,14 +2,14 @@
 //! value back; and no input makes the decoder panic.
 
 use proptest::prelude::*;
-use xnano::wire::nano::audio::*;
-use xnano::wire::nano::control::*;
-use xnano::wire::nano::input::*;
-use xnano::wire::nano::rtp::{PayloadType, RtpHeader};
-use xnano::wire::nano::streamer::{StreamerBody, StreamerMessage};
-use xnano::wire::nano::streamer_header::StreamerHeader;
-use xnano::wire::nano::video::*;
-use xnano::wire::nano::*;
+use xnano_proto::wire::nano::audio::*;
+use xnano_proto::wire::nano::control::*;
+use xnano_proto::wire::nano::input::*;
+use xnano_proto::wire::nano::rtp::{PayloadType, RtpHeader};
+use xnano_proto::wire::nano::streamer::{StreamerBody, StreamerMessage};
+use xnano_proto::wire::nano::streamer_header::StreamerHeader;
+use xnano_proto::wire::nano::video::*;
+use xnano_proto::wire::nano::*;
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(any::<u8>(), 0..max)
@@ -484,7 +484,7 @@ proptest! {
         };
         let mut out = Vec::new();
         h.encode_with(ty, &mut out);
-        let mut r = xnano::wire::Reader::new(&out, "t");
+        let mut r = xnano_proto::wire::Reader::new(&out, "t");
         prop_assert_eq!(StreamerHeader::decode(&mut r).unwrap(), h);
         prop_assert!(r.is_empty());
     }

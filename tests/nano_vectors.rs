@@ -5,11 +5,11 @@
 mod common;
 
 use serde_json::{json, Map, Value};
-use xnano::wire::nano::framing;
-use xnano::wire::nano::streamer::StreamerBody;
-use xnano::wire::nano::video::{self, VideoPayload};
-use xnano::wire::nano::{ChannelClass, NanoPacket, NanoPayload};
-use xnano::wire::WireError;
+use xnano_proto::wire::nano::framing;
+use xnano_proto::wire::nano::streamer::StreamerBody;
+use xnano_proto::wire::nano::video::{self, VideoPayload};
+use xnano_proto::wire::nano::{ChannelClass, NanoPacket, NanoPayload};
+use xnano_proto::wire::WireError;
 
 /// Channel ids of the captures (vectors README).
 fn class_of(channel_id: u16) -> Option<ChannelClass> {
@@ -512,7 +512,8 @@ fn input_frame_without_extension_is_valid() {
     let NanoPayload::Streamer(mut s) = pkt.payload.clone() else {
         panic!()
     };
-    let StreamerBody::Input(xnano::wire::nano::input::InputPayload::Frame(f)) = &mut s.body else {
+    let StreamerBody::Input(xnano_proto::wire::nano::input::InputPayload::Frame(f)) = &mut s.body
+    else {
         panic!()
     };
     assert!(f.extension.is_some());
@@ -526,7 +527,8 @@ fn input_frame_without_extension_is_valid() {
     let NanoPayload::Streamer(s2) = &back.payload else {
         panic!()
     };
-    let StreamerBody::Input(xnano::wire::nano::input::InputPayload::Frame(f2)) = &s2.body else {
+    let StreamerBody::Input(xnano_proto::wire::nano::input::InputPayload::Frame(f2)) = &s2.body
+    else {
         panic!()
     };
     assert!(f2.extension.is_none());

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
-use xnano::nano::reassembly::{Chunk, Event, Reassembler, ReassemblyConfig, FLAG_KEYFRAME};
+use xnano_proto::nano::reassembly::{Chunk, Event, Reassembler, ReassemblyConfig, FLAG_KEYFRAME};
 
 fn frame_bytes(id: u32, len: usize) -> Vec<u8> {
     (0..len)

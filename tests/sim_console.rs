@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Receiver;
 use parking_lot::Mutex;
 use serde_json::Value;
-use xnano::crypto::{CertificateInfo, Crypto, Curve};
-use xnano::wire::sg::common::*;
-use xnano::wire::sg::message::*;
-use xnano::wire::sg::payloads::*;
-use xnano::wire::sg::simple::*;
+use xnano_proto::crypto::{CertificateInfo, Crypto, Curve};
+use xnano_proto::wire::sg::common::*;
+use xnano_proto::wire::sg::message::*;
+use xnano_proto::wire::sg::payloads::*;
+use xnano_proto::wire::sg::simple::*;
 use xnano_sim::nano::{AudioMode, SimConfig, VideoMode};
 use xnano_sim::smartglass::{
     Faults, Host as SgHost, HostEvent as SgHostEvent, RejectKind, ServiceChannel,
@@ -792,7 +792,7 @@ impl Raw {
     fn json_messages(&mut self, timeout: Duration, want: usize) -> Vec<Value> {
         let mut out = Vec::new();
         let deadline = Instant::now() + timeout;
-        let mut re = xnano::wire::sg::json::JsonReassembler::default();
+        let mut re = xnano_proto::wire::sg::json::JsonReassembler::default();
         while out.len() < want {
             let Some(m) = self.recv_msg(deadline.saturating_duration_since(Instant::now())) else {
                 break;
@@ -990,7 +990,7 @@ fn tampered_malformed_and_wrong_key_packets_are_dropped_and_counted() {
     let p = raw.connect_packets(
         &CertificateInfo {
             liveid: d.cert.liveid.clone(),
-            public_key: xnano::crypto::KeyPair::generate(Curve::P384).public_key_sec1(),
+            public_key: xnano_proto::crypto::KeyPair::generate(Curve::P384).public_key_sec1(),
             curve: Curve::P384,
         },
         Curve::P384,
@@ -1222,7 +1222,7 @@ fn fragmented_json_starts_and_stops_gamestream() {
     conf.insert("videoMaximumWidth".into(), "1280".into());
     conf.insert("padding".into(), Value::String("p".repeat(1500)));
     let start = serde_json::json!({"type": 1, "configuration": conf, "reQueryPreviewStatus": true});
-    let texts = xnano::wire::sg::json::split_for_sending(&start.to_string(), 9);
+    let texts = xnano_proto::wire::sg::json::split_for_sending(&start.to_string(), 9);
     assert!(texts.len() >= 2, "long enough to be fragmented");
     for t in texts {
         raw.send_msg(MessagePayload::Json(Json { text: t }), bc, true);

@@ -11,16 +11,16 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use xnano::crypto::{Curve, KeyPair};
 use xnano::nano::{self, ClientEvent};
-use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient, Event, SgError};
+use xnano::smartglass::{self, ConnectOptions, Event, SgError};
 use xnano::smartglass::{CloseReason, SessionConfig, SessionEvent, SessionState};
 use xnano::smartglass::{ConsoleInfo, ServiceChannel};
 use xnano::smartglass::{DiscoveryConfig, PowerOnConfig};
 use xnano::smartglass::{GameStreamConfig, GameStreamState};
-use xnano::wire::sg::common::{ConnectionResult, PrimaryDeviceFlags};
-use xnano::wire::sg::payloads::MessageType;
-use xnano::wire::sg::payloads::*;
+use xnano_proto::crypto::{Curve, KeyPair};
+use xnano_proto::wire::sg::common::{ConnectionResult, PrimaryDeviceFlags};
+use xnano_proto::wire::sg::payloads::MessageType;
+use xnano_proto::wire::sg::payloads::*;
 use xnano_sim::nano::{SimConfig, VideoMode};
 use xnano_sim::smartglass::{
     Faults, Host as SgHost, HostEvent as SgHostEvent, SimConfig as SgSimConfig,
@@ -47,11 +47,11 @@ fn opts() -> ConnectOptions {
 
 type Log = Arc<Mutex<Vec<SessionEvent>>>;
 
-fn recorder() -> (Log, engine::EventHandler, Arc<Mutex<Vec<String>>>) {
+fn recorder() -> (Log, smartglass::EventHandler, Arc<Mutex<Vec<String>>>) {
     let log: Log = Arc::new(Mutex::new(Vec::new()));
     let nano_log = Arc::new(Mutex::new(Vec::new()));
     let (l, n) = (log.clone(), nano_log.clone());
-    let h: engine::EventHandler = Box::new(move |e: &Event| match e {
+    let h: smartglass::EventHandler = Box::new(move |e: &Event| match e {
         Event::Session(s) => l.lock().push(s.clone()),
         Event::NanoConnected { tcp, udp } => n.lock().push(format!("connected {tcp} {udp}")),
         Event::NanoFailed { error } => n.lock().push(format!("failed {error}")),
@@ -75,7 +75,7 @@ fn wait_event(log: &Log, what: &str, mut f: impl FnMut(&SessionEvent) -> bool) -
 }
 
 fn discover_sim(sim: &SgHost) -> ConsoleInfo {
-    let found = engine::discover(Some(sim.addr()), Duration::from_secs(3)).unwrap();
+    let found = smartglass::discover(Some(sim.addr()), Duration::from_secs(3)).unwrap();
     assert_eq!(found.len(), 1);
     found.into_iter().next().unwrap()
 }
@@ -93,7 +93,7 @@ fn discover_connect_stream_and_stop_on_every_curve() {
         assert!(info.anonymous_allowed());
 
         let (log, handler, nano_log) = recorder();
-        let client = ConsoleClient::connect(info.clone(), opts(), handler).unwrap();
+        let client = smartglass::Client::connect(info.clone(), opts(), handler).unwrap();
         assert_eq!(client.state(), SessionState::Connected);
         assert_eq!(client.participant_id(), 31);
         // The key agreement matches the console's.
@@ -208,7 +208,7 @@ fn commands_reach_the_console_and_answers_come_back() {
     let sim = SgHost::start(cfg).unwrap();
     let (log, handler, _) = recorder();
     // Connect by address: the certificate comes from unicast discovery.
-    let client = ConsoleClient::connect(sim.addr(), opts(), handler).unwrap();
+    let client = smartglass::Client::connect(sim.addr(), opts(), handler).unwrap();
     assert_eq!(client.console().live_id, sim.live_id());
     for ch in ServiceChannel::DEFAULT_SET {
         client.wait_channel(ch, WAIT).unwrap();
@@ -343,7 +343,7 @@ fn commands_reach_the_console_and_answers_come_back() {
     );
 
     // Pairing changes are reported.
-    sim.send_paired_identity_state(xnano::wire::sg::common::PairedIdentityState::Paired);
+    sim.send_paired_identity_state(xnano_proto::wire::sg::common::PairedIdentityState::Paired);
     wait_event(&log, "pairing state", |e| {
         matches!(e, SessionEvent::PairingState { .. })
     });
@@ -380,10 +380,10 @@ fn discovery_misses_and_power_on() {
     let sim = SgHost::start(cfg).unwrap();
     // An off console does not answer discovery.
     let t = Instant::now();
-    let found = engine::discover(Some(sim.addr()), Duration::from_millis(700)).unwrap();
+    let found = smartglass::discover(Some(sim.addr()), Duration::from_millis(700)).unwrap();
     assert!(found.is_empty());
     assert!(t.elapsed() >= Duration::from_millis(650));
-    match ConsoleClient::connect(
+    match smartglass::Client::connect(
         sim.addr(),
         ConnectOptions {
             discovery_timeout: Duration::from_millis(300),
@@ -395,7 +395,7 @@ fn discovery_misses_and_power_on() {
         r => panic!("{r:?}"),
     }
     // Power-on by Live ID, sent to the console's address only.
-    engine::power_on_with(PowerOnConfig {
+    smartglass::power_on_with(PowerOnConfig {
         targets: vec![sim.addr()],
         ..PowerOnConfig::new(sim.live_id(), None)
     })
@@ -406,7 +406,7 @@ fn discovery_misses_and_power_on() {
     // Several consoles at once.
     let other = SgHost::start(sim_cfg(Curve::P521)).unwrap();
     let mut seen = Vec::new();
-    let all = engine::discover_with(
+    let all = smartglass::discover_with(
         DiscoveryConfig {
             targets: vec![sim.addr(), other.addr()],
             ..DiscoveryConfig::network(Duration::from_secs(1))
@@ -430,7 +430,7 @@ fn wrong_key_and_bad_hmac_fail_cleanly() {
     let mut wrong = info.clone();
     wrong.public_key = KeyPair::generate(Curve::P256).public_key_sec1();
     let t = Instant::now();
-    match ConsoleClient::connect(wrong, opts(), Box::new(|_| {})) {
+    match smartglass::Client::connect(wrong, opts(), Box::new(|_| {})) {
         Err(SgError::Closed(CloseReason::ConnectTimeout { .. })) => {}
         r => panic!("{r:?}"),
     }
@@ -446,7 +446,7 @@ fn wrong_key_and_bad_hmac_fail_cleanly() {
         ..Faults::default()
     });
     let (log, handler, _) = recorder();
-    match ConsoleClient::connect(info.clone(), opts(), handler) {
+    match smartglass::Client::connect(info.clone(), opts(), handler) {
         Err(SgError::Closed(CloseReason::ConnectTimeout {
             last_error: Some(e),
         })) => assert!(e.contains("connect_response") && e.contains("HMAC"), "{e}"),
@@ -461,7 +461,7 @@ fn wrong_key_and_bad_hmac_fail_cleanly() {
     // rejected, the session survives and works once they are good again.
     sim.set_faults(Faults::default());
     let (log, handler, _) = recorder();
-    let client = ConsoleClient::connect(info, opts(), handler).unwrap();
+    let client = smartglass::Client::connect(info, opts(), handler).unwrap();
     client
         .wait_channel(ServiceChannel::SystemMedia, WAIT)
         .unwrap();
@@ -502,7 +502,7 @@ fn refusals_silence_and_console_disconnect() {
         ..sim_cfg(Curve::P384)
     })
     .unwrap();
-    match ConsoleClient::connect(sim.addr(), opts(), Box::new(|_| {})) {
+    match smartglass::Client::connect(sim.addr(), opts(), Box::new(|_| {})) {
         Err(SgError::Closed(CloseReason::ConnectRefused { result })) => {
             assert_eq!(result, ConnectionResult::FailureDeviceLimitExceeded)
         }
@@ -516,7 +516,7 @@ fn refusals_silence_and_console_disconnect() {
         ..Faults::default()
     });
     let (log, handler, nano_log) = recorder();
-    let client = ConsoleClient::connect(sim.addr(), opts(), handler).unwrap();
+    let client = smartglass::Client::connect(sim.addr(), opts(), handler).unwrap();
     match client.wait_channel(ServiceChannel::SystemMedia, WAIT) {
         Err(SgError::ChannelRefused { channel, .. }) => {
             assert_eq!(channel, ServiceChannel::SystemMedia)
@@ -568,7 +568,7 @@ fn refusals_silence_and_console_disconnect() {
     // The console disconnects us.
     sim.set_faults(Faults::default());
     let (log, handler, _) = recorder();
-    let client = ConsoleClient::connect(sim.addr(), opts(), handler).unwrap();
+    let client = smartglass::Client::connect(sim.addr(), opts(), handler).unwrap();
     sim.disconnect_clients(DisconnectReason::Reboot);
     wait_event(&log, "the console's disconnect", |e| {
         matches!(
@@ -591,7 +591,7 @@ fn anonymous_refused_and_authenticated_connect() {
     .unwrap();
     let info = discover_sim(&sim);
     assert!(!info.anonymous_allowed());
-    match ConsoleClient::connect(info.clone(), opts(), Box::new(|_| {})) {
+    match smartglass::Client::connect(info.clone(), opts(), Box::new(|_| {})) {
         Err(SgError::Session(xnano::smartglass::SessionError::AnonymousNotAllowed)) => {}
         r => panic!("{r:?}"),
     }
@@ -599,7 +599,7 @@ fn anonymous_refused_and_authenticated_connect() {
     let mut o = opts();
     o.session.userhash = "2535428504476914".into();
     o.session.auth_token = token.clone();
-    let client = ConsoleClient::connect(info, o, Box::new(|_| {})).unwrap();
+    let client = smartglass::Client::connect(info, o, Box::new(|_| {})).unwrap();
     let ev = sim_event(&sim, "the authenticated connect", |e| {
         matches!(e, SgHostEvent::Connected { .. })
     });
@@ -638,7 +638,7 @@ fn nano_connects_to_the_consoles_ip_and_announced_ports() {
     })
     .unwrap();
     let (_log, handler, _) = recorder();
-    let client = ConsoleClient::connect(sim.addr(), opts(), handler).unwrap();
+    let client = smartglass::Client::connect(sim.addr(), opts(), handler).unwrap();
     let frames = Arc::new(AtomicU64::new(0));
     let f2 = frames.clone();
     client

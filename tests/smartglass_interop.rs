@@ -10,12 +10,12 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 use sg_support::diff;
-use xnano::crypto::Crypto;
-use xnano::wire::sg::common::*;
-use xnano::wire::sg::message::*;
-use xnano::wire::sg::payloads::*;
-use xnano::wire::sg::simple::*;
-use xnano::wire::sg::{decode_any, SgPacket};
+use xnano_proto::crypto::Crypto;
+use xnano_proto::wire::sg::common::*;
+use xnano_proto::wire::sg::message::*;
+use xnano_proto::wire::sg::payloads::*;
+use xnano_proto::wire::sg::simple::*;
+use xnano_proto::wire::sg::{decode_any, SgPacket};
 
 const SECRET: &str = "82bba514e6d19521114940bd65121af234c53654a8e67add7710b3725db44f7730ed8e3da7015a09fe0f08e9bef3853c0506327eb77c9951769d923d863a2f5e";
 

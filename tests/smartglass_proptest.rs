@@ -5,12 +5,12 @@ mod common;
 
 use proptest::prelude::*;
 use proptest::strategy::{BoxedStrategy, Union};
-use xnano::crypto::{CertificateInfo, Crypto};
-use xnano::wire::sg::common::*;
-use xnano::wire::sg::decode_any;
-use xnano::wire::sg::message::*;
-use xnano::wire::sg::payloads::*;
-use xnano::wire::sg::simple::*;
+use xnano_proto::crypto::{CertificateInfo, Crypto};
+use xnano_proto::wire::sg::common::*;
+use xnano_proto::wire::sg::decode_any;
+use xnano_proto::wire::sg::message::*;
+use xnano_proto::wire::sg::payloads::*;
+use xnano_proto::wire::sg::simple::*;
 
 fn s() -> impl Strategy<Value = String> {
     "\\PC{0,12}"
@@ -525,7 +525,7 @@ proptest! {
                 cert: CertificateInfo::from_der(&der).unwrap(), certificate: der.clone() }),
             3 => {
                 let kt = PublicKeyType::from_raw(kt);
-                let len = xnano::crypto::Curve::from_public_key_type(kt.raw()).unwrap().wire_key_len();
+                let len = xnano_proto::crypto::Curve::from_public_key_type(kt.raw()).unwrap().wire_key_len();
                 SimpleBody::ConnectRequest(ConnectRequest {
                     unprotected: ConnectRequestUnprotected { sg_uuid: g, public_key_type: kt, public_key: key[..len].to_vec(), iv },
                     protected: ConnectRequestProtected { userhash: st.clone(), jwt: st.repeat(3), connect_request_num: n[0], connect_request_group_start: n[1], connect_request_group_end: n[2] },
@@ -553,7 +553,7 @@ proptest! {
         let _ = MessagePayload::decode(MessageType::from_raw(t & 0xfff), &buf);
         let _ = Fragment::decode(&buf);
         let _ = ConnectRequestUnprotected::peek(&buf);
-        let _ = xnano::pcap::read(&buf);
+        let _ = xnano_proto::pcap::read(&buf);
         let _ = CertificateInfo::from_der(&buf);
     }
 

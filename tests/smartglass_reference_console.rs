@@ -18,15 +18,15 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use serde_json::Value;
 
-use xnano::crypto::Curve;
 use xnano::nano::{self, ClientEvent};
-use xnano::smartglass::engine::{self, ConnectOptions, ConsoleClient, Event, SgError};
 use xnano::smartglass::ServiceChannel;
+use xnano::smartglass::{self, ConnectOptions, Event, SgError};
 use xnano::smartglass::{CloseReason, SessionConfig, SessionEvent};
 use xnano::smartglass::{GameStreamConfig, GameStreamEvent, GameStreamState};
-use xnano::wire::sg::common::PairedIdentityState;
-use xnano::wire::sg::payloads::MessageType;
-use xnano::wire::sg::payloads::*;
+use xnano_proto::crypto::Curve;
+use xnano_proto::wire::sg::common::PairedIdentityState;
+use xnano_proto::wire::sg::payloads::MessageType;
+use xnano_proto::wire::sg::payloads::*;
 use xnano_sim::nano::{Host, SimConfig};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -152,7 +152,7 @@ fn opts() -> ConnectOptions {
 
 type Log = Arc<Mutex<Vec<SessionEvent>>>;
 
-fn recorder() -> (Log, engine::EventHandler) {
+fn recorder() -> (Log, smartglass::EventHandler) {
     let log: Log = Arc::new(Mutex::new(Vec::new()));
     let l = log.clone();
     (
@@ -205,14 +205,14 @@ fn whole_session_against_the_reference_console_on_every_curve() {
         let peer = Peer::start(name, Some(&nano_host), &[]);
 
         // Discovery: the reference builds the response (its certificate).
-        let found = engine::discover(Some(peer.addr()), Duration::from_secs(5)).unwrap();
+        let found = smartglass::discover(Some(peer.addr()), Duration::from_secs(5)).unwrap();
         assert_eq!(found.len(), 1, "{name}");
         let info = found[0].clone();
         assert_eq!(info.name, "RefConsole");
         assert_eq!(info.live_id, "FD00112233FFEE66");
         assert_eq!(info.curve, curve);
         assert_eq!(
-            xnano::wire::sg::common::guid_text(&info.uuid),
+            xnano_proto::wire::sg::common::guid_text(&info.uuid),
             "de305d54-75b4-431b-adb2-eb6b9e546014"
         );
         let d = peer.wait_rx("DiscoveryRequest", |_| true);
@@ -220,7 +220,7 @@ fn whole_session_against_the_reference_console_on_every_curve() {
         assert_eq!(d["maximum_version"], 2);
 
         let (log, handler) = recorder();
-        let client = ConsoleClient::connect(info, opts(), handler).unwrap();
+        let client = smartglass::Client::connect(info, opts(), handler).unwrap();
         assert_eq!(client.participant_id(), 31);
         let c = peer.wait_rx("ConnectRequest", |_| true);
         assert_eq!(c["public_key_type"], format!("EC_DH_{name}"));
@@ -564,7 +564,7 @@ fn tampered_packets_and_a_wrong_key_from_the_reference_console() {
     // truncated): each is rejected with a reason, the real one arrives.
     let peer = Peer::start("P384", None, &["--tamper"]);
     let (log, handler) = recorder();
-    let client = ConsoleClient::connect(peer.addr(), opts(), handler).unwrap();
+    let client = smartglass::Client::connect(peer.addr(), opts(), handler).unwrap();
     wait_event(&log, "console status", |e| {
         matches!(e, SessionEvent::ConsoleStatus(_))
     });
@@ -584,7 +584,7 @@ fn tampered_packets_and_a_wrong_key_from_the_reference_console() {
 
     // The connect response is sealed with another key.
     let peer = Peer::start("P256", None, &["--wrong-key"]);
-    match ConsoleClient::connect(peer.addr(), opts(), Box::new(|_| {})) {
+    match smartglass::Client::connect(peer.addr(), opts(), Box::new(|_| {})) {
         Err(SgError::Closed(CloseReason::ConnectTimeout {
             last_error: Some(e),
         })) => assert!(e.contains("connect_response") && e.contains("HMAC"), "{e}"),
@@ -601,7 +601,7 @@ fn authenticated_connect_fragments_read_by_the_reference() {
     let mut o = opts();
     o.session.userhash = "2535428504476914".into();
     o.session.auth_token = "eyJ0eXAiOi".repeat(300);
-    let client = ConsoleClient::connect(peer.addr(), o, Box::new(|_| {})).unwrap();
+    let client = smartglass::Client::connect(peer.addr(), o, Box::new(|_| {})).unwrap();
     let reqs = peer.rx("ConnectRequest");
     assert!(reqs.len() >= 3, "{reqs:?}");
     let total: u64 = reqs.iter().map(|r| r["jwt_len"].as_u64().unwrap()).sum();

@@ -7,16 +7,16 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use xnano::crypto::{Crypto, Curve, KeyPair};
-use xnano::smartglass::{CloseReason, SessionConfig, SessionEvent, SessionState};
-use xnano::smartglass::{ConsoleInfo, ConsoleSession, ServiceChannel, CHANNEL_ACK};
-use xnano::smartglass::{Discovery, DiscoveryConfig, DiscoveryEvent};
-use xnano::smartglass::{GameStreamConfig, GameStreamEvent, GameStreamState, StreamStateInfo};
-use xnano::wire::sg::common::*;
-use xnano::wire::sg::json::JsonReassembler;
-use xnano::wire::sg::message::*;
-use xnano::wire::sg::payloads::*;
-use xnano::wire::sg::simple::*;
+use xnano_proto::smartglass::{ClientSession, ConsoleInfo, ServiceChannel, CHANNEL_ACK};
+use xnano_proto::smartglass::{CloseReason, SessionConfig, SessionEvent, SessionState};
+use xnano_proto::smartglass::{Discovery, DiscoveryConfig, DiscoveryEvent};
+use xnano_proto::smartglass::{GameStreamConfig, GameStreamEvent, GameStreamState, StreamStateInfo};
+use xnano_proto::crypto::{Crypto, Curve, KeyPair};
+use xnano_proto::wire::sg::common::*;
+use xnano_proto::wire::sg::json::JsonReassembler;
+use xnano_proto::wire::sg::message::*;
+use xnano_proto::wire::sg::payloads::*;
+use xnano_proto::wire::sg::simple::*;
 
 const PID: u32 = 31;
 
@@ -124,7 +124,7 @@ impl Console {
     }
 }
 
-fn transmits(s: &mut ConsoleSession) -> Vec<Vec<u8>> {
+fn transmits(s: &mut ClientSession) -> Vec<Vec<u8>> {
     std::iter::from_fn(|| s.poll_transmit())
         .map(|(b, to)| {
             assert_eq!(to, console_addr());
@@ -133,7 +133,7 @@ fn transmits(s: &mut ConsoleSession) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn events(s: &mut ConsoleSession) -> Vec<SessionEvent> {
+fn events(s: &mut ClientSession) -> Vec<SessionEvent> {
     std::iter::from_fn(|| s.poll_event()).collect()
 }
 
@@ -149,10 +149,10 @@ fn quick_cfg() -> SessionConfig {
 
 /// Connects, answers the channel start requests; returns the session, the
 /// console and the time.
-fn connected(curve: Curve, cfg: SessionConfig) -> (ConsoleSession, Console, Instant) {
+fn connected(curve: Curve, cfg: SessionConfig) -> (ClientSession, Console, Instant) {
     let t0 = Instant::now();
     let mut con = Console::new(curve);
-    let mut s = ConsoleSession::new(&con.info(), cfg, t0).unwrap();
+    let mut s = ClientSession::new(&con.info(), cfg, t0).unwrap();
     let reqs = transmits(&mut s);
     con.read_connect(&reqs);
     let resp = con.connect_response(ConnectionResult::Success);
@@ -198,7 +198,7 @@ fn connect_on_every_curve_local_join_and_channels() {
         let mut con = Console::new(curve);
         let cfg = quick_cfg();
         let uuid = cfg.client_uuid;
-        let mut s = ConsoleSession::new(&con.info(), cfg, t0).unwrap();
+        let mut s = ClientSession::new(&con.info(), cfg, t0).unwrap();
         assert_eq!(s.state(), SessionState::Connecting);
         let reqs = transmits(&mut s);
         assert_eq!(reqs.len(), 1, "{curve:?}: anonymous connect is one request");
@@ -280,7 +280,7 @@ fn channels_started_and_commands_go_to_their_channels() {
     assert_eq!(id(ServiceChannel::SystemInput), 148);
     assert_eq!(id(ServiceChannel::SystemBroadcast), 152);
     let t = t0;
-    let check = |s: &mut ConsoleSession, ch: u64, ty: MessageType, ack: bool| {
+    let check = |s: &mut ClientSession, ch: u64, ty: MessageType, ack: bool| {
         let out = transmits(s);
         assert_eq!(out.len(), 1, "{ty:?}");
         let m = con.decode(&out[0]);
@@ -409,7 +409,7 @@ fn channels_started_and_commands_go_to_their_channels() {
     };
     assert_eq!(
         s.title_touch(touch, t),
-        Err(xnano::smartglass::SessionError::ChannelNotStarted(
+        Err(xnano_proto::smartglass::SessionError::ChannelNotStarted(
             ServiceChannel::Title
         ))
     );
@@ -463,7 +463,7 @@ fn channel_refused_is_reported() {
         channels: vec![ServiceChannel::SystemMedia],
         ..quick_cfg()
     };
-    let mut s = ConsoleSession::new(&con.info(), cfg, t0).unwrap();
+    let mut s = ClientSession::new(&con.info(), cfg, t0).unwrap();
     con.read_connect(&transmits(&mut s));
     s.handle_datagram(
         &con.connect_response(ConnectionResult::Success),
@@ -502,8 +502,8 @@ fn anonymous_refused_when_console_disallows_it() {
     con.flags = PrimaryDeviceFlags::AllowAuthenticatedUsers;
     let t0 = Instant::now();
     assert_eq!(
-        ConsoleSession::new(&con.info(), quick_cfg(), t0).err(),
-        Some(xnano::smartglass::SessionError::AnonymousNotAllowed)
+        ClientSession::new(&con.info(), quick_cfg(), t0).err(),
+        Some(xnano_proto::smartglass::SessionError::AnonymousNotAllowed)
     );
     // With a user the session starts and asks to connect as that user; told
     // to ignore the flag, it asks anonymously all the same.
@@ -517,7 +517,7 @@ fn anonymous_refused_when_console_disallows_it() {
         ..quick_cfg()
     };
     for (cfg, userhash, jwt) in [(with_user, "deadbeef", "token"), (flag_ignored, "", "")] {
-        let mut s = ConsoleSession::new(&con.info(), cfg, t0)
+        let mut s = ClientSession::new(&con.info(), cfg, t0)
             .unwrap_or_else(|e| panic!("userhash {userhash:?}: {e:?}"));
         assert_eq!(s.state(), SessionState::Connecting);
         let r = con.read_connect(&transmits(&mut s));
@@ -541,7 +541,7 @@ fn authenticated_connect_splits_a_long_token() {
             request_num: 7,
             ..quick_cfg()
         };
-        let mut s = ConsoleSession::new(&con.info(), cfg, t0).unwrap();
+        let mut s = ClientSession::new(&con.info(), cfg, t0).unwrap();
         let reqs = transmits(&mut s);
         assert!(reqs.len() >= 3, "{curve:?}: {} requests", reqs.len());
         let r = con.read_connect(&reqs);
@@ -572,7 +572,7 @@ fn authenticated_connect_splits_a_long_token() {
 fn connect_refused_and_connect_timeout() {
     let t0 = Instant::now();
     let mut con = Console::new(Curve::P521);
-    let mut s = ConsoleSession::new(&con.info(), quick_cfg(), t0).unwrap();
+    let mut s = ClientSession::new(&con.info(), quick_cfg(), t0).unwrap();
     con.read_connect(&transmits(&mut s));
     s.handle_datagram(
         &con.connect_response(ConnectionResult::FailureDeviceLimitExceeded),
@@ -589,7 +589,7 @@ fn connect_refused_and_connect_timeout() {
     assert_eq!(transmits(&mut s).len(), 0);
 
     // Nobody answers: 5 sends a second apart, then a timeout.
-    let mut s = ConsoleSession::new(&con.info(), quick_cfg(), t0).unwrap();
+    let mut s = ClientSession::new(&con.info(), quick_cfg(), t0).unwrap();
     let mut sends = transmits(&mut s).len();
     let mut t = t0;
     while s.state() != SessionState::Closed {
@@ -609,7 +609,7 @@ fn connect_refused_and_connect_timeout() {
 fn wrong_key_is_rejected_clearly_then_times_out() {
     let t0 = Instant::now();
     let mut con = Console::new(Curve::P256);
-    let mut s = ConsoleSession::new(&con.info(), quick_cfg(), t0).unwrap();
+    let mut s = ClientSession::new(&con.info(), quick_cfg(), t0).unwrap();
     con.read_connect(&transmits(&mut s));
     // The console answers with a different key's secret.
     let other = KeyPair::generate(Curve::P256);
@@ -949,7 +949,7 @@ fn fragmented_messages_and_json_are_reassembled() {
     // Fragmented JSON on SystemBroadcast (a long telemetry message).
     let bc = s.channel_id(ServiceChannel::SystemBroadcast).unwrap();
     let long = format!(r#"{{"type":6,"blob":"{}"}}"#, "x".repeat(3000));
-    let parts = xnano::wire::sg::json::split_for_sending(&long, 9);
+    let parts = xnano_proto::wire::sg::json::split_for_sending(&long, 9);
     assert!(parts.len() > 1);
     for p in parts.iter().rev() {
         let m = con.msg(MessagePayload::Json(Json { text: p.clone() }), bc, true);
@@ -1026,7 +1026,7 @@ fn text_session() {
     let text_ch = s.channel_id(ServiceChannel::SystemText).unwrap();
     assert_eq!(
         s.send_text("x", t0),
-        Err(xnano::smartglass::SessionError::NoTextSession)
+        Err(xnano_proto::smartglass::SessionError::NoTextSession)
     );
     let conf = TextConfiguration {
         text_session_id: 12,
@@ -1318,8 +1318,7 @@ fn replay_of_a_captured_console() {
         ..SessionConfig::default()
     };
     let t0 = Instant::now();
-    let mut s =
-        ConsoleSession::with_crypto(&info, cfg, crypto.clone(), vec![0xab; 64], t0).unwrap();
+    let mut s = ClientSession::with_crypto(&info, cfg, crypto.clone(), vec![0xab; 64], t0).unwrap();
     assert_eq!(transmits(&mut s).len(), 1);
     s.handle_datagram(
         &common::read_vector("smartglass/packets/connect_response"),
@@ -1329,7 +1328,7 @@ fn replay_of_a_captured_console() {
     assert_eq!(s.participant_id(), 31);
     let ours = transmits(&mut s);
     assert_eq!(ours.len(), 5);
-    let pcap = xnano::pcap::read(&common::read_vector("smartglass/sg_capture.pcap")).unwrap();
+    let pcap = xnano_proto::pcap::read(&common::read_vector("smartglass/sg_capture.pcap")).unwrap();
     let mut from_console = 0;
     for rec in pcap {
         if rec.src.port() != 5050 {
@@ -1407,7 +1406,7 @@ fn a_seeded_session_is_reproducible() {
             client_uuid: [5; 16],
             ..quick_cfg()
         };
-        let mut s = ConsoleSession::new(&con.info(), cfg, t0).unwrap();
+        let mut s = ClientSession::new(&con.info(), cfg, t0).unwrap();
         s.poll_transmit().expect("a connect request").0
     };
     assert_eq!(first(7), first(7));

@@ -8,15 +8,15 @@ use sg_support::diff;
 
 use common::{list_vectors, read_expected, read_vector};
 use serde_json::Value;
-use xnano::crypto::{CertificateInfo, Crypto, Curve, KeyPair};
-use xnano::pcap::{self, Transport};
-use xnano::wire::sg::json::{JsonFragment, JsonReassembler};
-use xnano::wire::sg::message::{FragmentReassembler, Message};
-use xnano::wire::sg::payloads::MessagePayload;
-use xnano::wire::sg::payloads::MessageType;
-use xnano::wire::sg::simple::{SimpleBody, SimplePacket};
-use xnano::wire::sg::{decode_any, SgPacket};
-use xnano::wire::WireError;
+use xnano_proto::crypto::{CertificateInfo, Crypto, Curve, KeyPair};
+use xnano_proto::pcap::{self, Transport};
+use xnano_proto::wire::sg::json::{JsonFragment, JsonReassembler};
+use xnano_proto::wire::sg::message::{FragmentReassembler, Message};
+use xnano_proto::wire::sg::payloads::MessagePayload;
+use xnano_proto::wire::sg::payloads::MessageType;
+use xnano_proto::wire::sg::simple::{SimpleBody, SimplePacket};
+use xnano_proto::wire::sg::{decode_any, SgPacket};
+use xnano_proto::wire::WireError;
 
 const SECRET: &str = "82bba514e6d19521114940bd65121af234c53654a8e67add7710b3725db44f7730ed8e3da7015a09fe0f08e9bef3853c0506327eb77c9951769d923d863a2f5e";
 const CONSOLE_PUBKEY: &str = "041815d5382df79bd792a8d8342fbc717eacef6a258f779279e5463573e06bf84c6a88fac904870bf3a26f856e65f483195c4323eef47a048f23a031da6bd0929d";
@@ -212,8 +212,8 @@ fn fragmented_media_state_reassembles() {
 
 #[test]
 fn fragment_reassembler_is_bounded_and_validates() {
-    use xnano::wire::sg::message::MessageHeader;
-    use xnano::wire::sg::payloads::Fragment;
+    use xnano_proto::wire::sg::message::MessageHeader;
+    use xnano_proto::wire::sg::payloads::Fragment;
     let mut r = FragmentReassembler::new(4096);
     for s in 0..200u32 {
         let mut h = MessageHeader::new(MessageType::MediaState, s * 10, 0, 0, 0, true);
@@ -258,7 +258,7 @@ fn json_fragments_vector_reassembles() {
     assert_eq!(j["response"], "GetConfiguration");
     assert_eq!(j["msgid"], "xV5X1YCB.13");
     // Our own fragmentation of the same text reproduces the captured pieces.
-    let ours = xnano::wire::sg::json::fragment(&text, 13);
+    let ours = xnano_proto::wire::sg::json::fragment(&text, 13);
     let theirs: Vec<JsonFragment> = frags
         .iter()
         .map(|f| JsonFragment::from_value(f).unwrap())
@@ -317,14 +317,14 @@ fn ecdh_round_trip_all_curves() {
         // Wrong length / not a point.
         assert!(matches!(
             console.derive(&ours[1..]),
-            Err(xnano::crypto::CryptoError::Failed { .. })
+            Err(xnano_proto::crypto::CryptoError::Failed { .. })
         ));
         let mut bad = ours.clone();
         bad[0] ^= 0xff;
         bad[1] ^= 0x55;
         assert!(matches!(
             console.derive(&bad),
-            Err(xnano::crypto::CryptoError::Failed { .. })
+            Err(xnano_proto::crypto::CryptoError::Failed { .. })
         ));
     }
     // Against the captured console key (client side only).
@@ -338,8 +338,8 @@ fn ecdh_round_trip_all_curves() {
 
 #[test]
 fn connect_handshake_between_client_and_simulated_console() {
-    use xnano::wire::sg::common::{ConnectionResult, PairedIdentityState, PublicKeyType};
-    use xnano::wire::sg::simple::*;
+    use xnano_proto::wire::sg::common::{ConnectionResult, PairedIdentityState, PublicKeyType};
+    use xnano_proto::wire::sg::simple::*;
     let console = KeyPair::generate(Curve::P384);
     let (client, pubkey) = Crypto::new_ecdh(Curve::P384, &console.public_key_sec1()).unwrap();
     let token = "t".repeat(3000);

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use parking_lot::Mutex;
 
-use xnano::dissect;
 use xnano::nano::{Client, ClientConfig, ClientEvent, ControllerState, SessionStats};
-use xnano::smartglass::ConsoleClient;
+use xnano::smartglass;
+use xnano_proto::dissect;
 
 #[derive(Parser)]
 #[command(
@@ -104,7 +104,7 @@ struct DemoArgs {
     out_dir: PathBuf,
     /// The simulated console's key curve (p256, p384, p521).
     #[arg(long, default_value = "p256", value_parser = parse_curve)]
-    curve: xnano::crypto::Curve,
+    curve: xnano_proto::crypto::Curve,
 }
 
 #[derive(clap::Args)]
@@ -205,7 +205,7 @@ struct SimArgs {
     name: String,
     /// Curve of the console key: p256, p384 or p521.
     #[arg(long, default_value = "p256", value_parser = parse_curve)]
-    curve: xnano::crypto::Curve,
+    curve: xnano_proto::crypto::Curve,
     /// Live ID (certificate common name; default: random FD00...).
     #[arg(long)]
     live_id: Option<String>,
@@ -262,8 +262,8 @@ fn parse_silence(s: &str) -> Result<(f64, f64), String> {
     Ok((at, secs))
 }
 
-fn parse_curve(s: &str) -> Result<xnano::crypto::Curve, String> {
-    use xnano::crypto::Curve;
+fn parse_curve(s: &str) -> Result<xnano_proto::crypto::Curve, String> {
+    use xnano_proto::crypto::Curve;
     match s.to_ascii_lowercase().replace('-', "").as_str() {
         "p256" => Ok(Curve::P256),
         "p384" => Ok(Curve::P384),
@@ -307,7 +307,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn crypto_arg(secret: Option<String>) -> Result<Option<xnano::crypto::Crypto>, String> {
+fn crypto_arg(secret: Option<String>) -> Result<Option<xnano_proto::crypto::Crypto>, String> {
     secret.map(|s| dissect::parse_secret(&s)).transpose()
 }
 
@@ -361,7 +361,7 @@ fn resolve(s: &str) -> Result<SocketAddr, String> {
 }
 
 fn cmd_discover(addr: Option<String>, timeout_ms: u64, json: bool) -> Result<(), String> {
-    use xnano::smartglass::{engine, DiscoveryConfig};
+    use xnano::smartglass::{self, DiscoveryConfig};
     let timeout = Duration::from_millis(timeout_ms);
     let cfg = match &addr {
         Some(a) => DiscoveryConfig::unicast(resolve(a)?, timeout),
@@ -374,7 +374,7 @@ fn cmd_discover(addr: Option<String>, timeout_ms: u64, json: bool) -> Result<(),
         );
     }
     let mut err = None;
-    let found = engine::discover_with(cfg, |c| {
+    let found = smartglass::discover_with(cfg, |c| {
         let r = if json {
             serde_json::to_value(c)
                 .map_err(|e| e.to_string())
@@ -386,7 +386,7 @@ fn cmd_discover(addr: Option<String>, timeout_ms: u64, json: bool) -> Result<(),
                 c.name,
                 c.live_id,
                 xnano::smartglass::curve_name(c.curve),
-                xnano::wire::sg::common::guid_text(&c.uuid),
+                xnano_proto::wire::sg::common::guid_text(&c.uuid),
                 c.flags.name()
             );
             Ok(())
@@ -410,7 +410,7 @@ fn cmd_power_on(
     unicast: bool,
     tries: u32,
 ) -> Result<(), String> {
-    use xnano::smartglass::{engine, PowerOnConfig};
+    use xnano::smartglass::{self, PowerOnConfig};
     let addr = addr.map(|a| resolve(&a)).transpose()?;
     let mut cfg = PowerOnConfig::new(&live_id, addr);
     if unicast {
@@ -421,7 +421,7 @@ fn cmd_power_on(
     }
     cfg.tries = tries.max(1);
     let targets = cfg.targets.clone();
-    engine::power_on_with(cfg).map_err(|e| format!("power-on: {e}"))?;
+    smartglass::power_on_with(cfg).map_err(|e| format!("power-on: {e}"))?;
     eprintln!(
         "power-on for {live_id} sent {} time(s) to {}",
         tries.max(1),
@@ -467,7 +467,7 @@ impl RunningStream for Client {
     }
 }
 
-struct ConsoleStream(ConsoleClient);
+struct ConsoleStream(smartglass::Client);
 
 impl RunningStream for ConsoleStream {
     fn is_closed(&self) -> bool {
@@ -506,7 +506,7 @@ struct Recorder {
 struct Kept {
     frames: Vec<Vec<u8>>,
     audio: Vec<Vec<u8>>,
-    audio_format: Option<xnano::wire::nano::audio::AudioFormat>,
+    audio_format: Option<xnano_proto::wire::nano::audio::AudioFormat>,
     rumble: u64,
 }
 
@@ -709,8 +709,8 @@ fn start_console_stream(
     console: &str,
     rec: &Recorder,
 ) -> Result<ConsoleStream, String> {
-    use xnano::smartglass::engine::{ConnectOptions, Event};
     use xnano::smartglass::SessionEvent;
+    use xnano::smartglass::{ConnectOptions, Event};
     use xnano::smartglass::{GameStreamConfig, GameStreamEvent};
     let addr = resolve(console)?;
     let mut gs = GameStreamConfig::default();
@@ -773,7 +773,7 @@ fn start_console_stream(
         _ => {}
     });
     eprintln!("smartglass: connecting to {addr}");
-    let client = ConsoleClient::connect(addr, opts, handler).map_err(|e| e.to_string())?;
+    let client = smartglass::Client::connect(addr, opts, handler).map_err(|e| e.to_string())?;
     let c = client.console();
     eprintln!(
         "smartglass: console {} ({}, {}), live id {}",
@@ -931,7 +931,7 @@ fn cmd_demo(a: DemoArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let addr = sim.addr();
     eprintln!("demo: simulated console listening for SmartGlass on {addr}");
-    let found = xnano::smartglass::engine::discover(Some(addr), Duration::from_secs(3))
+    let found = xnano::smartglass::discover(Some(addr), Duration::from_secs(3))
         .map_err(|e| e.to_string())?;
     let c = found.first().ok_or("demo: discovery found no console")?;
     eprintln!(
@@ -998,11 +998,11 @@ fn cmd_demo(a: DemoArgs) -> Result<(), String> {
     if let Some(fmt) = &k.audio_format {
         let p = a.out_dir.join("demo.wav");
         let pcm = match fmt.codec {
-            xnano::wire::nano::audio::AudioCodec::Opus => {
+            xnano_proto::wire::nano::audio::AudioCodec::Opus => {
                 xnano_sim::media::decode_opus_to_pcm(&k.audio, fmt.sample_rate, fmt.channels as u8)
                     .map_err(|e| e.to_string())?
             }
-            xnano::wire::nano::audio::AudioCodec::PCM => k
+            xnano_proto::wire::nano::audio::AudioCodec::PCM => k
                 .audio
                 .iter()
                 .flat_map(|b| b.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])))

@@ -9,8 +9,8 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 
-use xnano::crypto::Curve;
-use xnano::smartglass::engine;
+use xnano::smartglass;
+use xnano_proto::crypto::Curve;
 use xnano_sim::smartglass::{Host, HostEvent};
 
 use common::sg::{sim_cfg, sim_event, WAIT};
@@ -134,7 +134,7 @@ fn cli_sim_answers_smartglass() {
         .parse()
         .unwrap();
     let live = lines.next().unwrap().unwrap();
-    let found = engine::discover(Some(addr), WAIT);
+    let found = smartglass::discover(Some(addr), WAIT);
     let _ = child.kill();
     let _ = child.wait();
     let found = found.expect("discovery");

@@ -181,12 +181,13 @@ fn start_sim(args: &Args) -> Result<Endpoint, String> {
 // addresses the console announces. The SmartGlass session goes in `_keep` so it lives as
 // long as the stream; dropping it disconnects.
 fn connect_console(host: &str) -> Result<Endpoint, String> {
-    use xnano::smartglass::engine::{ConnectOptions, ConsoleClient, Event};
+    use xnano::smartglass::{self, ConnectOptions, Event};
     use xnano::smartglass::{GameStreamConfig, ServiceChannel};
     let addr =
         xnano::smartglass::resolve_addr(host).map_err(|e| format!("--console {host}: {e}"))?;
-    let console = ConsoleClient::connect(addr, ConnectOptions::default(), Box::new(|_: &Event| {}))
-        .map_err(|e| format!("SmartGlass connect to {addr}: {e}"))?;
+    let console =
+        smartglass::Client::connect(addr, ConnectOptions::default(), Box::new(|_: &Event| {}))
+            .map_err(|e| format!("SmartGlass connect to {addr}: {e}"))?;
     console
         .start_channel(ServiceChannel::SystemBroadcast)
         .map_err(|e| e.to_string())?;

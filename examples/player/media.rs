@@ -15,7 +15,7 @@ use openh264::decoder::{Decoder, DecoderConfig};
 use openh264::formats::YUVSource;
 use openh264::{nal_units, OpenH264API};
 use parking_lot::Mutex;
-use xnano::wire::nano::audio::{AudioCodec, AudioFormat};
+use xnano_proto::wire::nano::audio::{AudioCodec, AudioFormat};
 
 /// Frames queued for the decoder beyond which it skips to the next keyframe (it is behind).
 const MAX_VIDEO_BACKLOG: usize = 30;
@@ -396,7 +396,7 @@ fn audio_loop(rx: &Receiver<AudioIn>, counters: &Counters, to_window: &Sender<To
 #[cfg(test)]
 mod tests {
     use super::*;
-    use xnano::wire::nano::audio::PcmFormat;
+    use xnano_proto::wire::nano::audio::PcmFormat;
     use xnano_sim::media::{AudioCodec as SimCodec, AudioSource, VideoSource};
 
     #[test]

@@ -15,16 +15,16 @@
 use std::collections::HashMap;
 
 use libfuzzer_sys::fuzz_target;
-use xnano::nano::reassembly::ReassemblyConfig;
-use xnano::nano::{ClientConfig, ClientEvent, ClientSession, ControllerState};
-use xnano::wire::nano::audio::{AudioCodec, AudioFormat, AudioPayload, AudioServerHandshake};
-use xnano::wire::nano::framing::{encode_frame, TcpDeframer};
-use xnano::wire::nano::input::{InputPayload, InputServerHandshake};
-use xnano::wire::nano::{
+use xnano_proto::nano::reassembly::ReassemblyConfig;
+use xnano_proto::nano::{ClientConfig, ClientEvent, ClientSession, ControllerState};
+use xnano_proto::wire::nano::audio::{AudioCodec, AudioFormat, AudioPayload, AudioServerHandshake};
+use xnano_proto::wire::nano::framing::{encode_frame, TcpDeframer};
+use xnano_proto::wire::nano::input::{InputPayload, InputServerHandshake};
+use xnano_proto::wire::nano::{
     ChannelClass, ChannelControl, ControlHandshake, ControlHandshakeType, NanoPacket, NanoPayload,
 };
-use xnano::wire::nano::streamer::StreamerBody;
-use xnano::wire::nano::video::{
+use xnano_proto::wire::nano::streamer::StreamerBody;
+use xnano_proto::wire::nano::video::{
     parse_udp_video_data, VideoCodec, VideoDataRef, VideoFormat, VideoPayload, VideoServerHandshake,
 };
 use xnano_fuzz::{after, byte_at, packet, streamer, tcp_packet, Clock, Input, CHANNEL_IDS};
@@ -64,11 +64,11 @@ fn video_chunk(inp: &mut Input, conn: u16, channel: u16, cursor: u32) -> Vec<u8>
         data: &data,
     };
     let body = StreamerBody::Video(VideoPayload::Data(d.to_owned()));
-    let msg = xnano::wire::nano::streamer::StreamerMessage::new(0, None, body);
+    let msg = xnano_proto::wire::nano::streamer::StreamerMessage::new(0, None, body);
     packet(conn, channel, NanoPayload::Streamer(msg))
 }
 
-fn is_video_data(p: &Result<NanoPacket, xnano::wire::WireError>) -> bool {
+fn is_video_data(p: &Result<NanoPacket, xnano_proto::wire::WireError>) -> bool {
     matches!(p, Ok(NanoPacket { payload: NanoPayload::Streamer(m), .. })
         if matches!(m.body, StreamerBody::Video(VideoPayload::Data(_))))
 }

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xnano::wire::nano::control::ControlMessage;
+use xnano_proto::wire::nano::control::ControlMessage;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(m) = ControlMessage::decode(data) {

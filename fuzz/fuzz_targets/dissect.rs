@@ -6,8 +6,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use xnano::crypto::Crypto;
-use xnano::dissect::decode_file;
+use xnano_proto::crypto::Crypto;
+use xnano_proto::dissect::decode_file;
 use xnano_fuzz::{all_classes, vector_crypto};
 
 static CRYPTO: OnceLock<Crypto> = OnceLock::new();

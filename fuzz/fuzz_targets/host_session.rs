@@ -13,17 +13,17 @@ use std::net::SocketAddr;
 use libfuzzer_sys::fuzz_target;
 use xnano_sim::media::EncodedFrame;
 use xnano_sim::nano::{class_of_channel_id, HostConfig, HostSession};
-use xnano::wire::nano::audio::{
+use xnano_proto::wire::nano::audio::{
     AudioClientHandshake, AudioCodec, AudioControl, AudioFormat, AudioPayload,
 };
-use xnano::wire::nano::control::{ControlMessage, ControlPayload, ControllerEvent, ControllerEventType};
-use xnano::wire::nano::framing::{encode_frame, TcpDeframer};
-use xnano::wire::nano::{
+use xnano_proto::wire::nano::control::{ControlMessage, ControlPayload, ControllerEvent, ControllerEventType};
+use xnano_proto::wire::nano::framing::{encode_frame, TcpDeframer};
+use xnano_proto::wire::nano::{
     ChannelControl, ControlHandshake, ControlHandshakeType, NanoPacket, NanoPayload, UdpHandshake,
 };
-use xnano::wire::nano::rtp::{PayloadType, RtpHeader};
-use xnano::wire::nano::streamer::StreamerBody;
-use xnano::wire::nano::video::{
+use xnano_proto::wire::nano::rtp::{PayloadType, RtpHeader};
+use xnano_proto::wire::nano::streamer::StreamerBody;
+use xnano_proto::wire::nano::video::{
     VideoClientHandshake, VideoCodec, VideoControl, VideoFormat, VideoPayload,
 };
 use xnano_fuzz::{packet, streamer, tcp_packet, Clock, Input, CHANNEL_IDS};
@@ -176,7 +176,7 @@ fuzz_target!(|data: &[u8]| {
                 let id = CHANNEL_IDS[usize::from(inp.u8() % 6)];
                 let class = class_of_channel_id(id);
                 let body = inp.blob(200);
-                let msg = match xnano::wire::nano::streamer::StreamerMessage::decode(body, class.as_ref())
+                let msg = match xnano_proto::wire::nano::streamer::StreamerMessage::decode(body, class.as_ref())
                 {
                     Ok(m) => m,
                     Err(_) => continue,

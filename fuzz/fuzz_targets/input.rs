@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xnano::wire::nano::input::{InputButtons, InputFrame, InputPayload};
+use xnano_proto::wire::nano::input::{InputButtons, InputFrame, InputPayload};
 
 fuzz_target!(|data: &[u8]| {
     for ty in 0..6u32 {

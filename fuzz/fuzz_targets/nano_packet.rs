@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xnano::wire::nano::NanoPacket;
+use xnano_proto::wire::nano::NanoPacket;
 use xnano_fuzz::all_classes;
 
 fuzz_target!(|data: &[u8]| {

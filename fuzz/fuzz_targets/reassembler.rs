@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use xnano::nano::reassembly::{Chunk, Event, Reassembler, ReassemblyConfig, FLAG_KEYFRAME};
+use xnano_proto::nano::reassembly::{Chunk, Event, Reassembler, ReassemblyConfig, FLAG_KEYFRAME};
 use xnano_fuzz::{after, byte_at, Clock, Input};
 
 fuzz_target!(|data: &[u8]| {

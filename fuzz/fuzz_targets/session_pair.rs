@@ -17,11 +17,11 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use libfuzzer_sys::fuzz_target;
-use xnano::nano::reassembly::ReassemblyConfig;
-use xnano::nano::{ClientConfig, ClientEvent, ClientSession, ControllerState};
+use xnano_proto::nano::reassembly::ReassemblyConfig;
+use xnano_proto::nano::{ClientConfig, ClientEvent, ClientSession, ControllerState};
 use xnano_sim::media::{verify_synthetic_info, SyntheticVideo};
 use xnano_sim::nano::{HostConfig, HostSession};
-use xnano::wire::nano::video::parse_udp_video_data;
+use xnano_proto::wire::nano::video::parse_udp_video_data;
 use xnano_fuzz::{after, Clock, Input};
 
 const HOST_CONN: u16 = 0x4321;

@@ -6,9 +6,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use xnano::crypto::Crypto;
-use xnano::wire::sg::common::{peek_packet_type};
-use xnano::wire::sg::{decode_any};
+use xnano_proto::crypto::Crypto;
+use xnano_proto::wire::sg::common::{peek_packet_type};
+use xnano_proto::wire::sg::{decode_any};
 use xnano_fuzz::vector_crypto;
 
 static CRYPTO: OnceLock<Crypto> = OnceLock::new();

@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xnano::wire::sg::message::{FragmentReassembler, MessageHeader};
-use xnano::wire::sg::payloads::{Fragment, MessageType};
+use xnano_proto::wire::sg::message::{FragmentReassembler, MessageHeader};
+use xnano_proto::wire::sg::payloads::{Fragment, MessageType};
 use xnano_fuzz::Input;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xnano::wire::sg::json::{fragment, JsonFragment, JsonReassembler};
+use xnano_proto::wire::sg::json::{fragment, JsonFragment, JsonReassembler};
 use xnano_fuzz::Input;
 
 const MAX_PENDING: usize = 4;

@@ -9,10 +9,10 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use xnano::crypto::Crypto;
-use xnano::wire::sg::message::{seal, Message, MessageHeader};
-use xnano::wire::sg::payloads::{MessageType};
-use xnano::wire::WireError;
+use xnano_proto::crypto::Crypto;
+use xnano_proto::wire::sg::message::{seal, Message, MessageHeader};
+use xnano_proto::wire::sg::payloads::{MessageType};
+use xnano_proto::wire::WireError;
 use xnano_fuzz::{vector_crypto, Input};
 
 static CRYPTO: OnceLock<Crypto> = OnceLock::new();

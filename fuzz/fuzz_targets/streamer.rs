@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xnano::wire::nano::audio::AudioPayload;
-use xnano::wire::nano::input::InputPayload;
-use xnano::wire::nano::streamer::{StreamerBody, StreamerMessage};
-use xnano::wire::nano::video::VideoPayload;
+use xnano_proto::wire::nano::audio::AudioPayload;
+use xnano_proto::wire::nano::input::InputPayload;
+use xnano_proto::wire::nano::streamer::{StreamerBody, StreamerMessage};
+use xnano_proto::wire::nano::video::VideoPayload;
 use xnano_fuzz::all_classes;
 
 fuzz_target!(|data: &[u8]| {

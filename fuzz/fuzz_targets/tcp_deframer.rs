@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xnano::wire::nano::framing::{split_all, TcpDeframer};
+use xnano_proto::wire::nano::framing::{split_all, TcpDeframer};
 use xnano_fuzz::Input;
 
 fuzz_target!(|data: &[u8]| {

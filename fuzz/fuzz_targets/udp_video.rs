@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xnano::wire::nano::{ChannelClass, NanoPacket, NanoPayload};
-use xnano::wire::nano::streamer::StreamerBody;
-use xnano::wire::nano::video::{parse_udp_video_data, VideoPayload};
+use xnano_proto::wire::nano::{ChannelClass, NanoPacket, NanoPayload};
+use xnano_proto::wire::nano::streamer::StreamerBody;
+use xnano_proto::wire::nano::video::{parse_udp_video_data, VideoPayload};
 
 fuzz_target!(|data: &[u8]| {
     let fast = parse_udp_video_data(data);

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use xnano::crypto::Crypto;
-use xnano::wire::nano::ChannelClass;
+use xnano_proto::crypto::Crypto;
+use xnano_proto::wire::nano::ChannelClass;
 
 /// A cursor over the fuzzer's bytes that never fails.
 pub struct Input<'a> {
@@ -127,10 +127,10 @@ pub fn after(a: u32, b: u32) -> bool {
     (b.wrapping_sub(a) as i32) > 0
 }
 
-use xnano::wire::nano::framing::encode_frame;
-use xnano::wire::nano::{NanoPacket, NanoPayload};
-use xnano::wire::nano::rtp::RtpHeader;
-use xnano::wire::nano::streamer::{StreamerBody, StreamerMessage};
+use xnano_proto::wire::nano::framing::encode_frame;
+use xnano_proto::wire::nano::{NanoPacket, NanoPayload};
+use xnano_proto::wire::nano::rtp::RtpHeader;
+use xnano_proto::wire::nano::streamer::{StreamerBody, StreamerMessage};
 
 /// A whole Nano packet on `channel_id` of connection `connection_id`.
 pub fn packet(connection_id: u16, channel_id: u16, payload: NanoPayload) -> Vec<u8> {

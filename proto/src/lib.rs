@@ -1,8 +1,8 @@
 //! xnano-proto: the Xbox One SmartGlass and Nano protocols without IO.
 //!
 //! Wire codecs ([`wire`]), SmartGlass crypto ([`crypto`]), and the session
-//! state machines ([`nano::session::ClientSession`],
-//! [`smartglass::session::ConsoleSession`], discovery and power-on) that are
+//! state machines ([`nano::ClientSession`], [`smartglass::ClientSession`],
+//! discovery and power-on) that are
 //! driven with an explicit `now`: datagrams and timeouts go in
 //! (`handle_*`), datagrams to send, events and the next deadline come out
 //! (`poll_*`). No sockets, no threads. The `xnano` crate drives them with a

@@ -17,13 +17,13 @@ use super::{
     arg_str, boundary, growable_out, in_callback_of, out_ptr, panic_message, read_growable,
     write_growable, write_out, xnano_result, CallbackGuard, FfiError, FfiResult, XNANO_ANY,
 };
-use crate::nano::reassembly::ReassemblyConfig;
+use crate::nano::ReassemblyConfig;
 use crate::nano::{
     AudioPreference, Client, ClientConfig, ClientEvent, CloseReason, ControllerState, EventHandler,
     SessionStats, VideoPreference,
 };
-use crate::wire::nano::audio::AudioCodec;
-use crate::wire::nano::video::VideoCodec;
+use xnano_proto::wire::nano::audio::AudioCodec;
+use xnano_proto::wire::nano::video::VideoCodec;
 use xnano_result::*;
 
 /// A gamestream client session. Created by `xnano_client_new`, freed by

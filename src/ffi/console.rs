@@ -21,14 +21,14 @@ use super::{
     FfiResult,
 };
 use crate::nano;
-use crate::smartglass::engine::{ConnectOptions, ConsoleClient, Event};
+use crate::smartglass::{self, ConnectOptions, Event};
 use crate::smartglass::{
     CloseReason, GameStreamConfig, GameStreamEvent, ServiceChannel, SessionConfig, SessionEvent,
 };
-use crate::wire::sg::payloads::{
+pub use xnano_ffi_support::console_info::*;
+use xnano_proto::wire::sg::payloads::{
     ActiveTitleLocation, Gamepad, GamepadButtons, MediaControlCommand, TextResult,
 };
-pub use xnano_ffi_support::console_info::*;
 use xnano_result::*;
 
 /// `xnano_console_launch_title` location: full screen.
@@ -804,7 +804,7 @@ pub(crate) fn test_console_id(c: *const xnano_console) -> usize {
 enum Slot {
     Idle(Option<Cb>),
     Running {
-        client: ConsoleClient,
+        client: smartglass::Client,
         ctx: Arc<Ctx>,
     },
     Disconnected {
@@ -848,7 +848,7 @@ impl xnano_console {
         }
     }
 
-    fn with_running<T>(&self, f: impl FnOnce(&ConsoleClient) -> FfiResult<T>) -> FfiResult<T> {
+    fn with_running<T>(&self, f: impl FnOnce(&smartglass::Client) -> FfiResult<T>) -> FfiResult<T> {
         match &*self.inner.slot.read_recursive() {
             Slot::Running { client, .. } => f(client),
             Slot::Idle(_) => Err(FfiError::state("the console is not connected")),
@@ -1028,7 +1028,7 @@ pub extern "C" fn xnano_console_connect(
                 closed_queued: AtomicBool::new(false),
             });
             let h = ctx.clone();
-            let client = ConsoleClient::connect(addr, opts, Box::new(move |ev| h.handle(ev)))?;
+            let client = smartglass::Client::connect(addr, opts, Box::new(move |ev| h.handle(ev)))?;
             *slot = Slot::Running {
                 client,
                 ctx: ctx.clone(),

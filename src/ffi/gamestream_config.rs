@@ -9,7 +9,6 @@ use xnano_ffi_support::{box_to_mut_ptr, try_box_from_ptr, try_ref_from_ptr, Cast
 
 use super::{arg_str, boundary, out_ptr, write_out, xnano_result, FfiError, FfiResult};
 use crate::smartglass::GameStreamConfig;
-pub use xnano_ffi_support::console_info::*;
 use xnano_result::*;
 
 /// The StartGameStream configuration of `xnano_client_connect_console`.

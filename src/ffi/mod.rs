@@ -105,7 +105,7 @@ impl From<crate::smartglass::SgError> for FfiError {
             SgError::Timeout(_) => XNANO_ERR_TIMEOUT,
             SgError::ChannelRefused { .. } => XNANO_ERR_REFUSED,
             // The engine's gamestream errors are text; their origin is in
-            // the words it uses (see `ConsoleClient::start_gamestream`).
+            // the words it uses (see `smartglass::Client::start_gamestream`).
             SgError::Stream(s) if s.contains("GameStreamError") => XNANO_ERR_REFUSED,
             SgError::Stream(s) if s.contains("already started") => XNANO_ERR_WRONG_STATE,
             SgError::Stream(s) if s.starts_with("nano connect") || s.contains("spawn") => {

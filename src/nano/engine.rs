@@ -34,8 +34,8 @@ use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 use udp_io::BatchRx;
 
-use super::ControllerState;
-use super::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
+use xnano_proto::nano::ControllerState;
+use xnano_proto::nano::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
 
 /// Errors of the client engine.
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +156,8 @@ pub struct Client {
     tcp: TcpStream,
 }
 
+/// The receive timeout where a thread cannot block on a waker.
+#[cfg_attr(target_os = "linux", allow(dead_code))]
 const POLL: Duration = Duration::from_millis(50);
 
 impl Client {
@@ -177,6 +179,7 @@ impl Client {
         let udp_sock = bind_udp(bind, cfg.udp_recv_buffer)?;
         // Where the readers cannot wait on a waker, they poll with this
         // timeout; on unix it only bounds a receive after readiness.
+        #[cfg(not(target_os = "linux"))]
         udp_sock.set_read_timeout(Some(POLL))?;
         #[cfg(not(unix))]
         stream.set_read_timeout(Some(POLL))?;
@@ -322,7 +325,7 @@ impl Client {
             let s = self.shared.session.lock();
             (s.stats_without_latency(), s.latency_samples())
         };
-        super::apply_latency(&mut st, samples);
+        xnano_proto::nano::apply_latency(&mut st, samples);
         st.udp_foreign_packets = self.shared.udp_foreign.load(Ordering::Relaxed);
         st
     }
@@ -419,6 +422,8 @@ impl Drop for Client {
 fn wake_all(sh: &Shared) {
     #[cfg(unix)]
     sh.udp_waker.wake();
+    #[cfg(target_os = "linux")]
+    udp_io::shutdown_read(&sh.udp);
     let _ = sh.wake.try_send(());
 }
 
@@ -622,6 +627,35 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
+/// Linux: one blocking `recvmmsg` per batch (it returns as soon as one
+/// datagram is there, with whatever else is queued); stop wakes it by
+/// shutting the socket's receive side down.
+#[cfg(target_os = "linux")]
+fn udp_reader(sh: &Shared) {
+    let mut rx = BatchRx::new();
+    while !sh.stop.load(Ordering::Acquire) {
+        {
+            let n = match rx.recv_wait(&sh.udp) {
+                Ok(n) => n,
+                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::ConnectionRefused => 0,
+                Err(e) => {
+                    if !sh.stop.load(Ordering::Acquire) {
+                        fail(sh, CloseReason::Io(e.to_string()));
+                    }
+                    return;
+                }
+            };
+            if n > 0 {
+                handle_batch(sh, &rx, n);
+                dispatch(sh);
+            }
+        }
+    }
+}
+
+/// Elsewhere: wait for readiness (unix: `poll` on the socket and the
+/// waker; otherwise the receive timeout), then one datagram per batch.
+#[cfg(not(target_os = "linux"))]
 fn udp_reader(sh: &Shared) {
     let mut rx = BatchRx::new();
     while !sh.stop.load(Ordering::Acquire) {

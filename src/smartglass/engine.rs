@@ -1,22 +1,22 @@
 //! The SmartGlass engine: owns the UDP socket and drives the sans-IO
-//! [`Discovery`], [`PowerOn`] and [`ConsoleSession`] with it; starts the Nano
+//! [`Discovery`], [`PowerOn`] and [`ClientSession`] with it; starts the Nano
 //! client once the console announces a gamestream.
 //!
-//! Threads of a [`ConsoleClient`]: one socket thread, which receives,
+//! Threads of a [`Client`]: one socket thread, which receives,
 //! runs the session's timers (resends, heartbeats, the dead-console check)
 //! and calls the user's [`EventHandler`]; and, while a gamestream starts,
 //! one short-lived thread that connects the [`nano::Client`] (whose own
 //! threads then call the Nano handler). Commands may be called from any
 //! thread, the event handler included: they lock the session, which is never
 //! held while a handler runs, and send from the calling thread.
-//! [`ConsoleClient::disconnect`] (or dropping the client) stops the stream,
+//! [`Client::disconnect`] (or dropping the client) stops the stream,
 //! says goodbye to the console and joins every thread; it delivers the last
 //! events (`Closed`) itself, on the calling thread, and no callback runs after
 //! it returns.
 //!
 //! The socket thread does not poll: it blocks in `poll(2)` on the socket and
 //! a self-pipe until a datagram arrives, the session's next deadline
-//! ([`ConsoleSession::poll_timeout`]: resends, heartbeats, the dead-console
+//! ([`ClientSession::poll_timeout`]: resends, heartbeats, the dead-console
 //! check) or a wake-up, which every command, the Nano connect thread and
 //! stopping send. (Where `poll` is missing it falls back to a 50 ms receive
 //! timeout.)
@@ -32,14 +32,16 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::nano;
-use crate::smartglass::{
-    CloseReason, ConsoleSession, SessionConfig, SessionError, SessionEvent, SessionState,
+use xnano_proto::smartglass::{
+    ClientSession, CloseReason, SessionConfig, SessionError, SessionEvent, SessionState,
     SessionStats,
 };
-use crate::smartglass::{ConsoleInfo, ServiceChannel};
-use crate::smartglass::{Discovery, DiscoveryConfig, DiscoveryEvent, PowerOn, PowerOnConfig};
-use crate::smartglass::{GameStreamConfig, GameStreamEvent, GameStreamState, GameStreamStatus};
-use crate::wire::sg::payloads::*;
+use xnano_proto::smartglass::{ConsoleInfo, ServiceChannel};
+use xnano_proto::smartglass::{Discovery, DiscoveryConfig, DiscoveryEvent, PowerOn, PowerOnConfig};
+use xnano_proto::smartglass::{
+    GameStreamConfig, GameStreamEvent, GameStreamState, GameStreamStatus,
+};
+use xnano_proto::wire::sg::payloads::*;
 
 /// Errors of the engine's calls.
 #[derive(Debug, thiserror::Error)]
@@ -313,7 +315,7 @@ enum NanoSlot {
 }
 
 struct Shared {
-    session: Mutex<ConsoleSession>,
+    session: Mutex<ClientSession>,
     session_cv: Condvar,
     socket: UdpSocket,
     handler: Mutex<EventHandler>,
@@ -329,7 +331,7 @@ struct Shared {
 
 impl Shared {
     /// Sends what the session queued and moves its events to `pending`.
-    fn drain(&self, s: &mut ConsoleSession) {
+    fn drain(&self, s: &mut ClientSession) {
         while let Some((b, to)) = s.poll_transmit() {
             send_logged(&self.socket, &b, to);
         }
@@ -339,7 +341,7 @@ impl Shared {
         }
     }
 
-    fn with_session<T>(&self, f: impl FnOnce(&mut ConsoleSession, Instant) -> T) -> T {
+    fn with_session<T>(&self, f: impl FnOnce(&mut ClientSession, Instant) -> T) -> T {
         let mut s = self.session.lock();
         let out = f(&mut s, Instant::now());
         self.drain(&mut s);
@@ -359,22 +361,22 @@ impl Shared {
 }
 
 /// A connected console.
-pub struct ConsoleClient {
+pub struct Client {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     console: ConsoleInfo,
     wait_timeout: Duration,
 }
 
-impl std::fmt::Debug for ConsoleClient {
+impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConsoleClient")
+        f.debug_struct("Client")
             .field("console", &self.console.address)
             .finish()
     }
 }
 
-impl ConsoleClient {
+impl Client {
     /// Connects: fetches the console's certificate by unicast discovery
     /// when only an address is given, agrees the keys, sends the connect
     /// request and waits (up to [`ConnectOptions::wait_timeout`]) for the
@@ -383,7 +385,7 @@ impl ConsoleClient {
         target: impl Into<ConsoleTarget>,
         opts: ConnectOptions,
         handler: EventHandler,
-    ) -> Result<ConsoleClient, SgError> {
+    ) -> Result<Client, SgError> {
         let target = target.into();
         let addr = match &target {
             ConsoleTarget::Info(c) => c.address,
@@ -401,7 +403,7 @@ impl ConsoleClient {
             .next()
             .ok_or(SgError::NotFound(a))?,
         };
-        let session = ConsoleSession::new(&console, opts.session.clone(), Instant::now())?;
+        let session = ClientSession::new(&console, opts.session.clone(), Instant::now())?;
         let shared = Arc::new(Shared {
             session: Mutex::new(session),
             session_cv: Condvar::new(),
@@ -425,7 +427,7 @@ impl ConsoleClient {
             .name("xnano-sg-socket".into())
             .spawn(move || socket_thread(&sh))?;
         *shared.socket_thread_id.lock() = Some(thread.thread().id());
-        let mut client = ConsoleClient {
+        let mut client = Client {
             shared,
             thread: Some(thread),
             console,
@@ -450,7 +452,7 @@ impl ConsoleClient {
         &self,
         what: &'static str,
         timeout: Duration,
-        mut f: impl FnMut(&ConsoleSession) -> Option<T>,
+        mut f: impl FnMut(&ClientSession) -> Option<T>,
     ) -> Result<T, SgError> {
         if self.in_callback() {
             return Err(SgError::FromCallback("wait"));
@@ -535,13 +537,13 @@ impl ConsoleClient {
     }
 
     /// Runs any call on the sans-IO session (sends what it queues).
-    pub fn with_session<T>(&self, f: impl FnOnce(&mut ConsoleSession, Instant) -> T) -> T {
+    pub fn with_session<T>(&self, f: impl FnOnce(&mut ClientSession, Instant) -> T) -> T {
         self.shared.with_session(f)
     }
 
     fn call<T>(
         &self,
-        f: impl FnOnce(&mut ConsoleSession, Instant) -> Result<T, SessionError>,
+        f: impl FnOnce(&mut ClientSession, Instant) -> Result<T, SessionError>,
     ) -> Result<T, SgError> {
         Ok(self.shared.with_session(f)?)
     }
@@ -673,7 +675,7 @@ impl ConsoleClient {
     /// (after Initializing with the ports) connects a [`nano::Client`] to
     /// the console's IP and the announced ports with `nano_cfg` (adjusted by
     /// [`GameStreamConfig::apply_to`]) and `nano_handler`. Returns once the
-    /// request is sent; [`ConsoleClient::wait_gamestream`] waits for the
+    /// request is sent; [`Client::wait_gamestream`] waits for the
     /// Nano connection.
     pub fn start_gamestream(
         &self,
@@ -772,9 +774,9 @@ impl ConsoleClient {
     }
 
     /// Takes the running gamestream's Nano client out of this console
-    /// client (after [`ConsoleClient::wait_gamestream`] succeeded): the
+    /// client (after [`Client::wait_gamestream`] succeeded): the
     /// caller owns it from then on and stops it with [`nano::Client::stop`];
-    /// [`ConsoleClient::stop_gamestream`] then only sends StopGameStream, and
+    /// [`Client::stop_gamestream`] then only sends StopGameStream, and
     /// disconnecting no longer stops it. `None` when no Nano client runs.
     pub fn take_gamestream(&self) -> Option<nano::Client> {
         if let Some(t) = self.shared.nano_thread.lock().take() {
@@ -835,7 +837,7 @@ impl ConsoleClient {
     }
 }
 
-impl Drop for ConsoleClient {
+impl Drop for Client {
     fn drop(&mut self) {
         if self.in_callback() {
             // Dropped inside its own callback: let the thread end by itself.
@@ -941,7 +943,7 @@ fn engine_hook(sh: &Arc<Shared>, ev: &SessionEvent) {
             if matches!(&*slot, NanoSlot::Requested { .. }) {
                 let error = format!(
                     "console reported GameStreamError {} ({}), value {}",
-                    crate::smartglass::error_type_name(e.error_type),
+                    xnano_proto::smartglass::error_type_name(e.error_type),
                     e.error_type,
                     e.error_value
                 );

@@ -1,17 +1,29 @@
-//! The SmartGlass client: the sans-IO state machines of
-//! [`xnano_proto::smartglass`] (discovery, power-on, the console session,
-//! the gamestream JSON), re-exported here, and [`engine`], the socket thread
-//! that drives them ([`engine::discover`], [`engine::power_on`],
-//! [`engine::ConsoleClient`]) and starts the Nano client of [`crate::nano`]
-//! once the console announces the stream.
+//! The SmartGlass client: find consoles ([`discover`]), wake one
+//! ([`power_on`]), connect to it ([`Client`]: the encrypted session on UDP
+//! 5050, service channels, media, text and input commands, the console's
+//! status) and start a gamestream ([`Client::start_gamestream`]), which
+//! starts the Nano client of [`crate::nano`] once the console announces the
+//! stream. [`Client`] runs the sans-IO session of `xnano_proto::smartglass`
+//! on one socket thread; the message types it takes and reports are
+//! re-exported here.
 
 use std::net::SocketAddr;
 
-pub use xnano_proto::smartglass::*;
+pub(crate) mod engine;
 
-pub mod engine;
-
-pub use engine::{ConnectOptions, ConsoleClient, ConsoleTarget, Event, EventHandler, SgError};
+pub use engine::{
+    discover, discover_with, power_on, power_on_with, Client, ConnectOptions, ConsoleTarget, Event,
+    EventHandler, SgError,
+};
+pub use xnano_proto::smartglass::{
+    curve_name, error_type_name, CloseReason, ConsoleInfo, DiscoveryConfig, GameStreamConfig,
+    GameStreamError, GameStreamEvent, GameStreamState, GameStreamStatus, PowerOnConfig,
+    ServiceChannel, SessionConfig, SessionError, SessionEvent, SessionState, SessionStats, PORT,
+};
+pub use xnano_proto::wire::sg::payloads::{
+    Accelerometer, ActiveTitleLocation, Compass, ConsoleStatus, Gamepad, Gyrometer, Inclinometer,
+    MediaControlCommand, MediaState, Orientation, TextConfiguration, TextResult, Touch,
+};
 
 /// Resolves a console address given as `HOST`, `HOST:PORT`, `IP` or
 /// `IP:PORT` (IPv6 literals too); without a port, [`PORT`]. Prefers an

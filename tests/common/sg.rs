@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use xnano::crypto::Curve;
+use xnano_proto::crypto::Curve;
 use xnano_sim::nano::SimConfig;
 use xnano_sim::smartglass::{Host as SgHost, HostEvent as SgHostEvent, SimConfig as SgSimConfig};
 

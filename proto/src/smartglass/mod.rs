@@ -3,14 +3,15 @@
 //!
 //! Layers:
 //! - sans-IO state machines driven with an explicit `now`:
-//!   [`discovery::Discovery`], [`discovery::PowerOn`] and
-//!   [`session::ConsoleSession`] (`handle_datagram` / `handle_timeout` in,
-//!   `poll_transmit` / `poll_event` / `poll_timeout` out);
-//! - [`gamestream`]: the SystemBroadcast JSON (StartGameStream configuration,
-//!   the console's stream states) and what NanoManager exposes;
+//!   [`Discovery`], [`PowerOn`] and [`ClientSession`] (`handle_datagram` /
+//!   `handle_timeout` in, `poll_transmit` / `poll_event` / `poll_timeout`
+//!   out);
+//! - the SystemBroadcast JSON: [`GameStreamConfig`] (StartGameStream
+//!   configuration) and [`GameStreamEvent`] (the console's stream states).
 //!
-//! The sockets that drive them are the `xnano` crate's (its
-//! `smartglass::engine`); a program with its own IO drives them directly.
+//! The sockets that drive them are the `xnano` crate's
+//! (`xnano::smartglass::Client`); a program with its own IO drives them
+//! directly.
 
 use std::net::SocketAddr;
 
@@ -31,7 +32,7 @@ pub use gamestream::{
     GameStreamStatus, PreviewStatusInfo, StreamEnabledInfo, StreamErrorInfo, StreamStateInfo,
 };
 pub use session::{
-    android_client_info, windows_client_info, CloseReason, ConsoleSession, SessionConfig,
+    android_client_info, windows_client_info, ClientSession, CloseReason, SessionConfig,
     SessionError, SessionEvent, SessionState, SessionStats,
 };
 

@@ -1,14 +1,14 @@
 //! The sans-IO SmartGlass console session (reference `protocol.py`,
 //! `console.py` and the managers of `manager.py`).
 //!
-//! Drive it with [`ConsoleSession::handle_datagram`] and
-//! [`ConsoleSession::handle_timeout`]; send what
-//! [`ConsoleSession::poll_transmit`] returns to the console; read
-//! [`ConsoleSession::poll_event`]; call `handle_timeout` at
-//! [`ConsoleSession::poll_timeout`]. Every input takes an explicit `now`.
+//! Drive it with [`ClientSession::handle_datagram`] and
+//! [`ClientSession::handle_timeout`]; send what
+//! [`ClientSession::poll_transmit`] returns to the console; read
+//! [`ClientSession::poll_event`]; call `handle_timeout` at
+//! [`ClientSession::poll_timeout`]. Every input takes an explicit `now`.
 //!
 //! Life of a session:
-//! 1. [`ConsoleSession::new`] agrees an ECDH secret with the public key of the
+//! 1. [`ClientSession::new`] agrees an ECDH secret with the public key of the
 //!    console's certificate (P-256/384/521) and queues the connect request —
 //!    several requests of one group when the user hash and auth token do not
 //!    fit in one (the reference's fragmented connect). It is resent every
@@ -408,7 +408,7 @@ const MAX_RECV_WINDOW: usize = 1024;
 
 /// The SmartGlass session with one console.
 #[derive(Debug)]
-pub struct ConsoleSession {
+pub struct ClientSession {
     cfg: SessionConfig,
     console: ConsoleInfo,
     crypto: Crypto,
@@ -451,14 +451,14 @@ pub struct ConsoleSession {
     stats: SessionStats,
 }
 
-impl ConsoleSession {
+impl ClientSession {
     /// Starts a session with `console`: agrees the ECDH secret with its
     /// certificate's key and queues the connect request(s).
     pub fn new(
         console: &ConsoleInfo,
         cfg: SessionConfig,
         now: Instant,
-    ) -> Result<ConsoleSession, SessionError> {
+    ) -> Result<ClientSession, SessionError> {
         if cfg.is_anonymous() && !console.anonymous_allowed() && !cfg.ignore_anonymous_flag {
             return Err(SessionError::AnonymousNotAllowed);
         }
@@ -469,7 +469,7 @@ impl ConsoleSession {
         Self::with_crypto_rng(console, cfg, crypto, public_key, now, rng)
     }
 
-    /// Like [`ConsoleSession::new`] with a given crypto context and our
+    /// Like [`ClientSession::new`] with a given crypto context and our
     /// public key as sent (tests with fixed secrets).
     pub fn with_crypto(
         console: &ConsoleInfo,
@@ -477,7 +477,7 @@ impl ConsoleSession {
         crypto: Crypto,
         public_key: Vec<u8>,
         now: Instant,
-    ) -> Result<ConsoleSession, SessionError> {
+    ) -> Result<ClientSession, SessionError> {
         let rng = session_rng(&cfg);
         Self::with_crypto_rng(console, cfg, crypto, public_key, now, rng)
     }
@@ -489,7 +489,7 @@ impl ConsoleSession {
         public_key: Vec<u8>,
         now: Instant,
         mut rng: StdRng,
-    ) -> Result<ConsoleSession, SessionError> {
+    ) -> Result<ClientSession, SessionError> {
         let (userhash, token) = if cfg.is_anonymous() {
             ("", "")
         } else {
@@ -509,7 +509,7 @@ impl ConsoleSession {
             connect_packets
                 .push(SimplePacket::new(SimpleBody::ConnectRequest(r)).to_bytes(Some(&crypto))?);
         }
-        let mut s = ConsoleSession {
+        let mut s = ClientSession {
             console: console.clone(),
             crypto,
             state: SessionState::Connecting,
@@ -662,7 +662,7 @@ impl ConsoleSession {
         self.events.pop_front()
     }
 
-    /// When [`ConsoleSession::handle_timeout`] is due next (`None` once
+    /// When [`ClientSession::handle_timeout`] is due next (`None` once
     /// closed).
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
@@ -1275,7 +1275,7 @@ impl ConsoleSession {
     }
 
     /// Asks the console to open a system channel (for the Title channel use
-    /// [`ConsoleSession::start_title_channel`]). Returns the request id.
+    /// [`ClientSession::start_title_channel`]). Returns the request id.
     pub fn start_channel(
         &mut self,
         channel: ServiceChannel,
@@ -1584,7 +1584,7 @@ impl ConsoleSession {
 
     /// Asks the console to start a gamestream (StartGameStream on
     /// SystemBroadcast). Watch [`SessionEvent::GameStream`] /
-    /// [`ConsoleSession::gamestream`] for Initializing (ports) and Started.
+    /// [`ClientSession::gamestream`] for Initializing (ports) and Started.
     pub fn start_gamestream(
         &mut self,
         config: &GameStreamConfig,

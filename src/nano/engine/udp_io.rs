@@ -155,6 +155,15 @@ pub(crate) fn enable_rx_timestamps(sock: &UdpSocket) {
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn enable_rx_timestamps(_sock: &UdpSocket) {}
 
+/// Shuts the receive side of `sock` down: a receive blocked on it returns
+/// (Linux does this for unconnected UDP sockets too, reporting ENOTCONN).
+#[cfg(target_os = "linux")]
+pub(crate) fn shutdown_read(sock: &UdpSocket) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: shutdown on a valid socket descriptor.
+    let _ = unsafe { libc::shutdown(sock.as_raw_fd(), libc::SHUT_RD) };
+}
+
 /// The wall clock (`CLOCK_REALTIME`, the clock of the kernel's receive
 /// timestamps) in nanoseconds.
 pub(crate) fn realtime_ns() -> i64 {
@@ -216,7 +225,18 @@ impl BatchRx {
 
     /// Receives what is queued, without blocking: the number of datagrams
     /// (0 when none was waiting).
+    #[allow(dead_code)]
     pub(crate) fn recv(&mut self, sock: &UdpSocket) -> io::Result<usize> {
+        self.recv_flags(sock, libc::MSG_DONTWAIT)
+    }
+
+    /// Blocks until a datagram is queued (or [`shutdown_read`]), then takes
+    /// it and whatever else is queued (`MSG_WAITFORONE`).
+    pub(crate) fn recv_wait(&mut self, sock: &UdpSocket) -> io::Result<usize> {
+        self.recv_flags(sock, libc::MSG_WAITFORONE)
+    }
+
+    fn recv_flags(&mut self, sock: &UdpSocket, flags: libc::c_int) -> io::Result<usize> {
         use std::os::fd::AsRawFd;
         for h in &mut self.hdrs {
             h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as _;
@@ -230,7 +250,7 @@ impl BatchRx {
                 sock.as_raw_fd(),
                 self.hdrs.as_mut_ptr(),
                 BATCH as libc::c_uint,
-                libc::MSG_DONTWAIT,
+                flags,
                 std::ptr::null_mut(),
             )
         };
