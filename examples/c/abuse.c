@@ -570,27 +570,61 @@ static int promise_kept(struct counter *k, long snap, const char *what, int roun
     return now == snap && late == 0;
 }
 
-/* --- 6a. two stops at once */
+/* --- 6a, 6d. the same promising call twice at once */
 
-struct stopper {
-    xnano_client *c;
+struct promiser {
+    xnano_result (*call)(void *handle);
+    void *handle;
     struct counter *k;
     pthread_barrier_t *barrier;
     xnano_result r;
     long snap;
 };
 
-static void *stop_thread(void *p)
+static void *promise_thread(void *p)
 {
-    struct stopper *s = p;
-    if (s->barrier) {
-        pthread_barrier_wait(s->barrier);
-    }
-    s->r = xnano_client_stop(s->c);
-    /* This stop returned: from now on no callback may run. */
+    struct promiser *s = p;
+    pthread_barrier_wait(s->barrier);
+    s->r = s->call(s->handle);
+    /* This call returned: from now on no callback may run. */
     s->snap = atomic_load(&s->k->calls);
     atomic_store(&s->k->promised, 1);
     return NULL;
+}
+
+/* Two threads call `call(handle)` at once (barrier-started): both must
+ * return XNANO_OK, keep the promise, and one CLOSED be called back. */
+static int two_at_once(xnano_result (*call)(void *), void *handle, struct counter *k,
+                       const char *what, int round)
+{
+    pthread_barrier_t b;
+    pthread_barrier_init(&b, NULL, 2);
+    struct promiser s[2] = {{call, handle, k, &b, XNANO_OK, 0}, {call, handle, k, &b, XNANO_OK, 0}};
+    pthread_t t[2];
+    pthread_create(&t[0], NULL, promise_thread, &s[0]);
+    pthread_create(&t[1], NULL, promise_thread, &s[1]);
+    pthread_join(t[0], NULL);
+    pthread_join(t[1], NULL);
+    pthread_barrier_destroy(&b);
+    EXPECT_RESULT(s[0].r, XNANO_OK);
+    EXPECT_RESULT(s[1].r, XNANO_OK);
+    char label[64];
+    snprintf(label, sizeof label, "first %s", what);
+    int ok = promise_kept(k, s[0].snap, label, round);
+    snprintf(label, sizeof label, "second %s", what);
+    ok = promise_kept(k, s[1].snap, label, round) && ok;
+    EXPECT(atomic_load(&k->closed) == 1, "round %d: %d CLOSED", round, atomic_load(&k->closed));
+    return ok && atomic_load(&k->closed) == 1;
+}
+
+static xnano_result stop_client(void *c)
+{
+    return xnano_client_stop(c);
+}
+
+static xnano_result disconnect_console(void *con)
+{
+    return xnano_console_disconnect(con);
 }
 
 static void two_stops(uint16_t tcp, uint16_t udp, int rounds)
@@ -606,21 +640,7 @@ static void two_stops(uint16_t tcp, uint16_t udp, int rounds)
         }
         /* A slow video callback (in most rounds) keeps the stops joining. */
         atomic_store(&k.slow_us, (i % 3) * 1000);
-        pthread_barrier_t b;
-        pthread_barrier_init(&b, NULL, 2);
-        struct stopper s[2] = {{c, &k, &b, XNANO_OK, 0}, {c, &k, &b, XNANO_OK, 0}};
-        pthread_t t[2];
-        pthread_create(&t[0], NULL, stop_thread, &s[0]);
-        pthread_create(&t[1], NULL, stop_thread, &s[1]);
-        pthread_join(t[0], NULL);
-        pthread_join(t[1], NULL);
-        pthread_barrier_destroy(&b);
-        EXPECT_RESULT(s[0].r, XNANO_OK);
-        EXPECT_RESULT(s[1].r, XNANO_OK);
-        int ok = promise_kept(&k, s[0].snap, "first stop", i);
-        ok = promise_kept(&k, s[1].snap, "second stop", i) && ok;
-        EXPECT(atomic_load(&k.closed) == 1, "round %d: %d CLOSED", i, atomic_load(&k.closed));
-        kept += ok && atomic_load(&k.closed) == 1;
+        kept += two_at_once(stop_client, c, &k, "stop", i);
         xnano_client_free(c);
     }
     printf("6a two stops at once: %d/%d rounds kept the promise, %.1f s\n", kept, rounds,
@@ -847,24 +867,6 @@ static void disconnect_vs_connect(const char *address, int rounds)
 
 /* --- 6d. two disconnects at once */
 
-struct disconnecter {
-    xnano_console *con;
-    struct counter *k;
-    pthread_barrier_t *barrier;
-    xnano_result r;
-    long snap;
-};
-
-static void *disconnect_barrier_thread(void *p)
-{
-    struct disconnecter *s = p;
-    pthread_barrier_wait(s->barrier);
-    s->r = xnano_console_disconnect(s->con);
-    s->snap = atomic_load(&s->k->calls);
-    atomic_store(&s->k->promised, 1);
-    return NULL;
-}
-
 static void two_disconnects(const char *address, int rounds)
 {
     xnano_console_config cfg;
@@ -885,22 +887,9 @@ static void two_disconnects(const char *address, int rounds)
             WAIT_FOR(atomic_load(&k.calls) >= 3, 10);
         }
         atomic_store(&k.slow_us, (i % 3) * 2000);
-        pthread_barrier_t b;
-        pthread_barrier_init(&b, NULL, 2);
-        struct disconnecter d[2] = {{con, &k, &b, XNANO_OK, 0}, {con, &k, &b, XNANO_OK, 0}};
-        pthread_t t[2];
-        pthread_create(&t[0], NULL, disconnect_barrier_thread, &d[0]);
-        pthread_create(&t[1], NULL, disconnect_barrier_thread, &d[1]);
-        pthread_join(t[0], NULL);
-        pthread_join(t[1], NULL);
-        pthread_barrier_destroy(&b);
-        EXPECT_RESULT(d[0].r, XNANO_OK);
-        EXPECT_RESULT(d[1].r, XNANO_OK);
-        int ok = promise_kept(&k, d[0].snap, "first disconnect", i);
-        ok = promise_kept(&k, d[1].snap, "second disconnect", i) && ok;
-        EXPECT(atomic_load(&k.closed) == 1, "round %d: %d CLOSED", i, atomic_load(&k.closed));
+        int ok = two_at_once(disconnect_console, con, &k, "disconnect", i);
         EXPECT(console_state(con) == XNANO_CONSOLE_STATE_CLOSED, "round %d: not closed", i);
-        kept += ok && atomic_load(&k.closed) == 1;
+        kept += ok;
         xnano_console_free(con);
     }
     printf("6d two disconnects at once: %d/%d rounds kept the promise, %.1f s\n", kept, rounds,
@@ -974,24 +963,25 @@ static void fic_video(void *ud, const xnano_video_frame *fr)
     }
 }
 
-static void fic_audio(void *ud, const xnano_audio_packet *p)
+/* The round's callback of `kind` frees the client inside itself. */
+static void fic_free_client(struct fic *f, int kind)
 {
-    (void)p;
-    struct fic *f = ud;
-    if (fic_enter(f, KIND_AUDIO)) {
+    if (fic_enter(f, kind)) {
         xnano_client_free(f->client);
         fic_freed(f);
     }
 }
 
+static void fic_audio(void *ud, const xnano_audio_packet *p)
+{
+    (void)p;
+    fic_free_client(ud, KIND_AUDIO);
+}
+
 static void fic_rumble(void *ud, const xnano_rumble *r)
 {
     (void)r;
-    struct fic *f = ud;
-    if (fic_enter(f, KIND_RUMBLE)) {
-        xnano_client_free(f->client);
-        fic_freed(f);
-    }
+    fic_free_client(ud, KIND_RUMBLE);
 }
 
 static void fic_state(void *ud, xnano_state state, xnano_result error, const char *message)
