@@ -37,8 +37,7 @@ mcs_ -target:library -r:"$out/build/Xnano.dll" -out:"$out/build/Xnano.Sim.dll" -
 # pack ID DLL NATIVE-LIB-PATH NATIVE-NAME DESCRIPTION DEPENDENCY-XML
 pack() {
   local id="$1" dll="$2" native="$3" native_name="$4" description="$5" deps="$6"
-  local dir="$out/stage/$id" lower
-  lower="$(tr '[:upper:]' '[:lower:]' <<<"$id")"
+  local dir="$out/stage/$id" lower="$id"
   mkdir -p "$dir/lib/netstandard2.0" "$dir/runtimes/linux-x64/native" "$dir/_rels"
   cp "$out/build/$dll.dll" "$out/build/$dll.xml" "$dir/lib/netstandard2.0/"
   cp "$native" "$dir/runtimes/linux-x64/native/$native_name.so"
@@ -89,14 +88,14 @@ XML
 </Relationships>
 XML
   local nupkg="$out/$id.$version.nupkg"
-  (cd "$dir" && zip -q -X -r "$nupkg" "$lower.nuspec" "[Content_Types].xml" _rels lib runtimes)
+  (cd "$dir" && zip -q -X -D -r "$nupkg" "$lower.nuspec" "[Content_Types].xml" _rels lib runtimes)
   echo "built $nupkg:"
   unzip -l "$nupkg"
   local want got
   want="$(printf '%s\n' "$lower.nuspec" "[Content_Types].xml" _rels/.rels \
     "lib/netstandard2.0/$dll.dll" "lib/netstandard2.0/$dll.dll.config" "lib/netstandard2.0/$dll.xml" \
     "runtimes/linux-x64/native/$native_name.so" | sort)"
-  got="$(unzip -Z1 "$nupkg" | grep -v '/$' | sort)"
+  got="$(unzip -Z1 "$nupkg" | sort)"
   if [ "$want" != "$got" ]; then
     echo "pack-nuget: $id: unexpected file list:" >&2
     diff <(echo "$want") <(echo "$got") >&2 || true
@@ -138,6 +137,14 @@ public static class Hello
 CS
 mcs -nologo -r:"$app/Xnano.dll" -out:"$app/Hello.exe" "$out/build/Hello.cs"
 (cd / && env -u LD_LIBRARY_PATH mono "$app/Hello.exe")
+# ... and only through it: without the .config the same program finds no libxnano.
+mv "$app/Xnano.dll.config" "$app/Xnano.dll.config.off"
+if (cd / && env -u LD_LIBRARY_PATH mono "$app/Hello.exe") >"$out/no-config.log" 2>&1; then
+  echo "pack-nuget: Hello.exe ran without Xnano.dll.config: the dllmap is not what finds libxnano" >&2
+  exit 1
+fi
+mv "$app/Xnano.dll.config.off" "$app/Xnano.dll.config"
+echo "without Xnano.dll.config: $(grep -o 'DllNotFoundException[^:]*' "$out/no-config.log" | head -n 1 || true) (as it should)"
 echo "pack-nuget: packages in $out"
 if [ "$run_tests" = 1 ]; then
   XNANO_CSHARP_PACKAGES="$out/unpacked" bash scripts/test-csharp.sh

@@ -10,11 +10,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NUNIT_DIR=/usr/lib/cli/nunit.framework-2.6.3
-if [ "${XNANO_SKIP_CARGO_BUILD:-}" != 1 ]; then
+# XNANO_CSHARP_PACKAGES=DIR (scripts/pack-nuget.sh): DIR holds the unpacked Xnano and
+# Xnano.Sim nupkgs, and the suite runs against their assemblies (with their dllmap .config)
+# and native libraries instead of ones built here.
+pkgs="${XNANO_CSHARP_PACKAGES:-}"
+if [ -z "$pkgs" ] && [ "${XNANO_SKIP_CARGO_BUILD:-}" != 1 ]; then
   cargo build -p xnano -p xnano-sim --lib --quiet
 fi
-for lib in libxnano.so libxnano_sim.so; do
-  [ -f "target/debug/$lib" ] || { echo "test-csharp: target/debug/$lib missing" >&2; exit 1; }
+native=target/debug
+[ -z "$pkgs" ] || native="$pkgs/Xnano/runtimes/linux-x64/native"
+sim_native=target/debug
+[ -z "$pkgs" ] || sim_native="$pkgs/Xnano.Sim/runtimes/linux-x64/native"
+for lib in "$native/libxnano.so" "$sim_native/libxnano_sim.so"; do
+  [ -f "$lib" ] || { echo "test-csharp: $lib missing" >&2; exit 1; }
 done
 
 out=target/csharp
@@ -22,16 +30,23 @@ rm -rf "$out"
 mkdir -p "$out"
 src=bindings/csharp
 mcs_() { mcs -nologo -langversion:7.2 -warnaserror -debug "$@"; }
+if [ -n "$pkgs" ]; then
+  cp "$pkgs"/Xnano/lib/netstandard2.0/* "$pkgs"/Xnano.Sim/lib/netstandard2.0/* "$out/"
+  mkdir -p "$out/runtimes/linux-x64/native"   # where the packages' dllmaps send DllImport
+  cp "$native/libxnano.so" "$sim_native/libxnano_sim.so" "$out/runtimes/linux-x64/native/"
+  echo "test-csharp: Xnano.dll, Xnano.Sim.dll and the native libraries from $pkgs"
+else
 mcs_ -target:library -unsafe- -out:"$out/Xnano.dll" -doc:"$out/Xnano.xml" \
   $(find "$src/src" -name '*.cs' | sort)
 mcs_ -target:library -unsafe- -r:"$out/Xnano.dll" -out:"$out/Xnano.Sim.dll" -doc:"$out/Xnano.Sim.xml" \
   $(find "$src/sim/src" -name '*.cs' | sort)
+fi
 mcs_ -target:library -r:"$out/Xnano.dll" -r:"$out/Xnano.Sim.dll" -r:"$NUNIT_DIR/nunit.framework.dll" \
   -out:"$out/Xnano.Tests.dll" $(find "$src/tests" -name '*.cs' -not -path '*Probe/*' | sort)
 cp "$NUNIT_DIR/nunit.framework.dll" "$out/"
 
 # DllImport("xnano") / DllImport("xnano_sim") resolve to these through the loader path.
-cp target/debug/libxnano.so target/debug/libxnano_sim.so "$out/"
+cp "$native/libxnano.so" "$sim_native/libxnano_sim.so" "$out/"
 ln -sf libxnano.so "$out/libxnano.so.1"         # their SONAMEs (ABI 1)
 ln -sf libxnano_sim.so "$out/libxnano_sim.so.1"
 real="$(pwd)/$out"
