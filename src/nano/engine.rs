@@ -645,6 +645,11 @@ fn udp_reader(sh: &Shared) {
                     return;
                 }
             };
+            // After the shutdown the receive returns an empty "datagram"
+            // without a sender: not one the peer sent.
+            if sh.stop.load(Ordering::Acquire) {
+                return;
+            }
             if n > 0 {
                 handle_batch(sh, &rx, n);
                 dispatch(sh);
@@ -707,6 +712,9 @@ fn handle_batch(sh: &Shared, rx: &BatchRx, n: usize) {
     let mut s = sh.session.lock();
     for i in 0..n {
         let (data, from, ts) = rx.get(i);
+        if from.is_none() && data.is_empty() {
+            continue;
+        }
         if from != Some(sh.peer_udp) {
             sh.udp_foreign.fetch_add(1, Ordering::Relaxed);
             continue;
