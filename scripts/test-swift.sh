@@ -1,25 +1,23 @@
 #!/usr/bin/env bash
-# Builds libxnano and libxnano_sim and runs the Swift binding's XCTest suite (bindings/swift:
-# the Xnano and XnanoSim targets; the tests use both).
+# Runs the Swift package's XCTest suite (Package.swift at the repository root: the Xnano and
+# XnanoSim targets, sources in bindings/swift; the tests use both) against the libraries as
+# installed by cargo-c (scripts/install-c.sh, prefix target/c-install/prefix unless
+# XNANO_C_PREFIX says otherwise): SwiftPM finds them through pkg-config (xnano.pc,
+# xnano_sim.pc on PKG_CONFIG_PATH), the test binary through LD_LIBRARY_PATH.
 # Uses `swift` from PATH, or else the Debian 13 chroot made by scripts/setup-swift.sh, with
-# this repository bind-mounted into it. Build products go to target/swift-build.
+# this repository and the install prefix bind-mounted into it. Build products go to
+# target/swift-build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/swift-env.sh
 
 repo="$(pwd)"
+prefix="${XNANO_C_PREFIX:-$repo/target/c-install/prefix}"
+for f in lib/pkgconfig/xnano.pc lib/pkgconfig/xnano_sim.pc lib/libxnano.so.1 lib/libxnano_sim.so.1; do
+  [ -e "$prefix/$f" ] || { echo "test-swift: $prefix/$f missing: run scripts/install-c.sh first" >&2; exit 1; }
+done
 # In the chroot case, run in a private mount namespace (re-executes this script once).
 swift_native || swift_private_mounts "$0" "$@"
-if [ "${XNANO_SKIP_CARGO_BUILD:-}" != 1 ]; then
-  cargo build -p xnano -p xnano-sim --lib --quiet
-fi
-# Each library has the SONAME <name>.so.1 (ABI 1): the test binary, linked with -lxnano and
-# -lxnano_sim, asks the loader for libxnano.so.1 and libxnano_sim.so.1, which cargo does not
-# create.
-for lib in libxnano libxnano_sim; do
-  [ -f "target/debug/$lib.so" ] || { echo "test-swift: target/debug/$lib.so missing" >&2; exit 1; }
-  [ -e "target/debug/$lib.so.1" ] || ln -sf "$lib.so" "target/debug/$lib.so.1"
-done
 
 # Swift Testing's own summary ("0 tests passed") would follow XCTest's; only XCTest is used.
 swift_args=(--disable-swift-testing)
@@ -36,12 +34,10 @@ sim_abi_test=AbiTests.testAMismatchedSimLibraryIsRefused
 
 if swift_native; then
   swift test --help 2>/dev/null | grep -q -- --disable-swift-testing || swift_args=()
-  libdir="$repo/target/debug"
+  export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+  export LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   run_swift_test() {
-    LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-      swift test --package-path bindings/swift --scratch-path target/swift-build-native \
-      "${swift_args[@]}" -Xcc -I"$repo/include" -Xcc -I"$repo/sim/include" \
-      -Xlinker -L"$libdir" -Xlinker -rpath -Xlinker "$libdir" "$@"
+    swift test --package-path "$repo" --scratch-path target/swift-build-native "${swift_args[@]}" "$@"
   }
   run_swift_test "$@"
   if [ $# -eq 0 ]; then
@@ -61,12 +57,11 @@ swift_chroot_mount
 # A stable mount point per checkout keeps SwiftPM's incremental build valid between runs.
 inner="/mnt/xnano-$(printf '%s' "$repo" | sha1sum | cut -c1-12)"
 swift_chroot_mount_one "$repo" "$XNANO_SWIFT_CHROOT$inner" --bind
-libdir="$inner/target/debug"
+# The prefix at its own path, as its .pc files name it.
+swift_chroot_mount_one "$prefix" "$XNANO_SWIFT_CHROOT$prefix" --bind
 extra=""
 for a in "$@"; do extra+=" $(printf '%q' "$a")"; done
-swift_test="swift test --package-path bindings/swift --scratch-path target/swift-build ${swift_args[*]} \
-  -Xcc -I$inner/include -Xcc -I$inner/sim/include \
-  -Xlinker -L$libdir -Xlinker -rpath -Xlinker $libdir"
+swift_test="swift test --scratch-path target/swift-build ${swift_args[*]}"
 abi_run=""
 if [ $# -eq 0 ]; then
   abi_run=" && echo '$abi_shim_c' | gcc -shared -fPIC -x c - -o target/swift-build/abi-999.so &&
@@ -74,4 +69,5 @@ if [ $# -eq 0 ]; then
     echo '$sim_abi_shim_c' | gcc -shared -fPIC -x c - -o target/swift-build/sim-abi-999.so &&
     XNANO_TEST_EXPECT_SIM_ABI=999 LD_PRELOAD=$inner/target/swift-build/sim-abi-999.so $swift_test --skip-build --filter $sim_abi_test"
 fi
-swift_chroot_run "cd $inner && export LD_LIBRARY_PATH=\$LD_LIBRARY_PATH:$libdir && $swift_test$extra$abi_run"
+swift_chroot_run "cd $inner && export PKG_CONFIG_PATH=$prefix/lib/pkgconfig &&
+  export LD_LIBRARY_PATH=\$LD_LIBRARY_PATH:$prefix/lib && $swift_test$extra$abi_run"

@@ -36,8 +36,14 @@ bash scripts/test-demo.sh
 step "C examples under valgrind (examples/c)"
 bash scripts/c-example.sh
 
+step "C/C++ install: cargo cinstall into a temporary prefix, C and C++ programs built with pkg-config"
+bash scripts/install-c.sh
+
 step "Python binding (pip install ./bindings/python, pytest)"
 bash scripts/python-binding.sh
+
+step "Python wheel: py3-none-manylinux, installed in a fresh venv without cargo, pytest; the sdist"
+bash scripts/test-wheel.sh
 
 step "player: headless under Xvfb against the simulated console"
 bash scripts/test-player.sh
@@ -46,11 +52,17 @@ step "binding drift check (header vs Python, C#, Swift)"
 python3 scripts/check-bindings.py --self-test
 python3 scripts/check-bindings.py
 
-step "C# binding (Mono, NUnit)"
-bash scripts/test-csharp.sh
+step "C# binding: the NuGet packages, then NUnit (Mono) on what they hold"
+bash scripts/pack-nuget.sh
 
-step "Swift binding (swift test)"
+step "Swift binding (swift test at the root, libxnano from the cargo-c install through pkg-config)"
 bash scripts/test-swift.sh
+
+step "XCFramework script (what can run on Linux: headers; static libraries of installed Apple targets)"
+bash scripts/build-xcframework.sh
+
+step "Rust: cargo publish --workspace --dry-run (packages and verifies every crate)"
+cargo publish --workspace --dry-run --allow-dirty
 
 # Bounded fuzzing: every cargo-fuzz target for XNANO_FUZZ_SECS (default 10)
 # seconds; fails on any crash. XNANO_SKIP_FUZZ=1 skips it (local runs).
