@@ -1125,42 +1125,51 @@ impl ClientSession {
         if self.phase != Phase::Connected {
             return;
         }
-        // Fast path: video data, parsed without allocation.
-        if let Ok((h, v)) = video::parse_udp_video_data(data) {
-            if h.connection_id != self.host_conn_id {
+        // The header is decoded once; the payload is dispatched by the class
+        // of its channel. Video data, nearly every datagram, is parsed
+        // without allocating and without building an error.
+        let (header, body) = match RtpHeader::split(data) {
+            Ok(x) => x,
+            Err(e) => {
+                self.stats.udp_malformed += 1;
+                log::debug!("nano: malformed UDP packet ignored: {e}");
+                return;
+            }
+        };
+        let idx = self.channel_idx(header.channel_id);
+        let class = idx.map(|i| &self.channels[i].class);
+        if header.payload_type == PayloadType::Streamer && class == Some(&ChannelClass::Video) {
+            if header.connection_id != self.host_conn_id {
                 self.stats.udp_rejected += 1;
                 self.stats.udp_wrong_connection_id += 1;
                 return;
             }
-            let Some(idx) = self.channel_idx(h.channel_id) else {
-                self.stats.udp_rejected += 1;
-                return;
-            };
-            if self.channels[idx].class != ChannelClass::Video {
-                self.stats.udp_rejected += 1;
-                return;
+            match video::video_data_of_streamer(body) {
+                Ok(Some(v)) => {
+                    self.on_udp_accepted(data.len(), now);
+                    let c = Chunk {
+                        flags: v.flags,
+                        frame_id: v.frame_id,
+                        timestamp: v.timestamp,
+                        total_size: v.total_size,
+                        packet_count: v.packet_count,
+                        offset: v.offset,
+                        data: v.data,
+                    };
+                    self.feed_chunk(&c, now);
+                    return;
+                }
+                // Another video message over UDP: decoded below.
+                Ok(None) => {}
+                Err(e) => {
+                    self.stats.udp_malformed += 1;
+                    log::debug!("nano: malformed UDP video packet ignored: {e}");
+                    return;
+                }
             }
-            self.on_udp_accepted(data.len(), now);
-            let c = Chunk {
-                flags: v.flags,
-                frame_id: v.frame_id,
-                timestamp: v.timestamp,
-                total_size: v.total_size,
-                packet_count: v.packet_count,
-                offset: v.offset,
-                data: v.data,
-            };
-            self.feed_chunk(&c, now);
-            return;
         }
-        let channels = &self.channels;
-        let pkt = NanoPacket::decode_with(data, |id| {
-            channels
-                .iter()
-                .find(|c| c.id == id)
-                .map(|c| c.class.clone())
-        });
-        let pkt = match pkt {
+        let class = class.cloned();
+        let pkt = match NanoPacket::decode_payload(header, body, class.as_ref()) {
             Ok(p) => p,
             Err(e) => {
                 self.stats.udp_malformed += 1;

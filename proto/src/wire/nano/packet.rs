@@ -246,22 +246,29 @@ impl NanoPacket {
     where
         F: FnOnce(u16) -> Option<ChannelClass>,
     {
-        let mut r = Reader::new(buf, "RtpHeader");
-        let header = RtpHeader::decode(&mut r)?;
-        let mut body = r.rest();
-        if header.padding {
-            body = rtp::strip_padding(body)?;
-        }
+        let (header, body) = RtpHeader::split(buf)?;
+        let class = match header.payload_type {
+            PayloadType::Streamer => class_of(header.channel_id),
+            _ => None,
+        };
+        Self::decode_payload(header, body, class.as_ref())
+    }
+
+    /// Decodes the payload of a datagram whose header [`RtpHeader::split`]
+    /// decoded; `class` is the class of the header's channel (used only for
+    /// streamer payloads).
+    pub fn decode_payload(
+        header: RtpHeader,
+        body: &[u8],
+        class: Option<&ChannelClass>,
+    ) -> Result<Self, WireError> {
         let payload = match header.payload_type {
             PayloadType::Control => NanoPayload::ControlHandshake(ControlHandshake::decode(body)?),
             PayloadType::ChannelControl => {
                 NanoPayload::ChannelControl(ChannelControl::decode(body)?)
             }
             PayloadType::UDPHandshake => NanoPayload::UdpHandshake(UdpHandshake::decode(body)?),
-            PayloadType::Streamer => {
-                let class = class_of(header.channel_id);
-                NanoPayload::Streamer(StreamerMessage::decode(body, class.as_ref())?)
-            }
+            PayloadType::Streamer => NanoPayload::Streamer(StreamerMessage::decode(body, class)?),
             PayloadType::Unknown(_) => NanoPayload::Unknown(body.to_vec()),
         };
         Ok(NanoPacket { header, payload })

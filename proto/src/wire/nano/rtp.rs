@@ -77,6 +77,19 @@ impl Default for RtpHeader {
 }
 
 impl RtpHeader {
+    /// Decodes a datagram's header and returns it with the payload, padding
+    /// removed: the one header decode a receiver makes before it dispatches
+    /// the payload by channel.
+    pub fn split(buf: &[u8]) -> Result<(RtpHeader, &[u8]), WireError> {
+        let mut r = Reader::new(buf, "RtpHeader");
+        let header = RtpHeader::decode(&mut r)?;
+        let mut body = r.rest();
+        if header.padding {
+            body = strip_padding(body)?;
+        }
+        Ok((header, body))
+    }
+
     /// Decodes the header from the reader (big-endian).
     pub fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let prev = r.packet("RtpHeader");

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::rtp::{self, PayloadType, RTP_HEADER_SIZE};
+use super::rtp::{self, PayloadType};
 use super::streamer_header::STREAMER_FLAG_SEQ;
 use crate::wire::{hexbytes, Put, Reader, WireError};
 
@@ -457,35 +457,18 @@ pub struct UdpVideoHeader {
     pub timestamp: u32,
 }
 
-/// Parses a complete UDP video data packet (RTP header, padding, streamer
-/// header, video data) without allocating. Fails unless it is a streamer
-/// packet of payload type [`VIDEO_DATA`] with nothing after the data.
-pub fn parse_udp_video_data(buf: &[u8]) -> Result<(UdpVideoHeader, VideoDataRef<'_>), WireError> {
-    let mut r = Reader::new(buf, "RtpHeader");
-    let b0 = r.u8("flags")?;
-    let b1 = r.u8("payload_type")?;
-    let sequence_num = r.u16_be("sequence_num")?;
-    let timestamp = r.u32_be("timestamp")?;
-    let connection_id = r.u16_be("connection_id")?;
-    let channel_id = r.u16_be("channel_id")?;
-    debug_assert_eq!(r.position(), RTP_HEADER_SIZE);
-    let csrc = r.count(u64::from(b0 & 0x0f), 4, "csrc_list")?;
-    r.bytes(csrc * 4, "csrc_list")?;
-    if PayloadType::from_raw(b1 & 0x7f) != PayloadType::Streamer {
-        return Err(r.invalid("payload_type", "not a streamer packet"));
-    }
-    let mut body = r.rest();
-    if b0 & 0x20 != 0 {
-        body = rtp::strip_padding(body)?;
-    }
+/// The video data a streamer payload carries (the payload of a UDP datagram
+/// on a video channel, as [`rtp::RtpHeader::split`] returns it), borrowed.
+/// `Ok(None)`: a streamer message of another type, said without building an
+/// error (the receive path asks this of every video datagram).
+pub fn video_data_of_streamer(body: &[u8]) -> Result<Option<VideoDataRef<'_>>, WireError> {
     let mut r = Reader::new(body, "StreamerHeader");
     let flags = r.u32_le("flags")?;
     if flags & STREAMER_FLAG_SEQ != 0 {
         r.bytes(8, "sequence_num")?;
     }
-    let ty = r.u32_le("type")?;
-    if ty != VIDEO_DATA {
-        return Err(r.invalid("type", format!("streamer type {ty} is not video data")));
+    if r.u32_le("type")? != VIDEO_DATA {
+        return Ok(None);
     }
     let len = r.u32_le("payload_length")? as usize;
     let payload = r.bytes(len, "payload")?;
@@ -493,12 +476,34 @@ pub fn parse_udp_video_data(buf: &[u8]) -> Result<(UdpVideoHeader, VideoDataRef<
     let mut p = Reader::new(payload, "VideoData");
     let data = VideoDataRef::decode(&mut p)?;
     p.finish()?;
+    Ok(Some(data))
+}
+
+/// Parses a whole UDP video data datagram without allocating: its RTP
+/// header (decoded once) and the borrowed video data. Fails on any other
+/// datagram.
+pub fn parse_udp_video_data(buf: &[u8]) -> Result<(UdpVideoHeader, VideoDataRef<'_>), WireError> {
+    let (h, body) = rtp::RtpHeader::split(buf)?;
+    if h.payload_type != PayloadType::Streamer {
+        return Err(WireError::invalid(
+            "RtpHeader",
+            "payload_type",
+            "not a streamer packet",
+        ));
+    }
+    let Some(data) = video_data_of_streamer(body)? else {
+        return Err(WireError::invalid(
+            "StreamerHeader",
+            "type",
+            "not video data",
+        ));
+    };
     Ok((
         UdpVideoHeader {
-            connection_id,
-            channel_id,
-            sequence_num,
-            timestamp,
+            connection_id: h.connection_id,
+            channel_id: h.channel_id,
+            sequence_num: h.sequence_num,
+            timestamp: h.timestamp,
         },
         data,
     ))
