@@ -344,6 +344,95 @@ class VideoFrame:
         return cls(f.frame_id, f.codec, f.width, f.height, f.fps, f.timestamp, bool(f.keyframe), data)
 
 
+def _memoryview_from_memory_api() -> Any:
+    """CPython's PyMemoryView_FromMemory (None where the C API is missing)."""
+    try:
+        fn = ctypes.pythonapi.PyMemoryView_FromMemory
+    except (AttributeError, ValueError):
+        return None
+    fn.restype = ctypes.py_object
+    fn.argtypes = (ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int)
+    return fn
+
+
+_memoryview_from_memory = _memoryview_from_memory_api()
+_PYBUF_READ = 0x100
+
+
+class VideoFrameView:
+    """A video frame without a copy: `data` is a read-only memoryview of the
+    library's own buffer (``on_video_view=`` callbacks).
+
+    Valid only during the callback: the view is released when the callback
+    returns (using it afterwards raises ValueError). Do not keep slices of
+    it or objects made from it past the callback either (they would point
+    into a buffer the library reuses): copy what you keep, with
+    ``bytes(view.data)``, `to_frame`, or `readinto` into a buffer you own
+    (one copy, no allocation)."""
+
+    __slots__ = ("frame_id", "codec", "width", "height", "fps", "timestamp", "keyframe", "data")
+
+    frame_id: int
+    codec: int
+    width: int
+    height: int
+    fps: int
+    timestamp: int
+    keyframe: bool
+    data: memoryview
+
+    def __init__(self, f: _ffi.xnano_video_frame) -> None:
+        self.frame_id = f.frame_id
+        self.codec = f.codec
+        self.width = f.width
+        self.height = f.height
+        self.fps = f.fps
+        self.timestamp = f.timestamp
+        self.keyframe = bool(f.keyframe)
+        if f.len and _memoryview_from_memory is not None:
+            # A memoryview straight on the library's buffer: no copy and no
+            # ctypes array type per frame length.
+            addr = ctypes.cast(f.data, ctypes.c_void_p).value
+            self.data = _memoryview_from_memory(addr, f.len, _PYBUF_READ)
+        elif f.len:
+            arr = ctypes.cast(f.data, ctypes.POINTER(ctypes.c_ubyte * f.len)).contents
+            self.data = memoryview(arr).cast("B").toreadonly()
+        else:
+            self.data = memoryview(b"")
+
+    def __len__(self) -> int:
+        return self.data.nbytes
+
+    def readinto(self, buf: Any) -> int:
+        """Copies the frame into `buf` (a writable buffer you own, at least
+        `len(self)` bytes: bytearray, memoryview, array, numpy array);
+        returns the number of bytes copied."""
+        n = self.data.nbytes
+        dst = memoryview(buf).cast("B")
+        if dst.readonly:
+            raise TypeError("readinto needs a writable buffer")
+        if dst.nbytes < n:
+            raise ValueError(f"buffer of {dst.nbytes} bytes is too small for a {n}-byte frame")
+        dst[:n] = self.data
+        return n
+
+    def to_frame(self) -> VideoFrame:
+        """A `VideoFrame` with a copy of the bytes (valid after the callback)."""
+        return VideoFrame(self.frame_id, self.codec, self.width, self.height, self.fps,
+                          self.timestamp, self.keyframe, self.data.tobytes())
+
+    def _release(self) -> None:
+        self.data.release()
+
+
+def _with_view(f: _ffi.xnano_video_frame, cb: Callable[[VideoFrameView], None]) -> None:
+    v = VideoFrameView(f)
+    try:
+        cb(v)
+    finally:
+        v._release()
+
+
 @dataclass(frozen=True)
 class AudioPacket:
     """One audio packet."""
@@ -828,6 +917,7 @@ async def _in_executor(fn: Callable[..., T], *args: Any) -> T:
 # ------------------------------------------------------------------ client
 
 VideoCallback = Callable[[VideoFrame], None]
+VideoViewCallback = Callable[[VideoFrameView], None]
 AudioCallback = Callable[[AudioPacket], None]
 RumbleCallback = Callable[[Rumble], None]
 StateCallback = Callable[[StateChange], None]
@@ -871,6 +961,7 @@ class Client:
         on_audio: Optional[AudioCallback] = None,
         on_rumble: Optional[RumbleCallback] = None,
         on_state: Optional[StateCallback] = None,
+        on_video_view: Optional[VideoViewCallback] = None,
     ) -> None:
         self.config = config or ClientConfig()
         self.callback_errors: List[BaseException] = []
@@ -885,7 +976,15 @@ class Client:
         self._on_audio = on_audio
         self._on_rumble = on_rumble
         self._on_state = on_state
+        self._on_video_view = on_video_view
+        if on_video and on_video_view:
+            self.close()
+            raise TypeError("pass either on_video or on_video_view, not both")
         try:
+            if on_video_view:
+                # No copy: the view is released when the callback returns.
+                self._set(lib.xnano_client_set_video_callback, _ffi.xnano_video_callback,
+                          lambda o, _ud, f: _with_view(f.contents, o._on_video_view))
             if on_video:
                 self._set(lib.xnano_client_set_video_callback, _ffi.xnano_video_callback,
                           lambda o, _ud, f: o._on_video(VideoFrame.from_c(f.contents)))
@@ -921,9 +1020,13 @@ class Client:
         on_audio: Optional[AudioCallback] = None,
         on_rumble: Optional[RumbleCallback] = None,
         on_state: Optional[StateCallback] = None,
+        on_video_view: Optional[VideoViewCallback] = None,
     ) -> "Client":
-        """Creates a client and connects it straight to a Nano host."""
-        c = cls(config, on_video=on_video, on_audio=on_audio, on_rumble=on_rumble, on_state=on_state)
+        """Creates a client and connects it straight to a Nano host.
+        ``on_video_view`` receives each frame as a `VideoFrameView` (no
+        copy, valid during the call) instead of a `VideoFrame`."""
+        c = cls(config, on_video=on_video, on_audio=on_audio, on_rumble=on_rumble, on_state=on_state,
+                on_video_view=on_video_view)
         try:
             c.connect(host, tcp_port, udp_port)
         except BaseException:
