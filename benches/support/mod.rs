@@ -93,10 +93,26 @@ pub fn frames_of(p: &mut SessionPair, first: u64, n: u64) -> Vec<Vec<Vec<u8>>> {
 /// Pushes frames `first..first + n` through `host` and takes the datagrams
 /// it sends, grouped by frame.
 fn host_frames(host: &mut HostSession, first: u64, n: u64) -> Vec<Vec<Vec<u8>>> {
+    host_frames_scaled(host, first, n, 1)
+}
+
+/// As [`host_frames`] with every frame `scale` times as long (5: a 4K60
+/// stream of ~100 Mbit/s).
+fn host_frames_scaled(
+    host: &mut HostSession,
+    first: u64,
+    n: u64,
+    scale: usize,
+) -> Vec<Vec<Vec<u8>>> {
     let now = Instant::now();
     let mut out = Vec::new();
     for i in first..first + n {
-        assert!(host.push_video_frame(&frame(i), now));
+        let mut f = frame(i);
+        if scale > 1 {
+            let len = f.data.len() * scale;
+            f.data = f.data.iter().copied().cycle().take(len).collect();
+        }
+        assert!(host.push_video_frame(&f, now));
         let mut f = Vec::new();
         while let Some((b, _)) = host.poll_udp_transmit() {
             f.push(b);
@@ -220,6 +236,11 @@ impl Streaming {
         host_frames(&mut self.host, first, n)
     }
 
+    /// As [`Streaming::build`] with frames `scale` times as long.
+    pub fn build_scaled(&mut self, first: u64, n: u64, scale: usize) -> Vec<Vec<Vec<u8>>> {
+        host_frames_scaled(&mut self.host, first, n, scale)
+    }
+
     /// The client's UDP address.
     pub fn client_addr(&self) -> SocketAddr {
         self.to
@@ -272,4 +293,157 @@ pub fn send_paced(sock: &UdpSocket, to: SocketAddr, frames: &[Vec<Vec<u8>>], pps
 /// Total datagrams in `frames`.
 pub fn count(frames: &[Vec<Vec<u8>>]) -> usize {
     frames.iter().map(Vec::len).sum()
+}
+
+/// CPU time (user + sys, ns: the scheduler's run time of
+/// /proc/self/task/*/schedstat) of this process's threads whose name starts
+/// with one of `prefixes`.
+pub fn threads_cpu_ns(prefixes: &[&str]) -> u64 {
+    let mut total = 0;
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    for e in dir.flatten() {
+        let p = e.path();
+        let Ok(name) = std::fs::read_to_string(p.join("comm")) else {
+            continue;
+        };
+        if !prefixes.iter().any(|x| name.trim().starts_with(x)) {
+            continue;
+        }
+        if let Ok(s) = std::fs::read_to_string(p.join("schedstat")) {
+            total += s
+                .split_whitespace()
+                .next()
+                .and_then(|x| x.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    total
+}
+
+/// Voluntary context switches of this process's threads whose name starts
+/// with one of `prefixes`.
+pub fn threads_wakeups(prefixes: &[&str]) -> u64 {
+    let mut total = 0;
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    for e in dir.flatten() {
+        let p = e.path();
+        let Ok(name) = std::fs::read_to_string(p.join("comm")) else {
+            continue;
+        };
+        if !prefixes.iter().any(|x| name.trim().starts_with(x)) {
+            continue;
+        }
+        if let Ok(s) = std::fs::read_to_string(p.join("status")) {
+            total += s
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|x| x.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    total
+}
+
+/// The best drain the kernel offers: `recvmmsg` of up to 64 datagrams per
+/// call, blocking for the first (`MSG_WAITFORONE`). Counts datagrams until
+/// `n` arrived or nothing came for `idle`; returns (datagrams, bytes).
+#[cfg(target_os = "linux")]
+pub fn drain_batched(rx: &UdpSocket, n: u64, idle: Duration) -> (u64, u64) {
+    use std::os::fd::AsRawFd;
+    const B: usize = 64;
+    const SLOT: usize = 65536;
+    rx.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut bufs = vec![0u8; B * SLOT];
+    let mut iovs: Vec<libc::iovec> = (0..B)
+        .map(|i| libc::iovec {
+            iov_base: bufs[i * SLOT..].as_mut_ptr().cast(),
+            iov_len: SLOT,
+        })
+        .collect();
+    let mut hdrs: Vec<libc::mmsghdr> = (0..B)
+        .map(|i| {
+            // SAFETY: plain data; all zeroes is valid.
+            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            h.msg_hdr.msg_iov = &mut iovs[i];
+            h.msg_hdr.msg_iovlen = 1;
+            h
+        })
+        .collect();
+    let (mut got, mut bytes) = (0u64, 0u64);
+    let mut last = Instant::now();
+    while got < n {
+        // SAFETY: headers point into buffers owned by this function.
+        let r = unsafe {
+            libc::recvmmsg(
+                rx.as_raw_fd(),
+                hdrs.as_mut_ptr(),
+                B as libc::c_uint,
+                libc::MSG_WAITFORONE,
+                std::ptr::null_mut(),
+            )
+        };
+        if r > 0 {
+            got += r as u64;
+            bytes += hdrs[..r as usize]
+                .iter()
+                .map(|h| h.msg_len as u64)
+                .sum::<u64>();
+            last = Instant::now();
+        } else if last.elapsed() > idle {
+            break;
+        }
+    }
+    std::hint::black_box(&bufs);
+    (got, bytes)
+}
+
+/// Elsewhere: one `recv_from` per datagram.
+#[cfg(not(target_os = "linux"))]
+pub fn drain_batched(rx: &UdpSocket, n: u64, idle: Duration) -> (u64, u64) {
+    rx.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut buf = vec![0u8; 65536];
+    let (mut got, mut bytes) = (0u64, 0u64);
+    let mut last = Instant::now();
+    while got < n {
+        match rx.recv_from(&mut buf) {
+            Ok((k, _)) => {
+                got += 1;
+                bytes += k as u64;
+                last = Instant::now();
+            }
+            Err(_) if last.elapsed() > idle => break,
+            Err(_) => {}
+        }
+    }
+    (got, bytes)
+}
+
+/// The names of the Nano engine's threads (the simulator's are
+/// `xnano-sim-*`).
+pub const NANO_THREADS: &[&str] = &["xnano-tcp-", "xnano-udp-", "xnano-timer"];
+
+/// CPU time of the calling thread, ns.
+pub fn thread_cpu_ns() -> u64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid timespec to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+/// CPU time (user + sys) of this whole process, ns.
+pub fn process_cpu_ns() -> u64 {
+    // SAFETY: a valid rusage to fill.
+    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut r) };
+    let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000;
+    tv(r.ru_utime) + tv(r.ru_stime)
 }
