@@ -92,8 +92,8 @@ src_dir="$(ls -d "$tmp"/xnano-*)"
 for f in crate/Cargo.toml crate/Cargo.lock crate/src/lib.rs crate/include/xnano.h crate/proto/Cargo.toml src/xnano/py.typed; do
   [ -f "$src_dir/$f" ] || { echo "test-wheel: sdist lacks $f" >&2; exit 1; }
 done
-# A debug build (quicker) in a target directory of its own: the repository's target/ stays
-# the checkout's.
+# A debug build (quicker) in a target directory of its own (about 30 s): the repository's
+# target/debug/libxnano.so stays the checkout's.
 echo "pip wheel <unpacked sdist> (cargo build from its crate/)"
 (cd "$tmp" && CARGO_TARGET_DIR="$repo/target/sdist-build" XNANO_CARGO_PROFILE=dev \
   "$build_venv/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
