@@ -34,24 +34,16 @@ mcs_ -target:library -out:"$out/build/Xnano.dll" -doc:"$out/build/Xnano.xml" $(f
 mcs_ -target:library -r:"$out/build/Xnano.dll" -out:"$out/build/Xnano.Sim.dll" -doc:"$out/build/Xnano.Sim.xml" \
   $(find "$src/sim/src" -name '*.cs' | sort)
 
-# pack ID DLL NATIVE-LIB-PATH NATIVE-NAME DESCRIPTION DEPENDENCY-XML
+# pack ID DLL NATIVE-LIB-PATH NATIVE-NAME DLLMAP-CONFIG DESCRIPTION DEPENDENCY-XML
 pack() {
-  local id="$1" dll="$2" native="$3" native_name="$4" description="$5" deps="$6"
+  local id="$1" dll="$2" native="$3" native_name="$4" config="$5" description="$6" deps="$7"
   local dir="$out/stage/$id" lower="$id"
   mkdir -p "$dir/lib/netstandard2.0" "$dir/runtimes/linux-x64/native" "$dir/_rels"
   cp "$out/build/$dll.dll" "$out/build/$dll.xml" "$dir/lib/netstandard2.0/"
   cp "$native" "$dir/runtimes/linux-x64/native/$native_name.so"
-  # Mono reads no deps.json: the dllmap sends DllImport("<name>") to the file where NuGet
-  # puts it in the output directory (runtimes/<rid>/native/), and .dll.config files travel
-  # with their assembly (MSBuild copies them as reference-related files).
-  local dllname="${native_name#lib}"
-  cat >"$dir/lib/netstandard2.0/$dll.dll.config" <<XML
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <dllmap dll="$dllname" os="linux" cpu="x86-64" target="runtimes/linux-x64/native/$native_name.so" />
-  <dllmap dll="$dllname" os="osx" target="$native_name.dylib" />
-</configuration>
-XML
+  # Mono's dllmap (bindings/csharp/Xnano.dll.config, sim/Xnano.Sim.dll.config): .dll.config
+  # files travel with their assembly (MSBuild copies them as reference-related files).
+  cp "$config" "$dir/lib/netstandard2.0/$dll.dll.config"
   cat >"$dir/$lower.nuspec" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
@@ -104,9 +96,9 @@ XML
   # The native library inside is the installed one, with its SONAME.
   unzip -p "$nupkg" "runtimes/linux-x64/native/$native_name.so" | cmp - "$native"
 }
-pack Xnano Xnano "$prefix/lib/libxnano.so" libxnano \
+pack Xnano Xnano "$prefix/lib/libxnano.so" libxnano "$src/Xnano.dll.config" \
   "Xbox One SmartGlass + Nano gamestreaming client: the C# binding of libxnano, with libxnano for linux-x64" ""
-pack Xnano.Sim Xnano.Sim "$prefix/lib/libxnano_sim.so" libxnano_sim \
+pack Xnano.Sim Xnano.Sim "$prefix/lib/libxnano_sim.so" libxnano_sim "$src/sim/Xnano.Sim.dll.config" \
   "The simulated Xbox One console of xnano (C# binding of libxnano_sim, with libxnano_sim for linux-x64): for tests and demos" \
   "<dependency id=\"Xnano\" version=\"[$version]\" />"
 
