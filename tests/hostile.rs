@@ -403,7 +403,7 @@ fn session_rejects_oversized_and_contradictory_lengths() {
     p.c.handle_tcp(&(2u32 << 20).to_le_bytes(), p.now);
     p.pump();
     match &p.closed {
-        Some(CloseReason::Protocol(m)) => assert!(m.contains("length"), "{m}"),
+        Some(CloseReason::Protocol { error: m }) => assert!(m.contains("length"), "{m}"),
         other => panic!("unexpected {other:?}"),
     }
 }

@@ -503,7 +503,7 @@ fn refusals_silence_and_console_disconnect() {
     })
     .unwrap();
     match smartglass::Client::connect(sim.addr(), opts(), Box::new(|_| {})) {
-        Err(SgError::Closed(CloseReason::ConnectRefused { result })) => {
+        Err(SgError::Closed(CloseReason::Refused { result })) => {
             assert_eq!(result, ConnectionResult::FailureDeviceLimitExceeded)
         }
         r => panic!("{r:?}"),
@@ -557,10 +557,10 @@ fn refusals_silence_and_console_disconnect() {
     });
     let t = Instant::now();
     wait_for("the console timeout", WAIT, || client.close_reason());
-    assert_eq!(client.close_reason(), Some(CloseReason::ConsoleTimeout));
+    assert_eq!(client.close_reason(), Some(CloseReason::ConsoleSilent));
     assert!(t.elapsed() < Duration::from_secs(4));
     wait_event(&log, "Closed", |e| {
-        matches!(e, SessionEvent::Closed(CloseReason::ConsoleTimeout))
+        matches!(e, SessionEvent::Closed(CloseReason::ConsoleSilent))
     });
     assert!(matches!(client.power_off(), Err(SgError::Session(_))));
     client.disconnect().unwrap();
@@ -573,7 +573,7 @@ fn refusals_silence_and_console_disconnect() {
     wait_event(&log, "the console's disconnect", |e| {
         matches!(
             e,
-            SessionEvent::Closed(CloseReason::ConsoleDisconnected {
+            SessionEvent::Closed(CloseReason::Disconnected {
                 reason: DisconnectReason::Reboot,
                 ..
             })

@@ -530,7 +530,7 @@ fn whole_session_against_the_reference_console_on_every_curve() {
             wait_event(&log, "the console's disconnect", |e| {
                 matches!(
                     e,
-                    SessionEvent::Closed(CloseReason::ConsoleDisconnected {
+                    SessionEvent::Closed(CloseReason::Disconnected {
                         reason: DisconnectReason::PowerOff,
                         ..
                     })

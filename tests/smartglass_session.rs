@@ -7,11 +7,13 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use xnano_proto::crypto::{Crypto, Curve, KeyPair};
 use xnano_proto::smartglass::{ClientSession, ConsoleInfo, ServiceChannel, CHANNEL_ACK};
 use xnano_proto::smartglass::{CloseReason, SessionConfig, SessionEvent, SessionState};
 use xnano_proto::smartglass::{Discovery, DiscoveryConfig, DiscoveryEvent};
-use xnano_proto::smartglass::{GameStreamConfig, GameStreamEvent, GameStreamState, StreamStateInfo};
-use xnano_proto::crypto::{Crypto, Curve, KeyPair};
+use xnano_proto::smartglass::{
+    GameStreamConfig, GameStreamEvent, GameStreamState, StreamStateInfo,
+};
 use xnano_proto::wire::sg::common::*;
 use xnano_proto::wire::sg::json::JsonReassembler;
 use xnano_proto::wire::sg::message::*;
@@ -451,7 +453,7 @@ fn channels_started_and_commands_go_to_their_channels() {
     let m = check(&mut s, 0, MessageType::Disconnect, false);
     assert!(matches!(m.payload, MessagePayload::Disconnect(_)));
     assert_eq!(s.state(), SessionState::Closed);
-    assert!(events(&mut s).contains(&SessionEvent::Closed(CloseReason::LocalDisconnect)));
+    assert!(events(&mut s).contains(&SessionEvent::Closed(CloseReason::Local)));
     assert!(s.power_off(t).is_err());
 }
 
@@ -582,7 +584,7 @@ fn connect_refused_and_connect_timeout() {
     assert_eq!(s.state(), SessionState::Closed);
     assert_eq!(
         s.close_reason(),
-        Some(&CloseReason::ConnectRefused {
+        Some(&CloseReason::Refused {
             result: ConnectionResult::FailureDeviceLimitExceeded
         })
     );
@@ -864,10 +866,10 @@ fn heartbeat_and_dead_console() {
         sent += transmits(&mut s).len();
     }
     assert_eq!(sent, 3);
-    assert_eq!(s.close_reason(), Some(&CloseReason::ConsoleTimeout));
+    assert_eq!(s.close_reason(), Some(&CloseReason::ConsoleSilent));
     assert_eq!(
         events(&mut s),
-        vec![SessionEvent::Closed(CloseReason::ConsoleTimeout)]
+        vec![SessionEvent::Closed(CloseReason::ConsoleSilent)]
     );
     assert_eq!(s.stats().heartbeats_sent, 2);
 
@@ -881,7 +883,7 @@ fn heartbeat_and_dead_console() {
     };
     let (mut s, _con, t0) = connected(Curve::P256, cfg);
     s.handle_timeout(t0 + Duration::from_secs(4));
-    assert_eq!(s.close_reason(), Some(&CloseReason::ConsoleTimeout));
+    assert_eq!(s.close_reason(), Some(&CloseReason::ConsoleSilent));
 }
 
 #[test]
@@ -1237,7 +1239,7 @@ fn console_disconnect_ends_the_session() {
         false,
     );
     s.handle_datagram(&m, console_addr(), t0);
-    let r = CloseReason::ConsoleDisconnected {
+    let r = CloseReason::Disconnected {
         reason: DisconnectReason::PowerOff,
         error_code: 0,
     };

@@ -162,10 +162,10 @@ fn run_case_with(
         keyframes: c.keyframes.load(Ordering::Relaxed),
         audio: c.audio.load(Ordering::Relaxed),
         delivered_last_third: c.delivered_since(run * 2.0 / 3.0),
-        // `stop` itself ends the session with LocalStop; anything else
+        // `stop` itself ends the session with CloseReason::Local; anything else
         // closed it before.
         closed: match closed {
-            Some(CloseReason::LocalStop) | None => String::new(),
+            Some(CloseReason::Local) | None => String::new(),
             Some(r) => r.to_string(),
         },
         stats,
@@ -493,7 +493,10 @@ fn tcp_reset_mid_stream_ends_the_session_with_an_error() {
     let took = reset_at.elapsed();
     let reason = checked.closed.lock().clone().expect("a close reason");
     assert!(
-        matches!(reason, CloseReason::Io(_) | CloseReason::TcpClosed),
+        matches!(
+            reason,
+            CloseReason::Io { .. } | CloseReason::ConnectionClosed
+        ),
         "unexpected close reason {reason:?}"
     );
     let t = Instant::now();
@@ -550,7 +553,10 @@ fn silent_console_recovers_or_times_out() {
     let waited = t.elapsed();
     let reason = checked.closed.lock().clone().unwrap();
     assert!(
-        matches!(reason, CloseReason::Timeout(_)),
+        matches!(
+            reason,
+            CloseReason::ConnectTimeout { .. } | CloseReason::ConsoleSilent
+        ),
         "unexpected close reason {reason:?}"
     );
     assert!(
@@ -737,7 +743,7 @@ fn garbage_from_the_console_is_rejected_and_counted() {
     assert!(wait_until(Duration::from_secs(3), || client.is_closed()));
     let reason = checked.closed.lock().clone().unwrap();
     match &reason {
-        CloseReason::Protocol(m) => assert!(m.contains("length"), "{m}"),
+        CloseReason::Protocol { error: m } => assert!(m.contains("length"), "{m}"),
         other => panic!("unexpected close reason {other:?}"),
     }
     client.stop().unwrap();

@@ -915,7 +915,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         input_errors,
     );
     match closed {
-        Some(CloseReason::LocalStop) | Some(CloseReason::TcpClosed) | None => {}
+        Some(CloseReason::Local) | Some(CloseReason::ConnectionClosed) | None => {}
         Some(reason) => {
             eprintln!("player: the session ended: {reason}");
             return Ok(ExitCode::FAILURE);

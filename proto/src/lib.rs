@@ -51,6 +51,7 @@
 #![warn(unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod close;
 pub mod crypto;
 pub mod dissect;
 pub mod nano;
@@ -58,3 +59,5 @@ pub mod pcap;
 pub mod smartglass;
 mod text;
 pub mod wire;
+
+pub use close::CloseReason;

@@ -795,16 +795,11 @@ impl Ctx {
             }
             ClientEvent::Closed(reason) => {
                 let code = match reason {
-                    CloseReason::LocalStop => XNANO_OK,
-                    CloseReason::TcpClosed => XNANO_ERR_CLOSED,
-                    CloseReason::Timeout(_) => XNANO_ERR_TIMEOUT,
-                    CloseReason::Io(_) => XNANO_ERR_IO,
-                    CloseReason::Protocol(_) => XNANO_ERR_PROTOCOL,
-                    CloseReason::Aborted(_) if self.panicked.load(Ordering::Acquire) => {
+                    // Aborted by our own trampoline after a callback panicked.
+                    CloseReason::Aborted { .. } if self.panicked.load(Ordering::Acquire) => {
                         XNANO_ERR_PANIC
                     }
-                    CloseReason::Aborted(_) => XNANO_ERR_CLOSED,
-                    CloseReason::HandlerPanic(_) | CloseReason::Internal(_) => XNANO_ERR_PANIC,
+                    r => super::close_reason_code(r),
                 };
                 self.report_closed(code, &reason.to_string());
             }
@@ -872,7 +867,9 @@ impl Ctx {
             };
             match &*slot {
                 Slot::Running { client, .. } => {
-                    client.abort(CloseReason::Aborted(msg.clone()));
+                    client.abort(CloseReason::Aborted {
+                        reason: msg.clone(),
+                    });
                     true
                 }
                 _ => false,

@@ -125,16 +125,20 @@ fn is_timeout_kind(k: std::io::ErrorKind) -> bool {
     )
 }
 
-/// The result code that describes why a SmartGlass session ended.
-pub(crate) fn close_reason_code(r: &crate::smartglass::CloseReason) -> xnano_result {
-    use crate::smartglass::CloseReason;
+/// The result code that describes why a session (Nano or SmartGlass)
+/// ended.
+pub(crate) fn close_reason_code(r: &xnano_proto::CloseReason) -> xnano_result {
+    use xnano_proto::CloseReason;
     match r {
-        CloseReason::LocalDisconnect => XNANO_OK,
-        CloseReason::ConsoleDisconnected { .. } => XNANO_ERR_CLOSED,
-        CloseReason::ConnectRefused { .. } => XNANO_ERR_REFUSED,
-        CloseReason::ConnectTimeout { .. } | CloseReason::ConsoleTimeout => XNANO_ERR_TIMEOUT,
+        CloseReason::Local => XNANO_OK,
+        CloseReason::ConnectionClosed
+        | CloseReason::Disconnected { .. }
+        | CloseReason::Aborted { .. } => XNANO_ERR_CLOSED,
+        CloseReason::Refused { .. } => XNANO_ERR_REFUSED,
+        CloseReason::ConnectTimeout { .. } | CloseReason::ConsoleSilent => XNANO_ERR_TIMEOUT,
         CloseReason::Io { .. } => XNANO_ERR_IO,
-        CloseReason::HandlerPanic { .. } => XNANO_ERR_PANIC,
+        CloseReason::Protocol { .. } => XNANO_ERR_PROTOCOL,
+        CloseReason::HandlerPanic { .. } | CloseReason::Internal { .. } => XNANO_ERR_PANIC,
     }
 }
 

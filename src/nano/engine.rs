@@ -184,6 +184,7 @@ impl Client {
         #[cfg(not(unix))]
         stream.set_read_timeout(Some(POLL))?;
         udp_io::enable_rx_timestamps(&udp_sock);
+        udp_io::enable_gro(&udp_sock);
 
         let now = Instant::now();
         let session = ClientSession::new(cfg, now);
@@ -226,7 +227,7 @@ impl Client {
                             format!("{tname}: {}", xnano_ffi_support::panic_message(p.as_ref()));
                         log::error!("engine thread panicked: {msg}");
                         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            fail(&sh, CloseReason::Internal(msg))
+                            fail(&sh, CloseReason::Internal { error: msg })
                         }));
                     }
                 })
@@ -525,7 +526,7 @@ fn dispatch(sh: &Shared) {
                 log::error!("event handler panicked: {msg}");
                 if !matches!(e, ClientEvent::Closed(_)) {
                     let mut s = sh.session.lock();
-                    s.fail(CloseReason::HandlerPanic(msg), Instant::now());
+                    s.fail(CloseReason::HandlerPanic { message: msg }, Instant::now());
                     drain(sh, &mut s);
                 }
             }
@@ -573,7 +574,12 @@ fn tcp_writer(sh: &Shared, w: &mut TcpStream, rx: Receiver<Option<Vec<u8>>>) {
             Ok(Some(b)) => {
                 if let Err(e) = w.write_all(&b) {
                     if !sh.stop.load(Ordering::Acquire) {
-                        fail(sh, CloseReason::Io(e.to_string()));
+                        fail(
+                            sh,
+                            CloseReason::Io {
+                                error: e.to_string(),
+                            },
+                        );
                     }
                     return;
                 }
@@ -595,7 +601,7 @@ fn tcp_reader(sh: &Shared, r: &mut TcpStream) {
         match r.read(&mut buf) {
             Ok(0) => {
                 if !sh.stop.load(Ordering::Acquire) {
-                    fail(sh, CloseReason::TcpClosed);
+                    fail(sh, CloseReason::ConnectionClosed);
                 }
                 return;
             }
@@ -612,7 +618,12 @@ fn tcp_reader(sh: &Shared, r: &mut TcpStream) {
             Err(e) if is_timeout(&e) => {}
             Err(e) => {
                 if !sh.stop.load(Ordering::Acquire) {
-                    fail(sh, CloseReason::Io(e.to_string()));
+                    fail(
+                        sh,
+                        CloseReason::Io {
+                            error: e.to_string(),
+                        },
+                    );
                 }
                 return;
             }
@@ -640,7 +651,12 @@ fn udp_reader(sh: &Shared) {
                 Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::ConnectionRefused => 0,
                 Err(e) => {
                     if !sh.stop.load(Ordering::Acquire) {
-                        fail(sh, CloseReason::Io(e.to_string()));
+                        fail(
+                            sh,
+                            CloseReason::Io {
+                                error: e.to_string(),
+                            },
+                        );
                     }
                     return;
                 }
@@ -674,7 +690,12 @@ fn udp_reader(sh: &Shared) {
             Ok(Ready::Timeout) => continue,
             Err(e) => {
                 if !sh.stop.load(Ordering::Acquire) {
-                    fail(sh, CloseReason::Io(e.to_string()));
+                    fail(
+                        sh,
+                        CloseReason::Io {
+                            error: e.to_string(),
+                        },
+                    );
                 }
                 return;
             }
@@ -690,7 +711,12 @@ fn udp_reader(sh: &Shared) {
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => 0,
                 Err(e) => {
                     if !sh.stop.load(Ordering::Acquire) {
-                        fail(sh, CloseReason::Io(e.to_string()));
+                        fail(
+                            sh,
+                            CloseReason::Io {
+                                error: e.to_string(),
+                            },
+                        );
                     }
                     return;
                 }
@@ -711,16 +737,29 @@ fn handle_batch(sh: &Shared, rx: &BatchRx, n: usize) {
     let now = Instant::now();
     let mut s = sh.session.lock();
     for i in 0..n {
-        let (data, from, ts) = rx.get(i);
+        let (data, from, ts, seg) = rx.get(i);
         if from.is_none() && data.is_empty() {
             continue;
         }
         if from != Some(sh.peer_udp) {
-            sh.udp_foreign.fetch_add(1, Ordering::Relaxed);
+            let n = if seg == 0 {
+                1
+            } else {
+                data.len().div_ceil(seg)
+            };
+            sh.udp_foreign.fetch_add(n as u64, Ordering::Relaxed);
             continue;
         }
-        s.handle_udp(data, now);
-        drain_events(sh, &mut s, ts);
+        if seg == 0 {
+            s.handle_udp(data, now);
+            drain_events(sh, &mut s, ts);
+        } else {
+            // Datagrams the kernel coalesced (GRO).
+            for d in data.chunks(seg) {
+                s.handle_udp(d, now);
+                drain_events(sh, &mut s, ts);
+            }
+        }
     }
     drain_transmits(sh, &mut s);
     kick_timer(sh, &s);

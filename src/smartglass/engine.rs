@@ -464,10 +464,7 @@ impl Client {
                 return Ok(v);
             }
             if s.state() == SessionState::Closed {
-                let r = s
-                    .close_reason()
-                    .cloned()
-                    .unwrap_or(CloseReason::LocalDisconnect);
+                let r = s.close_reason().cloned().unwrap_or(CloseReason::Local);
                 return Err(SgError::Closed(r));
             }
             if self

@@ -13,6 +13,7 @@
 //! its direction (reversed on ChatAudio and InputFeedback), video/audio
 //! control, controller events that make the console open Input, channel close.
 
+pub use crate::CloseReason;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -159,42 +160,6 @@ pub struct AudioPacket {
     pub flags: u32,
     /// Encoded audio (format: see the `AudioFormat` event).
     pub data: Vec<u8>,
-}
-
-/// Why the session ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CloseReason {
-    /// [`ClientSession::stop`] was called.
-    LocalStop,
-    /// The console closed the TCP connection.
-    TcpClosed,
-    /// A deadline passed (control handshake, or silence).
-    Timeout(&'static str),
-    /// A socket error.
-    Io(String),
-    /// The console sent something that cannot be recovered from.
-    Protocol(String),
-    /// The user's event handler panicked (the panic was caught).
-    HandlerPanic(String),
-    /// An engine thread failed unexpectedly (a bug; the panic was caught).
-    Internal(String),
-    /// The application ended the session (see `Client::abort`).
-    Aborted(String),
-}
-
-impl std::fmt::Display for CloseReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CloseReason::LocalStop => write!(f, "stopped"),
-            CloseReason::TcpClosed => write!(f, "console closed the control connection"),
-            CloseReason::Timeout(what) => write!(f, "timeout: {what}"),
-            CloseReason::Io(e) => write!(f, "socket error: {e}"),
-            CloseReason::Protocol(e) => write!(f, "protocol error: {e}"),
-            CloseReason::HandlerPanic(e) => write!(f, "event handler panicked: {e}"),
-            CloseReason::Internal(e) => write!(f, "internal error: {e}"),
-            CloseReason::Aborted(e) => write!(f, "aborted: {e}"),
-        }
-    }
 }
 
 /// What the session tells the user.
@@ -758,7 +723,12 @@ impl ClientSession {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    self.fail(CloseReason::Protocol(e.to_string()), now);
+                    self.fail(
+                        CloseReason::Protocol {
+                            error: e.to_string(),
+                        },
+                        now,
+                    );
                     return;
                 }
             };
@@ -933,7 +903,9 @@ impl ClientSession {
                 let fmt = choose_video(&hs.formats, &self.cfg.video);
                 let Some(fmt) = fmt else {
                     self.fail(
-                        CloseReason::Protocol("video server handshake offers no format".into()),
+                        CloseReason::Protocol {
+                            error: "video server handshake offers no format".into(),
+                        },
                         now,
                     );
                     return;
@@ -978,7 +950,9 @@ impl ClientSession {
             {
                 let Some(fmt) = choose_audio(&hs.formats, &self.cfg.audio) else {
                     self.fail(
-                        CloseReason::Protocol("audio server handshake offers no format".into()),
+                        CloseReason::Protocol {
+                            error: "audio server handshake offers no format".into(),
+                        },
                         now,
                     );
                     return;
@@ -1290,11 +1264,11 @@ impl ClientSession {
             return;
         }
         if self.phase == Phase::Handshake && now >= self.connect_deadline {
-            self.fail(CloseReason::Timeout("control handshake not answered"), now);
+            self.fail(CloseReason::ConnectTimeout { last_error: None }, now);
             return;
         }
         if now >= self.last_rx + self.cfg.silence_timeout {
-            self.fail(CloseReason::Timeout("console silent"), now);
+            self.fail(CloseReason::ConsoleSilent, now);
             return;
         }
         if self.chat_start_deadline.is_some_and(|d| now >= d) {
@@ -1517,7 +1491,7 @@ impl ClientSession {
     }
 
     /// Stops the stream: video and audio stop, every channel closed; ends the
-    /// session with [`CloseReason::LocalStop`].
+    /// session with [`CloseReason::Local`].
     pub fn stop(&mut self, now: Instant) {
         if self.phase == Phase::Closed {
             return;
@@ -1542,7 +1516,7 @@ impl ClientSession {
                 }
             }
         }
-        self.fail(CloseReason::LocalStop, now);
+        self.fail(CloseReason::Local, now);
     }
 
     /// Ends the session with `reason` (the engine's socket errors).
@@ -1695,7 +1669,9 @@ mod tests {
         s.handle_timeout(t + Duration::from_secs(6));
         assert!(matches!(
             s.poll_event(),
-            Some(ClientEvent::Closed(CloseReason::Timeout(_)))
+            Some(ClientEvent::Closed(
+                CloseReason::ConnectTimeout { .. } | CloseReason::ConsoleSilent
+            ))
         ));
         assert!(s.is_closed());
         assert!(s.poll_timeout().is_none());
@@ -1708,7 +1684,7 @@ mod tests {
         s.handle_tcp(&u32::MAX.to_le_bytes(), t);
         assert!(matches!(
             s.poll_event(),
-            Some(ClientEvent::Closed(CloseReason::Protocol(_)))
+            Some(ClientEvent::Closed(CloseReason::Protocol { .. }))
         ));
     }
 

@@ -26,12 +26,13 @@
 //!    [`SessionConfig::heartbeat_interval`] after the previous one was acked.
 //!    When a heartbeat is never acked, or nothing authenticated arrives for
 //!    [`SessionConfig::console_timeout`], the console is dead:
-//!    [`CloseReason::ConsoleTimeout`].
+//!    [`CloseReason::ConsoleSilent`].
 //! 5. Fragmented messages and fragmented JSON are reassembled; packets that
 //!    fail the HMAC or do not decode are dropped with
 //!    [`SessionEvent::Rejected`] naming the packet and field; the session
 //!    goes on.
 
+pub use crate::CloseReason;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -190,70 +191,6 @@ pub enum SessionError {
     /// Encoding failed, or the console's key is unusable.
     #[error(transparent)]
     Wire(#[from] WireError),
-}
-
-/// Why a session ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum CloseReason {
-    /// We disconnected.
-    LocalDisconnect,
-    /// The console sent a disconnect.
-    ConsoleDisconnected {
-        /// Its reason.
-        reason: DisconnectReason,
-        /// Its error code.
-        error_code: u32,
-    },
-    /// The console refused the connect request.
-    ConnectRefused {
-        /// The result it gave.
-        result: crate::wire::sg::common::ConnectionResult,
-    },
-    /// No usable connect response arrived.
-    ConnectTimeout {
-        /// The last response that was rejected (e.g. bad HMAC: wrong key).
-        last_error: Option<String>,
-    },
-    /// A heartbeat was never acked, or nothing arrived for too long.
-    ConsoleTimeout,
-    /// A socket error (engine).
-    Io {
-        /// The error.
-        error: String,
-    },
-    /// A user callback panicked (engine).
-    HandlerPanic {
-        /// The panic message.
-        message: String,
-    },
-}
-
-impl std::fmt::Display for CloseReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CloseReason::LocalDisconnect => write!(f, "disconnected"),
-            CloseReason::ConsoleDisconnected { reason, error_code } => write!(
-                f,
-                "console disconnected: {} (error 0x{error_code:x})",
-                reason.name()
-            ),
-            CloseReason::ConnectRefused { result } => {
-                write!(f, "console refused the connection: {}", result.name())
-            }
-            CloseReason::ConnectTimeout { last_error: None } => {
-                write!(f, "no connect response from the console")
-            }
-            CloseReason::ConnectTimeout {
-                last_error: Some(e),
-            } => write!(f, "no usable connect response from the console (last: {e})"),
-            CloseReason::ConsoleTimeout => write!(f, "console stopped answering"),
-            CloseReason::Io { error } => write!(f, "socket error: {error}"),
-            CloseReason::HandlerPanic { message } => {
-                write!(f, "event handler panicked: {message}")
-            }
-        }
-    }
 }
 
 /// What a session reports.
@@ -704,7 +641,7 @@ impl ClientSession {
             }
             SessionState::Connected => {
                 if now >= self.last_rx + self.cfg.console_timeout {
-                    self.close(CloseReason::ConsoleTimeout);
+                    self.close(CloseReason::ConsoleSilent);
                     return;
                 }
                 let due: Vec<u32> = self
@@ -720,7 +657,7 @@ impl ClientSession {
                     if p.sends >= self.cfg.max_sends.max(1) {
                         let p = self.pending.remove(&seq).expect("present");
                         if p.heartbeat {
-                            self.close(CloseReason::ConsoleTimeout);
+                            self.close(CloseReason::ConsoleSilent);
                             return;
                         }
                         self.events.push_back(SessionEvent::SendFailed {
@@ -806,7 +743,7 @@ impl ClientSession {
         self.last_rx = now;
         let p = resp.protected;
         if p.connect_result != ConnectionResult::Success {
-            self.close(CloseReason::ConnectRefused {
+            self.close(CloseReason::Refused {
                 result: p.connect_result,
             });
             return;
@@ -1008,7 +945,7 @@ impl ClientSession {
                 self.events.push_back(SessionEvent::TextDone(d));
             }
             MessagePayload::Disconnect(d) => {
-                self.close(CloseReason::ConsoleDisconnected {
+                self.close(CloseReason::Disconnected {
                     reason: d.reason,
                     error_code: d.error_code,
                 });
@@ -1323,7 +1260,7 @@ impl ClientSession {
             });
             let _ = self.send_on(ServiceChannel::Core, d, false, now);
         }
-        self.close(CloseReason::LocalDisconnect);
+        self.close(CloseReason::Local);
     }
 
     /// Powers the console off (core channel; no ack, as the reference).
