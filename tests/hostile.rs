@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use reliability_support::*;
 use xnano_proto::crypto::Crypto;
-use xnano_proto::nano::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
+use xnano_proto::nano::{ClientConfig, ClientEvent, ClientSession, CloseReason, StreamStats};
 use xnano_proto::wire::nano::framing::{encode_frame, split_all, TcpDeframer};
 use xnano_proto::wire::nano::rtp::{strip_padding, RtpHeader};
 use xnano_proto::wire::nano::streamer::{StreamerBody, StreamerMessage};
@@ -185,7 +185,7 @@ impl Pair {
         self.h.next_video_frame_id()
     }
 
-    fn stats(&self) -> SessionStats {
+    fn stats(&self) -> StreamStats {
         self.c.stats()
     }
 

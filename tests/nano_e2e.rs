@@ -9,7 +9,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use common::seen::Seen;
-use xnano::nano::{Client, ClientConfig, ControllerState, SessionStats};
+use xnano::nano::{Client, ClientConfig, ControllerState, StreamStats};
 use xnano_sim::media::{decode_h264_stream, verify_synthetic_info};
 use xnano_sim::nano::{AudioMode, Host, Impairment, SimConfig, VideoMode};
 
@@ -132,7 +132,7 @@ fn lossy_network_never_corrupts_reports_losses_and_resumes_at_keyframe() {
     .unwrap();
     let (client, seen) = start_client(&sim, ClientConfig::default());
     std::thread::sleep(Duration::from_secs(6));
-    let stats: SessionStats = client.stop().unwrap();
+    let stats: StreamStats = client.stop().unwrap();
     let seen = seen.lock();
     let sim_stats = sim.stats();
 

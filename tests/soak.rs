@@ -24,7 +24,7 @@ use rand::{Rng, SeedableRng};
 
 use reliability_support::*;
 use xnano::nano::ReassemblyConfig;
-use xnano::nano::{ClientConfig, CloseReason, SessionStats};
+use xnano::nano::{ClientConfig, CloseReason, StreamStats};
 use xnano_proto::wire::nano::framing::encode_frame;
 use xnano_proto::wire::nano::rtp::RtpHeader;
 use xnano_proto::wire::nano::streamer::{StreamerBody, StreamerMessage};
@@ -69,7 +69,7 @@ struct Outcome {
     audio: u64,
     delivered_last_third: u64,
     closed: String,
-    stats: SessionStats,
+    stats: StreamStats,
     udp_dropped: u64,
     udp_duplicated: u64,
     udp_reordered: u64,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use parking_lot::Mutex;
 
-use xnano::nano::{Client, ClientConfig, ClientEvent, ControllerState, SessionStats};
+use xnano::nano::{Client, ClientConfig, ClientEvent, ControllerState, StreamStats};
 use xnano::smartglass;
 use xnano_proto::dissect;
 
@@ -444,9 +444,9 @@ trait RunningStream {
     /// Sets controller 0.
     fn set_controller_state(&self, st: ControllerState);
     /// Statistics so far.
-    fn stats(&self) -> Option<SessionStats>;
+    fn stats(&self) -> Option<StreamStats>;
     /// Stops everything; the final statistics.
-    fn finish(self: Box<Self>) -> Result<SessionStats, String>;
+    fn finish(self: Box<Self>) -> Result<StreamStats, String>;
 }
 
 impl RunningStream for Client {
@@ -459,10 +459,10 @@ impl RunningStream for Client {
     fn set_controller_state(&self, st: ControllerState) {
         let _ = Client::set_controller_state(self, 0, st);
     }
-    fn stats(&self) -> Option<SessionStats> {
+    fn stats(&self) -> Option<StreamStats> {
         Some(Client::stats(self))
     }
-    fn finish(self: Box<Self>) -> Result<SessionStats, String> {
+    fn finish(self: Box<Self>) -> Result<StreamStats, String> {
         self.stop().map_err(|e| e.to_string())
     }
 }
@@ -479,10 +479,10 @@ impl RunningStream for ConsoleStream {
     fn set_controller_state(&self, st: ControllerState) {
         let _ = self.0.with_nano(|c| c.set_controller_state(0, st));
     }
-    fn stats(&self) -> Option<SessionStats> {
+    fn stats(&self) -> Option<StreamStats> {
         self.0.with_nano(|c| c.stats())
     }
-    fn finish(self: Box<Self>) -> Result<SessionStats, String> {
+    fn finish(self: Box<Self>) -> Result<StreamStats, String> {
         let last = self.stats();
         let st = self.0.stop_gamestream().map_err(|e| e.to_string())?;
         self.0.disconnect().map_err(|e| e.to_string())?;

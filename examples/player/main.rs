@@ -30,7 +30,7 @@ use sdl2::render::{Texture, WindowCanvas};
 use sdl2::video::FullscreenType;
 use xnano::nano::{
     Client, ClientConfig, ClientEvent, CloseReason, ControllerState, EventHandler, Rumble,
-    SessionStats,
+    StreamStats,
 };
 use xnano_sim::nano::{Host, Impairment, SimConfig};
 
@@ -262,7 +262,7 @@ struct TitleStats {
     since: Instant,
     shown: u64,
     latencies: Vec<Duration>,
-    last: SessionStats,
+    last: StreamStats,
 }
 
 impl TitleStats {
@@ -271,12 +271,12 @@ impl TitleStats {
             since: Instant::now(),
             shown: 0,
             latencies: Vec::new(),
-            last: SessionStats::default(),
+            last: StreamStats::default(),
         }
     }
 
     /// The title for the interval since the last call; resets the interval.
-    fn title(&mut self, now: Instant, st: SessionStats, video: Option<(u32, u32)>) -> String {
+    fn title(&mut self, now: Instant, st: StreamStats, video: Option<(u32, u32)>) -> String {
         let dt = now.duration_since(self.since).as_secs_f64().max(1e-3);
         let fps = self.shown as f64 / dt;
         let bytes = (st.video_bytes + st.audio_bytes)
@@ -986,7 +986,7 @@ mod tests {
         t.since = Instant::now() - Duration::from_secs(1);
         t.shown = 60;
         t.latencies = vec![Duration::from_millis(3), Duration::from_millis(9)];
-        let st = SessionStats {
+        let st = StreamStats {
             video_bytes: 1_000_000,
             frames_delivered: 57,
             frames_lost: 3,

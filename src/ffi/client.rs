@@ -20,7 +20,7 @@ use super::{
 use crate::nano::ReassemblyConfig;
 use crate::nano::{
     AudioPreference, Client, ClientConfig, ClientEvent, CloseReason, ControllerState, EventHandler,
-    SessionStats, VideoPreference,
+    StreamStats, VideoPreference,
 };
 use xnano_proto::wire::nano::audio::AudioCodec;
 use xnano_proto::wire::nano::video::VideoCodec;
@@ -422,7 +422,7 @@ super::growable!(xnano_client_stats {
 } + zeroed Default);
 
 impl xnano_client_stats {
-    fn from_core(s: &SessionStats, events_dropped: u64) -> Self {
+    fn from_core(s: &StreamStats, events_dropped: u64) -> Self {
         xnano_client_stats {
             struct_size: std::mem::size_of::<xnano_client_stats>() as u32,
             frames_delivered: s.frames_delivered,
@@ -894,7 +894,7 @@ enum Slot {
     },
     Stopped {
         ctx: Arc<Ctx>,
-        stats: Option<Box<SessionStats>>,
+        stats: Option<Box<StreamStats>>,
     },
 }
 

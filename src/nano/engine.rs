@@ -35,7 +35,7 @@ use parking_lot::Mutex;
 use udp_io::BatchRx;
 
 use xnano_proto::nano::ControllerState;
-use xnano_proto::nano::{ClientConfig, ClientEvent, ClientSession, CloseReason, SessionStats};
+use xnano_proto::nano::{ClientConfig, ClientEvent, ClientSession, CloseReason, StreamStats};
 
 /// Errors of the client engine.
 #[derive(Debug, thiserror::Error)]
@@ -319,7 +319,7 @@ impl Client {
     }
 
     /// The statistics so far.
-    pub fn stats(&self) -> SessionStats {
+    pub fn stats(&self) -> StreamStats {
         // Copy under the lock, sort outside it: other threads (the readers,
         // the user's own calls) must not wait for the percentiles.
         let (mut st, samples) = {
@@ -368,14 +368,14 @@ impl Client {
     /// Stops the stream (video/audio stop, channel close), closes the sockets
     /// and joins every thread. After it returns no callback fires. Calling it
     /// from inside this client's callback is an error (it would deadlock).
-    pub fn stop(mut self) -> Result<SessionStats, EngineError> {
+    pub fn stop(mut self) -> Result<StreamStats, EngineError> {
         if self.in_callback() {
             return Err(EngineError::FromCallback("stop"));
         }
         Ok(self.shutdown())
     }
 
-    fn shutdown(&mut self) -> SessionStats {
+    fn shutdown(&mut self) -> StreamStats {
         if self.threads.is_empty() {
             return self.stats();
         }

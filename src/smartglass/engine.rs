@@ -760,7 +760,7 @@ impl Client {
     /// Stops the gamestream: stops the Nano client (joining its threads)
     /// and sends StopGameStream. Returns the Nano statistics when a stream
     /// ran. Not callable from a Nano callback of the same stream.
-    pub fn stop_gamestream(&self) -> Result<Option<nano::SessionStats>, SgError> {
+    pub fn stop_gamestream(&self) -> Result<Option<nano::StreamStats>, SgError> {
         let stats = self.take_nano()?;
         if self.state() == SessionState::Connected
             && self.channel_id(ServiceChannel::SystemBroadcast).is_some()
@@ -792,7 +792,7 @@ impl Client {
         }
     }
 
-    fn take_nano(&self) -> Result<Option<nano::SessionStats>, SgError> {
+    fn take_nano(&self) -> Result<Option<nano::StreamStats>, SgError> {
         if let Some(t) = self.shared.nano_thread.lock().take() {
             let _ = t.join();
         }

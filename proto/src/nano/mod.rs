@@ -10,5 +10,5 @@ mod session;
 pub use input::{buttons, ControllerState, Rumble};
 pub use session::{
     apply_latency, AudioPacket, AudioPreference, ClientConfig, ClientEvent, ClientSession,
-    CloseReason, SessionStats, VideoFrame, VideoPreference,
+    CloseReason, StreamStats, VideoFrame, VideoPreference,
 };

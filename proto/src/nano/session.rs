@@ -203,9 +203,10 @@ pub enum ClientEvent {
     Closed(CloseReason),
 }
 
-/// Session statistics.
+/// Statistics of a Nano stream (the SmartGlass session has its own
+/// [`crate::smartglass::SessionStats`]).
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct SessionStats {
+pub struct StreamStats {
     /// Frames delivered.
     pub frames_delivered: u64,
     /// Complete frames withheld because they depended on a lost one.
@@ -379,7 +380,7 @@ pub struct ClientSession {
     chat_frame_id: u32,
     controllers: [Controller; 4],
     inputs: Vec<InputChan>,
-    stats: SessionStats,
+    stats: StreamStats,
     latencies: Vec<u32>,
     latency_pos: usize,
     /// Random numbers of this session (`ClientConfig::rng_seed`).
@@ -427,7 +428,7 @@ impl ClientSession {
             chat_frame_id: 0,
             controllers: Default::default(),
             inputs: Vec::new(),
-            stats: SessionStats::default(),
+            stats: StreamStats::default(),
             latencies: Vec::with_capacity(LATENCY_RING),
             latency_pos: 0,
             rng,
@@ -539,7 +540,7 @@ impl ClientSession {
     }
 
     /// Statistics so far.
-    pub fn stats(&self) -> SessionStats {
+    pub fn stats(&self) -> StreamStats {
         let mut st = self.stats_without_latency();
         apply_latency(&mut st, self.latencies.clone());
         st
@@ -548,7 +549,7 @@ impl ClientSession {
     /// The statistics without the latency percentiles (cheap: no sorting).
     /// With [`ClientSession::latency_samples`] and [`apply_latency`] a
     /// caller holding a lock can sort outside it.
-    pub fn stats_without_latency(&self) -> SessionStats {
+    pub fn stats_without_latency(&self) -> StreamStats {
         let mut st = self.stats.clone();
         if let Some(r) = &self.reassembler {
             let ReassemblyStats {
@@ -1555,7 +1556,7 @@ fn choose_audio(offered: &[AudioFormat], pref: &AudioPreference) -> Option<Audio
 }
 
 /// Fills the latency percentiles of `st` from `samples` (nanoseconds).
-pub fn apply_latency(st: &mut SessionStats, mut samples: Vec<u32>) {
+pub fn apply_latency(st: &mut StreamStats, mut samples: Vec<u32>) {
     if samples.is_empty() {
         return;
     }
