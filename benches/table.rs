@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use xnano::nano::WireLatency;
-use xnano::nano::{Client, ClientConfig, ClientEvent, SessionStats};
+use xnano::nano::{Client, ClientConfig, ClientEvent, StreamStats};
 
 use support::*;
 
@@ -165,7 +165,7 @@ fn reference_row1() -> Option<(u64, f64)> {
 struct Trial {
     ok: bool,
     achieved_pps: f64,
-    stats: Option<SessionStats>,
+    stats: Option<StreamStats>,
     wire: Option<WireLatency>,
     allocs_per_packet: f64,
 }
