@@ -9,6 +9,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 #![forbid(unsafe_op_in_unsafe_fn)]
+#![warn(unreachable_pub)]
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};

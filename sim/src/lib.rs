@@ -11,6 +11,8 @@
 //! declared in `sim/include/xnano_sim.h`, which the bindings' tests load
 //! beside `libxnano`. The client library never links any of it.
 
+#![warn(unreachable_pub)]
+
 pub mod ffi;
 pub mod media;
 pub mod nano;
