@@ -30,7 +30,9 @@ pub(crate) use udp_io::Ready;
 #[cfg(unix)]
 pub(crate) use udp_io::{wait_readable, Waker};
 
-use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
+#[cfg(not(target_os = "linux"))]
+use crossbeam_channel::RecvTimeoutError;
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use parking_lot::Mutex;
 use udp_io::BatchRx;
 
@@ -75,6 +77,10 @@ struct Shared {
     /// The deadline the timer sleeps until, in ns since `epoch`
     /// (`u64::MAX`: none); written and read under the session lock.
     timer_due: AtomicU64,
+    /// Linux: the timer thread sleeps on this timerfd, which the other
+    /// threads re-arm (one syscall, no wake-up) when the deadline moves.
+    #[cfg(target_os = "linux")]
+    timerfd: udp_io::TimerFd,
     epoch: Instant,
     #[cfg(unix)]
     udp_waker: Waker,
@@ -200,6 +206,8 @@ impl Client {
             stop: AtomicBool::new(false),
             wake: wake_tx,
             timer_due: AtomicU64::new(u64::MAX),
+            #[cfg(target_os = "linux")]
+            timerfd: udp_io::TimerFd::new()?,
             epoch: now,
             #[cfg(unix)]
             udp_waker: Waker::new()?,
@@ -424,12 +432,42 @@ fn wake_all(sh: &Shared) {
     #[cfg(unix)]
     sh.udp_waker.wake();
     #[cfg(target_os = "linux")]
+    {
+        // Under the lock: the timer's own re-arm cannot overwrite this one
+        // unseen (it checks the stop flag after arming).
+        let _s = sh.session.lock();
+        sh.timerfd.arm(Some(Duration::ZERO));
+    }
+    #[cfg(target_os = "linux")]
     udp_io::shutdown_read(&sh.udp);
     let _ = sh.wake.try_send(());
 }
 
 /// Wakes the timer when the session's next deadline moved before the one it
 /// sleeps until (call under the session lock, after the session changed).
+#[cfg(target_os = "linux")]
+fn kick_timer(sh: &Shared, s: &ClientSession) {
+    arm_timer(sh, s.poll_timeout(), false);
+}
+
+/// Re-arms the timerfd for `next` (under the session lock) when it moved
+/// earlier, or later by more than 2 ms (so that the timer does not wake for
+/// a deadline that went away, e.g. a frame's defrag timeout once the frame
+/// is complete); `force` arms whatever it was.
+#[cfg(target_os = "linux")]
+fn arm_timer(sh: &Shared, next: Option<Instant>, force: bool) {
+    const SLACK_NS: u64 = 2_000_000;
+    let due = next.map_or(u64::MAX, |t| since_epoch(sh, t));
+    let armed = sh.timer_due.load(Ordering::Relaxed);
+    let moved = due < armed || (armed != u64::MAX && due > armed.saturating_add(SLACK_NS));
+    if force || moved {
+        sh.timer_due.store(due, Ordering::Relaxed);
+        sh.timerfd
+            .arm(next.map(|t| t.saturating_duration_since(Instant::now())));
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
 fn kick_timer(sh: &Shared, s: &ClientSession) {
     if let Some(t) = s.poll_timeout() {
         if since_epoch(sh, t) < sh.timer_due.load(Ordering::Relaxed) {
@@ -765,6 +803,27 @@ fn handle_batch(sh: &Shared, rx: &BatchRx, n: usize) {
     kick_timer(sh, &s);
 }
 
+/// Linux: sleeps on the timerfd, which every thread re-arms when the
+/// session's deadline moves (see [`arm_timer`]).
+#[cfg(target_os = "linux")]
+fn timer(sh: &Shared, _wake: Receiver<()>) {
+    loop {
+        let now = Instant::now();
+        {
+            let mut s = sh.session.lock();
+            s.handle_timeout(now);
+            drain(sh, &mut s);
+            arm_timer(sh, s.poll_timeout(), true);
+        }
+        dispatch(sh);
+        if sh.stop.load(Ordering::Acquire) {
+            return;
+        }
+        sh.timerfd.wait();
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
 fn timer(sh: &Shared, wake: Receiver<()>) {
     while !sh.stop.load(Ordering::Acquire) {
         let now = Instant::now();

@@ -155,6 +155,62 @@ pub(crate) fn enable_rx_timestamps(sock: &UdpSocket) {
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn enable_rx_timestamps(_sock: &UdpSocket) {}
 
+/// A monotonic timerfd: one thread blocks in [`TimerFd::wait`] until the
+/// time [`TimerFd::arm`] set (from any thread) passes.
+#[cfg(target_os = "linux")]
+pub(crate) struct TimerFd(std::os::fd::OwnedFd);
+
+#[cfg(target_os = "linux")]
+impl TimerFd {
+    pub(crate) fn new() -> io::Result<TimerFd> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: creates a descriptor owned from here on.
+        let fd = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: just created, owned here.
+        Ok(TimerFd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// Expires `after` from now (`Some(ZERO)`: at once); `None` disarms.
+    pub(crate) fn arm(&self, after: Option<Duration>) {
+        use std::os::fd::AsRawFd;
+        let value = match after {
+            None => libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            Some(d) => {
+                // Zero would disarm: at once is 1 ns.
+                let d = d.max(Duration::from_nanos(1));
+                libc::timespec {
+                    tv_sec: d.as_secs().min(i64::MAX as u64) as libc::time_t,
+                    tv_nsec: d.subsec_nanos() as libc::c_long,
+                }
+            }
+        };
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: value,
+        };
+        // SAFETY: a valid timerfd and itimerspec.
+        let _ =
+            unsafe { libc::timerfd_settime(self.0.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+    }
+
+    /// Blocks until the armed time passes.
+    pub(crate) fn wait(&self) {
+        use std::os::fd::AsRawFd;
+        let mut n = 0u64;
+        // SAFETY: reads the 8-byte expiry count into a u64.
+        let _ = unsafe { libc::read(self.0.as_raw_fd(), (&mut n as *mut u64).cast(), 8) };
+    }
+}
+
 /// Shuts the receive side of `sock` down: a receive blocked on it returns
 /// (Linux does this for unconnected UDP sockets too, reporting ENOTCONN).
 #[cfg(target_os = "linux")]
