@@ -62,6 +62,8 @@ step "XCFramework script (what can run on Linux: headers; static libraries of in
 bash scripts/build-xcframework.sh
 
 step "Rust: cargo publish --workspace --dry-run (packages and verifies every crate)"
+# A previous run's target/package (tmp-registry) holds the same versions with older sources.
+rm -rf target/package
 cargo publish --workspace --dry-run --allow-dirty
 
 # Bounded fuzzing: every cargo-fuzz target for XNANO_FUZZ_SECS (default 10)
