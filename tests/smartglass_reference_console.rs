@@ -602,6 +602,11 @@ fn authenticated_connect_fragments_read_by_the_reference() {
     o.session.userhash = "2535428504476914".into();
     o.session.auth_token = "eyJ0eXAiOi".repeat(300);
     let client = smartglass::Client::connect(peer.addr(), o, Box::new(|_| {})).unwrap();
+    // The reference's log is read from its stdout by another thread, which
+    // may still be behind the UDP answer the connect returned on.
+    peer.wait_rx("ConnectRequest", |r| {
+        r["num"].as_u64().map(|n| n + 1) == r["group_end"].as_u64()
+    });
     let reqs = peer.rx("ConnectRequest");
     assert!(reqs.len() >= 3, "{reqs:?}");
     let total: u64 = reqs.iter().map(|r| r["jwt_len"].as_u64().unwrap()).sum();
