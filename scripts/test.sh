@@ -62,9 +62,13 @@ step "XCFramework script (what can run on Linux: headers; static libraries of in
 bash scripts/build-xcframework.sh
 
 step "Rust: cargo publish --workspace --dry-run (packages and verifies every crate)"
-# A previous run's target/package (tmp-registry) holds the same versions with older sources.
-rm -rf target/package
-cargo publish --workspace --dry-run --allow-dirty
+# Cargo takes registry crates as immutable: a previous run's packages of the same versions
+# (its tmp-registry, cargo's extraction of it under $CARGO_HOME/registry/src/-<hash>/ and the
+# artifacts built from it) would stand in for today's sources. So a target directory of its
+# own, emptied first (about 3 minutes of dev builds), and no stale extraction.
+rm -rf target/publish-dry-run "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/xnano* \
+  "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/-*/xnano*
+CARGO_TARGET_DIR=target/publish-dry-run cargo publish --workspace --dry-run --allow-dirty
 
 # Bounded fuzzing: every cargo-fuzz target for XNANO_FUZZ_SECS (default 10)
 # seconds; fails on any crash. XNANO_SKIP_FUZZ=1 skips it (local runs).
