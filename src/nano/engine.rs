@@ -457,6 +457,13 @@ fn kick_timer(sh: &Shared, s: &ClientSession) {
 #[cfg(target_os = "linux")]
 fn arm_timer(sh: &Shared, next: Option<Instant>, force: bool) {
     const SLACK_NS: u64 = 2_000_000;
+    // Once stopping, the at-once expiry `wake_all` armed must stand: a later
+    // re-arm (a closed session has no deadline: disarm) would leave the
+    // timer thread asleep for good. Both run under the session lock, and the
+    // stop flag is set before `wake_all` takes it.
+    if sh.stop.load(Ordering::Acquire) {
+        return;
+    }
     let due = next.map_or(u64::MAX, |t| since_epoch(sh, t));
     let armed = sh.timer_due.load(Ordering::Relaxed);
     let moved = due < armed || (armed != u64::MAX && due > armed.saturating_add(SLACK_NS));
