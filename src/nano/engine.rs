@@ -613,19 +613,25 @@ fn fail(sh: &Shared, reason: CloseReason) {
     dispatch(sh);
 }
 
+/// Ends the session with a socket error, unless it is stopping (the stop's
+/// own shutdown makes the blocked calls fail).
+fn fail_io(sh: &Shared, e: &io::Error) {
+    if !sh.stop.load(Ordering::Acquire) {
+        fail(
+            sh,
+            CloseReason::Io {
+                error: e.to_string(),
+            },
+        );
+    }
+}
+
 fn tcp_writer(sh: &Shared, w: &mut TcpStream, rx: Receiver<Option<Vec<u8>>>) {
     loop {
         match rx.recv() {
             Ok(Some(b)) => {
                 if let Err(e) = w.write_all(&b) {
-                    if !sh.stop.load(Ordering::Acquire) {
-                        fail(
-                            sh,
-                            CloseReason::Io {
-                                error: e.to_string(),
-                            },
-                        );
-                    }
+                    fail_io(sh, &e);
                     return;
                 }
             }
@@ -662,14 +668,7 @@ fn tcp_reader(sh: &Shared, r: &mut TcpStream) {
             }
             Err(e) if is_timeout(&e) => {}
             Err(e) => {
-                if !sh.stop.load(Ordering::Acquire) {
-                    fail(
-                        sh,
-                        CloseReason::Io {
-                            error: e.to_string(),
-                        },
-                    );
-                }
+                fail_io(sh, &e);
                 return;
             }
         }
@@ -695,14 +694,7 @@ fn udp_reader(sh: &Shared) {
                 Ok(n) => n,
                 Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::ConnectionRefused => 0,
                 Err(e) => {
-                    if !sh.stop.load(Ordering::Acquire) {
-                        fail(
-                            sh,
-                            CloseReason::Io {
-                                error: e.to_string(),
-                            },
-                        );
-                    }
+                    fail_io(sh, &e);
                     return;
                 }
             };
@@ -734,14 +726,7 @@ fn udp_reader(sh: &Shared) {
             }
             Ok(Ready::Timeout) => continue,
             Err(e) => {
-                if !sh.stop.load(Ordering::Acquire) {
-                    fail(
-                        sh,
-                        CloseReason::Io {
-                            error: e.to_string(),
-                        },
-                    );
-                }
+                fail_io(sh, &e);
                 return;
             }
         }
@@ -755,14 +740,7 @@ fn udp_reader(sh: &Shared) {
                 // Linux before the host's socket exists; keep listening.
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => 0,
                 Err(e) => {
-                    if !sh.stop.load(Ordering::Acquire) {
-                        fail(
-                            sh,
-                            CloseReason::Io {
-                                error: e.to_string(),
-                            },
-                        );
-                    }
+                    fail_io(sh, &e);
                     return;
                 }
             };
