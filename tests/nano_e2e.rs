@@ -346,3 +346,72 @@ fn silent_console_times_out() {
     client.stop().unwrap();
     sim.stop();
 }
+
+/// The engine answers its state and formats from the session, and every
+/// frame and packet names the format its handshake chose (what the C ABI
+/// copies into each `xnano_video_frame` / `xnano_audio_packet`).
+#[test]
+fn frames_name_their_format_and_the_engine_answers_its_state() {
+    use xnano::nano::{ClientEvent, StreamState};
+    let sim = Host::start(SimConfig {
+        width: 320,
+        height: 240,
+        fps: 30,
+        video: synthetic(9, 500, 1_000),
+        audio: AudioMode::Opus,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    #[derive(Default)]
+    struct Formats {
+        video_event: Option<xnano::nano::VideoFormat>,
+        audio_event: Option<xnano::nano::AudioFormat>,
+        frames: Vec<xnano::nano::VideoFormat>,
+        packets: Vec<xnano::nano::AudioFormat>,
+    }
+    let seen = Arc::new(Mutex::new(Formats::default()));
+    let s2 = seen.clone();
+    let handler: xnano::nano::EventHandler = Box::new(move |e| {
+        let mut s = s2.lock();
+        match e {
+            ClientEvent::VideoFormat(f) => s.video_event = Some(f.clone()),
+            ClientEvent::AudioFormat(f) => s.audio_event = Some(f.clone()),
+            ClientEvent::VideoFrame(f) => s.frames.push(f.format.clone()),
+            ClientEvent::Audio(p) => s.packets.push(p.format.clone()),
+            _ => {}
+        }
+    });
+    let client = Client::connect(
+        sim.tcp_addr(),
+        sim.udp_addr(),
+        ClientConfig::default(),
+        handler,
+    )
+    .unwrap();
+    assert!(common::wait_until(Duration::from_secs(60), || {
+        let s = seen.lock();
+        s.frames.len() >= 10 && s.packets.len() >= 10
+    }));
+    assert_eq!(client.state(), StreamState::Streaming);
+    {
+        let s = seen.lock();
+        let v = s.video_event.clone().expect("a VideoFormat event");
+        assert_eq!((v.width, v.height, v.fps), (320, 240, 30));
+        assert_eq!(client.video_format().as_ref(), Some(&v));
+        assert!(
+            s.frames.iter().all(|f| f == &v),
+            "a frame with another format"
+        );
+        let a = s.audio_event.clone().expect("an AudioFormat event");
+        assert_eq!(client.audio_format().as_ref(), Some(&a));
+        assert!(
+            s.packets.iter().all(|f| f == &a),
+            "a packet with another format"
+        );
+    }
+    sim.close_client();
+    assert!(common::wait_until(Duration::from_secs(10), || client
+        .state()
+        == StreamState::Closed));
+    client.stop().unwrap();
+}

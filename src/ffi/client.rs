@@ -20,7 +20,7 @@ use super::{
 use crate::nano::ReassemblyConfig;
 use crate::nano::{
     AudioPreference, Client, ClientConfig, ClientEvent, CloseReason, ControllerState, EventHandler,
-    StreamStats, VideoPreference,
+    StreamState, StreamStats, VideoPreference,
 };
 use xnano_proto::wire::nano::audio::AudioCodec;
 use xnano_proto::wire::nano::video::VideoCodec;
@@ -637,28 +637,10 @@ pub(crate) fn test_id(c: *const xnano_client) -> usize {
 
 type Queue = super::EventQueue<OwnedEvent>;
 
-#[derive(Default, Clone, Copy)]
-struct VideoInfo {
-    codec: u32,
-    width: u32,
-    height: u32,
-    fps: u32,
-}
-
-#[derive(Default, Clone, Copy)]
-struct AudioInfo {
-    codec: u32,
-    channels: u32,
-    sample_rate: u32,
-}
-
 /// What the engine's handler shares with the handle.
 struct Ctx {
     id: usize,
     cbs: Callbacks,
-    state: Mutex<xnano_state>,
-    video: Mutex<VideoInfo>,
-    audio: Mutex<AudioInfo>,
     queue: Option<Queue>,
     events_dropped: AtomicU64,
     closed_reported: AtomicBool,
@@ -702,26 +684,11 @@ impl Ctx {
             ClientEvent::UdpEstablished => {
                 self.report_state(xnano_state::XNANO_STATE_STREAMING, XNANO_OK, "streaming")
             }
-            ClientEvent::VideoFormat(f) => {
-                *self.video.lock() = VideoInfo {
-                    codec: f.codec.raw(),
-                    width: f.width,
-                    height: f.height,
-                    fps: f.fps,
-                };
-            }
-            ClientEvent::AudioFormat(f) => {
-                *self.audio.lock() = AudioInfo {
-                    codec: f.codec.raw(),
-                    channels: f.channels,
-                    sample_rate: f.sample_rate,
-                };
-            }
             ClientEvent::VideoFrame(f) => {
-                let v = *self.video.lock();
+                let v = &f.format;
                 let frame = xnano_video_frame {
                     frame_id: f.frame_id,
-                    codec: v.codec,
+                    codec: v.codec.raw(),
                     width: v.width,
                     height: v.height,
                     fps: v.fps,
@@ -748,10 +715,10 @@ impl Ctx {
                 }
             }
             ClientEvent::Audio(p) => {
-                let a = *self.audio.lock();
+                let a = &p.format;
                 let packet = xnano_audio_packet {
                     frame_id: p.frame_id,
-                    codec: a.codec,
+                    codec: a.codec.raw(),
                     channels: a.channels,
                     sample_rate: a.sample_rate,
                     timestamp: p.timestamp,
@@ -809,6 +776,8 @@ impl Ctx {
             ClientEvent::InputReady(n) => log::debug!("input ready for controller {n}"),
             ClientEvent::ChannelOpened(c) => log::debug!("channel opened: {c:?}"),
             ClientEvent::ChannelClosed(c) => log::debug!("channel closed: {c:?}"),
+            // Each frame and packet carries its format.
+            ClientEvent::VideoFormat(_) | ClientEvent::AudioFormat(_) => {}
             ClientEvent::ChatAudioReady(_) | ClientEvent::Telemetry(_) => {}
         }
     }
@@ -824,7 +793,6 @@ impl Ctx {
     }
 
     fn report_state(&self, state: xnano_state, error: xnano_result, message: &str) {
-        *self.state.lock() = state;
         if let Some(q) = &self.queue {
             let mut e = OwnedEvent::new(xnano_event_type::XNANO_EVENT_STATE, &[], message);
             e.ev.state = state;
@@ -906,6 +874,10 @@ struct ClientInner {
     /// before taking the (recursive, writer-blind) read lock, so threads
     /// hammering the client cannot starve a stop.
     stopping: AtomicBool,
+    /// Set while a connect holds the slot's write lock (it may block for
+    /// the connect timeout): `get_state` answers CONNECTING meanwhile
+    /// instead of waiting.
+    connecting: AtomicBool,
     /// The current session's context, for readers that must not touch the
     /// slot lock (state, events): set when a session starts.
     ctx: Mutex<Option<Arc<Ctx>>>,
@@ -913,6 +885,22 @@ struct ClientInner {
     /// second stop waits until the first has joined the threads, so that
     /// neither returns while a callback can still run.
     op: Mutex<()>,
+}
+
+/// Marks a connect in progress for as long as it lives.
+struct Connecting<'a>(&'a ClientInner);
+
+impl<'a> Connecting<'a> {
+    fn enter(inner: &'a ClientInner) -> Self {
+        inner.connecting.store(true, Ordering::Release);
+        Connecting(inner)
+    }
+}
+
+impl Drop for Connecting<'_> {
+    fn drop(&mut self) {
+        self.0.connecting.store(false, Ordering::Release);
+    }
 }
 
 impl xnano_client {
@@ -930,9 +918,6 @@ impl xnano_client {
         Arc::new(Ctx {
             id: self.id(),
             cbs,
-            state: Mutex::new(xnano_state::XNANO_STATE_CONNECTING),
-            video: Mutex::new(VideoInfo::default()),
-            audio: Mutex::new(AudioInfo::default()),
             queue: Queue::with_capacity(self.inner.queue_capacity),
             events_dropped: AtomicU64::new(0),
             closed_reported: AtomicBool::new(false),
@@ -1060,6 +1045,7 @@ pub extern "C" fn xnano_client_new(
                 queue_capacity: c.event_queue_capacity as usize,
                 slot: RwLock::new(Slot::Idle(Callbacks::default())),
                 stopping: AtomicBool::new(false),
+                connecting: AtomicBool::new(false),
                 ctx: Mutex::new(None),
                 op: Mutex::new(()),
             }),
@@ -1187,6 +1173,7 @@ pub extern "C" fn xnano_client_connect_nano(
         if !matches!(&*slot, Slot::Idle(_)) {
             return Err(FfiError::state("the client was already connected"));
         }
+        let _connecting = Connecting::enter(&c.inner);
         let ctx = c.new_ctx(&slot);
         let h = ctx.clone();
         let handler: EventHandler = Box::new(move |ev| h.handle(ev));
@@ -1236,6 +1223,7 @@ pub extern "C" fn xnano_client_connect_console(
         if !matches!(&*slot, Slot::Idle(_)) {
             return Err(FfiError::state("the client was already connected"));
         }
+        let _connecting = Connecting::enter(&c.inner);
         let ctx = c.new_ctx(&slot);
         let h = ctx.clone();
         let handler: EventHandler = Box::new(move |ev| h.handle(ev));
@@ -1266,9 +1254,23 @@ pub extern "C" fn xnano_client_get_state(
         // SAFETY: the caller passes a live handle or NULL.
         let c = unsafe { client_ref(client) }?;
         let out = out_ptr(out_state, "out_state")?;
-        let st = ctx_of(c)
-            .map(|ctx| *ctx.state.lock())
-            .unwrap_or(xnano_state::XNANO_STATE_IDLE);
+        // Asked of the engine. Besides a connect, the slot's write lock is
+        // held only to store or take the engine, never while joining.
+        if c.inner.connecting.load(Ordering::Acquire) {
+            // SAFETY: checked non-NULL.
+            unsafe { write_out(out, xnano_state::XNANO_STATE_CONNECTING) };
+            return Ok(());
+        }
+        let st = match &*c.inner.slot.read_recursive() {
+            Slot::Idle(_) => xnano_state::XNANO_STATE_IDLE,
+            Slot::Stopped { .. } => xnano_state::XNANO_STATE_CLOSED,
+            Slot::Running { client, .. } => match client.state() {
+                StreamState::Connecting => xnano_state::XNANO_STATE_CONNECTING,
+                StreamState::Connected => xnano_state::XNANO_STATE_CONNECTED,
+                StreamState::Streaming => xnano_state::XNANO_STATE_STREAMING,
+                StreamState::Closed => xnano_state::XNANO_STATE_CLOSED,
+            },
+        };
         // SAFETY: checked non-NULL.
         unsafe { write_out(out, st) };
         Ok(())

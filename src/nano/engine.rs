@@ -37,7 +37,11 @@ use parking_lot::Mutex;
 use udp_io::BatchRx;
 
 use xnano_proto::nano::ControllerState;
-use xnano_proto::nano::{ClientConfig, ClientEvent, ClientSession, CloseReason, StreamStats};
+use xnano_proto::nano::{
+    ClientConfig, ClientEvent, ClientSession, CloseReason, StreamState, StreamStats,
+};
+use xnano_proto::wire::nano::audio::AudioFormat;
+use xnano_proto::wire::nano::video::VideoFormat;
 
 /// Errors of the client engine.
 #[derive(Debug, thiserror::Error)]
@@ -365,6 +369,22 @@ impl Client {
     /// [`Client::stop`] or drop remain useful.
     pub fn abort(&self, reason: CloseReason) {
         self.with_session(|s, now| s.fail(reason, now));
+    }
+
+    /// Where the session is (read from the session itself: a state may be
+    /// reached a moment before the handler is given its event).
+    pub fn state(&self) -> StreamState {
+        self.shared.session.lock().state()
+    }
+
+    /// The video format the stream uses, once the video handshake chose it.
+    pub fn video_format(&self) -> Option<VideoFormat> {
+        self.shared.session.lock().video_format().cloned()
+    }
+
+    /// The audio format the stream uses, once the audio handshake chose it.
+    pub fn audio_format(&self) -> Option<AudioFormat> {
+        self.shared.session.lock().audio_format().cloned()
     }
 
     /// True once the session has ended and the handler has been given the

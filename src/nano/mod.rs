@@ -11,7 +11,7 @@ pub(crate) mod engine;
 pub use engine::{bind_udp, Client, EngineError, EventHandler, WireLatency};
 pub use xnano_proto::nano::{
     buttons, reassembly::ReassemblyConfig, AudioPacket, AudioPreference, ClientConfig, ClientEvent,
-    CloseReason, ControllerState, Rumble, StreamStats, VideoFrame, VideoPreference,
+    CloseReason, ControllerState, Rumble, StreamState, StreamStats, VideoFrame, VideoPreference,
 };
 pub use xnano_proto::wire::nano::audio::{AudioCodec, AudioFormat, PcmFormat};
 pub use xnano_proto::wire::nano::control::TelemetryField;

@@ -10,5 +10,5 @@ mod session;
 pub use input::{buttons, ControllerState, Rumble};
 pub use session::{
     apply_latency, AudioPacket, AudioPreference, ClientConfig, ClientEvent, ClientSession,
-    CloseReason, StreamStats, VideoFrame, VideoPreference,
+    CloseReason, StreamState, StreamStats, VideoFrame, VideoPreference,
 };

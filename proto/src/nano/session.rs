@@ -147,6 +147,8 @@ pub struct VideoFrame {
     pub data: Vec<u8>,
     /// When the frame's last chunk arrived.
     pub completed_at: Instant,
+    /// The stream's video format (the one the `VideoFormat` event named).
+    pub format: VideoFormat,
 }
 
 /// One audio data packet.
@@ -158,8 +160,25 @@ pub struct AudioPacket {
     pub timestamp: u64,
     /// Flags as sent.
     pub flags: u32,
-    /// Encoded audio (format: see the `AudioFormat` event).
+    /// Encoded audio, in `format`.
     pub data: Vec<u8>,
+    /// The stream's audio format (the one the `AudioFormat` event named).
+    pub format: AudioFormat,
+}
+
+/// Where a session is, as its events told it: the control handshake
+/// (`Connecting`), then `Connected`, then `Streaming` once UDP data flows,
+/// and `Closed` at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamState {
+    /// The control handshake is under way.
+    Connecting,
+    /// The control handshake completed (`ClientEvent::Connected`).
+    Connected,
+    /// UDP data arrives too (`ClientEvent::UdpEstablished`).
+    Streaming,
+    /// The session ended (`ClientEvent::Closed`).
+    Closed,
 }
 
 /// What the session tells the user.
@@ -450,6 +469,16 @@ impl ClientSession {
     /// True once the session has ended.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
+    }
+
+    /// Where the session is.
+    pub fn state(&self) -> StreamState {
+        match self.phase {
+            Phase::Handshake => StreamState::Connecting,
+            Phase::Connected if self.udp_established => StreamState::Streaming,
+            Phase::Connected => StreamState::Connected,
+            Phase::Closed => StreamState::Closed,
+        }
     }
 
     /// The chosen video format, once negotiated.
@@ -1174,6 +1203,12 @@ impl ClientSession {
         let class = self.channels[idx].class.clone();
         match (class, m.body) {
             (ChannelClass::Audio, StreamerBody::Audio(AudioPayload::Data(d))) => {
+                // Data before the handshake chose a format cannot be
+                // decoded: the console sent it on a channel not yet open.
+                let Some(format) = self.audio_format.clone() else {
+                    self.stats.udp_rejected += 1;
+                    return;
+                };
                 self.stats.audio_packets += 1;
                 self.stats.audio_bytes += d.data.len() as u64;
                 self.emit(ClientEvent::Audio(AudioPacket {
@@ -1181,6 +1216,7 @@ impl ClientSession {
                     timestamp: d.timestamp,
                     flags: d.flags,
                     data: d.data,
+                    format,
                 }));
             }
             (ChannelClass::Input, StreamerBody::Input(InputPayload::FrameAck(a))) => {
@@ -1221,6 +1257,10 @@ impl ClientSession {
             match ev {
                 reassembly::Event::Frame(f) => {
                     let keyframe = f.is_keyframe();
+                    // Set with the reassembler, in the video handshake.
+                    let Some(format) = self.video_format.clone() else {
+                        continue;
+                    };
                     self.emit(ClientEvent::VideoFrame(VideoFrame {
                         frame_id: f.frame_id,
                         timestamp: f.timestamp,
@@ -1228,6 +1268,7 @@ impl ClientSession {
                         flags: f.flags,
                         data: f.data,
                         completed_at: f.completed_at,
+                        format,
                     }));
                 }
                 reassembly::Event::Lost { first, last } => {
@@ -1693,6 +1734,89 @@ mod tests {
     /// before the first datagram arrived put a retry deadline into
     /// `poll_timeout` that `handle_timeout` does not act on until UDP flows,
     /// so the timer spun (e.g. with UDP blocked).
+    /// The state follows the handshakes; audio data that comes before the
+    /// audio handshake chose a format is not delivered (it could not be
+    /// decoded) but counted; after it, every packet names its format.
+    #[test]
+    fn state_follows_the_handshakes_and_audio_carries_its_format() {
+        use crate::wire::nano::audio::AudioServerHandshake;
+        let t0 = Instant::now();
+        let cfg = ClientConfig {
+            connection_id: Some(1),
+            ..Default::default()
+        };
+        let mut s = ClientSession::new(cfg, t0);
+        assert_eq!(s.state(), StreamState::Connecting);
+        let ack = ControlHandshake {
+            handshake_type: ControlHandshakeType::Ack,
+            connection_id: 77,
+        };
+        tcp_in(&mut s, 0, NanoPayload::ControlHandshake(ack), t0);
+        assert_eq!(s.state(), StreamState::Connected);
+        let create = ChannelControl::Create {
+            name: ChannelClass::Audio,
+            flags: 0,
+        };
+        tcp_in(&mut s, 1025, NanoPayload::ChannelControl(create), t0);
+        let open = ChannelControl::Open { flags: vec![] };
+        tcp_in(&mut s, 1025, NanoPayload::ChannelControl(open), t0);
+        let audio = |seq: u16| {
+            let body = StreamerBody::Audio(AudioPayload::Data(AudioData {
+                flags: 4,
+                frame_id: u32::from(seq),
+                timestamp: 1000 + u64::from(seq),
+                data: vec![0xfc, seq as u8],
+            }));
+            NanoPacket {
+                header: RtpHeader {
+                    payload_type: PayloadType::Streamer,
+                    sequence_num: seq,
+                    connection_id: 77,
+                    channel_id: 1025,
+                    ..RtpHeader::default()
+                },
+                payload: NanoPayload::Streamer(StreamerMessage::new(0, None, body)),
+            }
+            .to_bytes()
+        };
+        s.handle_udp(&audio(1), t0);
+        assert_eq!(s.state(), StreamState::Streaming);
+        let rejected = s.stats().udp_rejected;
+        assert_eq!(rejected, 1, "audio before its format");
+        assert_eq!(s.stats().audio_packets, 0);
+        let offered = AudioFormat {
+            channels: 2,
+            sample_rate: 48_000,
+            codec: AudioCodec::Opus,
+            pcm: None,
+        };
+        let hs = AudioServerHandshake {
+            protocol_version: 4,
+            reference_timestamp: 0,
+            formats: vec![offered.clone()],
+        };
+        let body = StreamerBody::Audio(AudioPayload::ServerHandshake(hs));
+        let msg = StreamerMessage::new(3, Some((1, 0)), body);
+        tcp_in(&mut s, 1025, NanoPayload::Streamer(msg), t0);
+        s.handle_udp(&audio(2), t0);
+        let mut chosen = None;
+        let mut packets = Vec::new();
+        while let Some(e) = s.poll_event() {
+            match e {
+                ClientEvent::AudioFormat(f) => chosen = Some(f),
+                ClientEvent::Audio(p) => packets.push(p),
+                _ => {}
+            }
+        }
+        let chosen = chosen.expect("an AudioFormat event");
+        assert_eq!(s.audio_format(), Some(&chosen));
+        assert_eq!(packets.len(), 1, "{packets:?}");
+        assert_eq!(packets[0].frame_id, 2);
+        assert_eq!(packets[0].format, chosen);
+        s.stop(t0);
+        assert_eq!(s.state(), StreamState::Closed);
+    }
+
     #[test]
     fn no_deadline_in_the_past_before_udp_flows() {
         use crate::wire::nano::video::VideoServerHandshake;
