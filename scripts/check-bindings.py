@@ -2267,8 +2267,10 @@ def split_csharp(root: Path, files: list[Source], sim_header: "Header | None") -
 
 
 def swift_package(root: Path) -> tuple[Path | None, dict[str, tuple[str, list[str], str]]]:
-    """Package.swift (in the root or beside it): target name -> (kind, dependencies, path)."""
-    for cand in (root / "Package.swift", root.parent / "Package.swift"):
+    """The nearest Package.swift at or above the sources (the repository root keeps it, so
+    that an app depends on the package by the repository's git URL): target name -> (kind,
+    dependencies, path)."""
+    for cand in (d / "Package.swift" for d in (root, *root.resolve().parents)):
         if cand.is_file():
             text = strip_c_comments(cand.read_text())
             targets = {}
