@@ -269,7 +269,8 @@ pub struct StreamStats {
     pub udp_bytes: u64,
     /// UDP datagrams that did not decode.
     pub udp_malformed: u64,
-    /// UDP datagrams with a wrong connection id or unknown channel.
+    /// UDP datagrams with a wrong connection id or unknown channel, and
+    /// audio data that came before the audio handshake chose a format.
     pub udp_rejected: u64,
     /// Of `udp_rejected`: datagrams carrying a connection id other than the console's.
     pub udp_wrong_connection_id: u64,
