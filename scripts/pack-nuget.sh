@@ -41,6 +41,13 @@ pack() {
   mkdir -p "$dir/lib/netstandard2.0" "$dir/runtimes/linux-x64/native" "$dir/_rels"
   cp "$out/build/$dll.dll" "$out/build/$dll.xml" "$dir/lib/netstandard2.0/"
   cp "$native" "$dir/runtimes/linux-x64/native/$native_name.so"
+  # The release profile keeps line tables (debug = 1) for backtraces in our own runs; an
+  # app ships the library stripped, as the wheel does (auditwheel --strip). The dynamic
+  # symbol table (the C ABI) stays.
+  strip --strip-unneeded "$dir/runtimes/linux-x64/native/$native_name.so"
+  if readelf -S "$dir/runtimes/linux-x64/native/$native_name.so" | grep -q '\.debug_'; then
+    echo "pack-nuget: $native_name.so still has debug sections after strip" >&2; exit 1
+  fi
   # Mono's dllmap (bindings/csharp/Xnano.dll.config, sim/Xnano.Sim.dll.config): .dll.config
   # files travel with their assembly (MSBuild copies them as reference-related files).
   cp "$config" "$dir/lib/netstandard2.0/$dll.dll.config"
@@ -93,8 +100,19 @@ XML
     diff <(echo "$want") <(echo "$got") >&2 || true
     exit 1
   fi
-  # The native library inside is the installed one, with its SONAME.
-  unzip -p "$nupkg" "runtimes/linux-x64/native/$native_name.so" | cmp - "$native"
+  # The native library inside is the installed one, stripped: the same SONAME and the same
+  # exported symbols.
+  local inside="$out/stage/$native_name.check.so"
+  unzip -p "$nupkg" "runtimes/linux-x64/native/$native_name.so" >"$inside"
+  soname() { readelf -d "$1" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'; }
+  exports() { nm -D --defined-only "$1" | awk '{print $NF}' | sort; }
+  [ "$(soname "$inside")" = "$(soname "$native")" ] && [ -n "$(soname "$inside")" ] ||
+    { echo "pack-nuget: $native_name.so in the package: SONAME $(soname "$inside")" >&2; exit 1; }
+  cmp -s <(exports "$inside") <(exports "$native") ||
+    { echo "pack-nuget: $native_name.so in the package exports other symbols than $native" >&2; exit 1; }
+  echo "$native_name.so: SONAME $(soname "$inside"), $(exports "$inside" | wc -l) exported symbols," \
+    "$(stat -c %s "$inside") bytes stripped ($(stat -L -c %s "$native") installed)"
+  rm -f "$inside"
 }
 pack Xnano Xnano "$prefix/lib/libxnano.so" libxnano "$src/Xnano.dll.config" \
   "Xbox One SmartGlass + Nano gamestreaming client: the C# binding of libxnano, with libxnano for linux-x64" ""
