@@ -9,7 +9,7 @@
 #   - stages the XCFramework's headers (include/xnano.h + module.modulemap) and checks them
 #     (the header compiles as C with the module's include);
 #   - for each Apple target whose Rust standard library is installed (`rustup target list
-#     --installed`), builds the static library: `cargo rustc --release -p xnano --lib
+#     --installed`), builds the static library: `cargo rustc --release -p xnano-client --lib
 #     --target T --crate-type staticlib` (a static library needs no Apple linker); targets not
 #     installed are listed with the `rustup target add` that would add them;
 #   - on macOS with xcodebuild: lipo-merges the simulator and macOS slices and creates the
@@ -54,8 +54,8 @@ for slice in "${slices[@]}"; do
   for t in ${slice#*:}; do
     wanted=$((wanted + 1))
     if grep -qx "$t" <<<"$installed"; then
-      echo "cargo rustc --release -p xnano --lib --target $t --crate-type staticlib"
-      cargo rustc --release --quiet -p xnano --lib --target "$t" --crate-type staticlib
+      echo "cargo rustc --release -p xnano-client --lib --target $t --crate-type staticlib"
+      cargo rustc --release --quiet -p xnano-client --lib --target "$t" --crate-type staticlib
       [ -f "target/$t/release/libxnano.a" ] || { echo "xcframework: no target/$t/release/libxnano.a" >&2; exit 1; }
       built=$((built + 1))
     else

@@ -23,7 +23,7 @@ if ! command -v ffprobe >/dev/null 2>&1; then
 fi
 
 # Both C libraries: libxnano (cdylib and staticlib) and libxnano_sim.
-cargo build -p xnano -p xnano-sim --lib
+cargo build -p xnano-client -p xnano-sim --lib
 make -C examples/c --no-print-directory
 
 # libxnano ships without the simulator: the shared library exports no

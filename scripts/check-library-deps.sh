@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 forbidden='^(xnano-sim|xnano-cli|openh264|openh264-sys2|opus-pure|x509-cert|clap|indicatif|ctrlc|env_logger|hound|png|sdl2)$'
-tree="$(cargo tree -p xnano -e normal --prefix none --no-dedupe | awk '{print $1}' | sort -u)"
+tree="$(cargo tree -p xnano-client -e normal --prefix none --no-dedupe | awk '{print $1}' | sort -u)"
 bad="$(grep -E "$forbidden" <<<"$tree" || true)"
 echo "xnano links $(wc -l <<<"$tree") crates: $(tr '\n' ' ' <<<"$tree")"
 if [ -n "$bad" ]; then

@@ -28,8 +28,8 @@ case "$XNANO_CARGO_PROFILE" in
   release) profile_args=(--release) ;;
   *) profile_args=(--profile "$XNANO_CARGO_PROFILE") ;;
 esac
-echo "cargo build -p xnano -p xnano-sim --lib ${profile_args[*]}"
-cargo build -p xnano -p xnano-sim --lib "${profile_args[@]}"
+echo "cargo build -p xnano-client -p xnano-sim --lib ${profile_args[*]}"
+cargo build -p xnano-client -p xnano-sim --lib "${profile_args[@]}"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
   --force-reinstall --no-deps ./bindings/python
 rm -rf bindings/python/build

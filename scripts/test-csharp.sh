@@ -15,7 +15,7 @@ NUNIT_DIR=/usr/lib/cli/nunit.framework-2.6.3
 # and native libraries instead of ones built here.
 pkgs="${XNANO_CSHARP_PACKAGES:-}"
 if [ -z "$pkgs" ] && [ "${XNANO_SKIP_CARGO_BUILD:-}" != 1 ]; then
-  cargo build -p xnano -p xnano-sim --lib --quiet
+  cargo build -p xnano-client -p xnano-sim --lib --quiet
 fi
 native=target/debug
 [ -z "$pkgs" ] || native="$pkgs/Xnano/runtimes/linux-x64/native"

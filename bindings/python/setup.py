@@ -9,7 +9,7 @@ makes it manylinux with `auditwheel repair`.
 
 Where the native library comes from (in this order):
   XNANO_PREBUILT_LIB=/path/libxnano.so  copy that file;
-  otherwise run `cargo build -p xnano --lib` in the crate sources: the
+  otherwise run `cargo build -p xnano-client --lib` in the crate sources: the
   repository this directory is part of (bindings/python inside the xnano
   checkout), or the copy an sdist carries (crate/ beside setup.py), with the
   profile XNANO_CARGO_PROFILE (default "release"; "dev" for the debug
@@ -97,7 +97,7 @@ def native_library() -> Path:
         )
     manifest = root / "Cargo.toml"
     profile = os.environ.get("XNANO_CARGO_PROFILE", "release")
-    cmd = ["cargo", "build", "-p", "xnano", "--lib", "--manifest-path", str(manifest)]
+    cmd = ["cargo", "build", "-p", "xnano-client", "--lib", "--manifest-path", str(manifest)]
     if profile == "release":
         cmd.append("--release")
     elif profile != "dev":
